@@ -1,0 +1,127 @@
+"""The `edurag` command line: serve, ingest and summarize, calling the same services as the HTTP API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import track
+
+from edurag.settings import Settings
+
+app = typer.Typer(help="edurag: curriculum alignment, transcript summaries, knowledge-base admin.", no_args_is_help=True)
+ingest_app = typer.Typer(help="Ingest sources into Chroma (idempotent).", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+console = Console(stderr=True)
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def ensure_admin_key(settings: Settings) -> Settings:
+    """Use EDURAG_ADMIN_KEY, else a key stored in the data dir (generated on first run, mode 600)."""
+    if settings.admin_key is not None:
+        return settings
+    path = settings.data_dir / "admin.key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+        console.print(f"[bold]Generated an admin key[/bold]; it is stored in {path.resolve()}")
+    else:
+        console.print(f"Admin key: {path.resolve()}")
+    return settings.model_copy(update={"admin_key": path.read_text().strip()})
+
+
+@app.command()
+def serve(host: Annotated[Optional[str], typer.Option(help="Bind address.")] = None,
+          port: Annotated[Optional[int], typer.Option(help="Port.")] = None) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from service.app import create_app
+
+    _setup_logging()
+    settings = ensure_admin_key(Settings())
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+@ingest_app.command("standards")
+def ingest_standards_cmd() -> None:
+    """Embed the bundled standards; unchanged standards are skipped, removed ones deleted."""
+    from edurag.components import build_components
+    from ingestion.service import ingest_standards
+
+    _setup_logging()
+    components = build_components(_ingest_settings())
+    report = ingest_standards(components, progress=True)
+    console.print(report.as_dict())
+
+
+@ingest_app.command("transcripts")
+def ingest_transcripts_cmd(paths: Annotated[list[Path], typer.Argument(exists=True, help=".txt/.vtt/.jsonl files or folders")]) -> None:
+    """Chunk, embed and store transcripts as searchable context."""
+    from edurag.components import build_components
+    from ingestion.service import ingest_transcripts
+    from ingestion.transcripts import TranscriptError, read_paths
+
+    _setup_logging()
+    try:
+        transcripts = read_paths(paths)
+    except TranscriptError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    components = build_components(_ingest_settings())
+    report, per_file = ingest_transcripts(components, transcripts, progress=True)
+    console.print({"files": per_file, **report.as_dict()})
+
+
+@app.command()
+def summarize(
+    files: Annotated[list[Path], typer.Argument(exists=True, help="Transcripts (.txt/.vtt/.jsonl); one summary per transcript.")],
+    strategy: Annotated[str, typer.Option(help="zero_shot, one_shot or few_shot")] = "zero_shot",
+    adapter: Annotated[Optional[str], typer.Option(help="Adapter name or folder (Hugging Face generator).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write JSONL results here instead of stdout.")] = None,
+) -> None:
+    """Summarize transcripts locally (map-reduce for long ones)."""
+    from edurag.components import build_components
+    from edurag.prompts import STRATEGIES
+    from edurag.summarize import summarize_text
+    from ingestion.transcripts import TranscriptError, read_paths
+
+    _setup_logging()
+    if strategy not in STRATEGIES:
+        raise typer.BadParameter(f"choose one of {', '.join(STRATEGIES)}", param_hint="--strategy")
+    try:
+        transcripts = read_paths(files)
+    except TranscriptError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    settings = Settings()
+    if adapter:
+        settings = settings.model_copy(update={"adapter": adapter})
+    components = build_components(settings)
+    lines = []
+    for t in track(transcripts, description="summarizing", console=console):
+        result = summarize_text(components.generator, t.text, strategy, adapter)
+        lines.append(json.dumps({"source": t.source_id, "title": t.title, "summary": result.summary, "chunks": result.chunks}))
+    if out:
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        console.print(f"wrote {len(lines)} summaries to {out}")
+    else:
+        typer.echo("\n".join(lines))
+
+
+def _ingest_settings() -> Settings:
+    """Ingestion never generates text, so it skips loading a generator model."""
+    return Settings().model_copy(update={"generator": "extractive"})
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,66 @@
+"""The one place that maps standard-code formats: ASN official codes, Achieve the Core short codes, NGSS ids."""
+
+from __future__ import annotations
+
+import re
+
+MATH_CONTENT = "CCSS.Math.Content."
+MATH_PRACTICE = "CCSS.Math.Practice.MP"
+ELA = "CCSS.ELA-Literacy."
+
+_HS_MATH = re.compile(r"^HS([NAFGS])[-.]([A-Z]{1,4})\.(.+)$")
+_NGSS = re.compile(r"^(K|[1-5]|MS|HS)-[A-Z]{2,4}\d-\d+$", re.IGNORECASE)
+_MP = re.compile(r"^MP\.?(\d)$", re.IGNORECASE)
+# A code as it appears in free text ("how does 6.RP.A.3 relate to 7.RP.A.2?").
+CODE_IN_TEXT = re.compile(
+    r"\b(?:CCSS\.[\w.-]+|(?:K|[1-8])\.[A-Z]{1,4}\.[A-Z]\.\d+[a-z]?|[NAFGS]-[A-Z]{2,3}\.[A-Z]\.\d+[a-z]?"
+    r"|(?:RL|RI|RF|W|SL|L|RH|RST|WHST|CCRA\.[A-Z]{1,2})\.(?:K|\d{1,2}(?:-\d{1,2})?)\.\d+[a-z]?"
+    r"|(?:K|[1-5]|MS|HS)-[A-Z]{2,4}\d-\d+|MP\.?\d)\b"
+)
+
+
+def short_code(official: str) -> str:
+    """The short form the API returns: 6.RP.A.3, A-REI.B.3, MP.1, RL.5.1, MS-PS1-1."""
+    if official.startswith(MATH_PRACTICE):
+        return f"MP.{official[len(MATH_PRACTICE):]}"
+    if official.startswith(MATH_CONTENT):
+        rest = official[len(MATH_CONTENT):]
+        match = _HS_MATH.match(rest)
+        return f"{match.group(1)}-{match.group(2)}.{match.group(3)}" if match else rest
+    if official.startswith(ELA):
+        return official[len(ELA):]
+    return official
+
+
+def official_math_code(short: str) -> str:
+    """The ASN code of an Achieve the Core math id (6.RP.A.3a, A-REI.B.3, MP.1)."""
+    mp = _MP.match(short)
+    if mp:
+        return f"{MATH_PRACTICE}{mp.group(1)}"
+    if re.match(r"^[NAFGS]-", short):
+        return f"{MATH_CONTENT}HS{short}"
+    return f"{MATH_CONTENT}{short}"
+
+
+def canonical(code: str) -> str:
+    """Best short-form guess for any user-typed code; the catalog resolves the rest (old alt codes)."""
+    code = code.strip()
+    if code.upper().startswith("CCSS."):
+        return short_code(code)
+    match = _HS_MATH.match(code)
+    if match:
+        return f"{match.group(1)}-{match.group(2)}.{match.group(3)}"
+    mp = _MP.match(code)
+    if mp:
+        return f"MP.{mp.group(1)}"
+    if _NGSS.match(code):
+        return code.upper()
+    return code
+
+
+def codes_in_text(text: str) -> list[str]:
+    """Standard codes mentioned in free text, canonicalized, in order of first mention."""
+    seen: dict[str, None] = {}
+    for raw in CODE_IN_TEXT.findall(text):
+        seen.setdefault(canonical(raw), None)
+    return list(seen)

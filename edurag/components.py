@@ -1,0 +1,41 @@
+"""The heavy resources the API, CLI and eval share, built once from settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from chromadb.api import ClientAPI
+
+from edurag.embedder import Embedder, load_embedder
+from edurag.generators import Generator, build_generator
+from edurag.models import set_offline
+from edurag.prompts import Shot, load_shots
+from edurag.settings import Settings
+from edurag.standards import Catalog, load_catalog
+from vectorstore.chroma import open_client
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Components:
+    """Settings plus everything that loads a model or opens a store."""
+
+    settings: Settings
+    embedder: Embedder
+    client: ClientAPI
+    catalog: Catalog
+    shots: list[Shot]
+    generator: Generator
+
+
+def build_components(settings: Settings, generator: Generator | None = None) -> Components:
+    """Load the embedder, open Chroma, read the catalog and pick the generator."""
+    set_offline(settings.allow_downloads)
+    embedder = load_embedder(settings)
+    shots = load_shots(settings.shots_file)
+    return Components(
+        settings=settings, embedder=embedder, client=open_client(settings), catalog=load_catalog(settings.standards_dir),
+        shots=shots, generator=generator or build_generator(settings, embedder, shots),
+    )

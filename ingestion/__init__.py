@@ -1,0 +1,1 @@
+"""Turn standards and transcripts into chunks and keep Chroma in step with their sources."""

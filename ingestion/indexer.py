@@ -1,0 +1,91 @@
+"""Idempotent sync of documents into a Chroma collection through LangChain's indexing API and a SQL record manager."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Iterable, Literal
+
+from chromadb.api import ClientAPI
+from langchain_chroma import Chroma
+from langchain_classic.indexes import SQLRecordManager
+from langchain_core.documents import Document
+from langchain_core.indexing import index
+from tqdm import tqdm
+
+from edurag.chunk_ids import SOURCE_KEY, chunk_id
+from edurag.embedder import Embedder, LangchainEmbeddings
+from edurag.settings import Settings
+from vectorstore.chroma import COLLECTION_CONFIG, get_collection
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class IndexReport:
+    """What one sync did, and the collection's size after it."""
+
+    collection: str
+    added: int
+    updated: int
+    skipped: int
+    deleted: int
+    total: int
+
+    def as_dict(self) -> dict[str, int | str]:
+        """Plain dict for JSON responses."""
+        return asdict(self)
+
+
+def record_manager(settings: Settings, collection: str) -> SQLRecordManager:
+    """The record manager that remembers which chunk ids a collection holds (sqlite in the data dir by default)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    manager = SQLRecordManager(namespace=f"chroma/{collection}", db_url=settings.resolved_record_db_url)
+    manager.create_schema()
+    return manager
+
+
+def langchain_store(client: ClientAPI, collection: str, embedder: Embedder) -> Chroma:
+    """LangChain's Chroma wrapper over our client and embedder."""
+    get_collection(client, collection)
+    return Chroma(client=client, collection_name=collection, embedding_function=LangchainEmbeddings(embedder),
+                  collection_configuration=COLLECTION_CONFIG)
+
+
+def _heal(manager: SQLRecordManager, client: ClientAPI, collection: str) -> None:
+    """If the records and the collection disagree (a wiped Chroma or records file), forget the records so all re-embeds."""
+    keys = manager.list_keys()
+    col = get_collection(client, collection)
+    if col.count() == len(keys) and (not keys or len(col.get(ids=keys[:50], include=[])["ids"]) == len(keys[:50])):
+        return
+    logger.warning("records and collection %s disagree (%d records, %d chunks): re-indexing it", collection, len(keys), col.count())
+    manager.delete_keys(keys)
+    existing = col.get(include=[])["ids"]
+    for start in range(0, len(existing), 5000):
+        col.delete(ids=existing[start:start + 5000])
+
+
+def sync(
+    docs: Iterable[Document], collection: str, *, client: ClientAPI, embedder: Embedder, settings: Settings,
+    cleanup: Literal["full", "incremental"], total: int | None = None, progress: bool = False,
+) -> IndexReport:
+    """Add new/changed chunks, skip unchanged ones, delete replaced ones (and, with full cleanup, removed sources)."""
+    manager = record_manager(settings, collection)
+    _heal(manager, client, collection)
+    store = langchain_store(client, collection, embedder)
+    source = tqdm(docs, total=total, desc=f"indexing {collection}", unit="chunk", disable=not progress)
+    result = index(source, manager, store, cleanup=cleanup, source_id_key=SOURCE_KEY, key_encoder=chunk_id, batch_size=256)
+    return IndexReport(
+        collection=collection, added=result["num_added"], updated=result["num_updated"], skipped=result["num_skipped"],
+        deleted=result["num_deleted"], total=get_collection(client, collection).count(),
+    )
+
+
+def delete_where(where: dict, collection: str, *, client: ClientAPI, settings: Settings) -> int:
+    """Remove the chunks matching a metadata filter from the collection and the records; returns how many."""
+    col = get_collection(client, collection)
+    ids = col.get(where=where, include=[])["ids"]
+    if ids:
+        col.delete(ids=ids)
+        record_manager(settings, collection).delete_keys(ids)
+    return len(ids)

@@ -1,0 +1,42 @@
+"""Dependency aliases the routes declare."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from edurag.components import Components
+
+
+def get_components(request: Request) -> Components:
+    """The app's loaded components."""
+    return request.app.state.components
+
+
+ComponentsDep = Annotated[Components, Depends(get_components)]
+
+
+def check_text_size(text: str, components: Components, field: str = "text") -> None:
+    """413 when a text exceeds EDURAG_MAX_TEXT_BYTES; 422 when it is only whitespace."""
+    limit = components.settings.max_text_bytes
+    if len(text.encode("utf-8")) > limit:
+        raise HTTPException(413, f"{field} is larger than the {limit:,}-byte limit (EDURAG_MAX_TEXT_BYTES)")
+    if not text.strip():
+        raise HTTPException(422, f"{field} is empty")
+
+
+def check_k(k: int, components: Components) -> None:
+    """422 when k exceeds EDURAG_MAX_K."""
+    if k > components.settings.max_k:
+        raise HTTPException(422, f"k must be between 1 and {components.settings.max_k}")
+
+
+def check_adapter(adapter: str | None, components: Components) -> None:
+    """404 for an adapter the generator does not have."""
+    if adapter is None:
+        return
+    names = getattr(components.generator, "adapter_names", lambda: [])()
+    if adapter not in names:
+        raise HTTPException(404, f"unknown adapter {adapter!r}; available: {', '.join(names) or 'none'} "
+                                 f"(generator kind {components.generator.kind})")

@@ -1,0 +1,24 @@
+"""POST /align: standards for a lesson, task or question, with a grounded answer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter
+
+from service.alignment import align
+from service.auth import UserDep
+from service.deps import ComponentsDep, check_adapter, check_k, check_text_size
+from service.schemas import AlignRequest, AlignResponse
+
+router = APIRouter(tags=["align"], dependencies=[UserDep])
+
+
+@router.post("/align", response_model=AlignResponse)
+def align_route(body: AlignRequest, c: ComponentsDep) -> AlignResponse:
+    """Rank standards for the text; the answer cites only retrieved or mentioned codes."""
+    check_text_size(body.text, c)
+    check_k(body.k, c)
+    check_adapter(body.adapter, c)
+    result = align(c, body.text, body.k, body.grade, body.subject, body.framework, body.adapter)
+    return AlignResponse(standards=[asdict(s) for s in result.standards], answer=result.answer, citations=result.citations)

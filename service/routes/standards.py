@@ -1,0 +1,40 @@
+"""GET /standards/{code}: one standard with its hierarchy and relations."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from edurag.standards import Catalog, Standard
+from service.auth import UserDep
+from service.deps import ComponentsDep
+from service.schemas import RelatedOut, StandardDetail
+
+router = APIRouter(prefix="/standards", tags=["standards"], dependencies=[UserDep])
+
+
+def _refs(catalog: Catalog, codes: list[str]) -> list[RelatedOut]:
+    out = []
+    for code in codes:
+        found = catalog.resolve(code)
+        out.append(RelatedOut(code=found.code if found else code, text=found.text if found else None))
+    return out
+
+
+def detail(catalog: Catalog, s: Standard) -> StandardDetail:
+    """A standard with parent, children and relations resolved to texts."""
+    return StandardDetail(
+        code=s.code, official_code=s.official_code, framework=s.framework, subject=s.subject, level=s.level,
+        grades=s.grades, text=s.text, domain=s.domain, cluster=s.cluster, details=s.details,
+        parent=_refs(catalog, [s.parent])[0] if s.parent else None, children=_refs(catalog, s.children),
+        progress_to=_refs(catalog, s.progress_to), progress_from=_refs(catalog, s.progress_from),
+        related=_refs(catalog, s.related), connections=_refs(catalog, s.connections),
+    )
+
+
+@router.get("/{code}", response_model=StandardDetail)
+def get_standard(code: str, c: ComponentsDep) -> StandardDetail:
+    """Look a standard up by short (6.RP.A.3), official (CCSS.Math.Content.6.RP.A.3) or legacy (6.RP.3) code."""
+    found = c.catalog.resolve(code)
+    if found is None:
+        raise HTTPException(404, f"unknown standard code {code!r}: try a short code like 6.RP.A.3, RL.5.1 or MS-PS1-1")
+    return detail(c.catalog, found)

@@ -1,0 +1,133 @@
+"""Request and response models of the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Framework = Literal["ccss", "ngss"]
+Subject = Literal["math", "ela", "science"]
+
+
+class StrictModel(BaseModel):
+    """Requests reject unknown fields so typos are reported, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class AlignRequest(StrictModel):
+    """A lesson, task, objective or question to align with standards."""
+
+    text: str = Field(min_length=1, description="Lesson text, objective or question.")
+    k: int = Field(5, ge=1, description="How many standards to return (at most EDURAG_MAX_K).")
+    grade: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2])$", description="K, 1..12")
+    subject: Subject | None = None
+    framework: Framework | None = None
+    adapter: str | None = None
+
+
+class StandardOut(BaseModel):
+    """A standard in an alignment result."""
+
+    code: str
+    official_code: str
+    framework: str
+    subject: str
+    grades: list[str]
+    text: str
+    score: float
+    domain: str = ""
+    cluster: str = ""
+    matched: str = "retrieval"
+
+
+class AlignResponse(BaseModel):
+    """Ranked standards plus a grounded answer and its citations."""
+
+    standards: list[StandardOut]
+    answer: str
+    citations: list[str]
+
+
+class RelatedOut(BaseModel):
+    """A code with its text, when the catalog knows it."""
+
+    code: str
+    text: str | None = None
+
+
+class StandardDetail(BaseModel):
+    """A standard with its hierarchy and relations."""
+
+    code: str
+    official_code: str
+    framework: str
+    subject: str
+    level: str
+    grades: list[str]
+    text: str
+    domain: str
+    cluster: str
+    details: str
+    parent: RelatedOut | None
+    children: list[RelatedOut]
+    progress_to: list[RelatedOut]
+    progress_from: list[RelatedOut]
+    related: list[RelatedOut]
+    connections: list[RelatedOut] = Field(description="NGSS performance expectations <-> CCSS standards.")
+
+
+class SummarizeRequest(StrictModel):
+    """A dialogue or transcript to summarize."""
+
+    text: str = Field(min_length=1)
+    strategy: Literal["zero_shot", "one_shot", "few_shot"] = "zero_shot"
+    adapter: str | None = None
+
+
+class SummarizeResponse(BaseModel):
+    """The summary, the generator that wrote it and how many chunks it was mapped over."""
+
+    summary: str
+    generator: dict
+    chunks: int
+
+
+class SearchRequest(StrictModel):
+    """A query over ingested transcripts."""
+
+    text: str = Field(min_length=1)
+    k: int = Field(5, ge=1)
+    course: str | None = None
+
+
+class TranscriptHit(BaseModel):
+    """A transcript chunk that matched a search."""
+
+    id: str
+    text: str
+    score: float
+    title: str
+    course: str
+    source_file: str
+    chunk_index: int
+
+
+class IngestFileReport(BaseModel):
+    """Per-file result of a transcript upload."""
+
+    file: str
+    transcripts: int
+    chunks: int
+
+
+class IngestResponse(BaseModel):
+    """What an ingestion did."""
+
+    files: list[IngestFileReport]
+    added: int
+    updated: int
+    skipped: int
+    deleted: int
+    total: int

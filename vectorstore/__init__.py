@@ -1,0 +1,1 @@
+"""Chroma access: clients (embedded or server), collections, queries."""
