@@ -1,0 +1,1 @@
+"""Helpers that build test data and tiny models."""
