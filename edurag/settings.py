@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     admin_key: SecretStr | None = Field(None, description="Bearer key for admin endpoints; unset = admin endpoints refuse.")
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, description="If set, read endpoints require one of these bearer keys.")
     broker_url: str | None = Field(None, description="redis://... runs jobs on Celery workers; unset = in-process workers.")
+    job_db_url: str | None = Field(None, description="SQLAlchemy URL of the job store (state + per-item results); unset = sqlite in data_dir.")
+    job_threads: int = Field(2, ge=1, le=32, description="In-process worker threads when no broker is set.")
+    job_visibility_timeout: int = Field(900, ge=1, description="Seconds before Redis redelivers a task whose worker died unacknowledged.")
+    max_job_items: int = Field(10_000, ge=1, description="Most texts or transcripts one summarize job accepts.")
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -70,6 +74,11 @@ class Settings(BaseSettings):
     def resolved_record_db_url(self) -> str:
         """The record manager database, sqlite beside Chroma unless configured."""
         return self.record_db_url or f"sqlite:///{(self.data_dir / 'records.sqlite').resolve()}"
+
+    @property
+    def resolved_job_db_url(self) -> str:
+        """The job store database, sqlite in the data dir unless configured."""
+        return self.job_db_url or f"sqlite:///{(self.data_dir / 'jobs.sqlite').resolve()}"
 
     @property
     def resolved_adapters_dir(self) -> Path:

@@ -29,3 +29,29 @@ def tiny_causal_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.utils.tiny_models import build_tiny_causal
 
     return build_tiny_causal(tmp_path_factory.mktemp("tiny-causal"))
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The packaged all-MiniLM-L6-v2, loaded once."""
+    from edurag.embedder import load_embedder
+    from edurag.settings import Settings
+
+    return load_embedder(Settings())
+
+
+@pytest.fixture(scope="session")
+def standards_subset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A trimmed copy of the bundled standards (grades 6-7 math, grade 5 ELA reading, middle-school NGSS)."""
+    from tests.utils.data import write_standards_subset
+
+    return write_standards_subset(tmp_path_factory.mktemp("standards-subset"))
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real Chroma server (`chroma run`) on a free loopback port; yields its URL."""
+    from tests.utils.servers import run_chroma_server
+
+    with run_chroma_server(tmp_path_factory.mktemp("chroma-server")) as url:
+        yield url

@@ -1,0 +1,99 @@
+"""Job test helpers: a real redis-server, real Celery worker processes, polling a job until it ends."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from tests.utils.servers import free_port
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+REDIS = shutil.which("redis-server")
+needs_redis = pytest.mark.skipif(REDIS is None, reason="redis-server is not installed (apt-get install redis-server)")
+
+
+def dialogues() -> list[dict[str, str]]:
+    """The 40 DialogSum dev dialogues of the fixtures, as {"id", "text"}."""
+    rows = [json.loads(line) for line in (FIXTURES / "dialogsum_dev40.jsonl").read_text().splitlines() if line.strip()]
+    return [{"id": r["fname"], "text": r["dialogue"]} for r in rows]
+
+
+def long_items(n: int, per_item: int = 8) -> list[dict[str, str]]:
+    """n transcripts of several dialogues each (long enough for map-reduce, so a job takes a while)."""
+    base = dialogues()
+    return [{"id": f"long-{i}", "text": "\n".join(base[(i + j) % len(base)]["text"] for j in range(per_item))}
+            for i in range(n)]
+
+
+def wait_job(get: Callable[[str], Any], job_id: str, until: Callable[[dict], bool] | None = None,
+             timeout: float = 180.0) -> dict:
+    """Poll GET /jobs/{id} until `until(state)` (default: the job ended); returns the last state."""
+    until = until or (lambda s: s["status"] in ("succeeded", "failed", "cancelled"))
+    deadline = time.monotonic() + timeout
+    while True:
+        response = get(f"/jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        state = response.json()
+        if until(state):
+            return state
+        assert time.monotonic() < deadline, f"job {job_id} stuck: {state}"
+        time.sleep(0.2)
+
+
+@contextmanager
+def run_redis(workdir: Path) -> Iterator[str]:
+    """redis-server on a free loopback port (no persistence needed: unacked messages live in memory); yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        import redis
+
+        client = redis.Redis(port=port)
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+class Worker:
+    """`edurag worker` as a subprocess in its own process group, so kill -9 takes its pool children too."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.log = log.open("ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "edurag.cli", "worker", "--concurrency", "1"],
+                                     env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def kill9(self) -> None:
+        """SIGKILL the worker and its children, as a crash or OOM kill would."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=20)
+
+    def stop(self) -> None:
+        """Warm shutdown (SIGTERM), then SIGKILL if it lingers."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+        self.log.close()
