@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from ingestion.indexer import IndexReport, delete_where, sync
+from ingestion.reindex import embedder_for
 from ingestion.standards_docs import standard_documents
 from ingestion.transcripts import Transcript, transcript_documents
 from edurag.settings import STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION
 from edurag.components import Components
+from vectorstore.aliases import current_target
 
 
 def ingest_standards(c: Components, progress: bool = False) -> IndexReport:
-    """Sync the standards collection with the catalog; removed standards are deleted (full cleanup)."""
+    """Sync the live standards collection (the alias target) with the catalog; removed standards are deleted."""
     docs = standard_documents(c.catalog)
-    return sync(docs, STANDARDS_COLLECTION, client=c.client, embedder=c.embedder, settings=c.settings,
+    target = current_target(c.client, STANDARDS_COLLECTION)
+    return sync(docs, target.name, client=c.client, embedder=embedder_for(c, target.embedding_model), settings=c.settings,
                 cleanup="full", total=len(docs), progress=progress)
 
 

@@ -8,6 +8,8 @@ from edurag.codes import codes_in_text
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import Standard
 from edurag.components import Components
+from ingestion.reindex import embedder_for
+from vectorstore.aliases import current_target
 from vectorstore.chroma import get_collection, query, where_all
 
 NO_MATCH = "No standard matches this text well; try describing the lesson objective in more detail or removing filters."
@@ -47,9 +49,10 @@ def _aligned(s: Standard, score: float, matched: str = "retrieval") -> AlignedSt
 def retrieve_standards(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
                        framework: str | None = None) -> list[AlignedStandard]:
     """The k standards nearest to the text, best first, honouring the filters (this is what eval measures)."""
-    vector = c.embedder.encode([text])[0].tolist()
+    target = current_target(c.client, STANDARDS_COLLECTION)
+    vector = embedder_for(c, target.embedding_model).encode([text])[0].tolist()
     where = where_all(framework=framework, subject=subject, grades=[grade] if grade else None)
-    hits = query(get_collection(c.client, STANDARDS_COLLECTION), vector, k, where)
+    hits = query(get_collection(c.client, target.name), vector, k, where)
     out = []
     for hit in hits:
         standard = c.catalog.get(hit.metadata.get("code", ""))
