@@ -105,8 +105,7 @@ class CeleryRunner:
         """Nothing to do: unacknowledged messages stay in Redis until a worker runs them."""
 
     def close(self) -> None:
-        """Release broker connections."""
-        self.app.pool.force_close_all()
+        """Nothing to stop: the broker connection pool belongs to the Celery app and closes with the process."""
 
 
 class ThreadRunner:

@@ -46,17 +46,17 @@ def _get(client: TestClient):
 
 
 def test_job_lifecycle_progress_and_results(client: TestClient):
-    items = dialogues()[:12]
+    items = dialogues()[:6]
     response = client.post("/jobs/summarize", json={"items": items}, headers=USER)
     assert response.status_code == 202, response.text
     created = response.json()
-    assert created["total"] == 12 and created["rejected"] == 0 and created["status"] == "queued"
+    assert created["total"] == 6 and created["rejected"] == 0 and created["status"] == "queued"
 
     seen: list[tuple[str, int]] = []
     state = wait_job(_get(client), created["id"], until=lambda s: seen.append((s["status"], s["progress"]["done"])) or
                      s["status"] in ("succeeded", "failed", "cancelled"))
     assert state["status"] == "succeeded", state
-    assert state["progress"] == {"done": 12, "total": 12, "succeeded": 12, "failed": 0, "percent": 100.0}
+    assert state["progress"] == {"done": 6, "total": 6, "succeeded": 6, "failed": 0, "percent": 100.0}
     assert state["rate_per_second"] > 0 and state["eta_seconds"] == 0 and state["errors"] == []
     assert state["started_at"] >= state["created_at"] and state["finished_at"] >= state["started_at"]
     done_seen = [d for _, d in seen]
@@ -135,7 +135,7 @@ def test_errors_and_auth(client: TestClient):
 
 
 def test_cancel_stops_the_job_and_keeps_finished_results(client: TestClient):
-    created = client.post("/jobs/summarize", json={"items": long_items(60)}, headers=USER).json()
+    created = client.post("/jobs/summarize", json={"items": long_items(60, per_item=4)}, headers=USER).json()
     wait_job(_get(client), created["id"], until=lambda s: s["progress"]["done"] >= 2)
     response = client.delete(f"/jobs/{created['id']}", headers=USER)
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
@@ -150,18 +150,18 @@ def test_cancel_stops_the_job_and_keeps_finished_results(client: TestClient):
 
 
 def test_restart_resumes_without_redoing_or_duplicating(components, settings: Settings):
-    items = long_items(16)
+    items = long_items(8, per_item=4)
     with TestClient(create_app(components=components)) as first:
         created = first.post("/jobs/summarize", json={"items": items}, headers=USER).json()
         before = wait_job(_get(first), created["id"], until=lambda s: s["progress"]["done"] >= 3)
     stopped = first.app.state.jobs.store.get(created["id"])  # the app is shut down: no thread is queued
-    assert stopped.status == "running" and 3 <= stopped.done < 16, "the restart must interrupt the job"
+    assert stopped.status == "running" and 3 <= stopped.done < 8, "the restart must interrupt the job"
     done_before = {json.loads(x)["id"] for x in first.get(f"/jobs/{created['id']}/results", headers=USER).text.splitlines()}
 
     with TestClient(create_app(components=components)) as second:
         state = wait_job(_get(second), created["id"])
         rows = [json.loads(x) for x in second.get(f"/jobs/{created['id']}/results", headers=USER).text.splitlines()]
-    assert state["status"] == "succeeded" and state["progress"]["done"] == 16 and before["progress"]["done"] >= 3
+    assert state["status"] == "succeeded" and state["progress"]["done"] == 8 and before["progress"]["done"] >= 3
     assert [r["id"] for r in rows] == [i["id"] for i in items]
     attempts = open_store(settings).attempts(created["id"])
     assert all(attempts[i] == 1 for i in done_before), "finished items were not redone"
