@@ -1,0 +1,188 @@
+"""The HTTP API over a real uvicorn server, real Chroma and the full bundled standards corpus."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from edurag.components import build_components
+from edurag.settings import Settings
+from ingestion.service import ingest_standards
+from service.app import create_app
+from tests.conftest import SHARED_DATA
+from tests.utils.servers import serve_app
+
+ADMIN = {"Authorization": "Bearer admin-secret"}
+
+
+@pytest.fixture(scope="module")
+def components(tmp_path_factory, embedder):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("api-data"), generator="extractive", admin_key="admin-secret")
+    c = build_components(settings, embedder=embedder)
+    ingest_standards(c)
+    return c
+
+
+@pytest.fixture(scope="module")
+def api(components):
+    with serve_app(create_app(components=components)) as url, httpx.Client(base_url=url, timeout=120) as client:
+        yield client
+
+
+def align(api, text, **extra):
+    response = api.post("/align", json={"text": text, **extra})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_health_reports_components(api, components):
+    body = api.get("/health").json()
+    assert body["embedder"] == {"name": "sentence-transformers/all-MiniLM-L6-v2", "dim": 384}
+    assert body["generator"]["kind"] == "extractive"
+    assert body["collections"]["standards"] == len(components.catalog.indexable())
+    assert body["collections"]["transcripts"] == 0
+    assert body["chroma"]["mode"] == "embedded"
+
+
+def test_align_unit_rates_puts_6rp_on_top(api):
+    body = align(api, "Students compare unit rates using ratio tables and double number lines", k=5)
+    top = body["standards"][0]
+    assert top["code"].startswith("6.RP.")
+    assert top["official_code"] == f"CCSS.Math.Content.{top['code']}"
+    assert (top["framework"], top["subject"], top["grades"]) == ("ccss", "math", ["6"])
+    assert len(body["standards"]) == 5 and body["standards"][0]["score"] >= body["standards"][-1]["score"]
+    assert body["citations"][0] == top["code"] and f"[{top['code']}]" in body["answer"]
+    assert set(body["citations"]) <= {s["code"] for s in body["standards"]}
+
+
+@pytest.mark.parametrize("text, filters, expected, within", [
+    ("Students develop a model of how atoms combine into simple molecules like water and ammonia", {}, "MS-PS1-1", 1),
+    ("Students read an informational article and determine two main ideas, explaining how key details support them",
+     {"subject": "ela", "grade": "5"}, "RI.5.2", 3),
+    ("Find the area of right triangles, quadrilaterals and polygons by composing into rectangles", {"grade": "6"}, "6.G.A.1", 1),
+    ("Solve linear equations in one variable with coefficients represented by letters", {"grade": "9"}, "A-REI.B.3", 3),
+])
+def test_align_hand_checked_objectives(api, text, filters, expected, within):
+    codes = [s["code"] for s in align(api, text, k=5, **filters)["standards"]]
+    assert expected in codes[:within], codes
+
+
+def test_align_filters_are_honoured(api):
+    body = align(api, "Describe how forces change the motion of objects", k=10, framework="ngss", grade="7")
+    assert body["standards"] and all(s["framework"] == "ngss" and "7" in s["grades"] for s in body["standards"])
+
+
+def test_align_low_relevance_says_no_match(api):
+    body = align(api, "zxqv plorb wibble 9981 ##", k=3)
+    assert "No standard matches" in body["answer"] and body["citations"] == []
+
+
+def test_align_question_about_two_codes_states_their_relation(api):
+    body = align(api, "How does 6.RP.A.3 relate to 7.RP.A.2?", k=5)
+    assert [s["code"] for s in body["standards"][:2]] == ["6.RP.A.3", "7.RP.A.2"]
+    assert "6.RP.A.3 progresses to 7.RP.A.2" in body["answer"]
+    assert body["citations"][:2] == ["6.RP.A.3", "7.RP.A.2"]
+
+
+@pytest.mark.parametrize("code", ["6.RP.A.3", "CCSS.Math.Content.6.RP.A.3"])
+def test_standard_detail_with_relations(api, code):
+    body = api.get(f"/standards/{code}").json()
+    assert body["code"] == "6.RP.A.3" and body["parent"]["code"] == "6.RP.A"
+    assert [c["code"] for c in body["children"]] == ["6.RP.A.3a", "6.RP.A.3b", "6.RP.A.3c", "6.RP.A.3d"]
+    assert {r["code"] for r in body["progress_to"]} == {"N-Q.A.1", "7.RP.A.3", "7.RP.A.2"}
+    assert {r["code"] for r in body["progress_from"]} == {"6.RP.A.1", "6.RP.A.2", "5.G.A.2"}
+    assert "MS-PS1-1" in {r["code"] for r in body["connections"]}
+
+
+def test_ngss_standard_lists_ccss_connections(api):
+    body = api.get("/standards/MS-PS1-1").json()
+    assert body["framework"] == "ngss" and {"6.RP.A.3", "MP.2"} <= {c["code"] for c in body["connections"]}
+
+
+def test_unknown_standard_is_404(api):
+    response = api.get("/standards/9.ZZ.Q.99")
+    assert response.status_code == 404 and "unknown standard code" in response.json()["detail"]
+
+
+def test_summarize_dialogue(api):
+    dialogue = ("#Person1#: Did you finish the science lab report?\n#Person2#: Not yet, I still need the graph.\n"
+                "#Person1#: It is due Friday, and the graph must show temperature over time.\n"
+                "#Person2#: I will plot the data tonight and send it to you.\n#Person1#: Great, thanks.")
+    body = api.post("/summarize", json={"text": dialogue, "strategy": "zero_shot"}).json()
+    assert body["chunks"] == 1 and body["generator"]["kind"] == "extractive"
+    assert body["summary"] and all(sentence.strip(" .") in dialogue for sentence in body["summary"].split("#Person")[1:] if sentence)
+
+
+def test_summarize_seven_thousand_word_lecture_map_reduce(api):
+    lecture = json.loads((SHARED_DATA / "lectures" / "yale_lectures_dev43.jsonl").read_text().splitlines()[0])
+    assert lecture["transcript_words"] > 5000
+    body = api.post("/summarize", json={"text": lecture["transcript"], "strategy": "few_shot"}).json()
+    assert body["chunks"] > 5
+    assert 0 < len(body["summary"].split()) < 400
+
+
+def test_transcripts_upload_then_search(api):
+    files = [("files", ("ratios.txt", b"Today we compare unit rates with double number lines and ratio tables.", "text/plain")),
+             ("files", ("bio.jsonl", json.dumps({"title": "Cells", "course": "Bio", "text": "Mitochondria make ATP."}).encode(),
+                        "application/json"))]
+    response = api.post("/ingest/transcripts", files=files, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    assert {f["file"]: f["chunks"] for f in response.json()["files"]} == {"ratios.txt": 1, "bio.jsonl": 1}
+    hits = api.post("/transcripts/search", json={"text": "energy in cells", "k": 1}).json()
+    assert hits[0]["title"] == "Cells" and hits[0]["course"] == "Bio" and hits[0]["source_file"] == "bio.jsonl"
+    assert api.delete("/ingest/transcripts/bio.jsonl", headers=ADMIN).json()["deleted"] == 1
+    assert api.delete("/ingest/transcripts/bio.jsonl", headers=ADMIN).status_code == 404
+
+
+def test_bad_upload_ingests_nothing(api):
+    before = api.get("/health").json()["collections"]["transcripts"]
+    files = [("files", ("good.txt", b"A fine transcript about fractions.", "text/plain")),
+             ("files", ("bad.txt", b"\xff\xfe\xfa not utf8", "text/plain"))]
+    response = api.post("/ingest/transcripts", files=files, headers=ADMIN)
+    assert response.status_code == 400 and "bad.txt: not valid UTF-8" in response.text
+    assert api.get("/health").json()["collections"]["transcripts"] == before
+
+
+@pytest.mark.parametrize("headers, status", [({}, 401), ({"Authorization": "Bearer wrong"}, 403)])
+def test_admin_endpoints_need_the_admin_key(api, headers, status):
+    files = [("files", ("a.txt", b"text", "text/plain"))]
+    assert api.post("/ingest/transcripts", files=files, headers=headers).status_code == status
+    assert api.delete("/ingest/transcripts/a.txt", headers=headers).status_code == status
+
+
+@pytest.mark.parametrize("path, payload, status, message", [
+    ("/align", {"text": ""}, 422, "text"),
+    ("/align", {"text": "   "}, 422, "text is empty"),
+    ("/align", {"text": "ratios", "k": 0}, 422, "k"),
+    ("/align", {"text": "ratios", "k": 100000}, 422, "k must be between 1 and 50"),
+    ("/align", {"text": "ratios", "k": "five"}, 422, "k"),
+    ("/align", {"text": 42}, 422, "text"),
+    ("/align", {"text": "ratios", "grade": "13"}, 422, "grade"),
+    ("/align", {"text": "ratios", "subject": "art"}, 422, "subject"),
+    ("/align", {"txt": "ratios"}, 422, "txt"),
+    ("/summarize", {"text": "hi", "strategy": "two_shot"}, 422, "strategy"),
+    ("/summarize", {"text": "x" * 1_000_001}, 413, "1,000,000-byte limit"),
+    ("/summarize", {"text": "hello", "adapter": "nope"}, 404, "unknown adapter"),
+])
+def test_bad_json_input_gets_a_clear_4xx(api, path, payload, status, message):
+    response = api.post(path, json=payload)
+    assert response.status_code == status, response.text
+    assert message in response.text
+
+
+def test_non_utf8_and_wrong_content_type_bodies_are_4xx(api):
+    raw = api.post("/summarize", content=b'{"text": "\xff\xfe"}', headers={"content-type": "application/json"})
+    assert raw.status_code == 400 and "parsing the body" in raw.text
+    form = api.post("/align", content=b"text=ratios", headers={"content-type": "text/plain"})
+    assert form.status_code == 422
+
+
+def test_read_endpoints_can_require_user_keys(components):
+    settings = components.settings.model_copy(update={"api_keys": ["teacher-key"]})
+    guarded = create_app(components=components.__class__(**{**components.__dict__, "settings": settings}))
+    with serve_app(guarded) as url:
+        assert httpx.get(f"{url}/standards/6.RP.A.3").status_code == 401
+        assert httpx.get(f"{url}/standards/6.RP.A.3", headers={"Authorization": "Bearer x"}).status_code == 403
+        assert httpx.get(f"{url}/standards/6.RP.A.3", headers={"Authorization": "Bearer teacher-key"}).status_code == 200
