@@ -76,17 +76,21 @@ def _first_sentence(text: str) -> str:
 
 @dataclass
 class ExtractiveGenerator:
-    """Embedded default: picks central, non-redundant sentences (MMR over embeddings); needs no generator weights."""
+    """Embedded default: MMR over sentence embeddings (centrality, a lead prior, a word budget); needs no generator weights."""
 
     embedder: Embedder
     sentences: int = 3
     window: int = 1024
     diversity: float = 0.3
+    max_words: int = 0
+    min_words: int = 4
+    lead_weight: float = 0.3
     kind: str = "extractive"
 
     def info(self) -> dict[str, Any]:
         """Describe this generator."""
-        return {"kind": self.kind, "model": self.embedder.name, "adapter": None, "method": "mmr-centrality"}
+        return {"kind": self.kind, "model": self.embedder.name, "adapter": None, "method": "mmr-centrality",
+                "sentences": self.sentences, "max_words": self.max_words}
 
     def window_tokens(self) -> int:
         """Chunk size for map-reduce over long transcripts."""
@@ -106,23 +110,36 @@ class ExtractiveGenerator:
         return 0
 
     def summarize(self, texts: Sequence[str], strategy: str, adapter: str | None = None) -> list[str]:
-        """Extract the most central sentences of each text, in their original order."""
+        """Extract central sentences of each text in their original order; all texts' sentences are embedded in one batch."""
         if adapter:
             raise ValueError("the extractive generator has no adapters; configure EDURAG_GENERATOR=hf")
-        return [self._extract(text) for text in texts]
+        units = [split_units(text) for text in texts]
+        flat = [u[1] for text_units in units for u in text_units]
+        vectors = self.embedder.encode(flat) if flat else np.zeros((0, 1), dtype=np.float32)
+        out, start = [], 0
+        for text_units in units:
+            out.append(self._extract(text_units, vectors[start:start + len(text_units)]))
+            start += len(text_units)
+        return out
 
-    def _extract(self, text: str) -> str:
-        units = split_units(text)
-        if len(units) <= self.sentences:
+    def _extract(self, units: list[tuple[str, str]], vectors: np.ndarray) -> str:
+        """Greedy MMR: centrality to the text's centroid plus a lead prior, minus redundancy, within the budgets."""
+        words = np.array([len(u[1].split()) for u in units])
+        if len(units) <= 1:
             return " ".join(render_unit(*u) for u in units)
-        vectors = self.embedder.encode([u[1] for u in units])
         centroid = vectors.mean(axis=0)
         centrality = vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
+        lead = 1.0 - np.arange(len(units)) / len(units)
+        relevance = (1 - self.diversity) * centrality + self.lead_weight * lead
+        eligible = words >= self.min_words if (words >= self.min_words).any() else np.ones(len(units), dtype=bool)
         chosen: list[int] = []
-        while len(chosen) < self.sentences:
+        while len(chosen) < min(self.sentences, int(eligible.sum())):
+            if self.max_words and chosen and words[chosen].sum() >= self.max_words:
+                break
             redundancy = (vectors @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(units))
-            score = (1 - self.diversity) * centrality - self.diversity * redundancy
+            score = relevance - self.diversity * redundancy
             score[chosen] = -np.inf
+            score[~eligible] = -np.inf
             chosen.append(int(score.argmax()))
         return " ".join(render_unit(*units[i]) for i in sorted(chosen))
 
@@ -251,7 +268,11 @@ def build_generator(settings: Settings, embedder: Embedder, shots: list[Shot]) -
         logger.info("generator auto -> %s (%s %s locally)", choice, settings.generator_model,
                     "found" if choice == "hf" else "not found")
     if choice == "extractive":
-        return ExtractiveGenerator(embedder, sentences=settings.summary_sentences, window=settings.extractive_window_tokens)
+        return ExtractiveGenerator(
+            embedder, sentences=settings.summary_sentences, window=settings.extractive_window_tokens,
+            diversity=settings.summary_diversity, max_words=settings.summary_max_words,
+            min_words=settings.summary_min_words, lead_weight=settings.summary_lead_weight,
+        )
     lm = load_language_model(settings.generator_model, settings.allow_downloads)
     return HFGenerator(
         lm=lm, shots=shots, max_new_tokens=settings.max_new_tokens, num_beams=settings.num_beams,

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     few_shot_k: int = Field(2, ge=1, le=8)
 
     summary_sentences: int = Field(3, ge=1, le=20, description="Sentences the extractive summarizer keeps per summary.")
+    summary_max_words: int = Field(0, ge=0, description="Extractive word budget per summary (stops adding sentences); 0 = sentence cap only.")
+    summary_min_words: int = Field(4, ge=1, description="Extractive summaries skip sentences shorter than this (greetings, yes/no).")
+    summary_lead_weight: float = Field(0.3, ge=0, le=2, description="Extractive prior for early sentences (tuned on DialogSum dev).")
+    summary_diversity: float = Field(0.3, ge=0, le=1, description="Extractive MMR trade-off: 0 = most central, 1 = least redundant.")
     extractive_window_tokens: int = Field(1024, ge=64, description="Map-reduce chunk size (embedder tokens) for the extractive summarizer.")
     transcript_chunk_tokens: int = Field(200, ge=32, le=512, description="Transcript chunk size in embedder tokens for retrieval.")
     transcript_chunk_overlap: int = Field(30, ge=0)

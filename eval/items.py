@@ -1,0 +1,109 @@
+"""Retrieval eval items: teacher-annotated problems (alignment CSV) and NGSS PE -> connected CCSS codes, as jsonl."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable
+
+from edurag.codes import canonical
+from edurag.standards import Catalog
+from eval.retrieval import RetrievalItem
+
+logger = logging.getLogger(__name__)
+
+FULL = "Full-intent Alignment"
+PARTIAL = "Partial Alignment"
+HELDOUT_SHARE = 0.3
+
+
+def split_of(item_id: str, heldout_share: float = HELDOUT_SHARE) -> str:
+    """A stable dev/heldout assignment from a hash of the id, so later tuning can keep a part aside."""
+    bucket = int(hashlib.sha1(item_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "heldout" if bucket < heldout_share else "dev"
+
+
+def alignment_items(csv_path: Path, catalog: Catalog, include_partial: bool = False) -> list[RetrievalItem]:
+    """One item per Full-intent row (plus Partial if asked): the problem text, never the prompt that names the code."""
+    wanted = {FULL, PARTIAL} if include_partial else {FULL}
+    items = []
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle)):
+            if row["Align?"] not in wanted:
+                continue
+            standard = catalog.resolve(row["Standard"])
+            if standard is None:
+                logger.warning("row %d: standard %s is not in the catalog; skipped", number, row["Standard"])
+                continue
+            items.append(RetrievalItem(
+                id=f"allenai-{number}", text=row["Problem/Activity Text"].strip(), standard_ids=(standard.code,),
+                filters={"subject": "math"}, grade=row["Grade"], domain=standard.domain,
+                source="allenai-full" if row["Align?"] == FULL else "allenai-partial",
+            ))
+    return items
+
+
+def ngss_items(pe_path: Path, connections_path: Path, catalog: Catalog) -> list[RetrievalItem]:
+    """One item per (NGSS PE, CCSS subject): the PE text and clarification, tagged with its connected CCSS codes."""
+    pes = {row["id"]: row for row in _jsonl(pe_path)}
+    tagged: dict[tuple[str, str], list[str]] = defaultdict(list)
+    unresolved = 0
+    for pair in _jsonl(connections_path):
+        standard = catalog.resolve(pair["ccss_code"])
+        if standard is None or pair["ngss_pe"] not in pes:
+            unresolved += 1
+            continue
+        codes = tagged[(pair["ngss_pe"], standard.subject)]
+        if standard.code not in codes:
+            codes.append(standard.code)
+    if unresolved:
+        logger.warning("%d NGSS->CCSS pairs name a code or PE missing from the catalog; skipped", unresolved)
+    items = []
+    for (pe_id, subject), codes in sorted(tagged.items()):
+        pe = pes[pe_id]
+        text = " ".join(filter(None, [pe["description"].rstrip("*"), pe.get("clarification_statement")]))
+        first = catalog.get(codes[0])
+        items.append(RetrievalItem(
+            id=f"ngss-{pe_id}-{subject}", text=text, standard_ids=tuple(codes),
+            filters={"framework": "ccss", "subject": subject}, grade=str(pe["grade"]),
+            domain=first.domain if first else "", source=f"ngss-ccss-{subject}",
+        ))
+    return items
+
+
+def write_items(items: Iterable[RetrievalItem], path: Path) -> int:
+    """Write items as jsonl with their dev/heldout split; returns how many."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with path.open("w", encoding="utf-8") as handle:
+        for item in items:
+            row = {"id": item.id, "text": item.text, "standard_ids": list(item.standard_ids), "filters": item.filters,
+                   "grade": item.grade, "domain": item.domain, "source": item.source, "split": split_of(item.id)}
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def load_items(path: Path, split: str = "all", catalog: Catalog | None = None) -> list[RetrievalItem]:
+    """Read jsonl items (`text`, `standard_ids`; optional id, filters, grade, domain, source, split)."""
+    items = []
+    for number, row in enumerate(_jsonl(path)):
+        item_id = str(row.get("id", number))
+        if split != "all" and row.get("split", split_of(item_id)) != split:
+            continue
+        codes = tuple(canonical(c) for c in row["standard_ids"])
+        domain = row.get("domain", "")
+        if not domain and catalog is not None and catalog.resolve(codes[0]):
+            domain = catalog.resolve(codes[0]).domain
+        items.append(RetrievalItem(id=item_id, text=row["text"], standard_ids=codes, filters=row.get("filters") or {},
+                                   grade=str(row.get("grade", "")), domain=domain, source=row.get("source", "")))
+    return items
+
+
+def _jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]

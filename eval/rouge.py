@@ -1,0 +1,84 @@
+"""ROUGE evaluation of summaries: DialogSum-style data, generation through the service's code, rouge-score scoring."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import fmean
+from typing import Iterable, Sequence
+
+from rouge_score import rouge_scorer, scoring
+
+logger = logging.getLogger(__name__)
+
+ROUGE_TYPES: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    """One text to summarize with its reference summaries (the first one is the paper's single reference)."""
+
+    id: str
+    text: str
+    references: tuple[str, ...]
+
+
+def load_summary_items(path: Path, limit: int | None = None) -> list[SummaryItem]:
+    """Read jsonl rows with `dialogue` (or `text`) and `summary` or `summary1..N` (DialogSum test has three)."""
+    items: list[SummaryItem] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            refs = [row["summary"]] if row.get("summary") else []
+            refs += [row[key] for key in sorted(k for k in row if k.startswith("summary") and k[7:].isdigit()) if row[key]]
+            text = row.get("dialogue") or row.get("text") or ""
+            if not text or not refs:
+                raise ValueError(f"{path}:{number + 1} needs `dialogue`/`text` and `summary`/`summary1`")
+            items.append(SummaryItem(id=str(row.get("fname") or row.get("id") or number), text=text, references=tuple(refs)))
+            if limit is not None and len(items) >= limit:
+                break
+    return items
+
+
+def make_scorer() -> rouge_scorer.RougeScorer:
+    """The paper's setting: rouge1/2/L/Lsum with the Porter stemmer (as `evaluate`'s rouge metric builds it)."""
+    return rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
+
+
+def score_pairs(predictions: Sequence[str], references: Sequence[str]) -> dict[str, float]:
+    """Mean F-measure per ROUGE type against one reference each (the paper's aggregated F-measure)."""
+    if len(predictions) != len(references):
+        raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
+    scorer = make_scorer()
+    rows = [scorer.score(ref, pred) for pred, ref in zip(predictions, references)]
+    return _mean_f(rows)
+
+
+def score_multi(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Mean over examples of the best F-measure among each example's references (rouge-score's score_multi)."""
+    if len(predictions) != len(references):
+        raise ValueError(f"{len(predictions)} predictions but {len(references)} reference lists")
+    scorer = make_scorer()
+    return _mean_f([scorer.score_multi(list(refs), pred) for pred, refs in zip(predictions, references)])
+
+
+def confidence_intervals(predictions: Sequence[str], references: Sequence[str]) -> dict[str, list[float]]:
+    """95% bootstrap interval of each mean F-measure (rouge-score's BootstrapAggregator)."""
+    scorer = make_scorer()
+    aggregator = scoring.BootstrapAggregator()
+    for pred, ref in zip(predictions, references):
+        aggregator.add_scores(scorer.score(ref, pred))
+    result = aggregator.aggregate()
+    return {t: [round(result[t].low.fmeasure, 4), round(result[t].high.fmeasure, 4)] for t in ROUGE_TYPES}
+
+
+def _mean_f(rows: Iterable[dict[str, scoring.Score]]) -> dict[str, float]:
+    """Plain mean of F-measures: deterministic, which the bootstrap `mid` only estimates."""
+    rows = list(rows)
+    if not rows:
+        return {t: 0.0 for t in ROUGE_TYPES}
+    return {t: fmean(r[t].fmeasure for r in rows) for t in ROUGE_TYPES}
