@@ -13,11 +13,13 @@ from rich.console import Console
 from rich.progress import track
 
 from edurag.settings import Settings
+from eval.cli import eval_app
 from finetune.cli import app as finetune_app
 
 app = typer.Typer(help="edurag: curriculum alignment, transcript summaries, knowledge-base admin.", no_args_is_help=True)
 ingest_app = typer.Typer(help="Ingest sources into Chroma (idempotent).", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(eval_app, name="eval")
 app.add_typer(finetune_app, name="finetune")
 models_app = typer.Typer(help="Prepare local model folders.", no_args_is_help=True)
 app.add_typer(models_app, name="models")

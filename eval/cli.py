@@ -1,0 +1,300 @@
+"""`edurag eval`: ROUGE by strategy and adapter, toxicity before/after detox, retrieval accuracy, report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from edurag.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+eval_app = typer.Typer(help="Evaluate summaries (ROUGE, toxicity) and standards retrieval; write reports.",
+                       no_args_is_help=True)
+out_console = Console()
+err_console = Console(stderr=True)
+
+
+@eval_app.callback()
+def _setup_logging() -> None:
+    """Log progress of model loading and runs to stderr."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+DataOpt = Annotated[Path, typer.Option("--data", exists=True, dir_okay=False, help="jsonl with dialogue + summary/summary1..3")]
+AdapterOpt = Annotated[Optional[list[str]], typer.Option("--adapter", help="Adapter name or folder; repeat to compare several (the base model runs too).")]
+GeneratorOpt = Annotated[Optional[str], typer.Option("--generator", help="extractive or hf (default: EDURAG_GENERATOR)")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="HF id or local path for --generator hf")]
+LimitOpt = Annotated[Optional[int], typer.Option("--limit", min=1, help="Score only the first N items.")]
+JsonOpt = Annotated[Optional[Path], typer.Option("--json", dir_okay=False, help="Write {'metrics': ...} per run here.")]
+LabelOpt = Annotated[Optional[str], typer.Option("--label", help="Run label in tables and reports.")]
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=err_console)
+
+
+def _settings(generator: str | None, model: str | None, shots_file: Path | None = None) -> Settings:
+    """Settings from the environment with the command's overrides."""
+    update: dict[str, Any] = {}
+    if generator:
+        if generator not in ("extractive", "hf"):
+            raise typer.BadParameter("choose extractive or hf", param_hint="--generator")
+        update["generator"] = generator
+    if model:
+        update["generator_model"] = model
+    if shots_file:
+        update["shots_file"] = shots_file
+    return Settings().model_copy(update=update)
+
+
+def _generator(settings: Settings) -> Any:
+    """The generator the service would build from these settings (no vector store needed)."""
+    from edurag.embedder import load_embedder
+    from edurag.generators import build_generator
+    from edurag.models import set_offline
+    from edurag.prompts import load_shots
+
+    set_offline(settings.allow_downloads)
+    return build_generator(settings, load_embedder(settings), load_shots(settings.shots_file))
+
+
+def _write_json(base: Path | None, run: dict, suffix: str, several: bool) -> None:
+    if base is None:
+        return
+    path = base.with_name(f"{base.stem}.{suffix}{base.suffix or '.json'}") if several else base
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(run, indent=2, ensure_ascii=False), encoding="utf-8")
+    err_console.print(f"wrote {path}")
+
+
+def _metrics_table(title: str, runs: list[dict], names: list[str], key: str = "metrics") -> Table:
+    table = Table(title=title)
+    table.add_column("run")
+    for name in names:
+        table.add_column(name, justify="right")
+    for run in runs:
+        table.add_row(run["label"], *(f"{run[key].get(n, float('nan')):.4f}" for n in names))
+    return table
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _check_shots(shots: list, texts: list[str], shots_file: Path, data: Path) -> None:
+    """Refuse shots that come from the scored file or repeat a scored dialogue."""
+    if shots_file.resolve() == data.resolve():
+        raise typer.BadParameter("shots must come from a split other than the scored data", param_hint="--shots-file")
+    scored = {t.strip() for t in texts}
+    leaked = sum(1 for s in shots if s.dialogue.strip() in scored)
+    if leaked:
+        raise typer.BadParameter(f"{leaked} shot(s) are scored dialogues; use another split", param_hint="--shots-file")
+
+
+@eval_app.command("rouge")
+def rouge_cmd(
+    data: DataOpt,
+    strategy: Annotated[str, typer.Option(help="zero_shot, one_shot, few_shot or all")] = "zero_shot",
+    adapter: AdapterOpt = None,
+    generator: GeneratorOpt = None,
+    model: ModelOpt = None,
+    limit: LimitOpt = None,
+    shots_file: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="Solved examples for one/few-shot (default EDURAG_SHOTS_FILE, the bundled shots); never the scored split.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Texts per generator call.")] = 8,
+    json_out: JsonOpt = None,
+    label: LabelOpt = None,
+) -> None:
+    """ROUGE-1/2/L/Lsum (stemmed F-measure) against summary1 and the multi-reference max."""
+    from edurag.prompts import STRATEGIES
+    from eval.generation import summarize_many
+    from eval.rouge import ROUGE_TYPES, confidence_intervals, load_summary_items, score_multi, score_pairs
+
+    strategies = list(STRATEGIES) if strategy == "all" else [strategy]
+    if any(s not in STRATEGIES for s in strategies):
+        raise typer.BadParameter(f"choose one of {', '.join(STRATEGIES)} or all", param_hint="--strategy")
+    settings = _settings(generator, model, shots_file)
+    items = load_summary_items(data, limit)
+    gen = _generator(settings)
+    if gen.kind == "extractive" and strategies != ["zero_shot"]:
+        logger.info("the extractive generator reads no prompt: every strategy gives the same summaries; scoring zero_shot only")
+        strategies = ["zero_shot"]
+    if strategies != ["zero_shot"]:
+        from edurag.prompts import load_shots
+
+        _check_shots(load_shots(settings.shots_file), [i.text for i in items], settings.shots_file, data)
+    texts = [i.text for i in items]
+    configs = [(s, a) for a in [None, *(adapter or [])] for s in strategies]
+    runs = []
+    for strat, adp in configs:
+        name = label or f"{gen.kind}{'/' + adp if adp else ''}/{strat}"
+        if label and len(configs) > 1:
+            name = f"{label}/{adp or 'base'}/{strat}"
+        started = time.perf_counter()
+        with _progress() as progress:
+            task = progress.add_task(f"{name}", total=len(texts))
+            preds = summarize_many(gen, texts, strat, adp, batch_size, lambda n: progress.advance(task, n))
+        seconds = time.perf_counter() - started
+        single = [i.references[0] for i in items]
+        run = {
+            "kind": "rouge", "label": name, "created": _now(),
+            "config": {"data": str(data), "items": len(items), "strategy": strat, "adapter": adp, "generator": gen.info(),
+                       "shots_file": str(settings.shots_file) if strat != "zero_shot" else None, "seconds": round(seconds, 1)},
+            "metrics": score_pairs(preds, single),
+            "metrics_multi_reference": score_multi(preds, [i.references for i in items]),
+            "ci95": confidence_intervals(preds, single),
+            "references_per_item": max(len(i.references) for i in items),
+            "samples": [{"id": i.id, "prediction": p, "reference": i.references[0]} for i, p in list(zip(items, preds))[:5]],
+        }
+        runs.append(run)
+        _write_json(json_out, run, f"{adp or 'base'}.{strat}".replace("/", "_"), len(configs) > 1)
+    out_console.print(_metrics_table("ROUGE F-measure, single reference (summary1)", runs, list(ROUGE_TYPES)))
+    if any(r["references_per_item"] > 1 for r in runs):
+        out_console.print(_metrics_table("ROUGE F-measure, best of all references", runs, list(ROUGE_TYPES), "metrics_multi_reference"))
+
+
+@eval_app.command("toxicity")
+def toxicity_cmd(
+    data: DataOpt,
+    classifier: Annotated[str, typer.Option(help="HF sequence-classifier id/path, or profanity-check (offline)")] = "",
+    adapter: AdapterOpt = None,
+    generator: GeneratorOpt = None,
+    model: ModelOpt = None,
+    limit: LimitOpt = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Texts per generator call.")] = 8,
+    json_out: JsonOpt = None,
+    label: LabelOpt = None,
+) -> None:
+    """Mean and std toxicity of zero-shot summaries, for the base model and after each (e.g. PPO) adapter."""
+    from edurag.toxicity import DEFAULT_CLASSIFIER, load_toxicity_scorer
+    from eval.generation import summarize_many
+    from eval.rouge import load_summary_items
+    from eval.toxicity import score_texts, toxicity_stats
+
+    settings = _settings(generator, model)
+    try:
+        scorer = load_toxicity_scorer(classifier or DEFAULT_CLASSIFIER, settings.allow_downloads)
+    except FileNotFoundError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    items = load_summary_items(data, limit)
+    gen = _generator(settings)
+    runs = []
+    adapters = [None, *(adapter or [])]
+    for adp in adapters:
+        name = f"{label or gen.kind}/{adp or 'base'}"
+        with _progress() as progress:
+            task = progress.add_task(name, total=len(items))
+            preds = summarize_many(gen, [i.text for i in items], "zero_shot", adp, batch_size, lambda n: progress.advance(task, n))
+        scores = score_texts(scorer, preds)
+        run = {"kind": "toxicity", "label": name, "created": _now(), "metrics": toxicity_stats(scores),
+               "config": {"data": str(data), "items": len(items), "adapter": adp, "classifier": scorer.name, "generator": gen.info()},
+               "most_toxic": sorted(({"score": s, "summary": p} for s, p in zip(scores, preds)), key=lambda r: -r["score"])[:5]}
+        runs.append(run)
+        _write_json(json_out, run, (adp or "base").replace("/", "_"), len(adapters) > 1)
+    out_console.print(_metrics_table(f"Toxicity ({scorer.name})", runs, ["toxicity_mean", "toxicity_std"]))
+
+
+@eval_app.command("items")
+def items_cmd(
+    out: Annotated[Path, typer.Option(dir_okay=False, help="jsonl to write")],
+    alignment_csv: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="allenai teacher-annotations CSV")] = None,
+    include_partial: Annotated[bool, typer.Option(help="Also count Partial-alignment rows as positives.")] = False,
+    ngss: Annotated[bool, typer.Option(help="Add NGSS PE -> connected CCSS items from the standards folder.")] = False,
+) -> None:
+    """Build retrieval items (text + standard_ids + dev/heldout split) from the shared data."""
+    from edurag.standards import load_catalog
+    from eval.items import alignment_items, ngss_items, write_items
+
+    settings = Settings()
+    catalog = load_catalog(settings.standards_dir)
+    items = alignment_items(alignment_csv, catalog, include_partial) if alignment_csv else []
+    if ngss:
+        items += ngss_items(settings.standards_dir / "ngss_pe.jsonl", settings.standards_dir / "ngss_ccss_connections.jsonl", catalog)
+    if not items:
+        raise typer.BadParameter("give --alignment-csv and/or --ngss")
+    err_console.print(f"wrote {write_items(items, out)} items to {out}")
+
+
+@eval_app.command("retrieval")
+def retrieval_cmd(
+    items_file: Annotated[Path, typer.Option("--items", exists=True, dir_okay=False, help="jsonl with text + standard_ids")],
+    k: Annotated[str, typer.Option(help="Comma-separated cutoffs")] = "1,5,10",
+    split: Annotated[str, typer.Option(help="all, dev or heldout (stable hash split of item ids)")] = "all",
+    grade: Annotated[Optional[str], typer.Option(help="Filter every query to this grade")] = None,
+    subject: Annotated[Optional[str], typer.Option(help="Filter every query to this subject (math, ela, science)")] = None,
+    framework: Annotated[Optional[str], typer.Option(help="Filter every query to this framework (ccss, ngss)")] = None,
+    item_filters: Annotated[bool, typer.Option(help="Apply each item's own filters (e.g. subject=math for math problems).")] = True,
+    json_out: JsonOpt = None,
+    label: LabelOpt = None,
+) -> None:
+    """hit@k, recall@k and MRR of the retrieval /align uses, with per-grade, per-domain and per-source breakdowns."""
+    from edurag.components import build_components
+    from eval.items import load_items
+    from eval.retrieval import CodeNormalizer, RetrievalEvaluator
+    from service.alignment import retrieve_standards
+
+    try:
+        ks = sorted({int(x) for x in k.split(",") if x.strip()})
+    except ValueError as exc:
+        raise typer.BadParameter("use integers like 1,5,10", param_hint="--k") from exc
+    components = build_components(Settings().model_copy(update={"generator": "extractive"}))
+    items = load_items(items_file, split, components.catalog)
+    overrides = {key: value for key, value in (("grade", grade), ("subject", subject), ("framework", framework)) if value}
+
+    def retrieve(text: str, top: int, filters: dict) -> list[str]:
+        merged = {**(filters if item_filters else {}), **overrides}
+        return [s.code for s in retrieve_standards(components, text, top, **merged)]
+
+    evaluator = RetrievalEvaluator(items, CodeNormalizer(components.catalog), ks)
+    started = time.perf_counter()
+    with _progress() as progress:
+        task = progress.add_task("retrieving", total=len(items))
+
+        def advance(seq: list) -> Any:
+            for item in seq:
+                yield item
+                progress.advance(task)
+
+        result = evaluator(retrieve, advance)
+    name = label or f"{components.embedder.name.split('/')[-1]}/{split}"
+    run = {"kind": "retrieval", "label": name, "created": _now(), "metrics": result.metrics,
+           "primary_metric": result.primary_metric, "breakdown": result.breakdown,
+           "config": {"items_file": str(items_file), "split": split, "ks": ks, "filters": overrides, "item_filters": item_filters,
+                      "embedding_model": components.embedder.name, "seconds": round(time.perf_counter() - started, 1)},
+           "per_item": result.per_item}
+    _write_json(json_out, run, "", False)
+    names = [*(f"hit@{x}" for x in ks), *(f"recall@{x}" for x in ks if x != 1), "mrr"]
+    out_console.print(_metrics_table(f"Standards retrieval ({int(result.metrics['items'])} items)", [run], names))
+    for by, groups in result.breakdown.items():
+        table = Table(title=f"by {by}")
+        for column in (by, "items", *names):
+            table.add_column(column, justify="left" if column == by else "right")
+        for group, metrics in groups.items():
+            table.add_row(group, str(int(metrics["items"])), *(f"{metrics[n]:.3f}" for n in names))
+        out_console.print(table)
+
+
+@eval_app.command("report")
+def report_cmd(
+    runs: Annotated[Path, typer.Option("--runs", exists=True, file_okay=False, help="Folder of run JSONs")],
+    out: Annotated[Path, typer.Option("--out", file_okay=False, help="Folder for report.md and PNG charts")],
+) -> None:
+    """A Markdown report with ROUGE grouped bars, toxicity before/after and the retrieval hit@k curve."""
+    from eval.report import write_report
+
+    try:
+        report, charts = write_report(runs, out)
+    except FileNotFoundError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    out_console.print(f"wrote {report} and {len(charts)} chart(s): {', '.join(c.name for c in charts)}")
