@@ -193,11 +193,11 @@ class JobStore:
                                .values(status="failed" if error else "succeeded", result=result, error=error,
                                        finished_at=time.time())).rowcount
         if stored:
-            self._maybe_complete(job_id)
+            self.complete_if_done(job_id)
         return bool(stored)
 
-    def _maybe_complete(self, job_id: str) -> None:
-        """When no item is pending, the job succeeds (failed if no item succeeded)."""
+    def complete_if_done(self, job_id: str) -> None:
+        """When no item is pending, the job succeeds (failed if no item succeeded); safe to call repeatedly."""
         with Session(self.engine) as s, s.begin():
             if s.scalar(select(func.count()).where(ItemRow.job_id == job_id, ItemRow.status == "pending")):
                 return

@@ -24,7 +24,8 @@ def summarize_item(c: Components, store: JobStore, job_id: str, idx: int) -> Non
     if not store.start(job_id):
         return
     item = store.claim(job_id, idx)
-    if item is None:
+    if item is None:  # finished by an earlier delivery, which may have died before closing the job
+        store.complete_if_done(job_id)
         return
     params = store.params(job_id)
     try:

@@ -135,8 +135,10 @@ class ThreadRunner:
             logger.info("resuming %s job %s", kind, job_id)
             if kind == tasks.REINDEX:
                 self.enqueue_reindex(job_id)
+            elif pending := self.store.pending(job_id):
+                self.enqueue_items(job_id, pending)
             else:
-                self.enqueue_items(job_id, self.store.pending(job_id))
+                self.store.complete_if_done(job_id)
 
     def close(self) -> None:
         """Drop queued work (it stays pending in the store) and let running items finish."""

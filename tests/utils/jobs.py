@@ -89,11 +89,16 @@ class Worker:
         self.proc.wait(timeout=20)
 
     def stop(self) -> None:
-        """Warm shutdown (SIGTERM), then SIGKILL if it lingers."""
+        """Warm shutdown (SIGTERM), then SIGKILL whatever is left of the process group."""
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                self.kill9()
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=20)
         self.log.close()
