@@ -83,9 +83,10 @@ def wait_job(http: httpx.Client, job_id: str, timeout: float = 3600) -> dict:
     raise TimeoutError(job_id)
 
 
-def submit_corpus(http: httpx.Client) -> str:
-    """Upload the lectures and classroom transcripts as one summarize job."""
-    files = [("files", (p.name, p.read_bytes(), "application/jsonl")) for p in SOURCES]
+def submit_corpus(http: httpx.Client, per_source: int | None) -> str:
+    """Upload the lectures and classroom transcripts (optionally the first few of each) as one summarize job."""
+    files = [("files", (p.name, "".join(p.read_text().splitlines(keepends=True)[:per_source]).encode(), "application/jsonl"))
+             for p in SOURCES]
     response = http.post("/jobs/summarize", files=files)
     response.raise_for_status()
     return response.json()["id"]
@@ -107,9 +108,9 @@ def align_latencies(url: str, n: int) -> list[float]:
     return out
 
 
-def bulk_rate(http: httpx.Client) -> tuple[float, int, float]:
+def bulk_rate(http: httpx.Client, per_source: int | None) -> tuple[float, int, float]:
     """Run the corpus job; (docs/s between first pick-up and finish, docs, seconds)."""
-    state = wait_job(http, submit_corpus(http))
+    state = wait_job(http, submit_corpus(http, per_source))
     assert state["status"] == "succeeded", state
     seconds = state["finished_at"] - state["started_at"]
     return state["progress"]["succeeded"] / seconds, state["progress"]["succeeded"], seconds
@@ -126,8 +127,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, help="Write the result table (Markdown) here too.")
     parser.add_argument("--clients", type=int, default=50, help="Concurrent /align clients during the re-index.")
+    parser.add_argument("--per-source", type=int, help="Only the first N lectures and N classroom transcripts.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the started processes are stopped on kill
     root = Path(tempfile.mkdtemp(prefix="edurag-bench-jobs-"))
     redis_port, chroma_port, api_port = free_port(), free_port(), free_port()
     env = {"EDURAG_DATA_DIR": str(root / "data"), "EDURAG_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
@@ -155,12 +158,12 @@ def main() -> None:
 
         with process(worker_cmd, env, root / "worker-0.log"):
             warm_up(http, 1)
-            rate1, docs, secs1 = bulk_rate(http)
+            rate1, docs, secs1 = bulk_rate(http, args.per_source)
             rows.append(("bulk summarize, 1 worker", f"{rate1:.3f} docs/s ({docs} docs in {secs1:.0f} s)"))
             logger.info("1 worker: %.3f docs/s", rate1)
             with process(worker_cmd, env, root / "worker-1.log"):
                 warm_up(http, 2)
-                job = submit_corpus(http)
+                job = submit_corpus(http, args.per_source)
                 busy = align_latencies(url, 60)
                 state = wait_job(http, job)
                 rate2 = state["progress"]["succeeded"] / (state["finished_at"] - state["started_at"])
