@@ -278,7 +278,8 @@ def retrieval_cmd(
     for by, groups in result.breakdown.items():
         table = Table(title=f"by {by}")
         for column in (by, "items", *names):
-            table.add_column(column, justify="left" if column == by else "right")
+            table.add_column(column, justify="right", no_wrap=True, max_width=42 if column == by else None,
+                             overflow="ellipsis")
         for group, metrics in groups.items():
             table.add_row(group, str(int(metrics["items"])), *(f"{metrics[n]:.3f}" for n in names))
         out_console.print(table)

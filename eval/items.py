@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import logging
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
@@ -19,6 +20,14 @@ logger = logging.getLogger(__name__)
 FULL = "Full-intent Alignment"
 PARTIAL = "Partial Alignment"
 HELDOUT_SHARE = 0.3
+
+
+def domain_label(code: str, domain: str) -> str:
+    """A short breakdown key: the code's domain letters plus the domain name before any note (`NF: Number & ...`)."""
+    parts = code.split(".")
+    letters = parts[1] if len(parts) > 1 and (parts[0] == "K" or parts[0].isdigit()) else parts[0]
+    name = re.split(r":| - Grade| expectations", domain)[0].strip()
+    return f"{letters}: {name}" if name else letters
 
 
 def split_of(item_id: str, heldout_share: float = HELDOUT_SHARE) -> str:
@@ -41,7 +50,7 @@ def alignment_items(csv_path: Path, catalog: Catalog, include_partial: bool = Fa
                 continue
             items.append(RetrievalItem(
                 id=f"allenai-{number}", text=row["Problem/Activity Text"].strip(), standard_ids=(standard.code,),
-                filters={"subject": "math"}, grade=row["Grade"], domain=standard.domain,
+                filters={"subject": "math"}, grade=row["Grade"], domain=domain_label(standard.code, standard.domain),
                 source="allenai-full" if row["Align?"] == FULL else "allenai-partial",
             ))
     return items
@@ -70,7 +79,7 @@ def ngss_items(pe_path: Path, connections_path: Path, catalog: Catalog) -> list[
         items.append(RetrievalItem(
             id=f"ngss-{pe_id}-{subject}", text=text, standard_ids=tuple(codes),
             filters={"framework": "ccss", "subject": subject}, grade=str(pe["grade"]),
-            domain=first.domain if first else "", source=f"ngss-ccss-{subject}",
+            domain=domain_label(codes[0], first.domain if first else ""), source=f"ngss-ccss-{subject}",
         ))
     return items
 
@@ -98,7 +107,7 @@ def load_items(path: Path, split: str = "all", catalog: Catalog | None = None) -
         codes = tuple(canonical(c) for c in row["standard_ids"])
         domain = row.get("domain", "")
         if not domain and catalog is not None and catalog.resolve(codes[0]):
-            domain = catalog.resolve(codes[0]).domain
+            domain = domain_label(catalog.resolve(codes[0]).code, catalog.resolve(codes[0]).domain)
         items.append(RetrievalItem(id=item_id, text=row["text"], standard_ids=codes, filters=row.get("filters") or {},
                                    grade=str(row.get("grade", "")), domain=domain, source=row.get("source", "")))
     return items
