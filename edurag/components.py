@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chromadb.api import ClientAPI
 
@@ -14,6 +14,7 @@ from edurag.prompts import Shot, load_shots
 from edurag.settings import Settings
 from edurag.standards import Catalog, load_catalog
 from vectorstore.chroma import open_client
+from vectorstore.lexical import LexicalCache
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class Components:
     catalog: Catalog
     shots: list[Shot]
     generator: Generator
+    lexical: LexicalCache = field(default_factory=LexicalCache)
 
 
 def build_components(settings: Settings, generator: Generator | None = None, embedder: Embedder | None = None) -> Components:

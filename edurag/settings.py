@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     transcript_chunk_tokens: int = Field(200, ge=32, le=512, description="Transcript chunk size in embedder tokens for retrieval.")
     transcript_chunk_overlap: int = Field(30, ge=0)
 
+    passage_tokens: int = Field(200, ge=32, le=512, description="Long /align texts are split into passages of this many embedder tokens.")
+    passage_overlap: int = Field(40, ge=0, description="Token overlap between /align passages.")
+    dense_candidates: int = Field(100, ge=1, description="Nearest chunks fetched from Chroma per passage before fusion.")
+    lexical_weight: float = Field(0.3, ge=0, description="Weight of the max-normalized BM25 score added to the cosine score.")
+    grade_boost: float = Field(0.05, ge=0, description="Added to standards of a grade the text names (\"grade 6\", \"7th grade\").")
     min_score: float = Field(0.3, description="Below this cosine similarity a standard is not a good match.")
     max_k: int = Field(50, ge=1)
     max_text_bytes: int = Field(1_000_000, ge=1, description="Largest text accepted by /summarize and /align.")

@@ -15,8 +15,10 @@ def ingest_standards(c: Components, progress: bool = False) -> IndexReport:
     """Sync the live standards collection (the alias target) with the catalog; removed standards are deleted."""
     docs = standard_documents(c.catalog)
     target = current_target(c.client, STANDARDS_COLLECTION)
-    return sync(docs, target.name, client=c.client, embedder=embedder_for(c, target.embedding_model), settings=c.settings,
-                cleanup="full", total=len(docs), progress=progress)
+    report = sync(docs, target.name, client=c.client, embedder=embedder_for(c, target.embedding_model), settings=c.settings,
+                  cleanup="full", total=len(docs), progress=progress)
+    c.lexical.invalidate()
+    return report
 
 
 def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: bool = False) -> tuple[IndexReport, dict[str, int]]:

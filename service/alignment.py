@@ -5,12 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from edurag.codes import codes_in_text
-from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import Standard
 from edurag.components import Components
-from ingestion.reindex import embedder_for
-from vectorstore.aliases import current_target
-from vectorstore.chroma import get_collection, query, where_all
+from service.retrieval import hybrid_search
 
 NO_MATCH = "No standard matches this text well; try describing the lesson objective in more detail or removing filters."
 
@@ -29,6 +26,8 @@ class AlignedStandard:
     domain: str = ""
     cluster: str = ""
     matched: str = "retrieval"
+    passage: str = ""
+    explain: dict[str, float] | None = None
 
 
 @dataclass
@@ -40,24 +39,22 @@ class Alignment:
     citations: list[str] = field(default_factory=list)
 
 
-def _aligned(s: Standard, score: float, matched: str = "retrieval") -> AlignedStandard:
+def _aligned(s: Standard, score: float, matched: str = "retrieval", passage: str = "",
+             explain: dict[str, float] | None = None) -> AlignedStandard:
     return AlignedStandard(code=s.code, official_code=s.official_code, framework=s.framework, subject=s.subject,
                            grades=s.grades, text=s.text, score=round(score, 4), domain=s.domain, cluster=s.cluster,
-                           matched=matched)
+                           matched=matched, passage=passage, explain=explain)
 
 
 def retrieve_standards(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
                        framework: str | None = None) -> list[AlignedStandard]:
-    """The k standards nearest to the text, best first, honouring the filters (this is what eval measures)."""
-    target = current_target(c.client, STANDARDS_COLLECTION)
-    vector = embedder_for(c, target.embedding_model).encode([text])[0].tolist()
-    where = where_all(framework=framework, subject=subject, grades=[grade] if grade else None)
-    hits = query(get_collection(c.client, target.name), vector, k, where)
+    """The k best standards for the text (hybrid search), honouring the filters; this is what eval measures."""
     out = []
-    for hit in hits:
-        standard = c.catalog.get(hit.metadata.get("code", ""))
+    for hit in hybrid_search(c, text, k, grade, subject, framework):
+        standard = c.catalog.get(hit.code)
         if standard:
-            out.append(_aligned(standard, hit.score))
+            out.append(_aligned(standard, hit.score, passage=hit.passage,
+                                explain={"dense": round(hit.dense, 4), "lexical": round(hit.lexical, 4), "grade_boost": hit.boost}))
     return out
 
 
@@ -95,7 +92,8 @@ def align(c: Components, text: str, k: int, grade: str | None = None, subject: s
 
     context = [(s.code, _context_line(s, _relations(s, [o for o in mentioned if o is not s]))) for s in mentioned]
     if not mentioned:
-        context += [(r.code, _context_line(c.catalog.get(r.code))) for r in retrieved if r.score >= c.settings.min_score]
+        context += [(r.code, _context_line(c.catalog.get(r.code))) for r in retrieved
+                    if r.explain and r.explain["dense"] >= c.settings.min_score]
     if not context:
         return Alignment(standards=ranked, answer=NO_MATCH)
 

@@ -25,6 +25,7 @@ class AlignRequest(StrictModel):
     subject: Subject | None = None
     framework: Framework | None = None
     adapter: str | None = None
+    explain: bool = Field(False, description="Include per-standard score components (dense, lexical, grade boost).")
 
 
 class StandardOut(BaseModel):
@@ -39,7 +40,9 @@ class StandardOut(BaseModel):
     score: float
     domain: str = ""
     cluster: str = ""
-    matched: str = "retrieval"
+    matched: str = Field("retrieval", description="retrieval, or code when the text names the standard.")
+    passage: str = Field("", description="The part of the input that matched this standard best.")
+    explain: dict[str, float] | None = None
 
 
 class AlignResponse(BaseModel):

@@ -21,4 +21,5 @@ def align_route(body: AlignRequest, c: ComponentsDep) -> AlignResponse:
     check_k(body.k, c)
     check_adapter(body.adapter, c)
     result = align(c, body.text, body.k, body.grade, body.subject, body.framework, body.adapter)
-    return AlignResponse(standards=[asdict(s) for s in result.standards], answer=result.answer, citations=result.citations)
+    items = [asdict(s) | ({} if body.explain else {"explain": None}) for s in result.standards]
+    return AlignResponse(standards=items, answer=result.answer, citations=result.citations)
