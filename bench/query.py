@@ -1,0 +1,130 @@
+"""/align latency over HTTP (uvicorn) with synthetic chunks beside the standards, and where the time goes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from bench.common import markdown_table, percentiles, timer
+
+logger = logging.getLogger("bench.query")
+CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "alignment" / "allenai_generated_problems_teacher_annotations.csv"
+
+
+def add_synthetic(settings: object, chunks: int, dim: int, batch: int = 5000) -> None:
+    """Add random unit vectors to the live standards collection (their codes are not in the catalog, so never returned)."""
+    from edurag.settings import STANDARDS_COLLECTION
+    from vectorstore.aliases import current_target
+    from vectorstore.chroma import get_collection, open_client
+
+    client = open_client(settings)
+    collection = get_collection(client, current_target(client, STANDARDS_COLLECTION).name)
+    rng = np.random.default_rng(0)
+    for start in range(0, chunks, batch):
+        size = min(batch, chunks - start)
+        vectors = rng.standard_normal((size, dim)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        collection.add(ids=[f"synthetic-{start + i}" for i in range(size)], embeddings=vectors.tolist(),
+                       documents=["synthetic chunk"] * size,
+                       metadatas=[{"code": f"SYN-{start + i}", "framework": "synthetic", "subject": "none"} for i in range(size)])
+    logger.info("collection holds %d chunks", collection.count())
+
+
+def queries(n: int) -> list[str]:
+    """Problem texts from the alignment data, cycled to n queries."""
+    import csv
+
+    with CSV.open(encoding="utf-8", newline="") as handle:
+        texts = [row["Problem/Activity Text"] for row in csv.DictReader(handle)]
+    return [texts[i % len(texts)] for i in range(n)]
+
+
+def serve(env: dict[str, str], port: int) -> subprocess.Popen:
+    """Start `edurag serve` in a subprocess and wait until /health answers."""
+    proc = subprocess.Popen([sys.executable, "-m", "edurag.cli", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError("the server exited during start-up")
+        time.sleep(0.5)
+    proc.terminate()
+    raise TimeoutError("the server did not answer /health")
+
+
+def main(chunks: int, requests: int, k: int, data_dir: Path, chroma_url: str | None, port: int) -> str:
+    """Ingest standards, add synthetic chunks, time /align over HTTP and its parts in-process."""
+    from edurag.components import build_components
+    from edurag.settings import STANDARDS_COLLECTION, Settings
+    from ingestion.service import ingest_standards
+    from vectorstore.aliases import current_target
+    from vectorstore.chroma import get_collection, query
+
+    env = {**os.environ, "EDURAG_DATA_DIR": str(data_dir), "EDURAG_GENERATOR": "extractive", "EDURAG_API_KEYS": ""}
+    if chroma_url:
+        env["EDURAG_CHROMA_URL"] = chroma_url
+    settings = Settings(data_dir=data_dir, generator="extractive", chroma_url=chroma_url)
+    c = build_components(settings)
+    ingest_standards(c)
+    add_synthetic(settings, chunks, c.embedder.dim)
+    texts = queries(requests)
+
+    embed, search = [], []
+    collection = get_collection(c.client, current_target(c.client, STANDARDS_COLLECTION).name)
+    for text in texts:
+        with timer(embed):
+            vector = c.embedder.encode([text])[0].tolist()
+        with timer(search):
+            query(collection, vector, k)
+
+    proc = serve(env, port)
+    total = []
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            client.post("/align", json={"text": texts[0], "k": k}).raise_for_status()
+            for text in texts:
+                with timer(total):
+                    client.post("/align", json={"text": text, "k": k}).raise_for_status()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+    p_total, p_embed, p_search = percentiles(total), percentiles(embed), percentiles(search)
+    mean_total = float(np.mean(total))
+    shares = {"embedding": float(np.mean(embed)) / mean_total, "vector search": float(np.mean(search)) / mean_total}
+    shares["rest (HTTP, catalog, answer)"] = max(0.0, 1 - sum(shares.values()))
+    mode = f"server {chroma_url}" if chroma_url else "embedded"
+    rows = [[f"/align over HTTP ({mode})", f"{chunks + 1175:,}", requests, p_total["p50"], p_total["p95"], p_total["p99"]],
+            ["  embedding only (in-process)", "", requests, p_embed["p50"], p_embed["p95"], p_embed["p99"]],
+            ["  vector search only (in-process)", "", requests, p_search["p50"], p_search["p95"], p_search["p99"]]]
+    table = markdown_table(["measured", "chunks", "requests", "p50 ms", "p95 ms", "p99 ms"], rows)
+    share_table = markdown_table(["part", "share of mean /align time"], [[name, share] for name, share in shares.items()])
+    return f"{table}\n\n{share_table}\n\n{json.dumps({'mean_ms': mean_total * 1000})}"
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--chunks", type=int, default=10_000, help="synthetic chunks added (100000, 1000000 for the big runs)")
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--chroma-url", default=None, help="http://host:port of a Chroma server; default embedded")
+    parser.add_argument("--data-dir", type=Path, default=None, help="scratch data dir (default: a temp dir)")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="edurag-bench-") as scratch:
+        print(main(args.chunks, args.requests, args.k, args.data_dir or Path(scratch), args.chroma_url, args.port))

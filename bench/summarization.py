@@ -1,0 +1,66 @@
+"""Summarization throughput: docs/s and tokens/s of the extractive default and HF generators, batch 1 vs batched."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.common import markdown_table, timer
+
+logger = logging.getLogger("bench.summarization")
+DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dialogsum" / "dialogsum.dev.jsonl"
+
+
+def measure(name: str, generator: Any, texts: list[str], batch: int) -> list[object]:
+    """One row: summarize all texts in batches of `batch`; tokens counted with the generator's own tokenizer."""
+    generator.summarize(texts[:1], "zero_shot")  # warm-up
+    seconds: list[float] = []
+    outputs: list[str] = []
+    with timer(seconds):
+        for start in range(0, len(texts), batch):
+            outputs += generator.summarize(texts[start:start + batch], "zero_shot")
+    tokens_in = sum(generator.count_tokens(t) for t in texts)
+    tokens_out = sum(generator.count_tokens(o) for o in outputs)
+    s = seconds[0]
+    return [name, batch, len(texts), s, len(texts) / s, tokens_in / s, tokens_out / s]
+
+
+def main(n: int, batch: int, max_new_tokens: int, smollm: Path | None, scratch: Path) -> str:
+    """Measure every generator at batch 1 and at `batch`; returns the table."""
+    from edurag.embedder import load_embedder
+    from edurag.generators import ExtractiveGenerator, HFGenerator
+    from edurag.models import load_language_model
+    from edurag.settings import Settings
+    from eval.rouge import load_summary_items
+    from tests.utils.tiny_models import build_tiny_t5
+
+    settings = Settings()
+    texts = [item.text for item in load_summary_items(DEV, n)]
+    generators: list[tuple[str, Any]] = [("extractive (MiniLM MMR)", ExtractiveGenerator(load_embedder(settings)))]
+    tiny = build_tiny_t5(scratch / "tiny-t5")
+    generators.append(("hf tiny T5 (2 layers, random)", HFGenerator(lm=load_language_model(str(tiny)), max_new_tokens=max_new_tokens)))
+    if smollm:
+        generators.append(("hf SmolLM2", HFGenerator(lm=load_language_model(str(smollm)), max_new_tokens=max_new_tokens)))
+    rows = []
+    for name, generator in generators:
+        single = measure(name, generator, texts, 1)
+        batched = measure(name, generator, texts, batch)
+        rows += [single + [1.0], batched + [batched[4] / single[4]]]
+        logger.info("measured %s", name)
+    return markdown_table(["generator", "batch", "docs", "seconds", "docs/s", "input tok/s", "output tok/s",
+                           "speed-up vs batch 1"], rows)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=32, help="DialogSum dev dialogues to summarize")
+    parser.add_argument("--batch", type=int, default=8, help="batched size compared with batch 1")
+    parser.add_argument("--max-new-tokens", type=int, default=48)
+    parser.add_argument("--smollm", type=Path, default=None, help="local folder of a converted SmolLM2 (optional)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="edurag-bench-") as tmp:
+        print(main(args.n, args.batch, args.max_new_tokens, args.smollm, Path(tmp)))
