@@ -111,6 +111,8 @@ def rouge_cmd(
     limit: LimitOpt = None,
     shots_file: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="Solved examples for one/few-shot (default EDURAG_SHOTS_FILE, the bundled shots); never the scored split.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Texts per generator call.")] = 8,
+    text_field: Annotated[Optional[str], typer.Option(help="Field holding the text (default dialogue, then text)")] = None,
+    summary_field: Annotated[Optional[str], typer.Option(help="Field holding the reference (default summary/summary1..N)")] = None,
     json_out: JsonOpt = None,
     label: LabelOpt = None,
 ) -> None:
@@ -123,7 +125,7 @@ def rouge_cmd(
     if any(s not in STRATEGIES for s in strategies):
         raise typer.BadParameter(f"choose one of {', '.join(STRATEGIES)} or all", param_hint="--strategy")
     settings = _settings(generator, model, shots_file)
-    items = load_summary_items(data, limit)
+    items = load_summary_items(data, limit, text_field, summary_field)
     gen = _generator(settings)
     if gen.kind == "extractive" and strategies != ["zero_shot"]:
         logger.info("the extractive generator reads no prompt: every strategy gives the same summaries; scoring zero_shot only")

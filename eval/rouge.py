@@ -25,19 +25,24 @@ class SummaryItem:
     references: tuple[str, ...]
 
 
-def load_summary_items(path: Path, limit: int | None = None) -> list[SummaryItem]:
-    """Read jsonl rows with `dialogue` (or `text`) and `summary` or `summary1..N` (DialogSum test has three)."""
+def load_summary_items(path: Path, limit: int | None = None, text_field: str | None = None,
+                       summary_field: str | None = None) -> list[SummaryItem]:
+    """Read jsonl rows with `dialogue` (or `text`) and `summary` or `summary1..N` (DialogSum test has three);
+    other layouts (e.g. lectures: transcript / lecture_description) name their fields."""
     items: list[SummaryItem] = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle):
             if not line.strip():
                 continue
             row = json.loads(line)
-            refs = [row["summary"]] if row.get("summary") else []
-            refs += [row[key] for key in sorted(k for k in row if k.startswith("summary") and k[7:].isdigit()) if row[key]]
-            text = row.get("dialogue") or row.get("text") or ""
+            if summary_field:
+                refs = [row[summary_field]] if row.get(summary_field) else []
+            else:
+                refs = [row["summary"]] if row.get("summary") else []
+                refs += [row[key] for key in sorted(k for k in row if k.startswith("summary") and k[7:].isdigit()) if row[key]]
+            text = row.get(text_field or "dialogue") or ("" if text_field else row.get("text")) or ""
             if not text or not refs:
-                raise ValueError(f"{path}:{number + 1} needs `dialogue`/`text` and `summary`/`summary1`")
+                raise ValueError(f"{path}:{number + 1} has no text or no reference summary")
             items.append(SummaryItem(id=str(row.get("fname") or row.get("id") or number), text=text, references=tuple(refs)))
             if limit is not None and len(items) >= limit:
                 break

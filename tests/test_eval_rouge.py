@@ -62,3 +62,10 @@ def test_a_shot_list_made_only_of_the_scored_example_is_refused() -> None:
     scored = Shot(dialogue="#Person1#: Hello.", summary="greeting")
     with pytest.raises(ValueError):
         summary_prompt(scored.dialogue, "one_shot", [scored])
+
+
+def test_named_fields_for_other_layouts(tmp_path: Path) -> None:
+    path = tmp_path / "lectures.jsonl"
+    path.write_text(json.dumps({"transcript": "Today we study cells.", "lecture_description": "Cells.", "summary": "x"}) + "\n")
+    items = load_summary_items(path, text_field="transcript", summary_field="lecture_description")
+    assert items[0].text == "Today we study cells." and items[0].references == ("Cells.",)
