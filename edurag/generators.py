@@ -232,6 +232,27 @@ class HFGenerator:
             return []
         return sorted(p.name for p in self.adapters_dir.iterdir() if (p / "adapter_config.json").exists())
 
+    def loaded_adapters(self) -> list[str]:
+        """Adapters currently loaded into the model (they stay until reload_adapters)."""
+        from peft import PeftModel
+
+        model = self.lm.model
+        return sorted(model.peft_config) if isinstance(model, PeftModel) else []
+
+    def reload_adapters(self) -> list[str]:
+        """Drop every loaded adapter under the lock (changed files are re-read on next use); return those dropped."""
+        from peft import PeftModel
+
+        with self._lock:
+            model = self.lm.model
+            dropped = self.loaded_adapters()
+            if isinstance(model, PeftModel):
+                tuner = model.base_model
+                # LoRA-style tuners inject layers into the base, so unload() removes them; prompt tuning leaves it intact.
+                self.lm.model = tuner.unload() if hasattr(tuner, "unload") else tuner
+                self.lm.model.eval()
+        return dropped
+
     def _activate(self, adapter: str | None) -> Any:
         """Return the model to run with `adapter` active (or with adapters disabled); call under the lock."""
         from peft import PeftModel

@@ -1,0 +1,61 @@
+"""GET /adapters (named PEFT adapters with their manifests) and admin POST /admin/adapters/reload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from finetune.manifest import read_manifest
+from service.auth import AdminDep, UserDep
+from service.deps import ComponentsDep
+
+router = APIRouter(tags=["adapters"])
+
+
+class AdapterInfo(BaseModel):
+    """One adapter folder in EDURAG_ADAPTERS_DIR."""
+
+    name: str
+    loaded: bool = Field(description="Already loaded into the served model.")
+    manifest: dict[str, Any] | None = Field(description="edurag_manifest.json, or null for adapters trained elsewhere.")
+
+
+class AdaptersResponse(BaseModel):
+    """Adapters the generator can switch to per request."""
+
+    generator: str
+    adapters: list[AdapterInfo]
+
+
+class ReloadResponse(BaseModel):
+    """What a reload dropped and what is now available."""
+
+    dropped: list[str]
+    available: list[str]
+
+
+def _hf_generator(c: Any) -> Any:
+    if not hasattr(c.generator, "reload_adapters"):
+        raise HTTPException(409, f"the {c.generator.kind} generator has no adapters; set EDURAG_GENERATOR=hf")
+    return c.generator
+
+
+@router.get("/adapters", response_model=AdaptersResponse, dependencies=[UserDep])
+def list_adapters(c: ComponentsDep) -> AdaptersResponse:
+    """Named adapters with their manifests (empty for generators without adapters)."""
+    generator = c.generator
+    names = getattr(generator, "adapter_names", lambda: [])()
+    loaded = set(getattr(generator, "loaded_adapters", lambda: [])())
+    folder = c.settings.resolved_adapters_dir
+    return AdaptersResponse(generator=generator.kind, adapters=[
+        AdapterInfo(name=n, loaded=n in loaded, manifest=read_manifest(folder / n)) for n in names])
+
+
+@router.post("/admin/adapters/reload", response_model=ReloadResponse, dependencies=[AdminDep])
+def reload_adapters(c: ComponentsDep) -> ReloadResponse:
+    """Drop loaded adapters so new or retrained ones are read from disk on their next request."""
+    generator = _hf_generator(c)
+    dropped = generator.reload_adapters()
+    return ReloadResponse(dropped=dropped, available=generator.adapter_names())
