@@ -8,7 +8,6 @@ export EDURAG_DATA_DIR ?= .edurag
 
 $(BIN)/edurag: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --upgrade pip
 	# The exact pin takes the local CPU wheel; an open range would pull a multi-GB CUDA build.
 	$(BIN)/pip install torch==2.13.0
 	$(BIN)/pip install -e '.[dev]'
