@@ -241,15 +241,21 @@ def retrieval_cmd(
 ) -> None:
     """hit@k, recall@k and MRR of the retrieval /align uses, with per-grade, per-domain and per-source breakdowns."""
     from edurag.components import build_components
+    from edurag.settings import STANDARDS_COLLECTION
     from eval.items import load_items
     from eval.retrieval import CodeNormalizer, RetrievalEvaluator
     from service.alignment import retrieve_standards
+    from vectorstore.aliases import current_target
+    from vectorstore.chroma import get_collection
 
     try:
         ks = sorted({int(x) for x in k.split(",") if x.strip()})
     except ValueError as exc:
         raise typer.BadParameter("use integers like 1,5,10", param_hint="--k") from exc
     components = build_components(Settings().model_copy(update={"generator": "extractive"}))
+    if get_collection(components.client, current_target(components.client, STANDARDS_COLLECTION).name).count() == 0:
+        err_console.print("[red]the standards collection is empty: run `edurag ingest standards` first[/red]")
+        raise typer.Exit(2)
     items = load_items(items_file, split, components.catalog)
     overrides = {key: value for key, value in (("grade", grade), ("subject", subject), ("framework", framework)) if value}
 
