@@ -43,6 +43,9 @@ def main(limit: int, data_dir: Path) -> str:
         report = sync(docs, f"{STANDARDS_COLLECTION}_bench", client=c.client, embedder=c.embedder, settings=settings,
                       cleanup="full", total=len(docs))
     logger.info("ingest path report: %s", report.as_dict())
+    with timer(raw):
+        c.embedder.encode(texts)
+    raw = [min(raw)]  # measured before and after the others; the faster run is the least disturbed by other load
 
     n = len(docs)
     rows = [
