@@ -11,7 +11,7 @@ from edurag.components import Components
 from edurag.summarize import summarize_text
 from ingestion.jobs import JobStore, NewItem
 from ingestion.reindex import run_reindex
-from ingestion.transcripts import TranscriptError, _jsonl_record, decode, parse_transcripts
+from ingestion.transcripts import TranscriptError, parse_jsonl_line, decode, parse_transcripts
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
         if not line.strip():
             continue
         try:
-            t = _jsonl_record(line, name, number)  # per line, so one bad record rejects only itself
+            t = parse_jsonl_line(line, name, number)  # per line, so one bad record rejects only itself
             items.append(NewItem(item_id=t.source_id, title=t.title, text=t.text))
         except TranscriptError as exc:
             items.append(NewItem(item_id=f"transcript:{name}#{number}", error=str(exc)))

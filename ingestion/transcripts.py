@@ -61,7 +61,7 @@ def parse_transcripts(data: bytes, filename: str) -> list[Transcript]:
         return [Transcript(title=Path(filename).stem, text=text.strip(), source_file=name)]
     if suffix == ".vtt":
         return [Transcript(title=Path(filename).stem, text=_vtt_text(text, name), source_file=name)]
-    return [_jsonl_record(line, name, n) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    return [parse_jsonl_line(line, name, n) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
 
 
 def _vtt_text(text: str, name: str) -> str:
@@ -84,7 +84,8 @@ def _first(record: dict[str, Any], fields: tuple[str, ...]) -> str:
     return next((str(record[f]) for f in fields if record.get(f)), "")
 
 
-def _jsonl_record(line: str, name: str, number: int) -> Transcript:
+def parse_jsonl_line(line: str, name: str, number: int) -> Transcript:
+    """One .jsonl line as a transcript (text/transcript/dialogue or turns; title and course when present)."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
