@@ -91,6 +91,12 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _check_adapters(gen: Any, adapters: list[str] | None) -> None:
+    """Adapters need the Hugging Face generator."""
+    if adapters and gen.kind != "hf":
+        raise typer.BadParameter("adapters need --generator hf", param_hint="--adapter")
+
+
 def _check_shots(shots: list, texts: list[str], shots_file: Path, data: Path) -> None:
     """Refuse shots that come from the scored file or repeat a scored dialogue."""
     if shots_file.resolve() == data.resolve():
@@ -127,6 +133,7 @@ def rouge_cmd(
     settings = _settings(generator, model, shots_file)
     items = load_summary_items(data, limit, text_field, summary_field)
     gen = _generator(settings)
+    _check_adapters(gen, adapter)
     if gen.kind == "extractive" and strategies != ["zero_shot"]:
         logger.info("the extractive generator reads no prompt: every strategy gives the same summaries; scoring zero_shot only")
         strategies = ["zero_shot"]
@@ -190,6 +197,7 @@ def toxicity_cmd(
         raise typer.Exit(2) from exc
     items = load_summary_items(data, limit)
     gen = _generator(settings)
+    _check_adapters(gen, adapter)
     runs = []
     adapters = [None, *(adapter or [])]
     for adp in adapters:
