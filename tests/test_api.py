@@ -186,3 +186,14 @@ def test_read_endpoints_can_require_user_keys(components):
         assert httpx.get(f"{url}/standards/6.RP.A.3").status_code == 401
         assert httpx.get(f"{url}/standards/6.RP.A.3", headers={"Authorization": "Bearer x"}).status_code == 403
         assert httpx.get(f"{url}/standards/6.RP.A.3", headers={"Authorization": "Bearer teacher-key"}).status_code == 200
+
+
+def test_align_explain_and_matched_passage(api):
+    text = "A grade 6 lesson: students compare unit rates using ratio tables and double number lines."
+    plain = align(api, text, k=3)
+    assert all(s["explain"] is None and s["passage"] == text for s in plain["standards"])
+    explained = align(api, text, k=3, explain=True)["standards"][0]
+    assert set(explained["explain"]) == {"dense", "lexical", "grade_boost"}
+    assert explained["explain"]["grade_boost"] > 0 and 0 < explained["explain"]["dense"] <= 1
+    assert explained["score"] == pytest.approx(explained["explain"]["dense"] + 0.3 * explained["explain"]["lexical"]
+                                               + explained["explain"]["grade_boost"], abs=1e-3)
