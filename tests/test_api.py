@@ -116,8 +116,8 @@ def test_summarize_dialogue(api):
 
 
 def test_summarize_seven_thousand_word_lecture_map_reduce(api):
-    lecture = json.loads((SHARED_DATA / "lectures" / "yale_lectures_dev43.jsonl").read_text().splitlines()[0])
-    assert lecture["transcript_words"] > 5000
+    lectures = [json.loads(line) for line in (SHARED_DATA / "lectures" / "yale_lectures_dev43.jsonl").read_text().splitlines()]
+    lecture = next(x for x in lectures if x["transcript_words"] >= 7000)
     body = api.post("/summarize", json={"text": lecture["transcript"], "strategy": "few_shot"}).json()
     assert body["chunks"] > 5
     assert 0 < len(body["summary"].split()) < 400

@@ -121,3 +121,19 @@ def test_transcripts_ingest_reingest_and_delete(make):
 def test_malformed_transcripts_are_rejected_with_the_reason(data, name, message):
     with pytest.raises(TranscriptError, match=message):
         parse_transcripts(data, name)
+
+
+def test_embedded_and_server_chroma_give_the_same_alignment(tmp_path, embedder, standards_subset_dir, chroma_server):
+    """The same corpus and query ranked through an embedded store and a real Chroma server agree."""
+    from service.alignment import retrieve_standards
+
+    rankings = []
+    for name, url in (("embedded", None), ("server", chroma_server)):
+        settings = Settings(data_dir=tmp_path / name, standards_dir=standards_subset_dir, chroma_url=url, generator="extractive")
+        c = build_components(settings, embedder=embedder)
+        if url and STANDARDS_COLLECTION in {col.name for col in c.client.list_collections()}:
+            c.client.delete_collection(STANDARDS_COLLECTION)
+        ingest_standards(c)
+        hits = retrieve_standards(c, "Students find unit rates with ratio tables and compare proportional relationships", 5)
+        rankings.append([(h.code, round(h.score, 3)) for h in hits])
+    assert rankings[0] == rankings[1] and rankings[0][0][0].startswith(("6.RP", "7.RP"))
