@@ -19,37 +19,11 @@ def fixture_texts() -> list[str]:
     return texts + [ZERO_SHOT_TEMPLATE, FLAN_TEMPLATE, RAG_TEMPLATE] * 5
 
 
-def build_tokenizer(out: Path, vocab_size: int = 600):
-    """Train a Unigram tokenizer (SentencePiece-style Metaspace) on fixture text and wrap it for transformers."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.Unigram())
-    tok.normalizer = normalizers.NFKC()
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.decoder = decoders.Metaspace()
-    trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>")
-    tok.train_from_iterator(fixture_texts(), trainer)
-    tok.post_processor = processors.TemplateProcessing(single="$A </s>", pair="$A </s> $B </s>",
-                                                       special_tokens=[("</s>", tok.token_to_id("</s>"))])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>",
-                                   model_max_length=512)
-    fast.save_pretrained(out)
-    return fast
-
-
 def build_tiny_t5(out: Path, seed: int = 0) -> Path:
-    """A 2-layer T5 with a fixture-trained tokenizer, saved with save_pretrained (random weights)."""
-    import torch
-    from transformers import T5Config, T5ForConditionalGeneration
+    """The finetune package's `tiny` T5 preset (random weights) with a tokenizer trained on fixture text."""
+    from finetune.scratch import init_seq2seq
 
-    out.mkdir(parents=True, exist_ok=True)
-    tok = build_tokenizer(out)
-    torch.manual_seed(seed)
-    config = T5Config(vocab_size=len(tok), d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=2, num_heads=4,
-                      pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, decoder_start_token_id=tok.pad_token_id)
-    T5ForConditionalGeneration(config).save_pretrained(out)
-    return out
+    return init_seq2seq("tiny", fixture_texts(), out, seed=seed)
 
 
 def build_tiny_causal(out: Path, seed: int = 0) -> Path:
@@ -57,8 +31,10 @@ def build_tiny_causal(out: Path, seed: int = 0) -> Path:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
+    from finetune.scratch import train_tokenizer
+
     out.mkdir(parents=True, exist_ok=True)
-    tok = build_tokenizer(out)
+    tok = train_tokenizer(fixture_texts(), 600, out)
     torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
