@@ -145,3 +145,31 @@ def ppo(base: Annotated[str, typer.Option("--base", help="HF id or local folder 
         raise typer.Exit(2) from exc
     keys = ("steps", "reward_first_batch", "reward_last_batch", "trainable_parameters", "wall_time_seconds")
     console.print_json(json.dumps({k: manifest.get(k) for k in keys} | {"out": str(out)}))
+
+
+@app.command()
+def embedder(out: Out,
+             base: Annotated[Optional[str], typer.Option("--base", help="Bi-encoder to tune (default: the packaged all-MiniLM-L6-v2).")] = None,
+             epochs: Epochs = 1.0, batch_size: BatchSize = 32, limit: Limit = None,
+             learning_rate: Annotated[float, typer.Option(help="Learning rate.")] = 2e-5,
+             warmup_ratio: Annotated[float, typer.Option(help="Share of steps spent warming up the learning rate.")] = 0.1,
+             dev_items: Annotated[Optional[Path], typer.Option("--dev-items", help="Teacher-annotated alignment CSV; only its dev half is used.")] = None,
+             seed: Seed = 42, logging_steps: LoggingSteps = 10,
+             max_seq_length: Annotated[Optional[int], typer.Option(help="Word pieces read per text while training (default: the model's; serving keeps it).")] = None,
+             ) -> None:
+    """Domain-tune the bi-encoder (MNRL) on standard ↔ examples/sub-standards, NGSS ↔ CCSS and dev alignment pairs."""
+    from edurag.models import set_offline
+    from edurag.settings import Settings
+    from finetune.embedder import EmbedderArgs, run_embedder_training
+
+    _setup_logging()
+    settings = Settings()
+    set_offline(settings.allow_downloads)
+    args = EmbedderArgs(epochs, batch_size, learning_rate, warmup_ratio, limit, seed, logging_steps, max_seq_length)
+    try:
+        manifest = run_embedder_training(settings.standards_dir, out, args, dev_items, base, settings.allow_downloads)
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    keys = ("method", "steps", "final_loss", "wall_time_seconds")
+    console.print_json(json.dumps({k: manifest[k] for k in keys} | {"pairs": manifest["data"]["pairs_used_by_source"], "out": str(out)}))
