@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import track
 
@@ -42,7 +43,7 @@ def ensure_admin_key(settings: Settings) -> Settings:
         console.print(f"[bold]Generated an admin key[/bold]; it is stored in {path.resolve()}")
     else:
         console.print(f"Admin key: {path.resolve()}")
-    return settings.model_copy(update={"admin_key": path.read_text().strip()})
+    return settings.model_copy(update={"admin_key": SecretStr(path.read_text().strip())})
 
 
 @app.command()
