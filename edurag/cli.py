@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated, Optional
@@ -187,10 +188,17 @@ def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out
 def worker(
     concurrency: Annotated[int, typer.Option(min=1, help="Task processes in this worker (each loads the models).")] = 1,
     pool: Annotated[str, typer.Option(help="Celery pool: prefork, solo or threads.")] = "prefork",
+    niceness: Annotated[int, typer.Option("--nice", min=0, max=19, help="Added niceness, so an API on the same machine keeps priority.")] = 10,
+    torch_threads: Annotated[int, typer.Option(min=1, help="Torch threads per task process; 1 lets N workers use N cores without oversubscribing.")] = 1,
 ) -> None:
     """Run a Celery worker for jobs (needs EDURAG_BROKER_URL; start as many as you like, on any machine)."""
+    os.environ["OMP_NUM_THREADS"] = str(torch_threads)
+    os.nice(niceness)
+    import torch
+
     from ingestion.worker import configure_celery
 
+    torch.set_num_threads(torch_threads)
     _setup_logging()
     settings = Settings()
     if not settings.broker_url:
