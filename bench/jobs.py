@@ -7,7 +7,6 @@ during a bulk job, and a standards re-index while 50 clients query /align. Usage
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import shutil

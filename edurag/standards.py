@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edurag.codes import ELA, canonical, official_math_code, short_code
+from edurag.codes import canonical, official_math_code, short_code
 
 HS_GRADES = ["9", "10", "11", "12"]
 GRADE_SPANS = {"HS": HS_GRADES, "MS": ["6", "7", "8"], "K-2": ["K", "1", "2"], "3-5": ["3", "4", "5"]}
