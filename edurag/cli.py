@@ -190,10 +190,15 @@ def worker(
     pool: Annotated[str, typer.Option(help="Celery pool: prefork, solo or threads.")] = "prefork",
     niceness: Annotated[int, typer.Option("--nice", min=0, max=19, help="Added niceness, so an API on the same machine keeps priority.")] = 10,
     torch_threads: Annotated[int, typer.Option(min=1, help="Torch threads per task process; 1 lets N workers use N cores without oversubscribing.")] = 1,
+    idle: Annotated[bool, typer.Option("--idle/--no-idle", help="Linux SCHED_IDLE: run only on CPU time the API and others leave free.")] = True,
 ) -> None:
     """Run a Celery worker for jobs (needs EDURAG_BROKER_URL; start as many as you like, on any machine)."""
     os.environ["OMP_NUM_THREADS"] = str(torch_threads)
     os.nice(niceness)
+    if idle and hasattr(os, "SCHED_IDLE"):
+        # Set before any thread or pool child exists: all of them inherit it. Nice 10 alone still takes ~10% of a
+        # busy core from the API, and every torch op of the API then waits for its slowest thread.
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     import torch
 
     from ingestion.worker import configure_celery

@@ -159,10 +159,10 @@ class JobStore:
             return s.scalar(select(JobRow.status).where(JobRow.id == job_id))
 
     def pending(self, job_id: str) -> list[int]:
-        """Indexes of items not yet finished."""
+        """Indexes of items not yet finished, longest text first (the order work is queued in)."""
         with Session(self.engine) as s:
             return list(s.scalars(select(ItemRow.idx).where(ItemRow.job_id == job_id, ItemRow.status == "pending")
-                                  .order_by(ItemRow.idx)))
+                                  .order_by(func.length(ItemRow.text).desc(), ItemRow.idx)))
 
     def active_jobs(self) -> list[tuple[str, str]]:
         """(id, kind) of every queued or running job, oldest first."""

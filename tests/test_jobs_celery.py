@@ -81,6 +81,7 @@ def test_bulk_job_runs_on_two_celery_workers(stack: dict, components, tmp_path: 
             out = [json.loads(line) for line in cli.stdout.splitlines()]
             assert [r["id"] for r in out] == [f"transcript:{Path(f).name}" for f in files]
             assert all(r["summary"] for r in out)
+            assert all(os.sched_getscheduler(w.proc.pid) == os.SCHED_IDLE for w in workers), "workers yield the CPU to the API"
     finally:
         for worker in workers:
             worker.stop()

@@ -73,6 +73,24 @@ def test_job_lifecycle_progress_and_results(client: TestClient):
     assert [r["summary"] for r in table] == [r["summary"] for r in rows]
 
 
+def test_longest_items_run_first_and_results_keep_input_order(client: TestClient, settings: Settings):
+    """Longest-first keeps every worker busy to the end; the results stream still follows the input."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from ingestion.jobs import ItemRow
+
+    base = dialogues()[:4]
+    items = [{"id": f"x{n}", "text": "\n".join(d["text"] for d in base[:n])} for n in (1, 3, 2, 4)]
+    created = client.post("/jobs/summarize", json={"items": items}, headers=USER).json()
+    assert wait_job(_get(client), created["id"])["status"] == "succeeded"
+    with Session(open_store(settings).engine) as s:
+        order = list(s.scalars(select(ItemRow.item_id).where(ItemRow.job_id == created["id"]).order_by(ItemRow.finished_at)))
+    assert order == ["x4", "x3", "x2", "x1"]
+    rows = [json.loads(line) for line in client.get(f"/jobs/{created['id']}/results", headers=USER).text.splitlines()]
+    assert [r["id"] for r in rows] == ["x1", "x3", "x2", "x4"]
+
+
 def test_plain_texts_get_positional_ids(client: TestClient):
     texts = [d["text"] for d in dialogues()[:3]]
     created = client.post("/jobs/summarize", json={"texts": texts, "strategy": "few_shot"}, headers=USER).json()
