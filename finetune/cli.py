@@ -126,7 +126,7 @@ def ppo(base: Annotated[str, typer.Option("--base", help="HF id or local folder 
         max_source_tokens: MaxSource = 512, seed: Seed = 42,
         save_steps: Annotated[int, typer.Option(help="Checkpoint every N PPO steps.")] = 10, resume: Resume = True,
         ) -> None:
-    """PPO detox (trl 0.11.4): policy = LoRA model + value head, reference = adapter disabled, reward = not-hate logit."""
+    """PPO detox (trl 0.11.4): policy = LoRA model + value head, reference = frozen copy of the LoRA model, reward = not-hate logit."""
     from edurag.models import set_offline
     from edurag.settings import Settings
     from finetune.ppo import run_ppo

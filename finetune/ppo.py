@@ -1,4 +1,4 @@
-"""PPO detoxification (the paper's recipe) with trl 0.11.4: LoRA policy + value head, adapter-disabled reference.
+"""PPO detoxification (the paper's recipe) with trl 0.11.4: LoRA policy + value head, frozen copy of the LoRA model as reference.
 
 trl is pinned to 0.11.4 on purpose: it is the last release with `PPOTrainer` and
 `AutoModelForSeq2SeqLMWithValueHead` (trl 1.x has no seq2seq PPO); tests/test_finetune_ppo.py breaks if that changes.
@@ -61,18 +61,26 @@ def generation_kwargs(tokenizer: Any, args: PPOArgs) -> dict[str, Any]:
             "do_sample": True, "pad_token_id": tokenizer.pad_token_id}
 
 
-def build_trainer(lm: Any, adapter: Path, args: PPOArgs, model_name: str) -> tuple[Any, Any]:
-    """(policy, PPOTrainer): the trainable LoRA model with a value head; trl uses it with the adapter disabled as reference."""
-    from peft import PeftModel
-    from trl import AutoModelForCausalLMWithValueHead, AutoModelForSeq2SeqLMWithValueHead, PPOConfig, PPOTrainer
+def build_trainer(lm: Any, adapter: Path, args: PPOArgs, model_name: str, reference_adapter: Path | None = None) -> tuple[Any, Any]:
+    """(policy, PPOTrainer): the trainable LoRA model with a value head, and as reference a frozen copy of the base with
+    `reference_adapter` (default: `adapter`), as in the paper's `create_reference_model(ppo_model)`."""
+    import copy
 
-    policy_adapter = PeftModel.from_pretrained(lm.model, str(adapter), is_trainable=True)
+    from peft import PeftModel
+    from trl import AutoModelForCausalLMWithValueHead, AutoModelForSeq2SeqLMWithValueHead, PPOConfig, PPOTrainer, create_reference_model
+
     value_cls = AutoModelForSeq2SeqLMWithValueHead if lm.is_encoder_decoder else AutoModelForCausalLMWithValueHead
-    policy = value_cls.from_pretrained(policy_adapter, is_trainable=True)
+    reference_base = copy.deepcopy(lm.model)
+    policy = value_cls.from_pretrained(PeftModel.from_pretrained(lm.model, str(adapter), is_trainable=True), is_trainable=True)
+    reference = create_reference_model(value_cls.from_pretrained(
+        PeftModel.from_pretrained(reference_base, str(reference_adapter or adapter))))
+    # trl 0.11.4 ignores ref_model for a PEFT policy and compares with the adapter disabled, i.e. the untuned base: the
+    # KL penalty would then pull the summarizer back to the base model. Clearing the flag makes trl use `reference`.
+    policy.is_peft_model = False
     config = PPOConfig(model_name=model_name, learning_rate=args.learning_rate, ppo_epochs=args.ppo_epochs,
                        mini_batch_size=args.mini_batch_size, batch_size=args.batch_size, init_kl_coef=args.init_kl_coef,
                        adap_kl_ctrl=args.adap_kl_ctrl, target=args.target_kl, seed=args.seed)
-    return policy, PPOTrainer(config=config, model=policy, ref_model=None, tokenizer=lm.tokenizer)
+    return policy, PPOTrainer(config=config, model=policy, ref_model=reference, tokenizer=lm.tokenizer)
 
 
 def run_ppo(base: str, adapter: Path, reward: str, data: DataArgs, out: Path, args: PPOArgs | None = None,
@@ -98,7 +106,7 @@ def run_ppo(base: str, adapter: Path, reward: str, data: DataArgs, out: Path, ar
     state = json.loads((resume_from / STATE_FILE).read_text()) if resume_from else {"step": 0, "history": []}
     lm = load_language_model(str(base_path), allow_downloads)
     torch.manual_seed(args.seed)
-    policy, trainer = build_trainer(lm, resume_from or adapter, args, str(base))
+    policy, trainer = build_trainer(lm, resume_from or adapter, args, str(base), reference_adapter=adapter)
     if resume_from:
         policy.v_head.load_state_dict(torch.load(resume_from / VALUE_HEAD_FILE))
         trainer.optimizer.load_state_dict(torch.load(resume_from / OPTIMIZER_FILE))
@@ -138,7 +146,7 @@ def run_ppo(base: str, adapter: Path, reward: str, data: DataArgs, out: Path, ar
     manifest = {
         "base": describe_base(str(base), base_path, lm.model.config), "method": "ppo",
         "hyperparameters": as_json(args, data) | {"reward_model": reward, "source_adapter": str(adapter),
-                                                   "reference": "base with the adapter disabled"},
+                                                   "reference": "frozen copy of the source adapter"},
         "data": training.describe(), "steps": state["step"], "final_loss": history[-1]["loss"] if history else None,
         "reward_first_batch": history[0]["reward_mean"] if history else None,
         "reward_last_batch": history[-1]["reward_mean"] if history else None, "history": history,

@@ -126,3 +126,28 @@ def test_ppo_refuses_an_adapter_of_another_base(tiny_causal_dir: Path, t5_lora: 
     with pytest.raises(ValueError, match="SEQ_2_SEQ_LM adapter but the base model is CAUSAL_LM"):
         run_ppo(str(tiny_causal_dir), t5_lora, str(reward_dir), DataArgs(FIXTURE, limit=8), tmp_path, PPOArgs(batch_size=4, mini_batch_size=2))
     assert not (tmp_path / "edurag_manifest.json").exists()
+
+
+def test_ppo_reference_is_a_frozen_copy_of_the_source_adapter(tiny_t5_dir: Path, t5_lora: Path) -> None:
+    """The KL penalty compares with the LoRA summarizer PPO started from (the paper's reference), not the untuned base."""
+    import torch
+    from peft import PeftModel
+
+    from edurag.models import load_language_model
+    from finetune.ppo import build_trainer
+
+    lm = load_language_model(str(tiny_t5_dir))
+    batch = lm.tokenizer(["#Person1#: Hello, how are you? #Person2#: Fine, thanks."], return_tensors="pt")
+    decoder = torch.tensor([[lm.model.config.decoder_start_token_id, 5, 6, 7]])
+    with torch.no_grad():
+        base = lm.model(**batch, decoder_input_ids=decoder).logits
+        source = PeftModel.from_pretrained(load_language_model(str(tiny_t5_dir)).model, str(t5_lora)).eval()
+        expected = source(**batch, decoder_input_ids=decoder).logits
+    _, trainer = build_trainer(lm, t5_lora, PPOArgs(batch_size=4, mini_batch_size=2), str(tiny_t5_dir))
+    reference = trainer.ref_model
+    assert reference is not None and not trainer.is_peft_model, "trl must use the explicit reference"
+    assert not any(p.requires_grad for p in reference.parameters())
+    with torch.no_grad():
+        got = reference.pretrained_model.eval()(**batch, decoder_input_ids=decoder).logits
+    assert torch.allclose(got, expected, atol=1e-5)
+    assert not torch.allclose(got, base, atol=1e-4), "the source adapter must differ from the base for this test to mean anything"
