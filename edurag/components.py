@@ -13,6 +13,7 @@ from edurag.models import set_offline
 from edurag.prompts import Shot, load_shots
 from edurag.settings import Settings
 from edurag.standards import Catalog, load_catalog
+from vectorstore.aliases import AliasCache
 from vectorstore.chroma import open_client
 from vectorstore.lexical import LexicalCache
 
@@ -30,6 +31,7 @@ class Components:
     shots: list[Shot]
     generator: Generator
     lexical: LexicalCache = field(default_factory=LexicalCache)
+    aliases: AliasCache = field(default_factory=AliasCache)
 
 
 def build_components(settings: Settings, generator: Generator | None = None, embedder: Embedder | None = None) -> Components:

@@ -128,6 +128,7 @@ def run_reindex(c: Components, store: JobStore, job_id: str) -> None:
         if store.status(job_id) != "running":
             raise JobCancelled(job_id)
         switch(c.client, STANDARDS_COLLECTION, Target(name=name, previous=old.name, embedding_model=model))
+        c.aliases.invalidate()
         logger.info("standards alias switched %s -> %s", old.name, name)
     except JobCancelled:
         drop_collection(c.client, c.settings, name)

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from chromadb.errors import NotFoundError
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from edurag.components import Components
 from edurag.settings import STANDARDS_COLLECTION
 from ingestion.reindex import embedder_for
-from vectorstore.aliases import current_target
-from vectorstore.chroma import get_collection, where_all
+from vectorstore.chroma import where_all
 
 _ORDINALS = {"first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7",
              "eighth": "8", "ninth": "9", "tenth": "10", "eleventh": "11", "twelfth": "12"}
@@ -74,18 +74,22 @@ def hybrid_search(c: Components, text: str, k: int, grade: str | None = None, su
                   framework: str | None = None) -> list[Candidate]:
     """The k best standards for a text of any length, best first."""
     s = c.settings
-    target = current_target(c.client, STANDARDS_COLLECTION)
-    collection = get_collection(c.client, target.name)
-    if collection.count() == 0:
+    try:
+        target, collection = c.aliases.get(c.client, STANDARDS_COLLECTION)
+        lexical = c.lexical.get(collection)
+    except NotFoundError:  # a cached target dropped by a re-index elsewhere: look the alias up again
+        c.aliases.invalidate()
+        target, collection = c.aliases.get(c.client, STANDARDS_COLLECTION)
+        lexical = c.lexical.get(collection)
+    if not lexical.ids:
+        return []
+    allowed = _allowed(lexical.metadatas, grade, subject, framework)
+    if not allowed.any():
         return []
     embedder = embedder_for(c, target.embedding_model)
     parts = passages(text, embedder.tokenizer, s.passage_tokens, s.passage_overlap)
     vectors = embedder.encode(parts)
-    lexical = c.lexical.get(collection)
     position = {chunk_id: i for i, chunk_id in enumerate(lexical.ids)}
-    allowed = _allowed(lexical.metadatas, grade, subject, framework)
-    if not allowed.any():
-        return []
 
     n = len(lexical.ids)
     dense = np.zeros((len(parts), n), dtype=np.float32)

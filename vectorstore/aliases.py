@@ -7,10 +7,12 @@ Without an alias record the alias name is the collection itself (the index built
 from __future__ import annotations
 
 import re
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
 
 ALIASES_COLLECTION = "edurag_aliases"
 _POINTER = [1.0]  # Chroma records need an embedding; aliases are looked up by id only
@@ -47,6 +49,38 @@ def current_target(client: ClientAPI, alias: str) -> Target:
 def current_collection(client: ClientAPI, alias: str) -> str:
     """The collection name queries should read for this alias."""
     return current_target(client, alias).name
+
+
+@dataclass
+class AliasCache:
+    """Alias targets with their collection handles, re-read from Chroma at most every `ttl` seconds.
+
+    Saves the queries two Chroma round trips each; a switch made by another process is seen within `ttl`, and the
+    target it replaced stays queryable until the next re-index, so a slightly old pointer still answers correctly.
+    """
+
+    ttl: float = 2.0
+    _entries: dict[str, tuple[float, Target, Collection]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, client: ClientAPI, alias: str) -> tuple[Target, Collection]:
+        """The alias's target and its collection."""
+        from vectorstore.chroma import get_collection
+
+        with self._lock:
+            entry = self._entries.get(alias)
+        if entry and time.monotonic() - entry[0] < self.ttl:
+            return entry[1], entry[2]
+        target = current_target(client, alias)
+        collection = get_collection(client, target.name)
+        with self._lock:
+            self._entries[alias] = (time.monotonic(), target, collection)
+        return target, collection
+
+    def invalidate(self) -> None:
+        """Forget every target (after a switch made in this process)."""
+        with self._lock:
+            self._entries.clear()
 
 
 def switch(client: ClientAPI, alias: str, target: Target) -> None:

@@ -51,6 +51,7 @@ def rollback_reindex(c: ComponentsDep) -> IndexStateOut:
         rollback(c.client)
     except RollbackError as exc:
         raise HTTPException(409, str(exc)) from exc
+    c.aliases.invalidate()
     return IndexStateOut(**asdict(index_state(c.client)))
 
 
