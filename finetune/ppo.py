@@ -121,7 +121,7 @@ def run_ppo(base: str, adapter: Path, reward: str, data: DataArgs, out: Path, ar
     gen = generation_kwargs(lm.tokenizer, args)
     trainable = sum(p.numel() for p in policy.parameters() if p.requires_grad)
     every = sum(p.numel() for p in policy.parameters())
-    started = time.perf_counter()
+    started = time.perf_counter() - state.get("wall_seconds", 0.0)  # a resumed run counts the time already spent
     for step in tqdm(range(state["step"], total), desc="ppo", disable=not progress, initial=state["step"], total=total):
         first = (step % batches) * args.batch_size
         batch = queries[first:first + args.batch_size]
@@ -133,7 +133,7 @@ def run_ppo(base: str, adapter: Path, reward: str, data: DataArgs, out: Path, ar
         record = {"step": step + 1, "reward_mean": float(torch.stack(rewards).mean()),
                   "kl": float(stats["objective/kl"]), "loss": float(stats["ppo/loss/total"]),
                   "kl_coef": float(stats["objective/kl_coef"])}
-        state = {"step": step + 1, "history": state["history"] + [record]}
+        state = {"step": step + 1, "history": state["history"] + [record], "wall_seconds": time.perf_counter() - started}
         logger.info("ppo step %d: reward %.4f kl %.4f loss %.4f", record["step"], record["reward_mean"], record["kl"], record["loss"])
         if (step + 1) % args.save_steps == 0:
             _save_checkpoint(out / "checkpoints" / f"step-{step + 1:06d}", policy, trainer, state)

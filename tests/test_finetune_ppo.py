@@ -78,10 +78,13 @@ def test_ppo_resumes_from_its_last_checkpoint(tiny_t5_dir: Path, t5_lora: Path, 
     """A second invocation with more steps continues at the saved step instead of starting over."""
     data = DataArgs(FIXTURE, limit=4, max_source_tokens=48)
     args = dict(batch_size=4, mini_batch_size=2, max_new_tokens=6, save_steps=1)
-    run_ppo(str(tiny_t5_dir), t5_lora, str(reward_dir), data, tmp_path, PPOArgs(max_steps=1, **args), progress=False)
+    first = run_ppo(str(tiny_t5_dir), t5_lora, str(reward_dir), data, tmp_path, PPOArgs(max_steps=1, **args), progress=False)
     manifest = run_ppo(str(tiny_t5_dir), t5_lora, str(reward_dir), data, tmp_path, PPOArgs(max_steps=2, **args), progress=False)
     assert manifest["resumed_from"].endswith("step-000001")
     assert [h["step"] for h in manifest["history"]] == [1, 2]
+    assert manifest["wall_time_seconds"] > first["wall_time_seconds"] > 0
+    again = run_ppo(str(tiny_t5_dir), t5_lora, str(reward_dir), data, tmp_path, PPOArgs(max_steps=2, **args), progress=False)
+    assert again["steps"] == 2 and again["wall_time_seconds"] >= manifest["wall_time_seconds"] * 0.99, "time already spent is kept"
 
 
 def test_ppo_steps_raise_the_policy_mean_reward_on_a_fixed_batch(tiny_t5_dir: Path, t5_lora: Path, reward_dir: Path) -> None:
