@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 
+from vectorstore.chroma import get_collection
+
 ALIASES_COLLECTION = "edurag_aliases"
 _POINTER = [1.0]  # Chroma records need an embedding; aliases are looked up by id only
 
@@ -65,8 +67,6 @@ class AliasCache:
 
     def get(self, client: ClientAPI, alias: str) -> tuple[Target, Collection]:
         """The alias's target and its collection."""
-        from vectorstore.chroma import get_collection
-
         with self._lock:
             entry = self._entries.get(alias)
         if entry and time.monotonic() - entry[0] < self.ttl:
