@@ -127,6 +127,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="Write the result table (Markdown) here too.")
     parser.add_argument("--clients", type=int, default=50, help="Concurrent /align clients during the re-index.")
     parser.add_argument("--per-source", type=int, help="Only the first N lectures and N classroom transcripts.")
+    parser.add_argument("--api-threads", type=int, default=2, help="OMP_NUM_THREADS (torch threads) of the API process.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the started processes are stopped on kill
@@ -145,7 +146,7 @@ def main() -> None:
         wait_until(lambda: httpx.get(f"{env['EDURAG_CHROMA_URL']}/api/v2/heartbeat").status_code == 200, 120, "chroma")
         subprocess.run([sys.executable, "-m", "edurag.cli", "ingest", "standards"], env={**os.environ, **env}, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        api_env = env | {"OMP_NUM_THREADS": "2"}
+        api_env = env | {"OMP_NUM_THREADS": str(args.api_threads)}
         stack.enter_context(process([sys.executable, "-m", "edurag.cli", "serve", "--port", str(api_port)], api_env,
                                     root / "api.log"))
         wait_until(lambda: httpx.get(f"{url}/health", timeout=30).status_code == 200, 300, "api")

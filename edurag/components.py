@@ -37,6 +37,10 @@ class Components:
 def build_components(settings: Settings, generator: Generator | None = None, embedder: Embedder | None = None) -> Components:
     """Load the embedder, open Chroma, read the catalog and pick the generator (any of them may be passed in)."""
     set_offline(settings.allow_downloads)
+    if settings.torch_threads:
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
     embedder = embedder or load_embedder(settings)
     shots = load_shots(settings.shots_file)
     return Components(

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(None, description="redis://... runs jobs on Celery workers; unset = in-process workers.")
     job_db_url: str | None = Field(None, description="SQLAlchemy URL of the job store (state + per-item results); unset = sqlite in data_dir.")
     job_threads: int = Field(2, ge=1, le=32, description="In-process worker threads when no broker is set.")
+    torch_threads: int = Field(0, ge=0, le=256, description="Torch threads of this process; 0 = torch's default. 1 keeps "
+                               "/align fast beside Celery workers on the same cores (bench/jobs_results.md).")
     job_visibility_timeout: int = Field(900, ge=1, description="Seconds before Redis redelivers a task whose worker died unacknowledged.")
     max_job_items: int = Field(10_000, ge=1, description="Most texts or transcripts one summarize job accepts.")
     host: str = "127.0.0.1"
