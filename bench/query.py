@@ -86,6 +86,7 @@ def main(chunks: int, requests: int, k: int, data_dir: Path, chroma_url: str | N
 
     embed, search, total = [], [], []
     collection = get_collection(c.client, current_target(c.client, STANDARDS_COLLECTION).name)
+    candidates = min(settings.dense_candidates, collection.count())
     proc = serve(env, port)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
@@ -98,7 +99,7 @@ def main(chunks: int, requests: int, k: int, data_dir: Path, chroma_url: str | N
                                                          settings.passage_overlap))
                 with timer(search):  # one batched query for all passages, as /align makes
                     collection.query(query_embeddings=vectors.tolist(), include=["distances"],
-                                     n_results=min(settings.dense_candidates, collection.count()))
+                                     n_results=candidates)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

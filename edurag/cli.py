@@ -199,11 +199,9 @@ def worker(
         # Set before any thread or pool child exists: all of them inherit it. Nice 10 alone still takes ~10% of a
         # busy core from the API, and every torch op of the API then waits for its slowest thread.
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    import torch
-
+    os.environ["EDURAG_TORCH_THREADS"] = str(torch_threads)  # applied by build_components in each task process
     from ingestion.worker import configure_celery
 
-    torch.set_num_threads(torch_threads)
     _setup_logging()
     settings = Settings()
     if not settings.broker_url:

@@ -97,8 +97,8 @@ def dev_item_pairs(path: Path, catalog: Catalog) -> list[TextPair]:
     for index, row in enumerate(rows):
         if not is_dev_row(index) or row["Align?"] not in ALIGNED:
             continue
-        target = catalog.get(catalog.standard_of(canonical(row["Standard"])))
-        if target and target.level == "Standard" and row["Problem/Activity Text"].strip():
+        target = _standard(catalog, canonical(row["Standard"]))
+        if target and row["Problem/Activity Text"].strip():
             pairs.append(TextPair(row["Problem/Activity Text"].strip(), target.document(catalog), "dev-items"))
     return pairs
 

@@ -159,7 +159,8 @@ class JobStore:
             return s.scalar(select(JobRow.status).where(JobRow.id == job_id))
 
     def pending(self, job_id: str) -> list[int]:
-        """Indexes of items not yet finished, longest text first (the order work is queued in)."""
+        """Indexes of items not yet finished, longest text first: the order work is queued in, so a long lecture is never
+        left running alone at the end of a job while the other workers idle."""
         with Session(self.engine) as s:
             return list(s.scalars(select(ItemRow.idx).where(ItemRow.job_id == job_id, ItemRow.status == "pending")
                                   .order_by(func.length(ItemRow.text).desc(), ItemRow.idx)))

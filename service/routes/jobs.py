@@ -129,16 +129,13 @@ def job_out(view: JobView) -> JobOut:
 
 
 def submit(jobs: Jobs, kind: str, items: list[NewItem], params: dict[str, Any]) -> JobCreated:
-    """Store the job and hand its good items to the runner, longest first; 422 when no item is usable.
-
-    Longest first keeps workers busy to the end: a long lecture queued last would leave the others idle while it runs.
-    """
+    """Store the job and hand its good items to the runner in the store's pending order; 422 when no item is usable."""
     good = [i for i, item in enumerate(items) if not item.error]
     if not good:
         raise HTTPException(422, {"message": "no usable item; nothing was queued",
                                   "errors": [item.error for item in items]})
     job_id = jobs.store.create(kind, items, params)
-    jobs.runner.enqueue_items(job_id, sorted(good, key=lambda i: -len(items[i].text)))
+    jobs.runner.enqueue_items(job_id, jobs.store.pending(job_id))
     return JobCreated(id=job_id, status="queued", total=len(items), rejected=len(items) - len(good))
 
 
