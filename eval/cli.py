@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -244,6 +245,8 @@ def retrieval_cmd(
     subject: Annotated[Optional[str], typer.Option(help="Filter every query to this subject (math, ela, science)")] = None,
     framework: Annotated[Optional[str], typer.Option(help="Filter every query to this framework (ccss, ngss)")] = None,
     item_filters: Annotated[bool, typer.Option(help="Apply each item's own filters (e.g. subject=math for math problems).")] = True,
+    grade_hint: Annotated[bool, typer.Option(help="Pass each item's grade as the lesson's grade hint (a boost, as a teacher "
+                                                   "naming the grade would), like /align's grade_hint.")] = True,
     json_out: JsonOpt = None,
     label: LabelOpt = None,
 ) -> None:
@@ -266,9 +269,12 @@ def retrieval_cmd(
         raise typer.Exit(2)
     items = load_items(items_file, split, components.catalog)
     overrides = {key: value for key, value in (("grade", grade), ("subject", subject), ("framework", framework)) if value}
+    if grade_hint:
+        items = [replace(i, filters={**i.filters, "grade_hint": i.grade}) if i.grade else i for i in items]
 
     def retrieve(text: str, top: int, filters: dict) -> list[str]:
-        merged = {**(filters if item_filters else {}), **overrides}
+        hint = {"grade_hint": filters["grade_hint"]} if "grade_hint" in filters else {}
+        merged = {**(filters if item_filters else hint), **overrides}
         return [s.code for s in retrieve_standards(components, text, top, **merged)]
 
     evaluator = RetrievalEvaluator(items, CodeNormalizer(components.catalog), ks)
@@ -286,7 +292,8 @@ def retrieval_cmd(
     run = {"kind": "retrieval", "label": name, "created": _now(), "metrics": result.metrics,
            "primary_metric": result.primary_metric, "breakdown": result.breakdown,
            "config": {"items_file": str(items_file), "split": split, "ks": ks, "filters": overrides, "item_filters": item_filters,
-                      "embedding_model": components.embedder.name, "seconds": round(time.perf_counter() - started, 1)},
+                      "grade_hint": grade_hint, "embedding_model": components.embedder.name,
+                      "embedding_backend": components.embedder.backend, "seconds": round(time.perf_counter() - started, 1)},
            "per_item": result.per_item}
     _write_json(json_out, run, "", False)
     names = [*(f"hit@{x}" for x in ks), *(f"recall@{x}" for x in ks if x != 1), "mrr"]

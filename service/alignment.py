@@ -47,10 +47,10 @@ def _aligned(s: Standard, score: float, matched: str = "retrieval", passage: str
 
 
 def retrieve_standards(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
-                       framework: str | None = None) -> list[AlignedStandard]:
+                       framework: str | None = None, grade_hint: str | None = None) -> list[AlignedStandard]:
     """The k best standards for the text (hybrid search), honouring the filters; this is what eval measures."""
     out = []
-    for hit in hybrid_search(c, text, k, grade, subject, framework):
+    for hit in hybrid_search(c, text, k, grade, subject, framework, grade_hint):
         standard = c.catalog.get(hit.code)
         if standard:
             out.append(_aligned(standard, hit.score, passage=hit.passage,
@@ -81,10 +81,10 @@ def _context_line(s: Standard, relations: str = "") -> str:
 
 
 def align(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
-          framework: str | None = None, adapter: str | None = None) -> Alignment:
+          framework: str | None = None, adapter: str | None = None, grade_hint: str | None = None) -> Alignment:
     """Answer an alignment question: mentioned codes first, then retrieved standards above the relevance floor."""
     mentioned = [s for s in (c.catalog.resolve(code) for code in codes_in_text(text)) if s]
-    retrieved = retrieve_standards(c, text, k, grade, subject, framework)
+    retrieved = retrieve_standards(c, text, k, grade, subject, framework, grade_hint)
     mentioned_codes = {s.code for s in mentioned}
     ranked = [_aligned(s, 1.0, "code") for s in mentioned]
     ranked += [r for r in retrieved if r.code not in mentioned_codes]

@@ -13,6 +13,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from edurag.components import Components
 from edurag.settings import STANDARDS_COLLECTION
+from edurag.standards import GRADE_SPANS
 from ingestion.reindex import embedder_for
 from vectorstore.chroma import where_all
 
@@ -71,8 +72,8 @@ def _allowed(metadatas: list[dict[str, Any]], grade: str | None, subject: str | 
 
 
 def hybrid_search(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
-                  framework: str | None = None) -> list[Candidate]:
-    """The k best standards for a text of any length, best first."""
+                  framework: str | None = None, grade_hint: str | None = None) -> list[Candidate]:
+    """The k best standards for a text of any length, best first; grade filters, grade_hint (the lesson's grade) boosts."""
     s = c.settings
     try:
         target, collection = c.aliases.get(c.client, STANDARDS_COLLECTION)
@@ -106,7 +107,10 @@ def hybrid_search(c: Components, text: str, k: int, grade: str | None = None, su
     best_passage = fused.argmax(axis=0)
 
     cues = grade_cues(text)
-    boost = np.array([s.grade_boost if cues & set(m.get("grades") or []) else 0.0 for m in lexical.metadatas], dtype=np.float32)
+    hinted = set(GRADE_SPANS.get(grade_hint, [grade_hint])) if grade_hint else set()
+    boost = np.array([(s.grade_boost if cues & set(m.get("grades") or []) else 0.0)
+                      + (s.grade_hint_boost if hinted & set(m.get("grades") or []) else 0.0)
+                      for m in lexical.metadatas], dtype=np.float32)
     score = np.where(allowed, fused.max(axis=0) + boost, -np.inf)
     order = [i for i in np.argsort(-score) if np.isfinite(score[i])][:k]
     return [Candidate(code=str(lexical.metadatas[i].get("code", "")), score=float(score[i]),

@@ -21,7 +21,9 @@ class AlignRequest(StrictModel):
 
     text: str = Field(min_length=1, description="Lesson text, objective or question.")
     k: int = Field(5, ge=1, description="How many standards to return (at most EDURAG_MAX_K).")
-    grade: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2])$", description="K, 1..12")
+    grade: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2])$", description="Only standards of this grade (K, 1..12).")
+    grade_hint: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2]|HS|MS|K-2|3-5)$",
+                                   description="The lesson's grade or band (K, 1..12, HS, MS, K-2, 3-5): its standards are boosted, others still count.")
     subject: Subject | None = None
     framework: Framework | None = None
     adapter: str | None = None

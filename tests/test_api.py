@@ -39,11 +39,19 @@ def align(api, text, **extra):
 
 def test_health_reports_components(api, components):
     body = api.get("/health").json()
-    assert body["embedder"] == {"name": "sentence-transformers/all-MiniLM-L6-v2", "dim": 384}
+    assert body["embedder"] == {"name": "sentence-transformers/all-MiniLM-L6-v2", "dim": 384, "backend": "torch"}
     assert body["generator"]["kind"] == "extractive"
     assert body["collections"]["standards"] == len(components.catalog.indexable())
     assert body["collections"]["transcripts"] == 0
     assert body["chroma"]["mode"] == "embedded"
+
+
+def test_align_grade_hint_boosts_and_is_validated(api):
+    text = "Students solve problems about proportional relationships and unit rates"
+    hinted = align(api, text, k=5, grade_hint="7", explain=True)["standards"]
+    assert hinted[0]["grades"] == ["7"] and hinted[0]["explain"]["grade_boost"] > 0
+    bad = api.post("/align", json={"text": text, "grade_hint": "grade seven"})
+    assert bad.status_code == 422 and "grade_hint" in bad.text
 
 
 def test_align_unit_rates_puts_6rp_on_top(api):

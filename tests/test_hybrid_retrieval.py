@@ -62,6 +62,16 @@ def test_grade_cue_boosts_the_named_grade(subset):
     assert cued[0].metadata["grades"] == ["7"]
 
 
+def test_grade_hint_boosts_that_grade_without_filtering(subset):
+    text = "Students solve problems about proportional relationships and unit rates"
+    hinted = hybrid_search(subset, text, 10, grade_hint="7")
+    assert all((h.boost > 0) == ("7" in h.metadata["grades"]) for h in hinted)
+    assert hinted[0].metadata["grades"] == ["7"]
+    assert any("6" in h.metadata["grades"] for h in hinted)  # a hint, not a filter
+    band = hybrid_search(subset, text, 10, grade_hint="MS")
+    assert all(h.boost > 0 for h in band if {"6", "7", "8"} & set(h.metadata["grades"]))
+
+
 def test_lexical_index_stays_in_step_with_chroma(subset, tmp_path):
     collection = get_collection(subset.client, "standards")
     assert len(subset.lexical.get(collection).ids) == collection.count()

@@ -19,7 +19,7 @@ def health(c: ComponentsDep) -> dict:
                    for name in (STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION)}
     return {
         "status": "ok",
-        "embedder": {"name": c.embedder.name, "dim": c.embedder.dim},
+        "embedder": {"name": c.embedder.name, "dim": c.embedder.dim, "backend": c.embedder.backend},
         "generator": c.generator.info(),
         "collections": collections,
         "chroma": describe_mode(c.settings),
