@@ -127,7 +127,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="Write the result table (Markdown) here too.")
     parser.add_argument("--clients", type=int, default=50, help="Concurrent /align clients during the re-index.")
     parser.add_argument("--per-source", type=int, help="Only the first N lectures and N classroom transcripts.")
-    parser.add_argument("--api-threads", type=int, default=2, help="OMP_NUM_THREADS (torch threads) of the API process.")
+    parser.add_argument("--api-threads", type=int, default=2, help="Torch / ONNX Runtime threads of the API process.")
+    parser.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"],
+                        help="EDURAG_EMBEDDING_BACKEND of the API and the workers.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the started processes are stopped on kill
@@ -135,7 +137,8 @@ def main() -> None:
     redis_port, chroma_port, api_port = free_port(), free_port(), free_port()
     env = {"EDURAG_DATA_DIR": str(root / "data"), "EDURAG_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
            "EDURAG_CHROMA_URL": f"http://127.0.0.1:{chroma_port}", "EDURAG_GENERATOR": "extractive",
-           "EDURAG_ADMIN_KEY": KEY, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+           "EDURAG_ADMIN_KEY": KEY, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+           "EDURAG_EMBEDDING_BACKEND": args.backend, "EDURAG_ONNX_DIR": str(root / "onnx")}
     url = f"http://127.0.0.1:{api_port}"
     rows: list[tuple[str, str]] = []
     with ExitStack() as stack:
@@ -146,7 +149,7 @@ def main() -> None:
         wait_until(lambda: httpx.get(f"{env['EDURAG_CHROMA_URL']}/api/v2/heartbeat").status_code == 200, 120, "chroma")
         subprocess.run([sys.executable, "-m", "edurag.cli", "ingest", "standards"], env={**os.environ, **env}, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        api_env = env | {"OMP_NUM_THREADS": str(args.api_threads)}
+        api_env = env | {"OMP_NUM_THREADS": str(args.api_threads), "EDURAG_TORCH_THREADS": str(args.api_threads)}
         stack.enter_context(process([sys.executable, "-m", "edurag.cli", "serve", "--port", str(api_port)], api_env,
                                     root / "api.log"))
         wait_until(lambda: httpx.get(f"{url}/health", timeout=30).status_code == 200, 300, "api")
@@ -201,6 +204,8 @@ def main() -> None:
                              f"{state['result']['chunks'] if state['result'] else 0} chunks -> "
                              f"{state['result']['collection'] if state['result'] else '-'}; "
                              f"{served[0]} queries, {len(failed)} failed"))
+    rows.insert(0, ("setup", f"embedder backend {args.backend}, API threads {args.api_threads}, "
+                             f"{'first ' + str(args.per_source) + ' of each source' if args.per_source else 'all 103 docs'}"))
     table = "| measurement | result |\n|---|---|\n" + "".join(f"| {k} | {v} |\n" for k, v in rows)
     print(table)
     if args.out:

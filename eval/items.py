@@ -30,6 +30,11 @@ def domain_label(code: str, domain: str) -> str:
     return f"{letters}: {name}" if name else letters
 
 
+def alignment_item_id(row_index: int) -> str:
+    """The item id of a row of the teacher-annotated CSV (its split comes from this id)."""
+    return f"allenai-{row_index}"
+
+
 def split_of(item_id: str, heldout_share: float = HELDOUT_SHARE) -> str:
     """A stable dev/heldout assignment from a hash of the id, so later tuning can keep a part aside."""
     bucket = int(hashlib.sha1(item_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
@@ -49,7 +54,7 @@ def alignment_items(csv_path: Path, catalog: Catalog, include_partial: bool = Fa
                 logger.warning("row %d: standard %s is not in the catalog; skipped", number, row["Standard"])
                 continue
             items.append(RetrievalItem(
-                id=f"allenai-{number}", text=row["Problem/Activity Text"].strip(), standard_ids=(standard.code,),
+                id=alignment_item_id(number), text=row["Problem/Activity Text"].strip(), standard_ids=(standard.code,),
                 filters={"subject": "math"}, grade=row["Grade"], domain=domain_label(standard.code, standard.domain),
                 source="allenai-full" if row["Align?"] == FULL else "allenai-partial",
             ))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
 import random
@@ -18,6 +17,7 @@ from typing import Any
 from edurag.codes import canonical
 from edurag.models import default_embedding_model, load_sentence_transformer, resolve_model_path
 from edurag.standards import Catalog, Standard, load_catalog
+from eval.items import alignment_item_id, split_of
 from finetune.data import file_sha256
 from finetune.manifest import describe_base, library_versions, write_manifest
 
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 METHOD = "mnrl-embedder"
 DEFAULT_BASE = "sentence-transformers/all-MiniLM-L6-v2"
 ALIGNED = ("Full-intent Alignment", "Partial Alignment")
-DEV_SPLIT_RULE = "int(md5(str(row_index)).hexdigest(), 16) % 2 == 0"
+DEV_SPLIT_RULE = "eval.items.split_of(alignment_item_id(row_index)) == 'dev' (the split `edurag eval retrieval` uses)"
 
 
 @dataclass
@@ -53,8 +53,8 @@ class TextPair:
 
 
 def is_dev_row(index: int) -> bool:
-    """The dev half of the alignment CSV (the other half is held out and never trained on)."""
-    return int(hashlib.md5(str(index).encode()).hexdigest(), 16) % 2 == 0
+    """A row of the alignment CSV in eval's dev split (the held-out split is never trained on)."""
+    return split_of(alignment_item_id(index)) == "dev"
 
 
 def _standard(catalog: Catalog, code: str) -> Standard | None:

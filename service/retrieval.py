@@ -58,6 +58,12 @@ def grade_cues(text: str) -> set[str]:
     return cues
 
 
+def grade_match(named: set[str], grades: list[str] | None) -> float:
+    """How well a standard's grade span fits the named grades (Jaccard): 1 for the same span, 1/13 for a K-12 practice."""
+    span = set(grades or [])
+    return len(named & span) / len(named | span) if named & span else 0.0
+
+
 def passages(text: str, tokenizer: Any, max_tokens: int, overlap: int) -> list[str]:
     """The text itself when the encoder reads all of it, else overlapping token-sized passages."""
     if len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= max_tokens:
@@ -108,8 +114,7 @@ def hybrid_search(c: Components, text: str, k: int, grade: str | None = None, su
 
     cues = grade_cues(text)
     hinted = set(GRADE_SPANS.get(grade_hint, [grade_hint])) if grade_hint else set()
-    boost = np.array([(s.grade_boost if cues & set(m.get("grades") or []) else 0.0)
-                      + (s.grade_hint_boost if hinted & set(m.get("grades") or []) else 0.0)
+    boost = np.array([s.grade_boost * grade_match(cues, m.get("grades")) + s.grade_hint_boost * grade_match(hinted, m.get("grades"))
                       for m in lexical.metadatas], dtype=np.float32)
     score = np.where(allowed, fused.max(axis=0) + boost, -np.inf)
     order = [i for i in np.argsort(-score) if np.isfinite(score[i])][:k]

@@ -14,6 +14,7 @@ from edurag.components import build_components
 from edurag.embedder import Embedder, load_embedder
 from edurag.settings import Settings
 from edurag.standards import load_catalog
+from eval.items import alignment_item_id, split_of
 from finetune.embedder import METHOD, TextPair, catalog_pairs, dev_item_pairs, select_pairs
 from finetune.manifest import MANIFEST_KEYS, read_manifest
 from service.app import create_app
@@ -29,7 +30,7 @@ def mean_pair_cosine(embedder: Embedder, pairs: list[TextPair]) -> float:
 
 
 def test_dev_items_use_only_the_dev_half(standards_subset_dir: Path, tmp_path: Path) -> None:
-    """Rows 0, 2, 4, 6 are dev (md5 rule); aligned rows elsewhere and unaligned rows are never training pairs."""
+    """Only aligned rows of eval's dev split become pairs; held-out rows and unaligned rows never do."""
     catalog = load_catalog(standards_subset_dir)
     path = tmp_path / "items.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -39,7 +40,8 @@ def test_dev_items_use_only_the_dev_half(standards_subset_dir: Path, tmp_path: P
             align = "Not Aligned" if index == 4 else "Full-intent Alignment"
             writer.writerow({"Standard": "6.RP.A.3a", "Align?": align, "Problem/Activity Text": f"problem {index}"})
     pairs = dev_item_pairs(path, catalog)
-    assert [p.anchor for p in pairs] == ["problem 0", "problem 2", "problem 6"]
+    assert split_of(alignment_item_id(6)) == "heldout"
+    assert [p.anchor for p in pairs] == ["problem 0", "problem 1", "problem 2", "problem 3", "problem 5", "problem 7"]
     assert {p.positive for p in pairs} == {catalog.get("6.RP.A.3").document(catalog)}
 
 
