@@ -38,31 +38,49 @@ class Embedder:
         return int(self.model.max_seq_length)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Embed texts as normalized vectors, batched."""
-        if self.session is not None:
-            return self._encode_onnx(texts)
-        return self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        ).astype(np.float32)
-
-    def _encode_onnx(self, texts: list[str]) -> np.ndarray:
-        """The same mean pooling + normalization as the sentence-transformers modules, over the ONNX encoder."""
+        """Embed texts as normalized vectors, in batches of similar length."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch: less padding
-        inputs = {i.name for i in self.session.get_inputs()}
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start:start + self.batch_size]
-            tokens = self.tokenizer([texts[i] for i in batch], padding=True, truncation=True, max_length=self.max_tokens,
-                                    return_tensors="np")
-            hidden = self.session.run(None, {k: v.astype(np.int64) for k, v in tokens.items() if k in inputs})[0]
-            mask = tokens["attention_mask"][..., None].astype(np.float32)
-            pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
-            out[batch] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)
+        for batch in _padding_free_batches([len(ids) for ids in encoded["input_ids"]], self.batch_size):
+            if self.session is None:
+                out[batch] = self.model.encode([texts[i] for i in batch], batch_size=len(batch), normalize_embeddings=True,
+                                               convert_to_numpy=True, show_progress_bar=False)
+            else:
+                out[batch] = self._encode_onnx({k: [encoded[k][i] for i in batch] for k in encoded.keys()})
         return out
+
+    def _encode_onnx(self, encoded: dict[str, list]) -> np.ndarray:
+        """The same mean pooling + normalization as the sentence-transformers modules, over the ONNX encoder."""
+        inputs = {i.name for i in self.session.get_inputs()}
+        tokens = self.tokenizer.pad(encoded, return_tensors="np")
+        hidden = self.session.run(None, {k: v.astype(np.int64) for k, v in tokens.items() if k in inputs})[0]
+        mask = tokens["attention_mask"][..., None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in a text, without special tokens."""
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def _padding_free_batches(lengths: list[int], batch_size: int, max_waste: float = 0.1, free_tokens: int = 128) -> list[list[int]]:
+    """Indices in batches of similar length whose padding stays under 10% (or 128 tokens, cheaper than another call).
+
+    sentence-transformers only sorts by length, so the few mixed-length passages of one /align text paid ~30% padding.
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    batches: list[list[int]] = []
+    real = 0
+    for i in order:
+        batch = batches[-1] if batches else None
+        waste = (len(batch) + 1) * lengths[i] - (real + lengths[i]) if batch else 0
+        if batch and len(batch) < batch_size and waste <= max(max_waste * (real + lengths[i]), free_tokens):
+            batch.append(i)
+            real += lengths[i]
+        else:
+            batches.append([i])
+            real = lengths[i]
+    return batches
 
 
 class LangchainEmbeddings(Embeddings):

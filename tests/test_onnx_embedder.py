@@ -23,7 +23,7 @@ def onnx_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("onnx")
 
 
-@pytest.mark.parametrize("backend, floor", [("onnx", 0.9999), ("onnx-int8", 0.98)])
+@pytest.mark.parametrize("backend, floor", [("onnx", 0.9999), ("onnx-int8", 0.97)])
 def test_onnx_vectors_match_torch(backend: str, floor: float, onnx_dir: Path, embedder) -> None:
     onnx = load_embedder(Settings(embedding_backend=backend, onnx_dir=onnx_dir))
     assert onnx.session is not None and onnx.backend == backend
@@ -53,3 +53,16 @@ def test_alignment_runs_on_the_onnx_backend(tmp_path: Path, onnx_dir: Path, stan
     ingest_standards(c)
     codes = [s.code for s in retrieve_standards(c, "Students find unit rates with ratio tables and compare recipes", 5)]
     assert any(code.startswith("6.RP.A") for code in codes), codes
+
+
+def test_batches_keep_padding_small() -> None:
+    from edurag.embedder import _padding_free_batches
+
+    lengths = [200, 12, 198, 90, 14, 13, 200, 150]
+    batches = _padding_free_batches(lengths, batch_size=3)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert all(len(b) <= 3 for b in batches)
+    for batch in batches:
+        real = sum(lengths[i] for i in batch)
+        assert len(batch) * max(lengths[i] for i in batch) - real <= max(0.1 * real, 128)
+    assert [1, 5, 4] in batches  # the short texts share one batch
