@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 export EDURAG_DATA_DIR ?= .edurag
+# The service runs the embedder on ONNX Runtime with int8 weights (bench/query_results.md); tests keep the library
+# default (torch) unless the environment says otherwise.
+SERVE_BACKEND ?= onnx-int8
 
 .PHONY: install run test test-fast ingest bench clean
 
@@ -18,10 +21,10 @@ $(BIN)/edurag: pyproject.toml
 install: $(BIN)/edurag
 
 ingest: install
-	$(BIN)/edurag ingest standards
+	EDURAG_EMBEDDING_BACKEND=$${EDURAG_EMBEDDING_BACKEND:-$(SERVE_BACKEND)} $(BIN)/edurag ingest standards
 
 run: ingest
-	$(BIN)/edurag serve
+	EDURAG_EMBEDDING_BACKEND=$${EDURAG_EMBEDDING_BACKEND:-$(SERVE_BACKEND)} $(BIN)/edurag serve
 
 test: install
 	$(BIN)/pytest

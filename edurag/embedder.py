@@ -40,6 +40,8 @@ class Embedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embed texts as normalized vectors, in batches of similar length."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)
         for batch in _padding_free_batches([len(ids) for ids in encoded["input_ids"]], self.batch_size):
             if self.session is None:

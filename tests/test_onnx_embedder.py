@@ -28,7 +28,7 @@ def test_onnx_vectors_match_torch(backend: str, floor: float, onnx_dir: Path, em
     onnx = load_embedder(Settings(embedding_backend=backend, onnx_dir=onnx_dir))
     assert onnx.session is not None and onnx.backend == backend
     reference, vectors = embedder.encode(TEXTS), onnx.encode(TEXTS)
-    assert vectors.shape == reference.shape and vectors.dtype == np.float32
+    assert vectors.shape == reference.shape and vectors.dtype == np.float32 and onnx.encode([]).shape == (0, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert np.sum(vectors * reference, axis=1).min() >= floor
     alone = onnx.encode([TEXTS[1]])[0]  # batch companions and padding: none in fp32; int8 scales activations per batch
