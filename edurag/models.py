@@ -119,6 +119,9 @@ def onnx_session(path: Path, threads: int = 0) -> Any:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # Idle pool threads sleep instead of spinning: spinning after each request took the cores from workers and
+    # from the next request's own tokenization (bench/query_results.md).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
