@@ -96,11 +96,11 @@ def p95(latencies: list[float]) -> float:
     return 1000 * statistics.quantiles(latencies, n=20)[-1]
 
 
-def align_latencies(url: str, n: int) -> list[float]:
-    """n sequential /align calls; raises on any failure."""
-    out = []
+def align_latencies(url: str, n: int, until: threading.Event | None = None) -> list[float]:
+    """At least n sequential /align calls, and on until the event is set; raises on any failure."""
+    out: list[float] = []
     with httpx.Client(base_url=url, timeout=120) as http:
-        for _ in range(n):
+        while len(out) < n or (until is not None and not until.is_set()):
             start = time.perf_counter()
             http.post("/align", json=ALIGN).raise_for_status()
             out.append(time.perf_counter() - start)
@@ -156,8 +156,8 @@ def main() -> None:
         http = stack.enter_context(httpx.Client(base_url=url, headers=AUTH, timeout=120))
         worker_cmd = [sys.executable, "-m", "edurag.cli", "worker", "--concurrency", "1"]
 
-        idle = align_latencies(url, 60)
-        rows.append(("/align p95, idle", f"{p95(idle):.0f} ms (median {1000 * statistics.median(idle):.0f} ms)"))
+        idle = align_latencies(url, 300)
+        rows.append(("/align p95, idle", f"{p95(idle):.0f} ms (median {1000 * statistics.median(idle):.0f} ms, {len(idle)} calls)"))
 
         with process(worker_cmd, env, root / "worker-0.log"):
             warm_up(http, 1)
@@ -166,13 +166,27 @@ def main() -> None:
             logger.info("1 worker: %.3f docs/s", rate1)
             with process(worker_cmd, env, root / "worker-1.log"):
                 warm_up(http, 2)
-                job = submit_corpus(http, args.per_source)
-                busy = align_latencies(url, 60)
-                state = wait_job(http, job)
-                rate2 = state["progress"]["succeeded"] / (state["finished_at"] - state["started_at"])
+                rate2, _, _ = bulk_rate(http, args.per_source)  # without queries, like the 1-worker run
                 rows.append(("bulk summarize, 2 workers", f"{rate2:.3f} docs/s ({rate2 / rate1:.2f}x)"))
-                rows.append(("/align p95, during bulk job", f"{p95(busy):.0f} ms ({p95(busy) / p95(idle):.2f}x idle)"))
                 logger.info("2 workers: %.3f docs/s", rate2)
+
+                job = submit_corpus(http, args.per_source)  # again, now with /align calls the whole time
+                finished: dict = {}
+                done = threading.Event()
+
+                def watch() -> None:
+                    with httpx.Client(base_url=url, headers=AUTH, timeout=120) as own:
+                        finished.update(wait_job(own, job))
+                    done.set()
+
+                watcher = threading.Thread(target=watch)
+                watcher.start()
+                busy = align_latencies(url, 60, until=done)  # the whole time the job runs
+                watcher.join()
+                rate_busy = finished["progress"]["succeeded"] / (finished["finished_at"] - finished["started_at"])
+                rows.append(("/align p95, during bulk job", f"{p95(busy):.0f} ms ({p95(busy) / p95(idle):.2f}x idle; "
+                                                            f"median {1000 * statistics.median(busy):.0f} ms, {len(busy)} calls; "
+                                                            f"the job ran at {rate_busy:.3f} docs/s meanwhile)"))
 
                 stop = threading.Event()
                 failed: list[str] = []
