@@ -54,7 +54,7 @@ def retrieve_standards(c: Components, text: str, k: int, grade: str | None = Non
         standard = c.catalog.get(hit.code)
         if standard:
             out.append(_aligned(standard, hit.score, passage=hit.passage,
-                                explain={"dense": round(hit.dense, 4), "lexical": round(hit.lexical, 4), "grade_boost": hit.boost}))
+                                explain={"dense": round(hit.dense, 4), "lexical": round(hit.lexical, 4), "grade_boost": round(hit.boost, 4)}))
     return out
 
 
