@@ -65,7 +65,8 @@ def clean(text: str | list[str] | None) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _grades(value: object) -> list[str]:
+def expand_grades(value: object) -> list[str]:
+    """Grades named by a grade, a band (HS, MS, K-2, 3-5) or a list of them, in school order."""
     raw = value if isinstance(value, list) else [value] if value else []
     out: list[str] = []
     for grade in raw:
@@ -132,7 +133,7 @@ def load_catalog(standards_dir: Path) -> Catalog:
         standards.append(Standard(
             code=node["id"], official_code=official, framework="ccss", subject="math",
             level=node["level"], text=clean(node["description"]),
-            grades=_grades(asn_row.get("grades") or (grade if grade in ALL_GRADES else "HS")),
+            grades=expand_grades(asn_row.get("grades") or (grade if grade in ALL_GRADES else "HS")),
             parent=node["parent"] if node["parent"] in atc and atc[node["parent"]]["level"] not in ("Grade", "HS Category") else None,
             children=sorted(node["children"]),
             domain=clean(ancestors.get("Domain", "")), cluster=clean(ancestors.get("Cluster", "")),
@@ -154,7 +155,7 @@ def load_catalog(standards_dir: Path) -> Catalog:
         standards.append(Standard(
             code=short_code(code), official_code=code, framework="ccss", subject=row["subject"],
             level="Standard" if row["label"] == "Standard" else "Sub-standard",
-            grades=_grades(row["grades"]), text=clean(row["text"]),
+            grades=expand_grades(row["grades"]), text=clean(row["text"]),
             parent=short_code(parent["code"]) if parent.get("code") else None,
             domain=headings[0] if headings else "Standards for Mathematical Practice",
             cluster=headings[1] if len(headings) > 1 else "", details=clean(row["comment"]),
@@ -166,7 +167,7 @@ def load_catalog(standards_dir: Path) -> Catalog:
         details = " ".join(filter(None, [clean(pe.get("clarification_statement")), clean(pe.get("assessment_boundary"))]))
         standards.append(Standard(
             code=pe["id"], official_code=pe["id"], framework="ngss", subject="science", level="Standard",
-            grades=_grades(pe["grade"]), text=clean(pe["description"]).rstrip("*"),
+            grades=expand_grades(pe["grade"]), text=clean(pe["description"]).rstrip("*"),
             domain=clean(pe.get("topic_title")), cluster=clean(pe.get("dci")), details=details,
         ))
 

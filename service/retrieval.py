@@ -13,7 +13,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from edurag.components import Components
 from edurag.settings import STANDARDS_COLLECTION
-from edurag.standards import GRADE_SPANS
+from edurag.standards import expand_grades
 from ingestion.reindex import embedder_for
 from vectorstore.chroma import where_all
 
@@ -26,8 +26,8 @@ _GRADE_PATTERNS = [
 ]
 _BAND_CUES = {
     re.compile(r"\bkindergarten", re.I): ["K"],
-    re.compile(r"\bmiddle[\s-]school", re.I): ["6", "7", "8"],
-    re.compile(r"\bhigh[\s-]school|\balgebra (?:i|1|ii|2)\b|\bgeometry course|\bprecalculus|\bcalculus", re.I): ["9", "10", "11", "12"],
+    re.compile(r"\bmiddle[\s-]school", re.I): expand_grades("MS"),
+    re.compile(r"\bhigh[\s-]school|\balgebra (?:i|1|ii|2)\b|\bgeometry course|\bprecalculus|\bcalculus", re.I): expand_grades("HS"),
 }
 
 
@@ -60,6 +60,8 @@ def grade_cues(text: str) -> set[str]:
 
 def grade_match(named: set[str], grades: list[str] | None) -> float:
     """How well a standard's grade span fits the named grades (Jaccard): 1 for the same span, 1/13 for a K-12 practice."""
+    if not named:  # most requests name no grade: skip a set per standard
+        return 0.0
     span = set(grades or [])
     return len(named & span) / len(named | span) if named & span else 0.0
 
@@ -113,7 +115,7 @@ def hybrid_search(c: Components, text: str, k: int, grade: str | None = None, su
     best_passage = fused.argmax(axis=0)
 
     cues = grade_cues(text)
-    hinted = set(GRADE_SPANS.get(grade_hint, [grade_hint])) if grade_hint else set()
+    hinted = set(expand_grades(grade_hint))
     boost = np.array([s.grade_boost * grade_match(cues, m.get("grades")) + s.grade_hint_boost * grade_match(hinted, m.get("grades"))
                       for m in lexical.metadatas], dtype=np.float32)
     score = np.where(allowed, fused.max(axis=0) + boost, -np.inf)
