@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,14 @@ from langchain_core.embeddings import Embeddings
 
 from edurag.models import default_embedding_model, load_sentence_transformer, onnx_encoder_file, onnx_session
 from edurag.settings import Settings
+
+
+@dataclass
+class Windows:
+    """A long text cut into encoder-sized windows: each window's span of the text and its tokens."""
+
+    texts: list[str]
+    tokens: dict[str, list[list[int]]]
 
 
 @dataclass
@@ -39,26 +48,48 @@ class Embedder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embed texts as normalized vectors, in batches of similar length."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
-            return out
-        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.encode_tokens(self.tokenizer(list(texts), truncation=True, max_length=self.max_tokens))
+
+    def encode_tokens(self, encoded: Mapping[str, list[list[int]]]) -> np.ndarray:
+        """Embed already tokenized texts (with special tokens) as normalized vectors, in batches of similar length."""
+        names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoded]
+        out = np.zeros((len(encoded["input_ids"]), self.dim), dtype=np.float32)
         for batch in _padding_free_batches([len(ids) for ids in encoded["input_ids"]], self.batch_size):
-            if self.session is None:
-                out[batch] = self.model.encode([texts[i] for i in batch], batch_size=len(batch), normalize_embeddings=True,
-                                               convert_to_numpy=True, show_progress_bar=False)
-            else:
-                out[batch] = self._encode_onnx({k: [encoded[k][i] for i in batch] for k in encoded.keys()})
+            tokens = self.tokenizer.pad({k: [encoded[k][i] for i in batch] for k in names}, return_tensors="np")
+            pooled = self._run_onnx(tokens) if self.session is not None else self._run_torch(tokens)
+            out[batch] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return out
 
-    def _encode_onnx(self, encoded: dict[str, list]) -> np.ndarray:
-        """The same mean pooling + normalization as the sentence-transformers modules, over the ONNX encoder."""
+    def windows(self, text: str, size: int, overlap: int) -> Windows:
+        """The text cut into windows of at most `size` word pieces (and the encoder's limit), overlapping by `overlap`.
+
+        One tokenizer call gives every window's tokens, ready for encode_tokens, and its span of the original text.
+        """
+        size = max(1, min(size, self.max_tokens - 2))  # [CLS] and [SEP] count toward the encoder's limit
+        encoded = self.tokenizer(text, truncation=True, max_length=size + 2, stride=min(overlap, size // 2),
+                                 return_overflowing_tokens=True, return_offsets_mapping=True)
+        texts = []
+        for offsets in encoded["offset_mapping"]:
+            spans = [span for span in offsets if span[1] > span[0]]
+            texts.append(text[spans[0][0]:spans[-1][1]] if spans else text)
+        return Windows(texts=texts, tokens={k: encoded[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoded})
+
+    def _run_torch(self, tokens: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The sentence-transformers modules (transformer, pooling) on a padded batch."""
+        import torch
+
+        with torch.inference_mode():
+            features = self.model({k: torch.from_numpy(v.astype(np.int64)) for k, v in tokens.items()})
+        return features["sentence_embedding"].float().numpy()
+
+    def _run_onnx(self, tokens: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The same mean pooling as the sentence-transformers modules, over the ONNX encoder."""
         inputs = {i.name for i in self.session.get_inputs()}
-        tokens = self.tokenizer.pad(encoded, return_tensors="np")
         hidden = self.session.run(None, {k: v.astype(np.int64) for k, v in tokens.items() if k in inputs})[0]
         mask = tokens["attention_mask"][..., None].astype(np.float32)
-        pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in a text, without special tokens."""

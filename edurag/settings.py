@@ -51,8 +51,9 @@ class Settings(BaseSettings):
     transcript_chunk_tokens: int = Field(200, ge=32, le=512, description="Transcript chunk size in embedder tokens for retrieval.")
     transcript_chunk_overlap: int = Field(30, ge=0)
 
-    passage_tokens: int = Field(200, ge=32, le=512, description="Long /align texts are split into passages of this many embedder tokens.")
-    passage_overlap: int = Field(40, ge=0, description="Token overlap between /align passages.")
+    passage_tokens: int = Field(200, ge=32, le=512, description="Long /align texts are cut into windows of this many word pieces "
+                                "(at most the encoder's limit less [CLS] and [SEP]).")
+    passage_overlap: int = Field(20, ge=0, description="Word pieces shared by consecutive /align windows (at most half a window).")
     dense_candidates: int = Field(100, ge=1, description="Nearest chunks fetched from Chroma per passage before fusion.")
     lexical_weight: float = Field(0.3, ge=0, description="Weight of the max-normalized BM25 score added to the cosine score.")
     grade_boost: float = Field(0.05, ge=0, description="Added to standards of a grade the text names (\"grade 6\", \"7th grade\").")

@@ -1,5 +1,5 @@
-"""Hybrid standards retrieval: long texts split into passages, dense (Chroma) + lexical (BM25) scores fused per
-passage, aggregated per standard, with soft boosts for grade cues found in the text."""
+"""Hybrid standards retrieval: long texts cut into token windows (passages), dense (Chroma) + lexical (BM25) scores
+fused per passage, aggregated per standard, with soft boosts for grade cues found in the text."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 from chromadb.errors import NotFoundError
-from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from edurag.components import Components
 from edurag.settings import STANDARDS_COLLECTION
@@ -66,14 +65,6 @@ def grade_match(named: set[str], grades: list[str] | None) -> float:
     return len(named & span) / len(named | span) if named & span else 0.0
 
 
-def passages(text: str, tokenizer: Any, max_tokens: int, overlap: int) -> list[str]:
-    """The text itself when the encoder reads all of it, else overlapping token-sized passages."""
-    if len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= max_tokens:
-        return [text]
-    splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(tokenizer, chunk_size=max_tokens, chunk_overlap=overlap)
-    return splitter.split_text(text) or [text]
-
-
 def _allowed(metadatas: list[dict[str, Any]], grade: str | None, subject: str | None, framework: str | None) -> np.ndarray:
     return np.array([(grade is None or grade in (m.get("grades") or [])) and (subject is None or m.get("subject") == subject)
                      and (framework is None or m.get("framework") == framework) for m in metadatas], dtype=bool)
@@ -96,8 +87,9 @@ def hybrid_search(c: Components, text: str, k: int, grade: str | None = None, su
     if not allowed.any():
         return []
     embedder = embedder_for(c, target.embedding_model)
-    parts = passages(text, embedder.tokenizer, s.passage_tokens, s.passage_overlap)
-    vectors = embedder.encode(parts)
+    windows = embedder.windows(text, s.passage_tokens, s.passage_overlap)
+    parts = windows.texts
+    vectors = embedder.encode_tokens(windows.tokens)
     position = {chunk_id: i for i, chunk_id in enumerate(lexical.ids)}
 
     n = len(lexical.ids)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from edurag.components import build_components
 from edurag.settings import Settings
 from ingestion.service import ingest_standards
 from service.alignment import retrieve_standards
-from service.retrieval import grade_cues, hybrid_search, passages
+from service.retrieval import grade_cues, hybrid_search
 from vectorstore.chroma import get_collection
 
 
@@ -34,11 +35,18 @@ def test_grade_cues(text, cues):
     assert grade_cues(text) == cues
 
 
-def test_long_text_is_split_into_passages(embedder):
-    text = "Ratios compare quantities. " * 200
-    parts = passages(text, embedder.tokenizer, 120, 20)
-    assert len(parts) > 5 and all(embedder.count_tokens(p) <= 120 for p in parts)
-    assert passages("short text", embedder.tokenizer, 120, 20) == ["short text"]
+def test_long_text_is_cut_into_overlapping_token_windows(embedder):
+    text = " ".join(f"Ratio table {i} compares {i} cups of juice to {i + 1} cups of water." for i in range(60))
+    windows = embedder.windows(text, 120, 20)
+    ids = windows.tokens["input_ids"]
+    assert len(ids) > 5 and all(len(w) <= 122 for w in ids)  # 120 word pieces + [CLS] and [SEP]
+    assert all(a[-21:-1] == b[1:21] for a, b in zip(ids, ids[1:]))  # consecutive windows share 20 word pieces
+    assert all(part in text for part in windows.texts) and windows.texts[0].startswith("Ratio table 0")
+    assert windows.texts[-1].endswith("59 compares 59 cups of juice to 60 cups of water.")
+    vectors = embedder.encode_tokens(windows.tokens)
+    assert np.allclose((vectors * embedder.encode(windows.texts)).sum(axis=1), 1.0, atol=1e-4)
+    short = embedder.windows("short text", 120, 20)
+    assert short.texts == ["short text"] and len(short.tokens["input_ids"]) == 1
 
 
 def test_two_topic_lesson_ranks_both_standards_in_top_five(subset):
