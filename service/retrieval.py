@@ -59,8 +59,6 @@ def grade_cues(text: str) -> set[str]:
 
 def grade_match(named: set[str], grades: list[str] | None) -> float:
     """How well a standard's grade span fits the named grades (Jaccard): 1 for the same span, 1/13 for a K-12 practice."""
-    if not named:  # most requests name no grade: skip a set per standard
-        return 0.0
     span = set(grades or [])
     return len(named & span) / len(named | span) if named & span else 0.0
 
@@ -106,12 +104,12 @@ def hybrid_search(c: Components, text: str, k: int, grade: str | None = None, su
     fused = dense + s.lexical_weight * lex_norm
     best_passage = fused.argmax(axis=0)
 
-    cues = grade_cues(text)
-    hinted = set(expand_grades(grade_hint))
-    boost = np.array([s.grade_boost * grade_match(cues, m.get("grades")) + s.grade_hint_boost * grade_match(hinted, m.get("grades"))
-                      for m in lexical.metadatas], dtype=np.float32)
+    boost = np.zeros(n, dtype=np.float32)
+    for weight, named in ((s.grade_boost, grade_cues(text)), (s.grade_hint_boost, set(expand_grades(grade_hint)))):
+        if named:  # most requests name no grade: no pass over every standard then
+            boost += weight * np.array([grade_match(named, m.get("grades")) for m in lexical.metadatas], dtype=np.float32)
     score = np.where(allowed, fused.max(axis=0) + boost, -np.inf)
-    order = [i for i in np.argsort(-score) if np.isfinite(score[i])][:k]
+    order = [i for i in np.argsort(-score)[:k] if np.isfinite(score[i])]
     return [Candidate(code=str(lexical.metadatas[i].get("code", "")), score=float(score[i]),
                       dense=float(dense[best_passage[i], i]), lexical=float(lex_norm[best_passage[i], i]),
                       boost=float(boost[i]), passage=parts[best_passage[i]], metadata=lexical.metadatas[i])
