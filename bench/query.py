@@ -85,8 +85,8 @@ def time_backend(backend: str, c: object, texts: list[str], k: int, env: dict[st
             for text in texts:  # interleaved, so load from other processes hits the parts and the whole alike
                 with timer(times["total"]):
                     client.post("/align", json={"text": text, "k": k}).raise_for_status()
-                with timer(times["embed"]):  # windowing and encoding, as /align does
-                    vectors = embedder.encode_tokens(embedder.windows(text, settings.passage_tokens, settings.passage_overlap).tokens)
+                with timer(times["embed"]):  # splitting and encoding, as /align does
+                    vectors = embedder.encode_tokens(embedder.passages(text, settings.passage_tokens, settings.passage_overlap).tokens)
                 with timer(times["search"]):  # one batched query for all passages, as /align makes
                     collection.query(query_embeddings=vectors.tolist(), include=["distances"], n_results=candidates)
     finally:
@@ -118,7 +118,7 @@ def main(chunks: int, requests: int, k: int, data_dir: Path, chroma_url: str | N
         mean_total = float(np.mean(times["total"]))
         means[backend] = mean_total * 1000
         rows += [[f"/align over HTTP ({mode}), {backend}", f"{chunks + 1175:,}", requests, p_total["p50"], p_total["p95"], p_total["p99"]],
-                 [f"  windows + embedding (in-process), {backend}", "", requests, p_embed["p50"], p_embed["p95"], p_embed["p99"]],
+                 [f"  passages + embedding (in-process), {backend}", "", requests, p_embed["p50"], p_embed["p95"], p_embed["p99"]],
                  [f"  vector search, all passages (in-process), {backend}", "", requests, p_search["p50"], p_search["p95"], p_search["p99"]]]
         embed_share = float(np.mean(times["embed"])) / mean_total
         search_share = float(np.mean(times["search"])) / mean_total

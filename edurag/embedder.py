@@ -8,14 +8,15 @@ from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from edurag.models import default_embedding_model, load_sentence_transformer, onnx_encoder_file, onnx_session
 from edurag.settings import Settings
 
 
 @dataclass
-class Windows:
-    """A long text cut into encoder-sized windows: each window's span of the text and its tokens."""
+class Passages:
+    """A long text split into encoder-sized passages: their texts and their tokens, ready for encode_tokens."""
 
     texts: list[str]
     tokens: dict[str, list[list[int]]]
@@ -62,19 +63,14 @@ class Embedder:
             out[batch] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return out
 
-    def windows(self, text: str, size: int, overlap: int) -> Windows:
-        """The text cut into windows of at most `size` word pieces (and the encoder's limit), overlapping by `overlap`.
-
-        One tokenizer call gives every window's tokens, ready for encode_tokens, and its span of the original text.
-        """
+    def passages(self, text: str, size: int, overlap: int) -> Passages:
+        """The text split at paragraph, sentence, then word ends into passages of at most `size` word pieces, tokenized once."""
         size = max(1, min(size, self.max_tokens - 2))  # [CLS] and [SEP] count toward the encoder's limit
-        encoded = self.tokenizer(text, truncation=True, max_length=size + 2, stride=min(overlap, size // 2),
-                                 return_overflowing_tokens=True, return_offsets_mapping=True)
-        texts = []
-        for offsets in encoded["offset_mapping"]:
-            spans = [span for span in offsets if span[1] > span[0]]
-            texts.append(text[spans[0][0]:spans[-1][1]] if spans else text)
-        return Windows(texts=texts, tokens={k: encoded[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoded})
+        splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(self.tokenizer, chunk_size=size,
+                                                                             chunk_overlap=min(overlap, size // 2))
+        texts = splitter.split_text(text) or [text]
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)
+        return Passages(texts=texts, tokens={k: encoded[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoded})
 
     def _run_torch(self, tokens: Mapping[str, np.ndarray]) -> np.ndarray:
         """The sentence-transformers modules (transformer, pooling) on a padded batch."""
@@ -96,9 +92,10 @@ class Embedder:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
-def _padding_free_batches(lengths: list[int], batch_size: int, max_waste: float = 0.1, free_tokens: int = 128) -> list[list[int]]:
-    """Indices in batches of similar length whose padding stays under 10% (or 128 tokens, cheaper than another call).
+def _padding_free_batches(lengths: list[int], batch_size: int, max_waste: float = 0.02, free_tokens: int = 16) -> list[list[int]]:
+    """Indices in batches of similar length; a batch takes a text while its padding stays under 2% (or 16 word pieces).
 
+    A padding word piece costs as much as a real one, and one more encoder run costs about 20 (bench/query_results.md);
     sentence-transformers only sorts by length, so the few mixed-length passages of one /align text paid ~30% padding.
     """
     order = sorted(range(len(lengths)), key=lengths.__getitem__)

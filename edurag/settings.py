@@ -51,10 +51,9 @@ class Settings(BaseSettings):
     transcript_chunk_tokens: int = Field(200, ge=32, le=512, description="Transcript chunk size in embedder tokens for retrieval.")
     transcript_chunk_overlap: int = Field(30, ge=0)
 
-    passage_tokens: int = Field(200, ge=32, le=512, description="Long /align texts are cut into windows of this many word pieces "
-                                "(at most the encoder's limit less [CLS] and [SEP]).")
-    passage_overlap: int = Field(0, ge=0, description="Word pieces shared by consecutive /align windows (at most half a window); "
-                                 "20 costs ~10% more encoding for MRR +0.01 to +0.02 (README).")
+    passage_tokens: int = Field(200, ge=32, le=512, description="Long /align texts are split into passages of at most this many "
+                                "word pieces (and the encoder's limit less [CLS] and [SEP]).")
+    passage_overlap: int = Field(0, ge=0, description="Word pieces consecutive /align passages may share (at most half a passage).")
     dense_candidates: int = Field(100, ge=1, description="Nearest chunks fetched from Chroma per passage before fusion.")
     lexical_weight: float = Field(0.3, ge=0, description="Weight of the max-normalized BM25 score added to the cosine score.")
     grade_boost: float = Field(0.05, ge=0, description="Added to standards of a grade the text names (\"grade 6\", \"7th grade\").")

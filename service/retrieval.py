@@ -1,5 +1,5 @@
-"""Hybrid standards retrieval: long texts cut into token windows (passages), dense (Chroma) + lexical (BM25) scores
-fused per passage, aggregated per standard, with soft boosts for grade cues found in the text."""
+"""Hybrid standards retrieval: long texts split into passages, dense (Chroma) + lexical (BM25) scores fused per
+passage, aggregated per standard, with soft boosts for grade cues found in the text."""
 
 from __future__ import annotations
 
@@ -85,9 +85,9 @@ def hybrid_search(c: Components, text: str, k: int, grade: str | None = None, su
     if not allowed.any():
         return []
     embedder = embedder_for(c, target.embedding_model)
-    windows = embedder.windows(text, s.passage_tokens, s.passage_overlap)
-    parts = windows.texts
-    vectors = embedder.encode_tokens(windows.tokens)
+    split = embedder.passages(text, s.passage_tokens, s.passage_overlap)
+    parts = split.texts
+    vectors = embedder.encode_tokens(split.tokens)
     position = {chunk_id: i for i, chunk_id in enumerate(lexical.ids)}
 
     n = len(lexical.ids)

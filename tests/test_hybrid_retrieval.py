@@ -35,17 +35,16 @@ def test_grade_cues(text, cues):
     assert grade_cues(text) == cues
 
 
-def test_long_text_is_cut_into_overlapping_token_windows(embedder):
-    text = " ".join(f"Ratio table {i} compares {i} cups of juice to {i + 1} cups of water." for i in range(60))
-    windows = embedder.windows(text, 120, 20)
-    ids = windows.tokens["input_ids"]
-    assert len(ids) > 5 and all(len(w) <= 122 for w in ids)  # 120 word pieces + [CLS] and [SEP]
-    assert all(a[-21:-1] == b[1:21] for a, b in zip(ids, ids[1:]))  # consecutive windows share 20 word pieces
-    assert all(part in text for part in windows.texts) and windows.texts[0].startswith("Ratio table 0")
-    assert windows.texts[-1].endswith("59 compares 59 cups of juice to 60 cups of water.")
-    vectors = embedder.encode_tokens(windows.tokens)
-    assert np.allclose((vectors * embedder.encode(windows.texts)).sum(axis=1), 1.0, atol=1e-4)
-    short = embedder.windows("short text", 120, 20)
+def test_long_text_is_split_into_whole_paragraphs_tokenized_once(embedder):
+    paragraphs = [" ".join(f"Table {p}.{i} compares {i} cups of juice to {i + 1} cups of water." for i in range(4)) for p in range(12)]
+    text = "\n\n".join(paragraphs)
+    split = embedder.passages(text, 120, 0)
+    ids = split.tokens["input_ids"]
+    assert len(ids) > 3 and all(len(w) <= 122 for w in ids)  # 120 word pieces + [CLS] and [SEP]
+    assert sorted(p for part in split.texts for p in part.split("\n\n")) == sorted(paragraphs)  # whole paragraphs, none lost
+    vectors = embedder.encode_tokens(split.tokens)
+    assert np.allclose((vectors * embedder.encode(split.texts)).sum(axis=1), 1.0, atol=1e-4)
+    short = embedder.passages("short text", 120, 20)
     assert short.texts == ["short text"] and len(short.tokens["input_ids"]) == 1
 
 

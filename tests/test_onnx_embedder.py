@@ -64,5 +64,5 @@ def test_batches_keep_padding_small() -> None:
     assert all(len(b) <= 3 for b in batches)
     for batch in batches:
         real = sum(lengths[i] for i in batch)
-        assert len(batch) * max(lengths[i] for i in batch) - real <= max(0.1 * real, 128)
-    assert [1, 5, 4] in batches  # the short texts share one batch
+        assert len(batch) * max(lengths[i] for i in batch) - real <= max(0.02 * real, 16)
+    assert [1, 5, 4] in batches and [2, 0, 6] in batches  # 12-14 and 198-200 word pieces share a batch
