@@ -13,6 +13,8 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from edurag.models import default_embedding_model, load_sentence_transformer, onnx_encoder_file, onnx_session
 from edurag.settings import Settings
 
+_TOKEN_FIELDS = ("input_ids", "attention_mask", "token_type_ids")
+
 
 @dataclass
 class Passages:
@@ -55,7 +57,7 @@ class Embedder:
 
     def encode_tokens(self, encoded: Mapping[str, list[list[int]]]) -> np.ndarray:
         """Embed already tokenized texts (with special tokens) as normalized vectors, in batches of similar length."""
-        names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoded]
+        names = [k for k in _TOKEN_FIELDS if k in encoded]
         out = np.zeros((len(encoded["input_ids"]), self.dim), dtype=np.float32)
         for batch in _padding_free_batches([len(ids) for ids in encoded["input_ids"]], self.batch_size):
             tokens = self.tokenizer.pad({k: [encoded[k][i] for i in batch] for k in names}, return_tensors="np")
@@ -64,13 +66,13 @@ class Embedder:
         return out
 
     def passages(self, text: str, size: int, overlap: int) -> Passages:
-        """The text split at paragraph, sentence, then word ends into passages of at most `size` word pieces, tokenized once."""
+        """The text split at paragraph, line, then word ends into passages of at most `size` word pieces, tokenized once."""
         size = max(1, min(size, self.max_tokens - 2))  # [CLS] and [SEP] count toward the encoder's limit
         splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(self.tokenizer, chunk_size=size,
                                                                              chunk_overlap=min(overlap, size // 2))
         texts = splitter.split_text(text) or [text]
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)
-        return Passages(texts=texts, tokens={k: encoded[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoded})
+        return Passages(texts=texts, tokens={k: encoded[k] for k in _TOKEN_FIELDS if k in encoded})
 
     def _run_torch(self, tokens: Mapping[str, np.ndarray]) -> np.ndarray:
         """The sentence-transformers modules (transformer, pooling) on a padded batch."""
