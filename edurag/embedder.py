@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -68,8 +69,7 @@ class Embedder:
     def passages(self, text: str, size: int, overlap: int) -> Passages:
         """The text split at paragraph, line, then word ends into passages of at most `size` word pieces, tokenized once."""
         size = max(1, min(size, self.max_tokens - 2))  # [CLS] and [SEP] count toward the encoder's limit
-        splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(self.tokenizer, chunk_size=size,
-                                                                             chunk_overlap=min(overlap, size // 2))
+        splitter = RecursiveCharacterTextSplitter(chunk_size=size, chunk_overlap=min(overlap, size // 2), length_function=self.count_tokens)
         texts = splitter.split_text(text) or [text]
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)
         return Passages(texts=texts, tokens={k: encoded[k] for k in _TOKEN_FIELDS if k in encoded})
@@ -91,7 +91,18 @@ class Embedder:
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in a text, without special tokens."""
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(self._word_pieces.encode(text, add_special_tokens=False).ids)
+
+    @cached_property
+    def _word_pieces(self) -> Any:
+        """The Rust tokenizer behind self.tokenizer, without truncation: counting through it skips the transformers
+        wrapper, which made LangChain's splitter (one count per word) take 121 instead of 29 ms on a 2,000-word lesson."""
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_str(self.tokenizer.backend_tokenizer.to_str())
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        return tokenizer
 
 
 def _padding_free_batches(lengths: list[int], batch_size: int, max_waste: float = 0.02, free_tokens: int = 16) -> list[list[int]]:

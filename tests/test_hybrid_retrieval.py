@@ -38,6 +38,7 @@ def test_grade_cues(text, cues):
 def test_long_text_is_split_into_whole_paragraphs_tokenized_once(embedder):
     paragraphs = [" ".join(f"Table {p}.{i} compares {i} cups of juice to {i + 1} cups of water." for i in range(4)) for p in range(12)]
     text = "\n\n".join(paragraphs)
+    assert embedder.count_tokens(text) == len(embedder.tokenizer(text, add_special_tokens=False)["input_ids"]) > 500  # not truncated
     split = embedder.passages(text, 120, 0)
     ids = split.tokens["input_ids"]
     assert len(ids) > 3 and all(len(w) <= 122 for w in ids)  # 120 word pieces + [CLS] and [SEP]
