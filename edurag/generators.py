@@ -36,10 +36,6 @@ class Generator(Protocol):
     def count_tokens(self, text: str) -> int:
         """Tokens of a text as this generator counts them."""
 
-    @property
-    def tokenizer(self) -> Any:
-        """The tokenizer that counts this generator's window (for token-aware splitting)."""
-
     def prompt_overhead(self, strategy: str) -> int:
         """Tokens the strategy's prompt adds around the text."""
 
@@ -99,11 +95,6 @@ class ExtractiveGenerator:
     def count_tokens(self, text: str) -> int:
         """Embedder word pieces."""
         return self.embedder.count_tokens(text)
-
-    @property
-    def tokenizer(self) -> Any:
-        """The embedder's tokenizer."""
-        return self.embedder.tokenizer
 
     def prompt_overhead(self, strategy: str) -> int:
         """No prompt: the text is read as is."""
@@ -189,11 +180,6 @@ class HFGenerator:
     def count_tokens(self, text: str) -> int:
         """Model tokens."""
         return len(self.lm.tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    @property
-    def tokenizer(self) -> Any:
-        """The model's tokenizer."""
-        return self.lm.tokenizer
 
     def prompt_overhead(self, strategy: str) -> int:
         """Tokens of the rendered prompt with an empty text (shots included)."""

@@ -24,9 +24,8 @@ def split_for(generator: Generator, text: str, strategy: str) -> list[str]:
     budget = max(generator.window_tokens() - generator.prompt_overhead(strategy) - 8, 32)
     if generator.count_tokens(text) <= budget:
         return [text]
-    splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
-        generator.tokenizer, chunk_size=budget, chunk_overlap=0, separators=["\n\n", "\n", ". ", " ", ""]
-    )
+    splitter = RecursiveCharacterTextSplitter(chunk_size=budget, chunk_overlap=0, separators=["\n\n", "\n", ". ", " ", ""],
+                                              length_function=generator.count_tokens)
     return splitter.split_text(text)
 
 

@@ -25,7 +25,7 @@ def ingest_standards(c: Components, progress: bool = False) -> IndexReport:
 def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: bool = False) -> tuple[IndexReport, dict[str, int]]:
     """Chunk and sync transcripts; a re-ingested transcript replaces its old chunks. Returns chunks per source file."""
     s = c.settings
-    docs = transcript_documents(transcripts, c.embedder.tokenizer, s.transcript_chunk_tokens, s.transcript_chunk_overlap)
+    docs = transcript_documents(transcripts, c.embedder.count_tokens, s.transcript_chunk_tokens, s.transcript_chunk_overlap)
     per_file: dict[str, int] = {}
     for doc in docs:
         per_file[doc.metadata["source_file"]] = per_file.get(doc.metadata["source_file"], 0) + 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,11 +116,11 @@ def read_paths(paths: list[Path]) -> list[Transcript]:
     return out
 
 
-def transcript_documents(transcripts: list[Transcript], tokenizer: Any, chunk_tokens: int, overlap: int) -> list[Document]:
-    """Token-aware chunks of each transcript with title, course, source file and chunk index."""
-    splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
-        tokenizer, chunk_size=chunk_tokens, chunk_overlap=min(overlap, chunk_tokens // 2)
-    )
+def transcript_documents(transcripts: list[Transcript], count_tokens: Callable[[str], int], chunk_tokens: int,
+                         overlap: int) -> list[Document]:
+    """Token-aware chunks of each transcript (count_tokens: the embedder's) with title, course, source file and chunk index."""
+    splitter = RecursiveCharacterTextSplitter(chunk_size=chunk_tokens, chunk_overlap=min(overlap, chunk_tokens // 2),
+                                              length_function=count_tokens)
     docs: list[Document] = []
     for t in transcripts:
         for index, chunk in enumerate(splitter.split_text(t.text)):
