@@ -11,10 +11,8 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from edurag.models import default_embedding_model, load_sentence_transformer, onnx_encoder_file, onnx_session
+from edurag.models import ENCODER_INPUTS, default_embedding_model, load_sentence_transformer, onnx_encoder_file, onnx_session
 from edurag.settings import Settings
-
-_TOKEN_FIELDS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 @dataclass
@@ -42,7 +40,7 @@ class Embedder:
 
     @property
     def tokenizer(self) -> Any:
-        """The model's Hugging Face tokenizer (used for token-aware chunking)."""
+        """The model's Hugging Face tokenizer (tokenizes and pads encoder input)."""
         return self.model.tokenizer
 
     @property
@@ -58,7 +56,7 @@ class Embedder:
 
     def encode_tokens(self, encoded: Mapping[str, list[list[int]]]) -> np.ndarray:
         """Embed already tokenized texts (with special tokens) as normalized vectors, in batches of similar length."""
-        names = [k for k in _TOKEN_FIELDS if k in encoded]
+        names = [k for k in ENCODER_INPUTS if k in encoded]
         out = np.zeros((len(encoded["input_ids"]), self.dim), dtype=np.float32)
         for batch in _padding_free_batches([len(ids) for ids in encoded["input_ids"]], self.batch_size):
             tokens = self.tokenizer.pad({k: [encoded[k][i] for i in batch] for k in names}, return_tensors="np")
@@ -72,7 +70,7 @@ class Embedder:
         splitter = RecursiveCharacterTextSplitter(chunk_size=size, chunk_overlap=min(overlap, size // 2), length_function=self.count_tokens)
         texts = splitter.split_text(text) or [text]
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)
-        return Passages(texts=texts, tokens={k: encoded[k] for k in _TOKEN_FIELDS if k in encoded})
+        return Passages(texts=texts, tokens={k: encoded[k] for k in ENCODER_INPUTS if k in encoded})
 
     def _run_torch(self, tokens: Mapping[str, np.ndarray]) -> np.ndarray:
         """The sentence-transformers modules (transformer, pooling) on a padded batch."""

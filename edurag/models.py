@@ -60,6 +60,9 @@ def load_sentence_transformer(name_or_path: str, allow_downloads: bool = False) 
     return SentenceTransformer(str(path), device="cpu")
 
 
+ENCODER_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # BERT-style encoder inputs, in export order
+
+
 def onnx_encoder_file(sentence_model: Any, cache_dir: Path, int8: bool) -> Path:
     """The ONNX export of a sentence-transformers model's transformer (int8 if asked), made once and cached.
 
@@ -94,7 +97,7 @@ def _export_transformer(sentence_model: Any, out: Path) -> None:
     source = sentence_model[0].auto_model.name_or_path
     encoder = AutoModel.from_pretrained(source, attn_implementation="eager").eval()
     inputs = sentence_model.tokenizer(["an example", "a second, longer example sentence"], padding=True, return_tensors="pt")
-    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in inputs]
+    names = [n for n in ENCODER_INPUTS if n in inputs]
 
     class LastHiddenState(torch.nn.Module):
         def __init__(self) -> None:
