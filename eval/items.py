@@ -11,8 +11,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
+
 from edurag.codes import canonical
-from edurag.standards import Catalog
+from edurag.standards import Catalog, expand_grades
 from eval.retrieval import RetrievalItem
 
 logger = logging.getLogger(__name__)
@@ -20,6 +22,8 @@ logger = logging.getLogger(__name__)
 FULL = "Full-intent Alignment"
 PARTIAL = "Partial Alignment"
 HELDOUT_SHARE = 0.3
+GROUP_ID_WINDOW = 3
+GROUP_NEAR_DUPLICATE = 0.5
 
 
 def domain_label(code: str, domain: str) -> str:
@@ -39,6 +43,62 @@ def split_of(item_id: str, heldout_share: float = HELDOUT_SHARE) -> str:
     """A stable dev/heldout assignment from a hash of the id, so later tuning can keep a part aside."""
     bucket = int(hashlib.sha1(item_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     return "heldout" if bucket < heldout_share else "dev"
+
+
+def item_groups(rows: list[dict], id_window: int = GROUP_ID_WINDOW, near_duplicate: float = GROUP_NEAR_DUPLICATE) -> dict[str, str]:
+    """The group of every item (its smallest member id), so that related items never straddle the dev/heldout split.
+
+    Items from one lesson are near-duplicates or neighbours in the publisher's numbering: two items share a group
+    when their ids have the same prefix and numbers at most `id_window` apart (`im_lesson_004556`, `im_lesson_004558`),
+    or when their texts share more than `near_duplicate` of their word 5-shingles (Jaccard); groups are the connected
+    components. The pairwise pass is quadratic, which is fine for the few thousand items of a dev file.
+    """
+    ids = [str(row.get("id", n)) for n, row in enumerate(rows)]
+    parent = list(range(len(rows)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    numbered: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for n, item_id in enumerate(ids):
+        match = re.match(r"^(.*?)(\d+)$", item_id)
+        if match:
+            numbered[match.group(1)].append((int(match.group(2)), n))
+    for members in numbered.values():
+        members.sort()
+        for (a_num, a), (b_num, b) in zip(members, members[1:]):
+            if b_num - a_num <= id_window:
+                parent[find(a)] = find(b)
+    shared, union = _shingle_overlap([str(row.get("text", "")) for row in rows])
+    for a, b in zip(*np.nonzero(np.triu(shared > near_duplicate * np.maximum(union, 1), k=1))):
+        parent[find(int(a))] = find(int(b))
+    members_of: dict[int, list[str]] = defaultdict(list)
+    for n, item_id in enumerate(ids):
+        members_of[find(n)].append(item_id)
+    return {item_id: min(members) for members in members_of.values() for item_id in members}
+
+
+def _shingle_overlap(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Shared and total distinct word 5-shingles of every pair of texts (scikit-learn's n-gram counter, one sparse product)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    try:
+        bag = CountVectorizer(ngram_range=(5, 5), binary=True, token_pattern=r"(?u)\b\w+\b").fit_transform(texts)
+    except ValueError:  # every text shorter than a shingle
+        return np.zeros((len(texts), len(texts))), np.ones((len(texts), len(texts)))
+    shared = (bag @ bag.T).toarray()
+    sizes = np.asarray(bag.sum(axis=1)).ravel()
+    return shared, sizes[:, None] + sizes[None, :] - shared
+
+
+def group_splits(rows: list[dict], heldout_share: float = HELDOUT_SHARE) -> dict[str, str]:
+    """dev/heldout per item id: a row's recorded `split`, else the stable hash split of its group (item_groups)."""
+    groups = item_groups(rows)
+    return {item_id: split_of(group, heldout_share) for item_id, group in groups.items()} | {
+        str(row["id"]): row["split"] for row in rows if "id" in row and "split" in row}
 
 
 def alignment_items(csv_path: Path, catalog: Catalog, include_partial: bool = False) -> list[RetrievalItem]:
@@ -103,19 +163,42 @@ def write_items(items: Iterable[RetrievalItem], path: Path) -> int:
 
 
 def load_items(path: Path, split: str = "all", catalog: Catalog | None = None) -> list[RetrievalItem]:
-    """Read jsonl items (`text`, `standard_ids`; optional id, filters, grade, domain, source, split)."""
+    """Read jsonl items (`text`, `standard_ids`; optional id, filters, grade, domain, source, split).
+
+    Items without a recorded split get their group's (group_splits); without a grade or domain, the first tagged
+    standard's grade (or band, e.g. HS) and domain label stand in, for the per-grade and per-domain breakdowns.
+    """
+    rows = read_item_rows(path)
+    splits = group_splits(rows)
     items = []
-    for number, row in enumerate(_jsonl(path)):
-        item_id = str(row.get("id", number))
-        if split != "all" and row.get("split", split_of(item_id)) != split:
+    for row in rows:
+        item_id = str(row["id"])
+        if split != "all" and splits[item_id] != split:
             continue
         codes = tuple(canonical(c) for c in row["standard_ids"])
-        domain = row.get("domain", "")
-        if not domain and catalog is not None and catalog.resolve(codes[0]):
-            domain = domain_label(catalog.resolve(codes[0]).code, catalog.resolve(codes[0]).domain)
+        first = catalog.resolve(codes[0]) if catalog is not None and codes else None
+        domain = row.get("domain", "") or (domain_label(first.code, first.domain) if first else "")
+        grade = str(row.get("grade", "")) or (grade_label(first.grades) if first else "")
         items.append(RetrievalItem(id=item_id, text=row["text"], standard_ids=codes, filters=row.get("filters") or {},
-                                   grade=str(row.get("grade", "")), domain=domain, source=row.get("source", "")))
+                                   grade=grade, domain=domain, source=row.get("source", "")))
     return items
+
+
+def read_item_rows(path: Path) -> list[dict]:
+    """The rows of an items jsonl, each with an `id` (its line number when it has none)."""
+    rows = _jsonl(path)
+    for number, row in enumerate(rows):
+        row.setdefault("id", str(number))
+    return rows
+
+
+def grade_label(grades: list[str]) -> str:
+    """A breakdown key for a standard's grades: the grade itself, HS for high school, else the span (6-8)."""
+    if len(grades) == 1:
+        return grades[0]
+    if grades == expand_grades("HS"):
+        return "HS"
+    return f"{grades[0]}-{grades[-1]}" if grades else ""
 
 
 def _jsonl(path: Path) -> list[dict]:

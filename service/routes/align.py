@@ -20,6 +20,8 @@ def align_route(body: AlignRequest, c: ComponentsDep) -> AlignResponse:
     check_text_size(body.text, c)
     check_k(body.k, c)
     check_adapter(body.adapter, c)
-    result = align(c, body.text, body.k, body.grade, body.subject, body.framework, body.adapter, body.grade_hint)
+    result = align(c, body.text, body.k, body.grade, body.subject, body.framework, body.adapter, body.grade_hint,
+                   body.include_practices)
     items = [asdict(s) | ({} if body.explain else {"explain": None}) for s in result.standards]
-    return AlignResponse(standards=items, answer=result.answer, citations=result.citations)
+    practices = [asdict(s) | ({} if body.explain else {"explain": None}) for s in result.practices]
+    return AlignResponse(standards=items, practices=practices, answer=result.answer, citations=result.citations)
