@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 import bm25s
 import numpy as np
 
-from edurag.alignment.ranking import FEATURES, AlignerModel, StandardTable, is_practice, standard_features
+from edurag.alignment.ranking import FEATURES, AlignerModel, StandardTable, is_practice, prior_class, standard_features
 from edurag.embedder import Embedder
 from edurag.standards import Catalog
 from eval.retrieval import CodeNormalizer, RetrievalItem, item_metrics, reliability_table
@@ -42,7 +42,8 @@ class AlignerArgs:
     candidates: int = 100
     train_depth: int = 30
     ranker_c: float = 1.0
-    folds: int = 5
+    prior_c: float = 10.0
+    folds: int = 4
     seed: int = 13
     limit: int | None = None
 
@@ -130,54 +131,91 @@ def candidate_dense(vectors: np.ndarray, standards: np.ndarray, candidates: int)
 
 
 def train_adapter(items: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArgs) -> tuple[np.ndarray, list[float]]:
-    """A (dim, dim) query adapter, initialized at identity: for each item, a softmax over all content standards of
-    max-over-passages similarity, maximizing the tagged standards' mass; the L2 pull toward identity keeps the
-    embedder's geometry for standards the dev lessons never tag. Returns the adapter and the loss per step."""
+    """A (dim, dim) query adapter, initialized at identity. Each item contributes its passage closest to one of its
+    tags (the one /align's max over passages would pick); a softmax over all content standards maximizes the tagged
+    standards' mass, so sibling standards are the hard negatives; the L2 pull toward identity keeps the embedder's
+    geometry for standards the dev lessons never tag. Full-batch Adam. Returns the adapter and the loss per step."""
     import torch
 
     torch.manual_seed(args.seed)
-    content = torch.from_numpy(~index.practice)
-    standards = torch.from_numpy(index.vectors)
     usable = [it for it in items if it.gold]
-    passages = [torch.from_numpy(it.vectors) for it in usable]
+    anchors = np.stack([_closest_passage(it, index) for it in usable])
     positives = torch.zeros(len(usable), len(index.codes), dtype=torch.bool)
     for row, item in enumerate(usable):
         for group in item.gold:
             positives[row, list(group)] = True
-    dim = index.vectors.shape[1]
-    weight = torch.nn.Parameter(torch.eye(dim))
+    content = torch.from_numpy(~index.practice)
+    standards = torch.from_numpy(index.vectors)
+    queries = torch.from_numpy(anchors)
+    identity = torch.eye(standards.shape[1])
+    weight = torch.nn.Parameter(identity.clone())
     optimizer = torch.optim.Adam([weight], lr=args.adapter_learning_rate)
     losses = []
     for _ in range(args.adapter_steps):
         optimizer.zero_grad()
-        scores = []
-        for vectors in passages:
-            mapped = torch.nn.functional.normalize(vectors @ weight, dim=1)
-            scores.append((mapped @ standards.T).max(dim=0).values)
-        logits = torch.stack(scores).masked_fill(~content, -1e4) / args.temperature
-        log_probs = logits.log_softmax(dim=1)
+        scores = torch.nn.functional.normalize(queries @ weight, dim=1) @ standards.T
+        log_probs = (scores.masked_fill(~content, -1.0) / args.temperature).log_softmax(dim=1)
         loss = -(torch.logsumexp(log_probs.masked_fill(~positives, -1e4), dim=1)).mean()
-        loss = loss + args.adapter_regularization * ((weight - torch.eye(dim)) ** 2).sum() / dim
+        loss = loss + args.adapter_regularization * ((weight - identity) ** 2).sum() / len(identity)
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     return weight.detach().numpy().astype(np.float32), losses
 
 
-def item_features(item: EncodedItem, index: StandardsIndex, adapter: np.ndarray | None, candidates: int,
+def _closest_passage(item: EncodedItem, index: StandardsIndex) -> np.ndarray:
+    """The item's passage vector most similar to any of its tagged standards."""
+    gold = sorted(set().union(*item.gold))
+    return item.vectors[int((item.vectors @ index.vectors[gold].T).max(axis=1).argmax())]
+
+
+def item_features(item: EncodedItem, index: StandardsIndex, model: AlignerModel | None, candidates: int,
                   content_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """(columns, features) of an item's candidate standards: those some passage retrieves, practices excluded."""
-    vectors = item.vectors
-    if adapter is not None:
-        vectors = vectors @ adapter
-        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    """(columns, features) of an item's candidate standards: those some passage retrieves, practices excluded.
+    The model's adapter maps the passages and its text prior feeds the features, as in /align."""
+    vectors = model.adapt(item.vectors) if model is not None else item.vectors
+    prior = model.prior(item.vectors, index.table.subjects) if model is not None else None
     dense = candidate_dense(vectors, index.vectors, candidates)
     keep = dense.max(axis=0) > 0
     if content_only:
         keep &= ~index.practice
     columns = np.flatnonzero(keep)
     return columns, standard_features(dense[:, columns], item.lexical[:, columns], index.table.take(columns),
-                                      item.named_grades, item.hint_grades)
+                                      item.named_grades, item.hint_grades, prior)
+
+
+def fused_only(adapter: np.ndarray | None = None, prior: tuple | None = None) -> AlignerModel:
+    """A model that ranks by the fused score (feature 0) through an adapter and text prior: the stage before the ranker."""
+    size = len(FEATURES)
+    classes, coef, intercept = prior or ((), None, None)
+    return AlignerModel(weights=np.eye(size, dtype=np.float32)[0], bias=0.0, mean=np.zeros(size, np.float32),
+                        scale=np.ones(size, np.float32), calibration_x=np.array([0.0, 1.0]),
+                        calibration_y=np.array([0.0, 1.0]), adapter=adapter, prior_classes=tuple(classes),
+                        prior_coef=coef, prior_intercept=intercept)
+
+
+def fit_prior(items: Sequence[EncodedItem], index: StandardsIndex, c: float = 10.0) -> tuple:
+    """The text prior: multinomial logistic regression (scikit-learn) from a text's mean passage vector to its
+    `subject|grade` class (prior_class), fitted on the indexed standards' own vectors and the dev lessons (first tag)."""
+    from sklearn.linear_model import LogisticRegression
+
+    xs, ys = [], []
+    for vector, metadata in zip(index.vectors, index.metadatas):
+        label = prior_class(metadata.get("subject", ""), metadata.get("grades") or [])
+        if label:
+            xs.append(vector)
+            ys.append(label)
+    for item in items:
+        if not item.gold:
+            continue
+        tagged = index.metadatas[min(item.gold[0])]
+        label = prior_class(tagged.get("subject", ""), tagged.get("grades") or [])
+        if label:
+            mean = item.vectors.mean(axis=0)
+            xs.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+            ys.append(label)
+    classifier = LogisticRegression(C=c, max_iter=2000).fit(np.array(xs), np.array(ys))
+    return tuple(str(x) for x in classifier.classes_), classifier.coef_.astype(np.float32), classifier.intercept_.astype(np.float32)
 
 
 def _labels(item: EncodedItem, columns: np.ndarray) -> np.ndarray:
@@ -185,11 +223,11 @@ def _labels(item: EncodedItem, columns: np.ndarray) -> np.ndarray:
     return np.array([j in gold for j in columns])
 
 
-def _rows(items: Sequence[EncodedItem], index: StandardsIndex, adapter: np.ndarray | None, args: AlignerArgs):
+def _rows(items: Sequence[EncodedItem], index: StandardsIndex, stage: AlignerModel | None, args: AlignerArgs):
     """Training rows: each item's train_depth best candidates by fused score, with labels and the item's group."""
     xs, ys, groups = [], [], []
     for item in items:
-        columns, features = item_features(item, index, adapter, args.candidates)
+        columns, features = item_features(item, index, stage, args.candidates)
         top = np.argsort(-features[:, 0])[:args.train_depth]
         xs.append(features[top])
         ys.append(_labels(item, columns[top]))
@@ -197,15 +235,16 @@ def _rows(items: Sequence[EncodedItem], index: StandardsIndex, adapter: np.ndarr
     return np.concatenate(xs), np.concatenate(ys), np.array(groups)
 
 
-def fit_ranker(items: Sequence[EncodedItem], index: StandardsIndex, adapter: np.ndarray | None,
-               args: AlignerArgs) -> AlignerModel:
+def fit_ranker(items: Sequence[EncodedItem], index: StandardsIndex, stage: AlignerModel | None,
+               args: AlignerArgs, rows: tuple | None = None) -> AlignerModel:
     """Logistic regression on standardized features (scikit-learn), then isotonic calibration of its out-of-fold
-    scores (GroupKFold by item group, so a lesson's items never calibrate each other)."""
+    scores (GroupKFold by item group, so a lesson's items never calibrate each other). `rows` (features, labels,
+    groups) replaces the items' features computed through `stage`, e.g. cross-fitted ones (train_aligner)."""
     from sklearn.isotonic import IsotonicRegression
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
-    x, y, groups = _rows(items, index, adapter, args)
+    x, y, groups = rows if rows is not None else _rows(items, index, stage, args)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     z = (x - mean) / scale
     folds = min(args.folds, len(set(groups)))
@@ -219,16 +258,16 @@ def fit_ranker(items: Sequence[EncodedItem], index: StandardsIndex, adapter: np.
         raise ValueError("the training items give no positive (or no negative) candidates; use more items")
     ranker = LogisticRegression(C=args.ranker_c, max_iter=1000).fit(z, y)
     calibration = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(out_of_fold, y)
-    return AlignerModel(weights=ranker.coef_[0].astype(np.float32), bias=float(ranker.intercept_[0]),
-                        mean=mean.astype(np.float32), scale=scale.astype(np.float32),
-                        calibration_x=np.asarray(calibration.X_thresholds_, dtype=np.float64),
-                        calibration_y=np.asarray(calibration.y_thresholds_, dtype=np.float64), adapter=adapter)
+    return replace(stage or fused_only(), weights=ranker.coef_[0].astype(np.float32), bias=float(ranker.intercept_[0]),
+                   mean=mean.astype(np.float32), scale=scale.astype(np.float32),
+                   calibration_x=np.asarray(calibration.X_thresholds_, dtype=np.float64),
+                   calibration_y=np.asarray(calibration.y_thresholds_, dtype=np.float64))
 
 
 def rank_item(item: EncodedItem, index: StandardsIndex, model: AlignerModel | None, candidates: int, k: int = 10,
               content_only: bool = True) -> list[int]:
     """The k best content-standard columns for an item (model None = the fused score alone, as before the ranker)."""
-    columns, features = item_features(item, index, model.adapter if model else None, candidates, content_only)
+    columns, features = item_features(item, index, model, candidates, content_only)
     scores = model.score(features) if model else features[:, 0]
     return [int(columns[i]) for i in np.argsort(-scores)[:k]]
 
@@ -250,7 +289,7 @@ def reliability(items: Sequence[EncodedItem], index: StandardsIndex, model: Alig
     """Reliability table (eval.retrieval.reliability_table) of the confidences of each item's top k standards."""
     confidences, tagged = [], []
     for item in items:
-        columns, features = item_features(item, index, model.adapter, candidates)
+        columns, features = item_features(item, index, model, candidates)
         scores = model.score(features)
         top = np.argsort(-scores)[:k]
         confidences += list(model.confidence(scores[top]))
@@ -271,11 +310,36 @@ def with_grade_hints(items: Sequence[EncodedItem], index: StandardsIndex, catalo
     return out
 
 
+def _stage(items: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArgs) -> tuple[AlignerModel, list[float]]:
+    """Adapter and text prior fitted on items: what the ranker's features are computed through."""
+    adapter, losses = train_adapter(items, index, args) if args.adapter_steps > 0 else (None, [])
+    prior = fit_prior(items, index, args.prior_c) if args.prior_c > 0 else None
+    return fused_only(adapter, prior), losses
+
+
+def cross_fitted_rows(items: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArgs) -> tuple:
+    """Ranker training rows whose features come from an adapter and prior fitted without the item's group
+    (GroupKFold): features of items the adapter was trained on look better than any new lesson's would."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.array([item.group for item in items])
+    folds = min(args.folds, len(set(groups)))
+    if args.adapter_steps == 0 and args.prior_c == 0 or folds < 2:
+        return _rows(items, index, _stage(items, index, args)[0], args)
+    parts = []
+    for train, test in GroupKFold(n_splits=folds).split(np.zeros(len(items)), groups=groups):
+        stage, _ = _stage([items[i] for i in train], index, args)
+        parts.append(_rows([items[i] for i in test], index, stage, args))
+    return tuple(np.concatenate(column) for column in zip(*parts))
+
+
 def train_aligner(dev: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArgs) -> tuple[AlignerModel, dict[str, Any]]:
-    """Adapter, then ranker and calibration on the dev items; returns the model and what the manifest records."""
+    """Ranker on cross-fitted features, then the adapter and prior refitted on all dev items; returns the model and
+    what the manifest records."""
     started = time.perf_counter()
-    adapter, losses = train_adapter(dev, index, args) if args.adapter_steps > 0 else (None, [])
-    model = fit_ranker(dev, index, adapter, args)
+    rows = cross_fitted_rows(dev, index, args)
+    stage, losses = _stage(dev, index, args)
+    model = fit_ranker(dev, index, stage, args, rows)
     return model, {"steps": args.adapter_steps, "final_loss": round(losses[-1], 4) if losses else None,
                    "adapter_losses": [round(x, 4) for x in losses[::max(1, len(losses) // 10)]],
                    "wall_time_seconds": round(time.perf_counter() - started, 1), "hyperparameters": asdict(args)}

@@ -147,6 +147,8 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
     split = embedder.passages(text, s.passage_tokens, s.passage_overlap)
     parts = split.texts
     vectors = embedder.encode_tokens(split.tokens)
+    table = _table(lexical)
+    prior = model.prior(vectors, table.subjects) if model is not None else None
     if model is not None:
         vectors = model.adapt(vectors)
     position = {chunk_id: i for i, chunk_id in enumerate(lexical.ids)}
@@ -180,7 +182,7 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
     practices = [candidate(i, fused[:, i].max()) for i in practice_order if dense[:, i].max() >= s.min_score]
     ranked = np.flatnonzero(found & (~practice | include_practices))
     if model is not None:
-        features = standard_features(dense[:, ranked], lex_norm[:, ranked], _table(lexical).take(ranked), named, hinted)
+        features = standard_features(dense[:, ranked], lex_norm[:, ranked], table.take(ranked), named, hinted, prior)
         scores = model.score(features)
         confidences = model.confidence(scores)
         order = np.argsort(-scores)[:k]

@@ -17,10 +17,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from edurag.standards import ALL_GRADES
+from edurag.standards import ALL_GRADES, expand_grades
 
 FEATURES = ("fused", "dense", "lexical", "dense_mean", "dense_z", "passage_share", "grade_mass", "cluster_support",
-            "domain_support", "subject_mass", "span", "grade_cue", "grade_hint")
+            "domain_support", "subject_mass", "span", "grade_cue", "grade_hint", "text_prior")
 LEXICAL_WEIGHT = 0.3
 PRIOR_TEMPERATURE = 0.05
 PASSAGE_TOP = 10
@@ -58,6 +58,7 @@ class StandardTable:
     cluster: np.ndarray
     domain: np.ndarray
     subject: np.ndarray
+    subjects: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, metadatas: Sequence[dict[str, Any]]) -> StandardTable:
@@ -73,11 +74,38 @@ class StandardTable:
                for name, values in (("cluster", [f"{d}|{c}|{g}" for d, c, g in zip(keys["domain"], keys["cluster"], span)]),
                                     ("domain", [f"{d}|{g}" for d, g in zip(keys["domain"], span)]),
                                     ("subject", keys["subject"]))}
-        return cls(grades=grades, cluster=ids["cluster"], domain=ids["domain"], subject=ids["subject"])
+        return cls(grades=grades, cluster=ids["cluster"], domain=ids["domain"], subject=ids["subject"],
+                   subjects=tuple(sorted(set(keys["subject"]))))
 
     def take(self, columns: np.ndarray) -> StandardTable:
         """The rows of these standards, in this order."""
-        return StandardTable(self.grades[columns], self.cluster[columns], self.domain[columns], self.subject[columns])
+        return StandardTable(self.grades[columns], self.cluster[columns], self.domain[columns], self.subject[columns],
+                             self.subjects)
+
+
+def prior_class(subject: str, grades: Sequence[str]) -> str | None:
+    """The text-prior class of a standard or tagged lesson: `subject|grade` for one grade, `subject|HS` for grades 9-12,
+    `subject|MS` for 6-8; None for wider spans (K-12 practices and anchors teach the prior nothing)."""
+    if len(grades) == 1:
+        return f"{subject}|{grades[0]}"
+    if list(grades) == expand_grades("HS"):
+        return f"{subject}|HS"
+    if list(grades) == expand_grades("MS"):
+        return f"{subject}|MS"
+    return None
+
+
+def prior_grid(classes: Sequence[str], probabilities: np.ndarray, subjects: Sequence[str]) -> np.ndarray:
+    """(len(subjects), 13) probability of each subject and grade (K..12) from the text-prior classes' probabilities;
+    a band class (HS, MS) gives its probability to each of its grades."""
+    grid = np.zeros((len(subjects), len(ALL_GRADES)), dtype=np.float32)
+    row = {subject: i for i, subject in enumerate(subjects)}
+    for name, probability in zip(classes, probabilities):
+        subject, grade = name.split("|")
+        if subject in row:
+            for g in expand_grades(grade):
+                grid[row[subject], _GRADE_INDEX[g]] = max(grid[row[subject], _GRADE_INDEX[g]], probability)
+    return grid
 
 
 def grade_vector(grades: set[str]) -> np.ndarray:
@@ -100,13 +128,15 @@ def _support(keys: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 
 def standard_features(dense: np.ndarray, lexical: np.ndarray, table: StandardTable,
-                      named_grades: set[str] = frozenset(), hint_grades: set[str] = frozenset()) -> np.ndarray:
+                      named_grades: set[str] = frozenset(), hint_grades: set[str] = frozenset(),
+                      prior: np.ndarray | None = None) -> np.ndarray:
     """(standards, len(FEATURES)) features of every column of `dense`/`lexical` (see the module docstring), whose
     standards `table` describes in the same order.
 
     Besides the best passage's scores, a standard is supported by the other passages (mean, z-score within its
     passage, share of passages ranking it in their top 10) and by its neighbours: the grades, clusters, domains and
-    subject that the best-scoring standards of the whole text concentrate on (soft priors, no grade needed).
+    subject that the best-scoring standards of the whole text concentrate on (soft priors, no grade needed), and by
+    `prior`, the text prior's (subjects, 13) grid (prior_grid) of how likely the text is of each subject and grade.
     """
     p, n = dense.shape
     out = np.zeros((n, len(FEATURES)), dtype=np.float32)
@@ -138,6 +168,8 @@ def standard_features(dense: np.ndarray, lexical: np.ndarray, table: StandardTab
         out[:, 11] = _jaccard(table.grades, grade_vector(named_grades))
     if hint_grades:
         out[:, 12] = _jaccard(table.grades, grade_vector(hint_grades))
+    if prior is not None:
+        out[:, 13] = (table.grades * prior[table.subject]).max(axis=1)
     return out
 
 
@@ -154,6 +186,19 @@ class AlignerModel:
     calibration_y: np.ndarray
     adapter: np.ndarray | None = None
     likely_threshold: float = 0.5
+    prior_classes: tuple[str, ...] = ()
+    prior_coef: np.ndarray | None = None
+    prior_intercept: np.ndarray | None = None
+
+    def prior(self, vectors: np.ndarray, subjects: Sequence[str]) -> np.ndarray | None:
+        """The text prior (multinomial logistic regression on the mean passage vector, before the adapter) as a
+        (len(subjects), 13) grid (prior_grid); None without a prior."""
+        if self.prior_coef is None or len(vectors) == 0:
+            return None
+        mean = vectors.mean(axis=0)
+        logits = self.prior_coef @ (mean / max(float(np.linalg.norm(mean)), 1e-12)) + self.prior_intercept
+        probabilities = np.exp(logits - logits.max())
+        return prior_grid(self.prior_classes, probabilities / probabilities.sum(), subjects)
 
     def adapt(self, vectors: np.ndarray) -> np.ndarray:
         """Passage vectors (n, dim) mapped by the query adapter and re-normalized; unchanged without one."""
@@ -182,6 +227,9 @@ class AlignerModel:
                   "likely_threshold": np.array([self.likely_threshold]), "features": np.array(FEATURES)}
         if self.adapter is not None:
             arrays["adapter"] = self.adapter.astype(np.float16)
+        if self.prior_coef is not None:
+            arrays |= {"prior_classes": np.array(self.prior_classes), "prior_coef": self.prior_coef.astype(np.float16),
+                       "prior_intercept": self.prior_intercept}
         path = folder / MODEL_FILE
         np.savez_compressed(path, **arrays)
         return path
@@ -198,7 +246,10 @@ def load_aligner_model(folder: Path | None = None) -> AlignerModel:
             scale=data["scale"].astype(np.float32), calibration_x=data["calibration_x"].astype(np.float64),
             calibration_y=data["calibration_y"].astype(np.float64),
             adapter=data["adapter"].astype(np.float32) if "adapter" in data else None,
-            likely_threshold=float(data["likely_threshold"][0]))
+            likely_threshold=float(data["likely_threshold"][0]),
+            prior_classes=tuple(str(c) for c in data["prior_classes"]) if "prior_classes" in data else (),
+            prior_coef=data["prior_coef"].astype(np.float32) if "prior_coef" in data else None,
+            prior_intercept=data["prior_intercept"].astype(np.float32) if "prior_intercept" in data else None)
 
 
 def read_model_manifest(folder: Path | None = None) -> dict[str, Any]:
