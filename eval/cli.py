@@ -256,8 +256,8 @@ def retrieval_cmd(
     from edurag.components import build_components
     from edurag.settings import STANDARDS_COLLECTION
     from eval.items import load_items
+    from edurag.alignment.align import retrieve_standards
     from eval.retrieval import CodeNormalizer, RetrievalEvaluator, reliability_table
-    from service.alignment import retrieve_standards
     from vectorstore.aliases import current_target
     from vectorstore.chroma import get_collection
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 import logging
 import re
@@ -11,19 +9,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
 
-import numpy as np
-
 from edurag.codes import canonical
+from edurag.datasets import FULL, PARTIAL, group_splits, read_alignment_csv, split_of
 from edurag.standards import Catalog, expand_grades
 from eval.retrieval import RetrievalItem
 
 logger = logging.getLogger(__name__)
-
-FULL = "Full-intent Alignment"
-PARTIAL = "Partial Alignment"
-HELDOUT_SHARE = 0.3
-GROUP_ID_WINDOW = 3
-GROUP_NEAR_DUPLICATE = 0.5
 
 
 def domain_label(code: str, domain: str) -> str:
@@ -34,90 +25,22 @@ def domain_label(code: str, domain: str) -> str:
     return f"{letters}: {name}" if name else letters
 
 
-def alignment_item_id(row_index: int) -> str:
-    """The item id of a row of the teacher-annotated CSV (its split comes from this id)."""
-    return f"allenai-{row_index}"
-
-
-def split_of(item_id: str, heldout_share: float = HELDOUT_SHARE) -> str:
-    """A stable dev/heldout assignment from a hash of the id, so later tuning can keep a part aside."""
-    bucket = int(hashlib.sha1(item_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return "heldout" if bucket < heldout_share else "dev"
-
-
-def item_groups(rows: list[dict], id_window: int = GROUP_ID_WINDOW, near_duplicate: float = GROUP_NEAR_DUPLICATE) -> dict[str, str]:
-    """The group of every item (its smallest member id), so that related items never straddle the dev/heldout split.
-
-    Items from one lesson are near-duplicates or neighbours in the publisher's numbering: two items share a group
-    when their ids have the same prefix and numbers at most `id_window` apart (`im_lesson_004556`, `im_lesson_004558`),
-    or when their texts share more than `near_duplicate` of their word 5-shingles (Jaccard); groups are the connected
-    components. The pairwise pass is quadratic, which is fine for the few thousand items of a dev file.
-    """
-    ids = [str(row.get("id", n)) for n, row in enumerate(rows)]
-    parent = list(range(len(rows)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    numbered: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for n, item_id in enumerate(ids):
-        match = re.match(r"^(.*?)(\d+)$", item_id)
-        if match:
-            numbered[match.group(1)].append((int(match.group(2)), n))
-    for members in numbered.values():
-        members.sort()
-        for (a_num, a), (b_num, b) in zip(members, members[1:]):
-            if b_num - a_num <= id_window:
-                parent[find(a)] = find(b)
-    shared, union = _shingle_overlap([str(row.get("text", "")) for row in rows])
-    for a, b in zip(*np.nonzero(np.triu(shared > near_duplicate * np.maximum(union, 1), k=1))):
-        parent[find(int(a))] = find(int(b))
-    members_of: dict[int, list[str]] = defaultdict(list)
-    for n, item_id in enumerate(ids):
-        members_of[find(n)].append(item_id)
-    return {item_id: min(members) for members in members_of.values() for item_id in members}
-
-
-def _shingle_overlap(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Shared and total distinct word 5-shingles of every pair of texts (scikit-learn's n-gram counter, one sparse product)."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    try:
-        bag = CountVectorizer(ngram_range=(5, 5), binary=True, token_pattern=r"(?u)\b\w+\b").fit_transform(texts)
-    except ValueError:  # every text shorter than a shingle
-        return np.zeros((len(texts), len(texts))), np.ones((len(texts), len(texts)))
-    shared = (bag @ bag.T).toarray()
-    sizes = np.asarray(bag.sum(axis=1)).ravel()
-    return shared, sizes[:, None] + sizes[None, :] - shared
-
-
-def group_splits(rows: list[dict], heldout_share: float = HELDOUT_SHARE) -> dict[str, str]:
-    """dev/heldout per item id: a row's recorded `split`, else the stable hash split of its group (item_groups)."""
-    groups = item_groups(rows)
-    return {item_id: split_of(group, heldout_share) for item_id, group in groups.items()} | {
-        str(row["id"]): row["split"] for row in rows if "id" in row and "split" in row}
-
-
 def alignment_items(csv_path: Path, catalog: Catalog, include_partial: bool = False) -> list[RetrievalItem]:
     """One item per Full-intent row (plus Partial if asked): the problem text, never the prompt that names the code."""
     wanted = {FULL, PARTIAL} if include_partial else {FULL}
     items = []
-    with csv_path.open(encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle)):
-            if row["Align?"] not in wanted:
-                continue
-            standard = catalog.resolve(row["Standard"])
-            if standard is None:
-                logger.warning("row %d: standard %s is not in the catalog; skipped", number, row["Standard"])
-                continue
-            items.append(RetrievalItem(
-                id=alignment_item_id(number), text=row["Problem/Activity Text"].strip(), standard_ids=(standard.code,),
-                filters={"subject": "math"}, grade=row["Grade"], domain=domain_label(standard.code, standard.domain),
-                source="allenai-full" if row["Align?"] == FULL else "allenai-partial",
-            ))
+    for row in read_alignment_csv(csv_path):
+        if row.label not in wanted:
+            continue
+        standard = catalog.resolve(row.standard)
+        if standard is None:
+            logger.warning("row %d: standard %s is not in the catalog; skipped", row.index, row.standard)
+            continue
+        items.append(RetrievalItem(
+            id=row.item_id, text=row.text.strip(), standard_ids=(standard.code,),
+            filters={"subject": "math"}, grade=row.grade, domain=domain_label(standard.code, standard.domain),
+            source="allenai-full" if row.label == FULL else "allenai-partial",
+        ))
     return items
 
 

@@ -107,7 +107,7 @@ def encode_items(items: Sequence[RetrievalItem], groups: dict[str, str], index: 
                  normalizer: CodeNormalizer, passage_tokens: int, passage_overlap: int,
                  progress: Callable[[Iterable], Iterable] = iter) -> list[EncodedItem]:
     """Split, encode and lexically score every item; tags become sets of acceptable standard columns."""
-    from service.retrieval import grade_cues  # MERGE: edurag.alignment.search
+    from edurag.alignment.search import grade_cues
 
     column = {code: j for j, code in enumerate(index.codes)}
     out = []
@@ -351,7 +351,8 @@ def run_aligner_training(items_file: Path, out: Path, args: AlignerArgs, setting
     score dev and held-out before (fused score, practices apart) and after, write aligner.npz and the manifest."""
     from edurag.embedder import load_embedder
     from edurag.standards import load_catalog
-    from eval.items import group_splits, item_groups, load_items, read_item_rows
+    from edurag.datasets import group_splits, item_groups
+    from eval.items import load_items, read_item_rows
     from finetune.data import file_sha256
     from finetune.manifest import library_versions, write_manifest
 
@@ -379,7 +380,7 @@ def run_aligner_training(items_file: Path, out: Path, args: AlignerArgs, setting
         "method": METHOD, "features": list(FEATURES),
         "hyperparameters": run["hyperparameters"],
         "data": {"items_file": items_file.name, "sha256": file_sha256(items_file), "dev_items": len(dev),
-                 "heldout_items": len(heldout), "split_rule": "eval.items.group_splits (dev only is trained on)",
+                 "heldout_items": len(heldout), "split_rule": "edurag.datasets.group_splits (dev only is trained on)",
                  "standards": len(index.codes)},
         "steps": run["steps"], "final_loss": run["final_loss"], "adapter_losses": run["adapter_losses"],
         "trainable_parameters": parameters, "total_parameters": parameters, "trainable_share": 1.0,

@@ -8,7 +8,7 @@ from edurag.codes import codes_in_text
 from edurag.standards import Standard
 from edurag.components import Components
 from edurag.alignment.ranking import is_practice
-from service.retrieval import Candidate, rank_standards
+from edurag.alignment.search import Candidate, rank_standards
 
 NO_MATCH = "No standard matches this text well; try describing the lesson objective in more detail or removing filters."
 

@@ -15,10 +15,9 @@ from chromadb.errors import NotFoundError
 
 from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, grade_fit, is_practice, load_aligner_model,
                                       read_model_manifest, standard_features)
-from edurag.components import Components
+from edurag.components import Components, embedder_for
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import expand_grades
-from ingestion.reindex import embedder_for
 from vectorstore.chroma import where_all
 
 logger = logging.getLogger(__name__)

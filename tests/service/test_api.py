@@ -11,7 +11,7 @@ from edurag.components import build_components
 from edurag.settings import Settings
 from ingestion.service import ingest_standards
 from edurag.alignment.ranking import FEATURES
-from service.alignment import retrieve_standards
+from edurag.alignment.align import retrieve_standards
 from service.app import create_app
 from tests.conftest import SHARED_DATA
 from tests.utils.servers import serve_app
