@@ -387,7 +387,7 @@ def run_aligner_training(items_file: Path, out: Path, args: AlignerArgs, setting
         "wall_time_seconds": run["wall_time_seconds"], "versions": library_versions(),
         "metrics": metrics,
         "reliability_heldout": reliability(encoded_heldout, index, model, args.candidates) if encoded_heldout else [],
-        "rebuild": f"EDURAG_EMBEDDING_BACKEND={embedder.backend} edurag finetune aligner --items {items_file.name} --out {out}",
+        "rebuild": f"EDURAG_EMBEDDING_BACKEND={embedder.backend} edurag finetune aligner --items {items_file} --out {out}",
     }
     write_manifest(out, manifest)
     return manifest

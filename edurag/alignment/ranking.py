@@ -20,7 +20,7 @@ import numpy as np
 from edurag.standards import ALL_GRADES, expand_grades
 
 FEATURES = ("fused", "dense", "lexical", "dense_mean", "dense_z", "passage_share", "grade_mass", "cluster_support",
-            "domain_support", "subject_mass", "span", "grade_cue", "grade_hint", "text_prior")
+            "domain_support", "subject_mass", "span", "grade_stated", "text_prior")
 LEXICAL_WEIGHT = 0.3
 PRIOR_TEMPERATURE = 0.05
 PASSAGE_TOP = 10
@@ -164,12 +164,11 @@ def standard_features(dense: np.ndarray, lexical: np.ndarray, table: StandardTab
     out[:, 8] = _support(table.domain, weight)
     out[:, 9] = _support(table.subject, weight) + weight
     out[:, 10] = np.log(np.maximum(span, 1)) / np.log(len(ALL_GRADES))
-    if named_grades:
-        out[:, 11] = _jaccard(table.grades, grade_vector(named_grades))
-    if hint_grades:
-        out[:, 12] = _jaccard(table.grades, grade_vector(hint_grades))
+    for stated in (named_grades, hint_grades):  # a grade the text names counts like the request's grade_hint
+        if stated:
+            out[:, 11] = np.maximum(out[:, 11], _jaccard(table.grades, grade_vector(stated)))
     if prior is not None:
-        out[:, 13] = (table.grades * prior[table.subject]).max(axis=1)
+        out[:, 12] = (table.grades * prior[table.subject]).max(axis=1)
     return out
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from edurag.alignment.ranking import load_aligner_model, read_model_manifest
@@ -15,6 +16,7 @@ from tests.conftest import FIXTURES
 SLICE = FIXTURES / "im_lessons_slice.jsonl"
 
 
+@pytest.mark.slow
 def test_rebuild_command_trains_a_few_steps_on_a_tiny_slice(standards_subset_dir: Path, tmp_path: Path) -> None:
     """`edurag finetune aligner` on 16 lessons and a trimmed catalog writes a loadable ranker with its manifest."""
     out = tmp_path / "aligner"

@@ -51,7 +51,7 @@ def test_health_reports_components(api, components):
 def test_align_grade_hint_boosts_and_is_validated(api):
     text = "Students solve problems about proportional relationships and unit rates"
     hinted = align(api, text, k=5, grade_hint="7", explain=True)["standards"]
-    assert hinted[0]["grades"] == ["7"] and hinted[0]["explain"]["grade_hint"] == 1.0
+    assert hinted[0]["grades"] == ["7"] and hinted[0]["explain"]["grade_stated"] == 1.0
     bad = api.post("/align", json={"text": text, "grade_hint": "grade seven"})
     assert bad.status_code == 422 and "grade_hint" in bad.text
 
@@ -204,7 +204,7 @@ def test_align_explain_and_matched_passage(api):
     assert all(s["explain"] is None and s["passage"] == text for s in plain["standards"])
     explained = align(api, text, k=3, explain=True)["standards"][0]
     assert set(explained["explain"]) == {"dense", "lexical", "grade_boost", *FEATURES}
-    assert explained["explain"]["grade_cue"] > 0 and 0 < explained["explain"]["dense"] <= 1
+    assert explained["explain"]["grade_stated"] > 0 and 0 < explained["explain"]["dense"] <= 1
     assert explained["explain"]["fused"] == pytest.approx(explained["explain"]["dense"] + 0.3 * explained["explain"]["lexical"],
                                                           abs=1e-3)
 
