@@ -38,7 +38,9 @@ def get_standard(code: str, c: ComponentsDep) -> StandardDetail:
 
     404 when no standard or several match; the detail names the candidates or the nearest codes."""
     result = c.catalog.resolve_all(code)
-    if len(result.codes) != 1:
-        raise HTTPException(404, result.message() if result.found or result.suggestions else
-                            f"{code} was not found among the standards: try a code like 6.RP.A.3, RL.5.1 or MS-PS1-1")
+    if result.ambiguous:
+        raise HTTPException(404, result.message())
+    if not result.found:
+        raise HTTPException(404, f"unknown standard code {code!r}: " + (
+            result.message() if result.suggestions else "try a code like 6.RP.A.3, RL.5.1 or MS-PS1-1"))
     return detail(c.catalog, c.catalog.by_code[result.codes[0]])
