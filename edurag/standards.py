@@ -123,14 +123,14 @@ class Catalog:
     def __init__(self, standards: list[Standard], aliases: dict[str, str]) -> None:
         self.by_code = {s.code: s for s in standards}
         self._normal: dict[str, list[str]] = defaultdict(list)
-        self._keys: dict[str, CodeKey] = {}
+        self._parsed: dict[str, CodeKey] = {}
         self._by_key: dict[tuple, list[tuple[CodeKey, str]]] = defaultdict(list)
         for s in self.by_code.values():
             self._add_form(s.code, s.code)
             self._add_form(s.official_code, s.code)
             key = parse_code(s.code)
             if key and key.short() == s.code:
-                self._keys[s.code] = key
+                self._parsed[s.code] = key
                 self._by_key[key.index_key].append((key, s.code))
         own = set(self._normal)
         for alias, code in aliases.items():  # legacy codes never shadow a standard's own code (ASN gives
@@ -149,7 +149,7 @@ class Catalog:
 
     def key(self, code: str) -> CodeKey | None:
         """The parsed parts of a catalog code (None for codes of frameworks edurag.codes does not parse)."""
-        return self._keys.get(code)
+        return self._parsed.get(code)
 
     def resolve_all(self, code: str, framework: str | None = None, grade: str | None = None) -> Resolution:
         """Every standard a written code can mean, scoped to a framework and narrowed by a grade when given.
@@ -166,7 +166,7 @@ class Catalog:
         if framework:
             found = [c for c in found if self.by_code[c].framework == framework]
         if not found and key and key.family == "ngss" and key.level == "domain":  # a topic (MS-PS1): its PEs
-            found = [c for c, k in self._keys.items() if k.family == "ngss" and k.level == "standard"
+            found = [c for c, k in self._parsed.items() if k.family == "ngss" and k.level == "standard"
                      and k.domain == key.domain and k.grade == key.grade]
         if grade and len(found) > 1:
             found = [c for c in found if grade in self.by_code[c].grades] or found

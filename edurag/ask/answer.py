@@ -267,18 +267,28 @@ def check_reply(catalog: Catalog, reply: str, allowed: set[str]) -> bool:
     return bool(codes) and all(r.found for r in mentioned) and set(codes) <= allowed
 
 
+def facts_context(catalog: Catalog, named: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The graph facts as RAG context items: (code, "relation: statement"), each code once."""
+    return [(code, f"{relation}: {catalog.get(code).text}") for code, relation in dict(named).items()]
+
+
+def generated_answer(c: Components, question: str, facts: list[tuple[str, str]]) -> str | None:
+    """The generator's reply over the facts (edurag.prompts.rag_prompt), or None when `check_reply` rejects it."""
+    reply = c.generator.answer(question, facts).strip()
+    if check_reply(c.catalog, reply, {code for code, _ in facts}):
+        return reply
+    logger.info("generated reply rejected (cites no code, or codes outside the facts): %r", reply[:200])
+    return None
+
+
 def _finish(c: Components, question: str, intent: str, notes: list[str], d: _Draft,
             unresolved: list[str]) -> Answer:
     catalog = c.catalog
-    composed = " ".join(notes + d.sentences).strip()
-    answer = composed
+    answer = " ".join(notes + d.sentences).strip()
     if getattr(c.generator, "kind", "") == "hf" and d.named:
-        facts = [(code, f"{relation}: {catalog.get(code).text}") for code, relation in dict(d.named).items()]
-        reply = c.generator.answer(question, facts)
-        if check_reply(catalog, reply, {code for code, _ in facts}):
-            answer = " ".join(notes + [reply.strip()])
-        else:
-            logger.info("generated reply rejected (cites codes outside the facts, or none): %r", reply[:200])
+        reply = generated_answer(c, question, facts_context(catalog, d.named))
+        if reply:
+            answer = " ".join(notes + [reply])
     cited = list(dict.fromkeys(code for r in catalog.mentions(answer) if r.found for code in r.codes))
     roles = dict(reversed(d.named))
     standards = [AskedStandard(code=code, text=catalog.get(code).text, grades=catalog.get(code).grades,
