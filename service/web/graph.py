@@ -21,13 +21,15 @@ PER_ROW = 4
 
 @dataclass
 class Node:
-    """A clickable box: its code, the statement shown as a tooltip, and the relation to the page's standard."""
+    """A box: its code, the statement shown as a tooltip, the relation to the page's standard, and whether the
+    catalog knows the code (only then is it a link)."""
 
     code: str
     title: str
     kind: str
     x: int
     y: int
+    known: bool = True
     w: int = BOX_W
     h: int = BOX_H
 
@@ -66,13 +68,13 @@ class Graph:
 
 def _column(refs: list[RelatedOut], x: int, kind: str, middle: int) -> list[Node]:
     top = middle - (len(refs) * (BOX_H + GAP) - GAP) // 2
-    return [Node(r.code, r.text or "", kind, x, top + i * (BOX_H + GAP)) for i, r in enumerate(refs)]
+    return [Node(r.code, r.text or "", kind, x, top + i * (BOX_H + GAP), r.text is not None) for i, r in enumerate(refs)]
 
 
 def _rows(refs: list[RelatedOut], kind: str, top: int) -> list[Node]:
     step = (WIDTH - 40) // PER_ROW
     return [Node(r.code, r.text or "", kind, 20 + (i % PER_ROW) * step + (step - BOX_W) // 2,
-                 top + (i // PER_ROW) * (BOX_H + GAP)) for i, r in enumerate(refs)]
+                 top + (i // PER_ROW) * (BOX_H + GAP), r.text is not None) for i, r in enumerate(refs)]
 
 
 def layout(d: StandardDetail) -> Graph:
