@@ -97,8 +97,10 @@ def main(runs: int, words: int, backend: str, port: int, data_dir: Path) -> str:
         [f"POST /align, same texts, {backend}", f"{words:,}", runs, api_p["p50"], api_p["p95"], api_p["p99"]],
     ])
     verdict = "meets" if page_p["p95"] < 1000 else "misses"
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     return (f"{table}\n\nPage p50 / API p50 = {page_p['p50'] / api_p['p50']:.2f}; "
-            f"the page {verdict} the 1 s goal at p95 ({page_p['p95']:.0f} ms).")
+            f"the page {verdict} the 1 s goal at p95 ({page_p['p95']:.0f} ms). "
+            f"Load average at the end (1, 5, 15 min): {load} on {os.cpu_count()} cores.")
 
 
 if __name__ == "__main__":
