@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
 from edurag.prompts import STRATEGIES
-from ingestion.tasks import upload_items
+from edurag.jobs.tasks import upload_items
 from service.deps import ComponentsDep
 from service.routes.jobs import JobsDep, get_job, job_results, submit_summarize
 from service.routes.summarize import summarize_route

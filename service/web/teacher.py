@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-from edurag.lesson_files import LESSON_SUFFIXES, LessonFileError, read_lesson
+from edurag.alignment.lesson_files import LESSON_SUFFIXES, LessonFileError, read_lesson
 from service.deps import ComponentsDep
 from service.routes.align import align_route
 from service.routes.standards import get_standard

@@ -1,38 +1,10 @@
-"""The web app's view helpers without a browser: lesson files, passage highlighting, the progression graph."""
+"""The web app's view helpers without a browser: passage highlighting and the progression graph."""
 
 from __future__ import annotations
 
-import io
-import re
-
-import pytest
-
-from edurag.lesson_files import LessonFileError, read_lesson
 from service.schemas import RelatedOut, StandardDetail
 from service.web.graph import PER_GROUP, layout
 from service.web.highlight import segments
-
-
-def test_read_lesson_txt_docx_and_errors():
-    import docx
-
-    assert read_lesson("\ufeffUnit rates\n".encode(), "a.TXT", 100) == "Unit rates"
-    document = docx.Document()
-    document.add_paragraph("Objective: compare unit rates.")
-    table = document.add_table(rows=1, cols=2)
-    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Standard", "6.RP.A.3"
-    buffer = io.BytesIO()
-    document.save(buffer)
-    text = read_lesson(buffer.getvalue(), "plan.docx", 10**6)
-    assert "compare unit rates" in text and "Standard | 6.RP.A.3" in text
-
-    cases = {("x.exe", b"MZ"): "unsupported file type .exe", ("x", b"hi"): "unsupported file type (none)",
-             ("big.txt", b"a" * 11): "larger than the 10-byte limit", ("bad.txt", b"\xff"): "not valid UTF-8",
-             ("blank.txt", b"  \n"): "no text found", ("bad.pdf", b"%PDF-1.4 junk"): "not a readable PDF",
-             ("bad.docx", b"PK junk"): "not a readable DOCX"}
-    for (name, data), message in cases.items():
-        with pytest.raises(LessonFileError, match=re.escape(message)):
-            read_lesson(data, name, 10 if name == "big.txt" else 100)
 
 
 def test_segments_mark_each_passage_once_and_keep_all_text():

@@ -21,6 +21,7 @@ from edurag.components import build_components
 from edurag.settings import Settings
 from ingestion.service import ingest_standards
 from service.app import create_app
+from tests.conftest import FIXTURES
 from tests.utils.browser import CHROMIUM, block_outside, needs_chromium
 from tests.utils.jobs import dialogues
 from tests.utils.servers import serve_app
@@ -32,7 +33,7 @@ LESSON = ("Lesson: Comparing unit rates\n\nWarm-up. A recipe uses 3 cups of flou
           "Activity. Students compare unit prices at two stores using double number lines and tables of equivalent "
           "ratios, then find the unit rate (price per ounce) to decide which is the better buy.\n\n"
           "Cool-down. Explain how you used the unit rate to compare the two offers.")
-LESSON_PLAN = (Path(__file__).parent / "fixtures" / "lesson_ratios.txt").read_text(encoding="utf-8")
+LESSON_PLAN = (FIXTURES / "lesson_ratios.txt").read_text(encoding="utf-8")
 TIMEOUT_MS = 90_000
 expect.set_options(timeout=TIMEOUT_MS)
 
