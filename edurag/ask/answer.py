@@ -19,8 +19,8 @@ from edurag.ask.intents import IntentDetector
 from edurag.components import Components
 from edurag.embedder import Embedder
 from edurag.standards import Catalog, Resolution, Standard
-from service.alignment import align
-from service.retrieval import grade_cues, hybrid_search
+from edurag.alignment.align import align
+from edurag.alignment.search import grade_cues, hybrid_search
 
 logger = logging.getLogger(__name__)
 _DETECTORS: dict[int, tuple[Embedder, IntentDetector]] = {}
