@@ -330,6 +330,8 @@ def ask(c: Components, question: str, grade: str | None = None, subject: str | N
         d.named += [(code, "suggestion") for code in suggestions]
     elif intent in ("compare", "relate") and len(found) >= 2:
         a, b = catalog.get(found[0].codes[0]), catalog.get(found[1].codes[0])
+        if intent == "relate":
+            d.say(f"{ref(a)}. {ref(b)}.")
         (_compare if intent == "compare" else _relate)(c, a, b, d)
     else:
         handler = {"prerequisites": _prerequisites, "next": lambda *a: _prerequisites(*a, forward=True),
