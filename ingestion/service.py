@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from ingestion.indexer import IndexReport, delete_where, sync
+from dataclasses import dataclass
+
+from edurag.chunk_ids import RECORD_KEY, SOURCE_KEY
+from ingestion.indexer import IndexReport, delete_where, iter_chunks, sync
 from ingestion.reindex import embedder_for
 from ingestion.standards_docs import standard_documents
-from ingestion.transcripts import Transcript, transcript_documents
+from ingestion.transcripts import Transcript, normalize_path, source_id, transcript_documents
 from edurag.settings import STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION
 from edurag.components import Components
 from vectorstore.aliases import current_target
@@ -22,18 +25,62 @@ def ingest_standards(c: Components, progress: bool = False) -> IndexReport:
     return report
 
 
-def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: bool = False) -> tuple[IndexReport, dict[str, int]]:
-    """Chunk and sync transcripts; a re-ingested transcript replaces its old chunks. Returns chunks per source file."""
+@dataclass
+class SourceReport:
+    """One transcript source in an ingest reply: its id (normalized path), how many transcripts (records) and chunks."""
+
+    id: str
+    transcripts: int
+    chunks: int
+
+
+@dataclass
+class SourceInfo:
+    """One stored transcript source: its id, chunk and record counts, titles and course."""
+
+    id: str
+    chunks: int
+    transcripts: int
+    titles: list[str]
+    course: str
+
+
+def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: bool = False) -> tuple[IndexReport, list[SourceReport]]:
+    """Chunk and sync transcripts. Each source given replaces its own stored chunks (records it no longer holds are
+    deleted); other sources are never touched; unchanged chunks are skipped (nothing re-embedded).
+
+    Returns the sync report and one SourceReport per source, in input order.
+    """
     s = c.settings
     docs = transcript_documents(transcripts, c.embedder.count_tokens, s.transcript_chunk_tokens, s.transcript_chunk_overlap)
-    per_file: dict[str, int] = {}
+    sources: dict[str, SourceReport] = {}
+    for t in transcripts:
+        sources.setdefault(t.path, SourceReport(id=t.path, transcripts=0, chunks=0)).transcripts += 1
     for doc in docs:
-        per_file[doc.metadata["source_file"]] = per_file.get(doc.metadata["source_file"], 0) + 1
+        sources[doc.metadata["source_file"]].chunks += 1
     report = sync(docs, TRANSCRIPTS_COLLECTION, client=c.client, embedder=c.embedder, settings=s,
-                  cleanup="incremental", total=len(docs), progress=progress)
-    return report, per_file
+                  cleanup="scoped_full", total=len(docs), progress=progress)
+    return report, list(sources.values())
 
 
-def remove_transcripts(c: Components, source_file: str) -> int:
-    """Delete every chunk that came from one transcript file; returns how many were removed."""
-    return delete_where({"source_file": source_file}, TRANSCRIPTS_COLLECTION, client=c.client, settings=c.settings)
+def list_transcript_sources(c: Components) -> list[SourceInfo]:
+    """Every stored transcript source, sorted by id (read from the collection page by page)."""
+    found: dict[str, SourceInfo] = {}
+    records: dict[str, set[str]] = {}
+    for chunk in iter_chunks(c.client, TRANSCRIPTS_COLLECTION, ["metadatas"]):
+        meta = chunk["metadata"] or {}
+        path = str(meta.get("source_file", ""))
+        info = found.setdefault(path, SourceInfo(id=path, chunks=0, transcripts=0, titles=[], course=str(meta.get("course", ""))))
+        info.chunks += 1
+        records.setdefault(path, set()).add(str(meta.get(RECORD_KEY, "")))
+        if meta.get("title") and meta["title"] not in info.titles:
+            info.titles.append(str(meta["title"]))
+    for path, info in found.items():
+        info.transcripts = len(records[path])
+    return sorted(found.values(), key=lambda i: i.id)
+
+
+def remove_transcript_source(c: Components, path: str) -> int:
+    """Delete every chunk of one source (its id, the normalized path; NFC applied here too); returns how many."""
+    return delete_where({SOURCE_KEY: source_id(normalize_path(path))}, TRANSCRIPTS_COLLECTION, client=c.client,
+                        settings=c.settings)
