@@ -20,6 +20,8 @@ CaptionFormat = Literal["vtt", "srt"]
 # SRT content is recognised by its first block: a cue number, then a timing line (what webvtt-py's SRT reader expects).
 _SRT_START = re.compile(r"\A\s*\d+[ \t]*\n[^\n]*-->")
 _TIMING_ARROW = "-->"
+# Two timestamps with something between them: a timing line even when its arrow is mistyped (`->`, `=>`, `–>`).
+_TIMING_LIKE = re.compile(r"\s*(?:\d+:)?\d{1,2}:\d{1,2}(?:[.,]\d+)?\s*[-=–—]{0,2}[>→]\s*(?:\d+:)?\d{1,2}:\d{1,2}")
 
 
 class CaptionError(ValueError):
@@ -60,6 +62,9 @@ def _check_timings(lines: list[str], fmt: CaptionFormat) -> list[tuple[int, int]
     timings: list[tuple[int, int]] = []
     for number, line in enumerate(lines, 1):
         if _TIMING_ARROW not in line:
+            if _TIMING_LIKE.match(line):
+                raise CaptionError(f"line {number}: cue timing {line.strip()!r} does not parse (the arrow must be "
+                                   f"'{_TIMING_ARROW}')")
             continue
         start, _, rest = line.partition(_TIMING_ARROW)
         end = rest.split()[0] if rest.split() else ""
