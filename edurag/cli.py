@@ -79,11 +79,13 @@ def ingest_transcripts_cmd(
     paths: Annotated[list[Path], typer.Argument(exists=True, help=".txt/.vtt/.srt/.jsonl files or folders")],
     root: Annotated[Optional[Path], typer.Option(exists=True, file_okay=False,
                                                  help="Ids are paths relative to this folder (default: the current one).")] = None,
+    prune: Annotated[bool, typer.Option(help="Also delete stored sources under the given folders that are no longer "
+                                             "there (renamed, moved or removed files).")] = False,
 ) -> None:
     """Chunk, embed and store transcripts as searchable context; each file replaces only its own stored chunks."""
     from edurag.components import build_components
-    from ingestion.service import ingest_transcripts
-    from ingestion.transcripts import TranscriptError, read_paths
+    from ingestion.service import ingest_transcripts, prune_transcript_sources
+    from ingestion.transcripts import TranscriptError, folder_prefix, read_paths
 
     _setup_logging()
     try:
@@ -93,7 +95,9 @@ def ingest_transcripts_cmd(
         raise typer.Exit(2) from exc
     components = build_components(_ingest_settings())
     report, sources = ingest_transcripts(components, transcripts, progress=True)
-    console.print({"sources": {s.id: s.chunks for s in sources}, **report.as_dict()})
+    pruned = prune_transcript_sources(components, {s.id for s in sources},
+                                      [folder_prefix(p, root) for p in paths if p.is_dir()]) if prune else []
+    typer.echo(json.dumps({**report.as_dict(), "pruned": pruned, "sources": [vars(s) for s in sources]}, ensure_ascii=False))
 
 
 @transcripts_app.command("list")

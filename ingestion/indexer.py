@@ -103,7 +103,8 @@ def sync(
     _heal(manager, client, collection)
     store = langchain_store(client, collection, embedder)
     source = tqdm(docs, total=total, desc=f"indexing {collection}", unit="chunk", disable=not progress)
-    result = index(source, manager, store, cleanup=cleanup, source_id_key=SOURCE_KEY, key_encoder=chunk_id, batch_size=256)
+    result = index(source, manager, store, cleanup=cleanup, source_id_key=SOURCE_KEY, key_encoder=chunk_id,
+                   batch_size=settings.index_batch_size)
     return IndexReport(
         collection=collection, added=result["num_added"], updated=result["num_updated"], skipped=result["num_skipped"],
         deleted=result["num_deleted"], total=get_collection(client, collection).count(),

@@ -84,3 +84,13 @@ def remove_transcript_source(c: Components, path: str) -> int:
     """Delete every chunk of one source (its id, the normalized path; NFC applied here too); returns how many."""
     return delete_where({SOURCE_KEY: source_id(normalize_path(path))}, TRANSCRIPTS_COLLECTION, client=c.client,
                         settings=c.settings)
+
+
+def prune_transcript_sources(c: Components, keep: set[str], prefixes: list[str]) -> list[str]:
+    """Delete the stored sources under any of the path prefixes ("" = all) that are not in `keep` (a folder synced
+    in full: files renamed, moved away or removed since the last run). Returns the deleted ids."""
+    stale = [s.id for s in list_transcript_sources(c)
+             if s.id not in keep and any(s.id.startswith(prefix) for prefix in prefixes)]
+    for path in stale:
+        remove_transcript_source(c, path)
+    return stale

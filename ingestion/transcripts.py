@@ -20,7 +20,7 @@ from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from edurag.chunk_ids import POSITION_KEY, RECORD_KEY, SOURCE_KEY
-from ingestion.captions import CaptionError, CaptionFormat, cues_text, normalize_newlines, read_cues, sniff_format
+from ingestion.captions import CaptionError, CaptionFormat, Cue, cues_text, normalize_newlines, read_cues, sniff_format
 
 SUPPORTED_SUFFIXES = (".txt", ".vtt", ".srt", ".jsonl")
 TEXT_FIELDS = ("transcript", "text", "dialogue")
@@ -105,11 +105,6 @@ def _suffix(path: str) -> str:
     return suffix
 
 
-def _caption_text(text: str, fmt: CaptionFormat, path: str) -> str:
-    try:
-        return cues_text(read_cues(text, fmt))
-    except CaptionError as exc:
-        raise TranscriptError(f"{path}: {_FORMAT_NAMES[fmt]} {exc}") from exc
 
 
 def parse_transcripts(data: bytes, filename: str) -> list[Transcript]:
@@ -126,8 +121,8 @@ def parse_transcripts(data: bytes, filename: str) -> list[Transcript]:
     title = PurePosixPath(path).stem
     if suffix == ".jsonl":
         return parse_jsonl(text, path)
-    fmt = _CAPTION_SUFFIXES.get(suffix) or sniff_format(text)
-    body = _caption_text(text, fmt, path) if fmt else text.strip()
+    cues = caption_cues(data, path)
+    body = cues_text(cues) if cues is not None else text.strip()
     return [Transcript(title=title, text=body, path=path)]
 
 
@@ -171,6 +166,27 @@ def parse_jsonl(text: str, path: str) -> list[Transcript]:
         seen[transcript.record] = number
         out.append(transcript)
     return out
+
+
+def folder_prefix(folder: Path, root: Path | None = None) -> str:
+    """The id prefix of the sources inside a local folder ("" when the folder is the root)."""
+    relative = Path(os.path.abspath(folder)).relative_to(Path(os.path.abspath(root or Path.cwd()))).as_posix()
+    return "" if relative == "." else normalize_path(relative) + "/"
+
+
+def caption_cues(data: bytes, filename: str) -> list[Cue] | None:
+    """The timed cues of a caption file (.vtt, .srt, or a .txt holding WebVTT/SRT), None for other transcripts.
+    Raises TranscriptError like parse_transcripts."""
+    path = normalize_path(filename)
+    suffix = _suffix(path)
+    text = decode(data, path)
+    fmt = _CAPTION_SUFFIXES.get(suffix) or (sniff_format(text) if suffix == ".txt" else None)
+    if fmt is None:
+        return None
+    try:
+        return read_cues(text, fmt)
+    except CaptionError as exc:
+        raise TranscriptError(f"{path}: {_FORMAT_NAMES[fmt]} {exc}") from exc
 
 
 def read_paths(paths: list[Path], root: Path | None = None) -> list[Transcript]:

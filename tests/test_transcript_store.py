@@ -93,20 +93,22 @@ def test_reordered_jsonl_records_with_ids_reembed_nothing(make):
 
 
 def test_unchanged_sources_larger_than_a_batch_reembed_nothing(make):
-    """Issue #17 item 6: 3 sources of ~110 chunks (one straddles the 256-chunk batch edge) and one of ~300 chunks
-    (larger than a batch): a second run adds and deletes nothing. LangChain's per-batch "incremental" cleanup, run
-    on the same input in another store, shows the failure this guards against."""
-    c = make(transcript_chunk_tokens=32, transcript_chunk_overlap=0)
-    files = [(f"unit{n}/long.txt", lecture(f"topic {n}", 220)) for n in range(3)] + [("huge.txt", lecture("ratios", 640))]
+    """Issue #17 item 6, with 16-chunk batches (the same code path as the default 256, at a test's cost): sources
+    straddling batch edges and one several batches long; a second run adds and deletes nothing. LangChain's per-batch
+    "incremental" cleanup, run on the same input in another store, shows the failure this guards against."""
+    tokens = dict(transcript_chunk_tokens=32, transcript_chunk_overlap=0, index_batch_size=16)
+    c = make(**tokens)
+    files = [(f"unit{n}/long.txt", lecture(f"topic {n}", 22)) for n in range(3)] + [("huge.txt", lecture("ratios", 80))]
     first, sources = ingest(c, *files)
-    assert max(s.chunks for s in sources) > 256 and first.added == first.total == sum(s.chunks for s in sources)
+    assert sorted(s.chunks for s in sources)[0] % 16 and max(s.chunks for s in sources) > 2 * 16
+    assert first.added == first.total == sum(s.chunks for s in sources)
     ids = set(chunks(c))
     second, _ = ingest(c, *files)
     assert (second.added, second.updated, second.deleted, second.skipped) == (0, 0, 0, first.total)
     assert set(chunks(c)) == ids
 
-    other = make("incremental-data", transcript_chunk_tokens=32, transcript_chunk_overlap=0)
-    docs = transcript_documents([t for name, data in files[:3] for t in parse_transcripts(data, name)],
+    other = make("incremental-data", **tokens)
+    docs = transcript_documents([t for name, data in files for t in parse_transcripts(data, name)],
                                 other.embedder.count_tokens, 32, 0)
     kwargs = dict(client=other.client, embedder=other.embedder, settings=other.settings, total=len(docs))
     name = "transcripts_incremental_demo"
