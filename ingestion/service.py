@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from edurag.chunk_ids import RECORD_KEY, SOURCE_KEY
@@ -12,6 +13,8 @@ from ingestion.transcripts import Transcript, normalize_path, source_id, transcr
 from edurag.settings import STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION
 from edurag.components import Components
 from vectorstore.aliases import current_target
+
+logger = logging.getLogger(__name__)
 
 
 def ingest_standards(c: Components, progress: bool = False) -> IndexReport:
@@ -58,9 +61,25 @@ def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: b
         sources.setdefault(t.path, SourceReport(id=t.path, transcripts=0, chunks=0)).transcripts += 1
     for doc in docs:
         sources[doc.metadata["source_file"]].chunks += 1
+    legacy = _drop_other_keys(c, list(sources))
     report = sync(docs, TRANSCRIPTS_COLLECTION, client=c.client, embedder=c.embedder, settings=s,
                   cleanup="scoped_full", total=len(docs), progress=progress)
+    report.deleted += legacy
     return report, list(sources.values())
+
+
+def _drop_other_keys(c: Components, paths: list[str]) -> int:
+    """Delete chunks of these paths stored under another source key (written before identity was the path: one key
+    per .jsonl record), which the scoped cleanup cannot see."""
+    deleted = 0
+    for start in range(0, len(paths), 500):
+        batch = paths[start:start + 500]
+        deleted += delete_where({"$and": [{"source_file": {"$in": batch}},
+                                          {SOURCE_KEY: {"$nin": [source_id(p) for p in batch]}}]},
+                                TRANSCRIPTS_COLLECTION, client=c.client, settings=c.settings)
+    if deleted:
+        logger.info("removed %d chunks stored under old source keys", deleted)
+    return deleted
 
 
 def list_transcript_sources(c: Components) -> list[SourceInfo]:
@@ -82,7 +101,7 @@ def list_transcript_sources(c: Components) -> list[SourceInfo]:
 
 def remove_transcript_source(c: Components, path: str) -> int:
     """Delete every chunk of one source (its id, the normalized path; NFC applied here too); returns how many."""
-    return delete_where({SOURCE_KEY: source_id(normalize_path(path))}, TRANSCRIPTS_COLLECTION, client=c.client,
+    return delete_where({"source_file": normalize_path(path)}, TRANSCRIPTS_COLLECTION, client=c.client,
                         settings=c.settings)
 
 

@@ -209,3 +209,20 @@ def test_list_reports_titles_records_and_course(make):
     sources = {s.id: s for s in list_transcript_sources(c)}
     assert sources["bio.jsonl"].titles == ["Cells", "Leaves"] and sources["bio.jsonl"].transcripts == 2
     assert sources["bio.jsonl"].course == "Bio 101" and sources["notes/ratios.srt"].chunks == 1
+
+
+def test_chunks_stored_under_the_old_per_record_keys_are_replaced(make):
+    """Before identity was the path, each .jsonl record was its own source (`transcript:d.jsonl#1`): re-ingesting the
+    file removes those chunks, and deleting by id removes any chunk of the path."""
+    from langchain_core.documents import Document
+
+    c = make()
+    old = [Document(page_content=f"Old dialogue {n}.", metadata={SOURCE_KEY: f"transcript:d.jsonl#{n}", "chunk_index": 0,
+                                                                 "title": f"d #{n}", "course": "", "source_file": "d.jsonl"})
+           for n in (1, 2, 3)]
+    sync(old, TRANSCRIPTS_COLLECTION, client=c.client, embedder=c.embedder, settings=c.settings, cleanup="scoped_full")
+    report, _ = ingest(c, ("d.jsonl", b'{"text": "New dialogue one."}\n{"text": "New dialogue two."}\n'))
+    assert (report.added, report.deleted, report.total) == (2, 3, 2)
+    assert sorted(m["text"] for m in chunks(c).values()) == ["New dialogue one.", "New dialogue two."]
+    sync(old[:1], TRANSCRIPTS_COLLECTION, client=c.client, embedder=c.embedder, settings=c.settings, cleanup="scoped_full")
+    assert remove_transcript_source(c, "d.jsonl") == 3 and not chunks(c)
