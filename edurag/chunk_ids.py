@@ -1,4 +1,5 @@
-"""The one definition of chunk ids: source id + record + position + content hash, stable across runs and machines."""
+"""The one definition of chunk ids (source id + record + position + content hash, stable across runs and machines),
+of transcript source and item ids, and of the metadata keys they use."""
 
 from __future__ import annotations
 
@@ -10,6 +11,18 @@ from langchain_core.documents import Document
 SOURCE_KEY = "source"
 RECORD_KEY = "record"
 POSITION_KEY = "chunk_index"
+TRANSCRIPT_PREFIX = "transcript:"
+
+
+def transcript_source_id(path: str) -> str:
+    """The source key of a transcript source (a normalized path, ingestion.transcripts.normalize_path): every chunk of
+    the source carries it, and re-ingest cleanup is scoped by it."""
+    return TRANSCRIPT_PREFIX + path
+
+
+def transcript_item_id(path: str, record: str = "") -> str:
+    """The id of one transcript (a whole file, or one `.jsonl` record of it) in job results and summaries."""
+    return transcript_source_id(path) + (f"#{record}" if record else "")
 
 
 def content_hash(doc: Document) -> str:

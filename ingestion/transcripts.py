@@ -19,7 +19,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from edurag.chunk_ids import POSITION_KEY, RECORD_KEY, SOURCE_KEY
+from edurag.chunk_ids import POSITION_KEY, RECORD_KEY, SOURCE_KEY, transcript_item_id, transcript_source_id
 from ingestion.captions import CaptionError, CaptionFormat, Cue, cues_text, normalize_newlines, read_cues, sniff_format
 
 SUPPORTED_SUFFIXES = (".txt", ".vtt", ".srt", ".jsonl")
@@ -27,7 +27,6 @@ TEXT_FIELDS = ("transcript", "text", "dialogue")
 TITLE_FIELDS = ("title", "lecture_title", "id", "fname")
 COURSE_FIELDS = ("course", "course_title")
 RECORD_ID_FIELDS = ("id",)
-SOURCE_PREFIX = "transcript:"
 MAX_PATH_CHARS = 400
 _CAPTION_SUFFIXES: dict[str, CaptionFormat] = {".vtt": "vtt", ".srt": "srt"}
 _FORMAT_NAMES = {"vtt": "WebVTT", "srt": "SRT"}
@@ -58,16 +57,6 @@ def normalize_path(name: str) -> str:
     return "/".join(parts)
 
 
-def source_id(path: str) -> str:
-    """The source key chunks carry (and cleanup is scoped by) for a normalized source path."""
-    return SOURCE_PREFIX + path
-
-
-def item_id(path: str, record: str = "") -> str:
-    """The id of one transcript (a whole file, or one `.jsonl` record) in job results and summaries."""
-    return source_id(path) + (f"#{record}" if record else "")
-
-
 @dataclass
 class Transcript:
     """One transcript's text and where it came from: `path` is its source's normalized path, `record` its key within a
@@ -82,12 +71,12 @@ class Transcript:
     @property
     def source_id(self) -> str:
         """The source (file) this transcript belongs to."""
-        return source_id(self.path)
+        return transcript_source_id(self.path)
 
     @property
     def item_id(self) -> str:
         """This transcript's own id (file, or file#record)."""
-        return item_id(self.path, self.record)
+        return transcript_item_id(self.path, self.record)
 
 
 def decode(data: bytes, filename: str) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, HTTPException, UploadFile
 
 from edurag.settings import TRANSCRIPTS_COLLECTION
-from ingestion.service import ingest_transcripts, list_transcript_sources, remove_transcript_source
+from ingestion.transcript_store import ingest_transcripts, list_transcript_sources, remove_transcript_source
 from ingestion.transcripts import Transcript, TranscriptError, normalize_path, parse_transcripts
 from service.auth import AdminDep, UserDep
 from service.deps import ComponentsDep, check_k, check_text_size

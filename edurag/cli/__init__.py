@@ -84,7 +84,7 @@ def ingest_transcripts_cmd(
 ) -> None:
     """Chunk, embed and store transcripts as searchable context; each file replaces only its own stored chunks."""
     from edurag.components import build_components
-    from ingestion.service import ingest_transcripts, prune_transcript_sources
+    from ingestion.transcript_store import ingest_transcripts, prune_transcript_sources
     from ingestion.transcripts import TranscriptError, folder_prefix, read_paths
 
     _setup_logging()
@@ -104,7 +104,7 @@ def ingest_transcripts_cmd(
 def transcripts_list_cmd() -> None:
     """Print every stored transcript source as JSON lines: id, chunks, transcripts, titles, course."""
     from edurag.components import build_components
-    from ingestion.service import list_transcript_sources
+    from ingestion.transcript_store import list_transcript_sources
 
     for source in list_transcript_sources(build_components(_ingest_settings())):
         typer.echo(json.dumps(vars(source), ensure_ascii=False))
@@ -114,7 +114,7 @@ def transcripts_list_cmd() -> None:
 def transcripts_delete_cmd(ids: Annotated[list[str], typer.Argument(help="Source ids, as `transcripts list` prints them.")]) -> None:
     """Delete stored transcript sources by id; exits 1 if any id is unknown (the others are still deleted)."""
     from edurag.components import build_components
-    from ingestion.service import remove_transcript_source
+    from ingestion.transcript_store import remove_transcript_source
     from ingestion.transcripts import TranscriptError
 
     components = build_components(_ingest_settings())
@@ -146,7 +146,7 @@ def summarize(
     """Summarize transcripts locally (map-reduce for long ones), or as a job on a running service with --server."""
     from edurag.components import build_components
     from edurag.prompts import STRATEGIES
-    from edurag.summarize import summarize_text
+    from edurag.summarization.mapreduce import summarize_text
     from ingestion.transcripts import TranscriptError, read_paths
 
     _setup_logging()
@@ -201,7 +201,7 @@ def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out
     import httpx
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from service.client import JobsClient, expand
+    from edurag.cli.client import JobsClient, expand
 
     client = JobsClient(server, api_key)
     try:
@@ -245,7 +245,7 @@ def worker(
         # busy core from the API, and every torch op of the API then waits for its slowest thread.
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     os.environ["EDURAG_TORCH_THREADS"] = str(torch_threads)  # applied by build_components in each task process
-    from ingestion.worker import configure_celery
+    from edurag.jobs.worker import configure_celery
 
     _setup_logging()
     settings = Settings()
@@ -260,6 +260,3 @@ def _ingest_settings() -> Settings:
     """Ingestion never generates text, so it skips loading a generator model."""
     return Settings().model_copy(update={"generator": "extractive"})
 
-
-if __name__ == "__main__":
-    app()

@@ -12,7 +12,7 @@ from edurag.chunk_ids import RECORD_KEY, SOURCE_KEY
 from edurag.components import build_components
 from edurag.settings import TRANSCRIPTS_COLLECTION, Settings
 from ingestion.indexer import record_manager, sync
-from ingestion.service import ingest_transcripts, list_transcript_sources, remove_transcript_source
+from ingestion.transcript_store import ingest_transcripts, list_transcript_sources, remove_transcript_source
 from ingestion.transcripts import parse_transcripts, transcript_documents
 from vectorstore.chroma import get_collection
 

@@ -8,10 +8,11 @@ from pathlib import PurePosixPath
 from sqlalchemy.exc import OperationalError
 
 from edurag.components import Components
-from edurag.summarize import summarize_text
-from ingestion.jobs import JobStore, NewItem
-from ingestion.reindex import run_reindex
-from ingestion.transcripts import TranscriptError, decode, item_id, normalize_path, parse_jsonl_line, parse_transcripts
+from edurag.summarization.mapreduce import summarize_text
+from edurag.jobs.store import JobStore, NewItem
+from ingestion.reindex import ReindexCancelled, ReindexCheckError, next_version, run_reindex
+from edurag.chunk_ids import transcript_item_id
+from ingestion.transcripts import TranscriptError, decode, normalize_path, parse_jsonl_line, parse_transcripts
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +39,29 @@ def summarize_item(c: Components, store: JobStore, job_id: str, idx: int) -> Non
 
 
 def reindex(c: Components, store: JobStore, job_id: str) -> None:
-    """Run a blue-green re-index job; an unexpected error fails the job (the live version is untouched)."""
+    """Run a blue-green re-index job; a failed check or an unexpected error fails the job (the live version is untouched)."""
     try:
-        run_reindex(c, store, job_id)
+        if not store.start(job_id):
+            return
+        params = store.params(job_id)
+        version = params.get("version") or next_version(c.client)
+        store.update_params(job_id, version=version)
+        result = run_reindex(c, version, params.get("embedding_model"),
+                             progress=lambda done, total: store.set_progress(job_id, done, total),
+                             running=lambda: store.status(job_id) == "running")
+    except ReindexCancelled:
+        return
+    except ReindexCheckError as exc:
+        logger.error("re-index job %s failed its checks: %s", job_id, exc)
+        store.finish(job_id, "failed", error=str(exc))
+        return
     except OperationalError:
         raise
     except Exception as exc:  # e.g. an embedding model that does not load; reported on the job
         logger.exception("re-index job %s failed", job_id)
         store.finish(job_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        return
+    store.finish(job_id, "succeeded", result=result)
 
 
 def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
@@ -68,7 +84,7 @@ def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
             t = parse_jsonl_line(line, path, number)  # per line, so one bad record rejects only itself
             items.append(NewItem(item_id=t.item_id, title=t.title, text=t.text))
         except TranscriptError as exc:
-            items.append(NewItem(item_id=item_id(path, str(number)), error=str(exc)))
+            items.append(NewItem(item_id=transcript_item_id(path, str(number)), error=str(exc)))
     return items or [NewItem(item_id=filename, error=f"{filename}: file is empty")]
 
 
