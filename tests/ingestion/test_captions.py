@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ingestion.captions import Cue, read_cues, sniff_format
-from ingestion.tasks import upload_items
+from edurag.jobs.tasks import upload_items
 from ingestion.transcripts import TranscriptError, normalize_path, parse_transcripts
 
 TEAMS_VTT = (
@@ -114,3 +114,8 @@ def test_jsonl_records_are_keyed_by_id_and_duplicate_ids_are_an_error():
                                                                                "transcript:talk/moves.jsonl#3"]
     with pytest.raises(TranscriptError, match="line 2: id 'd1' repeats line 1"):
         parse_transcripts(b'{"id": "d1", "text": "one"}\n{"id": "d1", "text": "two"}\n', "a.jsonl")
+
+
+def test_times_inside_caption_text_are_not_taken_for_timing_lines():
+    srt = "1\n00:00:01,000 --> 00:00:04,000\n12:30 to 1:15 is lunch,\n10:30 - 11:45 is the lab.\n"
+    assert [c.text for c in read_cues(srt, "srt")] == ["12:30 to 1:15 is lunch,", "10:30 - 11:45 is the lab."]
