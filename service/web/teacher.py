@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, get_args
+from typing import Any, Literal, get_args, get_origin
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -20,7 +20,7 @@ from service.deps import ComponentsDep
 from service.routes.align import align_route
 from service.routes.ask import ask_route
 from service.routes.standards import get_standard
-from service.schemas import AlignRequest, AlignResponse, AskRequest, Framework, Subject
+from service.schemas import AlignRequest, AlignResponse, AskRequest
 from service.web.graph import layout
 from service.web.highlight import segments
 from service.web.session import require_reader
@@ -35,10 +35,18 @@ CSV_COLUMNS = ("rank", "code", "official_code", "framework", "subject", "grades"
                "confidence_label", "text", "matched_passage")
 
 
+def _literal_choices(field: str) -> tuple[str, ...]:
+    """The values an AlignRequest field accepts when its type is a Literal (empty otherwise)."""
+    annotation = AlignRequest.model_fields[field].annotation
+    literal = next((a for a in (annotation, *get_args(annotation)) if get_origin(a) is Literal), None)
+    return tuple(get_args(literal)) if literal else ()
+
+
 def align_options(c: Any) -> dict[str, Any]:
-    """Choices the Align and Ask forms offer, from the API's own request schema."""
-    return {"grade_hints": GRADE_HINTS, "grades": GRADES, "subjects": get_args(Subject),
-            "frameworks": get_args(Framework), "max_k": c.settings.max_k, "suffixes": ", ".join(LESSON_SUFFIXES)}
+    """Choices the Align and Ask forms offer: the API schema's values, frameworks as the catalog holds them."""
+    frameworks = _literal_choices("framework") or tuple(sorted({s.framework for s in c.catalog.by_code.values()}))
+    return {"grade_hints": GRADE_HINTS, "grades": GRADES, "subjects": _literal_choices("subject"),
+            "frameworks": frameworks, "max_k": c.settings.max_k, "suffixes": ", ".join(LESSON_SUFFIXES)}
 
 
 async def _lesson_text(form: FormData, c: Any) -> str:
