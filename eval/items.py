@@ -85,6 +85,12 @@ def write_items(items: Iterable[RetrievalItem], path: Path) -> int:
     return count
 
 
+def _code(catalog: Catalog | None, written: str) -> str:
+    """The catalog code of a tagged code in any written form (A-REI.3, 6.RP.3a); canonicalized only without a catalog."""
+    found = catalog.resolve(written) if catalog is not None else None
+    return found.code if found else canonical(written)
+
+
 def load_items(path: Path, split: str = "all", catalog: Catalog | None = None) -> list[RetrievalItem]:
     """Read jsonl items (`text`, `standard_ids`; optional id, filters, grade, domain, source, split).
 
@@ -98,7 +104,7 @@ def load_items(path: Path, split: str = "all", catalog: Catalog | None = None) -
         item_id = str(row["id"])
         if split != "all" and splits[item_id] != split:
             continue
-        codes = tuple(canonical(c) for c in row["standard_ids"])
+        codes = tuple(_code(catalog, c) for c in row["standard_ids"])
         first = catalog.resolve(codes[0]) if catalog is not None and codes else None
         domain = row.get("domain", "") or (domain_label(first.code, first.domain) if first else "")
         grade = str(row.get("grade", "")) or (grade_label(first.grades) if first else "")

@@ -107,7 +107,7 @@ def align(c: Components, text: str, k: int, grade: str | None = None, subject: s
 
     Practices (CCSS MP), retrieved or named in the text ("(MP2)"), are listed in `practices`; they join `standards`
     only with include_practices."""
-    named = [s for s in (c.catalog.resolve(code) for code in codes_in_text(text)) if s]
+    named = [c.catalog.by_code[code] for r in c.catalog.mentions(text, framework, grade) for code in r.codes]
     retrieved, practices = retrieve(c, text, k, grade, subject, framework, grade_hint, include_practices)
     named_practices = [s for s in named if is_practice(s.code)]
     mentioned = [s for s in named if include_practices or s not in named_practices]
