@@ -178,15 +178,22 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
 
     found = allowed & (dense.max(axis=0) > 0)
     practice_order = [i for i in np.argsort(-fused.max(axis=0)) if practice[i] and found[i]][:practices_k]
-    practices = [candidate(i, fused[:, i].max()) for i in practice_order if dense[:, i].max() >= s.min_score]
+
+    def practices_for(top: list[Candidate]) -> list[Candidate]:
+        """The best-matching practices of the subject the top content standard belongs to (or any close match)."""
+        subject = top[0].metadata.get("subject") if top and top[0].dense >= s.min_score else None
+        return [candidate(i, fused[:, i].max()) for i in practice_order
+                if dense[:, i].max() >= s.min_score or lexical.metadatas[i].get("subject") == subject]
+
     ranked = np.flatnonzero(found & (~practice | include_practices))
     if model is not None:
         features = standard_features(dense[:, ranked], lex_norm[:, ranked], table.take(ranked), named, hinted, prior)
         scores = model.score(features)
         confidences = model.confidence(scores)
         order = np.argsort(-scores)[:k]
-        return Ranking([candidate(ranked[j], scores[j], confidence=float(confidences[j]),
-                                  features=dict(zip(FEATURES, map(float, features[j])))) for j in order], practices)
+        top = [candidate(ranked[j], scores[j], confidence=float(confidences[j]),
+                         features=dict(zip(FEATURES, map(float, features[j])))) for j in order]
+        return Ranking(top, practices_for(top))
     boost = np.zeros(n, dtype=np.float32)
     for weight, grades in ((s.grade_boost, named), (s.grade_hint_boost, hinted)):
         if grades:  # most requests name no grade: no pass over every standard then
@@ -194,4 +201,5 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
                                                dtype=np.float32)
     score = fused.max(axis=0) + boost
     order = ranked[np.argsort(-score[ranked])[:k]]
-    return Ranking([candidate(i, score[i], boost[i]) for i in order], practices)
+    top = [candidate(i, score[i], boost[i]) for i in order]
+    return Ranking(top, practices_for(top))
