@@ -46,6 +46,14 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
     return response
 
 
+def fragment_or_page(request: Request, fragment_template: str, page_template: str, page_context: dict[str, Any],
+                     **context: Any) -> Response:
+    """The result fragment for htmx, else the whole page around it (no-JavaScript form posts)."""
+    if is_htmx(request):
+        return render(request, fragment_template, **context)
+    return render(request, page_template, **page_context, **context)
+
+
 def error_page(request: Request, status: int, detail: Any) -> Response:
     """The problem in plain words: a fragment for htmx, else a whole page."""
     if isinstance(detail, dict):
