@@ -1,4 +1,5 @@
-"""The one place that maps standard-code formats: ASN official codes, Achieve the Core short codes, NGSS ids."""
+"""The one place that maps standard-code formats: ASN official codes, Achieve the Core short codes, NGSS ids,
+corestandards.org URIs, and the notation keys that resolve codes within any imported framework."""
 
 from __future__ import annotations
 
@@ -63,4 +64,50 @@ def codes_in_text(text: str) -> list[str]:
     seen: dict[str, None] = {}
     for raw in CODE_IN_TEXT.findall(text):
         seen.setdefault(canonical(raw), None)
+    return list(seen)
+
+
+_CORESTANDARDS_URI = re.compile(r"^https?://(?:www\.)?corestandards\.org/Math/(Content|Practice)/(.+?)/?$", re.I)
+# A token that may be a framework's code: starts and ends alphanumeric, holds a digit and a separator (6.4.B, MA.6.NSO.1.1).
+_NOTATION_TOKEN = re.compile(r"(?<![\w.])[A-Za-z0-9][A-Za-z0-9.\-()]*[A-Za-z0-9)](?![\w])")
+_JURISDICTION_PREFIX = re.compile(r"^[A-Z]{1,3}-(?=[A-Z0-9])")
+
+
+def corestandards_uri_code(uri: str) -> str | None:
+    """The short CCSS math code of a corestandards.org URI (…/Math/Content/6/RP/A/3/a -> 6.RP.A.3a,
+    …/Math/Content/HSF/LE/A/1/c -> F-LE.A.1c, …/Math/Practice/MP1 -> MP.1), or None for other URIs."""
+    match = _CORESTANDARDS_URI.match(uri.strip())
+    if not match:
+        return None
+    kind, path = match.groups()
+    parts = path.split("/")
+    if kind.lower() == "practice":
+        return canonical(parts[-1])
+    if len(parts) > 3 and len(parts[-1]) == 1 and parts[-1].isalpha():  # a sub-standard letter joins its number
+        parts = [*parts[:-2], parts[-2] + parts[-1]]
+    dotted = ".".join(parts)
+    if parts[0].startswith("HS"):  # HSF/LE/A/1 -> HSF-LE.A.1 (the ASN form)
+        dotted = f"{parts[0]}-{'.'.join(parts[1:])}"
+    return short_code(MATH_CONTENT + dotted)
+
+
+def notation_keys(code: str) -> list[str]:
+    """Loose lookup keys of a framework code: case, spaces and separators ignored (6.4.B = 6.4(B) = 6.4b), and the
+    same without a jurisdiction prefix (NY-6.RP.3 also answers to 6.RP.3). Exact codes are always tried first."""
+    loose = re.sub(r"[^A-Z0-9]", "", code.upper())
+    keys = [loose] if loose else []
+    bare = _JURISDICTION_PREFIX.sub("", code.strip().upper())
+    if bare != code.strip().upper():
+        keys.append(re.sub(r"[^A-Z0-9]", "", bare))
+    return keys
+
+
+def notation_candidates(text: str) -> list[str]:
+    """Tokens of free text that may be codes of some framework ("how does 6.4.B relate to MA.6.NSO.1.1?"),
+    in order of first mention; a framework's catalog keeps those it knows."""
+    seen: dict[str, None] = {}
+    for token in _NOTATION_TOKEN.findall(text):
+        token = token.rstrip(".")
+        if any(ch.isdigit() for ch in token) and any(ch in ".-" for ch in token):
+            seen.setdefault(token, None)
     return list(seen)

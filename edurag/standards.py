@@ -1,4 +1,5 @@
-"""The standards catalog: CCSS math/ELA and NGSS records, their hierarchy and relations, loaded from jsonl."""
+"""The standards catalog: the built-in CCSS math/ELA and NGSS records and every imported framework's standards,
+their hierarchy and relations; codes resolve within one framework (TEKS 6.4.B never meets CCSS 6.RP.A.3)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edurag.codes import canonical, official_math_code, short_code
+from edurag.codes import canonical, codes_in_text, notation_candidates, notation_keys, official_math_code, short_code
 
 HS_GRADES = ["9", "10", "11", "12"]
 GRADE_SPANS = {"HS": HS_GRADES, "MS": ["6", "7", "8"], "K-2": ["K", "1", "2"], "3-5": ["3", "4", "5"]}
-ALL_GRADES = ["K", *[str(g) for g in range(1, 13)]]
+ALL_GRADES = ["PK", "K", *[str(g) for g in range(1, 13)]]
+# Frameworks built from the bundled jsonl files (standards_dir); all others are imported as data.
+BUILTIN_FRAMEWORKS = ("ccss", "ngss")
 
 
 @dataclass
@@ -36,12 +39,15 @@ class Standard:
     progress_from: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
     connections: list[str] = field(default_factory=list)
+    exact_match: list[str] = field(default_factory=list)
+    licence: dict[str, str] | None = None
+    node_id: str = ""
 
     @property
     def grade_label(self) -> str:
         """Human wording of the grade band: Kindergarten, Grade 6, Grades 9-12."""
         if len(self.grades) == 1:
-            return "Kindergarten" if self.grades[0] == "K" else f"Grade {self.grades[0]}"
+            return {"K": "Kindergarten", "PK": "Pre-K"}.get(self.grades[0], f"Grade {self.grades[0]}")
         if self.grades == HS_GRADES:
             return "High School (grades 9-12)"
         return f"Grades {self.grades[0]}-{self.grades[-1]}" if self.grades else ""
@@ -65,6 +71,16 @@ def clean(text: str | list[str] | None) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def grade_name(raw: str) -> str:
+    """One grade as the catalog spells it: 01 -> 1, 09 -> 9, k -> K, Pre-K / PreK / PK -> PK; others unchanged."""
+    value = raw.strip().upper().replace("-", "").replace(" ", "")
+    if value in ("PREK", "PK", "PREKINDERGARTEN"):
+        return "PK"
+    if value in ("K", "KG", "KINDERGARTEN"):
+        return "K"
+    return str(int(value)) if value.isdigit() else raw.strip()
+
+
 def expand_grades(value: object) -> list[str]:
     """Grades named by a grade, a band (HS, MS, K-2, 3-5) or a list of them, in school order."""
     raw = value if isinstance(value, list) else [value] if value else []
@@ -80,41 +96,95 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 
 class Catalog:
-    """All standards by short code, plus lookups by official and legacy codes."""
+    """All standards by framework and code: built-in CCSS/NGSS by short code (plus official and legacy codes),
+    imported frameworks by their own notation (case, spaces and separators ignored)."""
 
     def __init__(self, standards: list[Standard], aliases: dict[str, str]) -> None:
-        self.by_code = {s.code: s for s in standards}
+        self.by_code: dict[str, Standard] = {}
+        self.by_framework: dict[str, dict[str, Standard]] = defaultdict(dict)
         self._aliases = {k.upper(): v for k, v in aliases.items()}
+        self._keys: dict[str, dict[str, str | None]] = defaultdict(dict)
+        self.add(standards)
+
+    def add(self, standards: list[Standard]) -> None:
+        """Add (or replace) standards; an imported framework is added whole, after remove_framework."""
         for s in standards:
-            self._aliases.setdefault(s.code.upper(), s.code)
-            self._aliases.setdefault(s.official_code.upper(), s.code)
+            self.by_framework[s.framework][s.code] = s
+            if s.framework in BUILTIN_FRAMEWORKS:
+                self.by_code[s.code] = s
+                self._aliases.setdefault(s.code.upper(), s.code)
+                self._aliases.setdefault(s.official_code.upper(), s.code)
+                continue
+            keys = self._keys[s.framework]
+            for key in notation_keys(s.code):
+                # Two codes sharing a loose key resolve by their exact spelling only, never to the wrong one.
+                keys[key] = s.code if keys.get(key, s.code) == s.code else None
 
-    def get(self, code: str) -> Standard | None:
-        """Exact short-code lookup."""
-        return self.by_code.get(code)
+    def remove_framework(self, framework: str) -> None:
+        """Forget an imported framework (before re-adding its new version)."""
+        self.by_framework.pop(framework, None)
+        self._keys.pop(framework, None)
 
-    def resolve(self, code: str) -> Standard | None:
-        """Find a standard by short, official (ASN) or legacy code, case-insensitively."""
-        for candidate in (code.strip(), canonical(code)):
-            short = self._aliases.get(candidate.upper())
-            if short:
-                return self.by_code[short]
+    def frameworks(self) -> list[str]:
+        """Ids of the frameworks with at least one standard."""
+        return [f for f, items in self.by_framework.items() if items]
+
+    def get(self, code: str, framework: str | None = None) -> Standard | None:
+        """Exact lookup: a built-in short code, or a code of the given framework."""
+        if framework is None:
+            return self.by_code.get(code)
+        return self.by_framework.get(framework, {}).get(code)
+
+    def resolve(self, code: str, framework: str | None = None) -> Standard | None:
+        """Find a standard by code within one framework; without a framework, among the built-in CCSS/NGSS codes
+        (short, official ASN or legacy, case-insensitively)."""
+        if framework is None or framework in BUILTIN_FRAMEWORKS:
+            for candidate in (code.strip(), canonical(code)):
+                short = self._aliases.get(candidate.upper())
+                if short and (framework is None or self.by_code[short].framework == framework):
+                    return self.by_code[short]
+            return None
+        items = self.by_framework.get(framework, {})
+        if code.strip() in items:
+            return items[code.strip()]
+        keys = self._keys.get(framework, {})
+        for key in notation_keys(code):
+            if keys.get(key):
+                return items[keys[key]]
         return None
 
-    def indexable(self) -> list[Standard]:
-        """Standards that become retrieval chunks (sub-standards are folded into their parent's text)."""
-        return [s for s in self.by_code.values() if s.level == "Standard"]
+    def resolve_anywhere(self, code: str) -> list[Standard]:
+        """The standards a code names in any framework (built-in first), for telling a user which framework to pick."""
+        found = [s for s in [self.resolve(code)] if s]
+        found += [s for f in self.by_framework if f not in BUILTIN_FRAMEWORKS for s in [self.resolve(code, f)] if s]
+        return found
 
-    def standard_of(self, code: str) -> str:
+    def codes_in_text(self, text: str, framework: str | None = None) -> list[Standard]:
+        """Standards named in free text, in order of mention: CCSS/NGSS code forms, or a given framework's codes."""
+        if framework is None or framework in BUILTIN_FRAMEWORKS:
+            found = [self.resolve(code, framework) for code in codes_in_text(text)]
+        else:
+            found = [self.resolve(token, framework) for token in notation_candidates(text)]
+        return list({s.code: s for s in found if s}.values())
+
+    def indexable(self, framework: str | None = None) -> list[Standard]:
+        """Standards that become retrieval chunks: built-in Standards (their sub-standards are folded into the
+        parent's text) and every coded standard of an imported framework."""
+        frameworks = [framework] if framework else list(self.by_framework)
+        return [s for f in frameworks for s in self.by_framework.get(f, {}).values()
+                if f not in BUILTIN_FRAMEWORKS or s.level == "Standard"]
+
+    def standard_of(self, code: str, framework: str | None = None) -> str:
         """Roll a sub-standard up to its standard; other codes are returned unchanged."""
-        node = self.resolve(code)
-        if node and node.level == "Sub-standard" and node.parent:
+        node = self.resolve(code, framework)
+        if node and node.level == "Sub-standard" and node.parent and node.framework in BUILTIN_FRAMEWORKS:
             return node.parent
         return node.code if node else canonical(code)
 
 
-def load_catalog(standards_dir: Path) -> Catalog:
-    """Build the catalog from ccss_math_atc, ccss_asn, ngss_pe and ngss_ccss_connections jsonl files."""
+def load_catalog(standards_dir: Path, imported: list[Standard] | None = None) -> Catalog:
+    """Build the catalog from ccss_math_atc, ccss_asn, ngss_pe and ngss_ccss_connections jsonl files, plus the
+    standards of imported frameworks (frameworks.store.load_standards)."""
     asn = _read_jsonl(standards_dir / "ccss_asn.jsonl")
     asn_by_code = {r["code"]: r for r in asn if r["code"]}
     asn_by_id = {r["asn_id"]: r for r in asn}
@@ -172,6 +242,7 @@ def load_catalog(standards_dir: Path) -> Catalog:
         ))
 
     catalog = Catalog(standards, aliases)
+    catalog.add(imported or [])
     _link_children(catalog)
     _link_ngss(catalog, _read_jsonl(standards_dir / "ngss_ccss_connections.jsonl"))
     return catalog
