@@ -57,7 +57,8 @@ class Standard:
         head = f"{self.code} ({self.grade_label}; {self.domain}"
         head += f" — {self.cluster})" if self.cluster else ")"
         parts = [head, self.text]
-        parts += [catalog.get(c).text for c in self.children if catalog.get(c)]
+        if self.framework in BUILTIN_FRAMEWORKS:  # imported frameworks index their sub-items as standards of their own
+            parts += [catalog.get(c).text for c in self.children if catalog.get(c)]
         if self.details:
             parts.append(self.details)
         return "\n".join(p for p in parts if p)

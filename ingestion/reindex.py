@@ -15,6 +15,7 @@ from edurag.components import Components
 from edurag.embedder import Embedder, load_embedder
 from edurag.settings import STANDARDS_COLLECTION, Settings
 from edurag.standards import load_catalog
+from edurag.framework_store import load_standards
 from ingestion.indexer import record_manager, sync
 from ingestion.jobs import JobStore
 from ingestion.standards_docs import standard_documents
@@ -116,7 +117,7 @@ def run_reindex(c: Components, store: JobStore, job_id: str) -> None:
     model = params.get("embedding_model") or c.embedder.name
     try:
         embedder = embedder_for(c, model)
-        docs = standard_documents(load_catalog(c.settings.standards_dir))
+        docs = standard_documents(load_catalog(c.settings.standards_dir, load_standards(c.settings.framework_store)))
         store.set_progress(job_id, 0, total=len(docs))
         logger.info("re-index job %s: building %s with %s (%d standards)", job_id, name, model, len(docs))
         report = sync(_tracked(docs, store, job_id), name, client=c.client, embedder=embedder, settings=c.settings,

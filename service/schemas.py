@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Framework = Literal["ccss", "ngss"]
+FrameworkId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$", description="Framework id (GET /frameworks): "
+                                   "ccss, ngss, tx-teks-2012, ...; codes resolve within it.")]
 Subject = Literal["math", "ela", "science"]
 
 
@@ -25,9 +26,17 @@ class AlignRequest(StrictModel):
     grade_hint: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2]|HS|MS|K-2|3-5)$",
                                    description="The lesson's grade or band (K, 1..12, HS, MS, K-2, 3-5): its standards are boosted, others still count.")
     subject: Subject | None = None
-    framework: Framework | None = None
+    framework: FrameworkId | None = None
     adapter: str | None = None
     explain: bool = Field(False, description="Include per-standard score components (dense, lexical, grade boost).")
+
+
+class LicenceOut(BaseModel):
+    """The licence a standard's text is shown under (state sets: CC BY 3.0 US / CC BY 4.0 US and the rights holder)."""
+
+    title: str
+    url: str = ""
+    rights_holder: str = ""
 
 
 class StandardOut(BaseModel):
@@ -45,6 +54,7 @@ class StandardOut(BaseModel):
     matched: str = Field("retrieval", description="retrieval, or code when the text names the standard.")
     passage: str = Field("", description="The part of the input that matched this standard best.")
     explain: dict[str, float] | None = None
+    licence: LicenceOut | None = Field(None, description="Licence of this standard's text (imported frameworks).")
 
 
 class AlignResponse(BaseModel):
@@ -81,6 +91,8 @@ class StandardDetail(BaseModel):
     progress_from: list[RelatedOut]
     related: list[RelatedOut]
     connections: list[RelatedOut] = Field(description="NGSS performance expectations <-> CCSS standards.")
+    exact_match: list[str] = Field(default_factory=list, description="Exact-match links from the source data (URIs or codes).")
+    licence: LicenceOut | None = Field(None, description="Licence of this standard's text (imported frameworks).")
 
 
 class SummarizeRequest(StrictModel):

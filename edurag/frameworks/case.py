@@ -22,7 +22,8 @@ import jsonschema
 
 from edurag.settings import BUNDLED_FRAMEWORKS_DIR
 from edurag.standards import Standard, clean, grade_name
-from frameworks.model import Association, Framework, FrameworkFormatError
+from edurag.framework_store import Association, Framework
+from edurag.frameworks.model import FrameworkFormatError
 
 SCHEMA_PATH = BUNDLED_FRAMEWORKS_DIR / "case-v1p1-cfpackage.schema.json"
 MAX_PROBLEMS = 20

@@ -1,5 +1,5 @@
-"""Imported frameworks on disk: one folder per framework under $EDURAG_DATA_DIR/frameworks with `items.jsonl`
-(one standard per line), `associations.jsonl` and `framework.json` (the registry record, written last: a folder
+"""The framework registry's records and imported frameworks on disk: one folder per framework under
+$EDURAG_DATA_DIR/frameworks with `items.jsonl` (one standard per line), `associations.jsonl` and `framework.json` (the registry record, written last: a folder
 without it is an import that did not finish and is ignored).
 
 Writing streams standards to a temporary file and renames it into place, so a kill -9 leaves either the old or the
@@ -13,17 +13,56 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from edurag.settings import BUNDLED_STANDARDS_DIR
 from edurag.standards import ALL_GRADES, Standard
-from frameworks.model import Association, Framework
 
 ITEMS = "items.jsonl"
 ASSOCIATIONS = "associations.jsonl"
 RECORD = "framework.json"
 _STANDARD_FIELDS = {f.name for f in fields(Standard)}
+
+
+@dataclass
+class Framework:
+    """A standards framework: identity, scope, licence and source (the registry's record).
+
+    `licences` lists every distinct licence of the framework's sets (a state framework may combine sets from two
+    publishers); each standard also carries its own, shown wherever its text is shown."""
+
+    id: str
+    title: str
+    jurisdiction: str
+    subject: str
+    format: str  # builtin, csp (Common Standards Project set JSON) or case (CASE CFPackage JSON)
+    version: str = ""
+    adopted: int | None = None
+    grades: list[str] = field(default_factory=list)
+    licences: list[dict[str, str]] = field(default_factory=list)
+    attribution: str = ""
+    source: str = ""
+    source_url: str = ""
+    items: int = 0
+    content_hash: str = ""
+
+    def as_dict(self) -> dict:
+        """Plain dict (JSON)."""
+        return asdict(self)
+
+
+@dataclass
+class Association:
+    """A CASE CFAssociation (or a CSP exactMatch) as imported: kept even when its other end is not a known node."""
+
+    origin: str
+    type: str
+    destination: str
+    destination_uri: str = ""
+    destination_title: str = ""
+    known: bool = True
 
 
 def _grade_order(grades: Iterable[str]) -> list[str]:
@@ -153,3 +192,11 @@ def load_standards(root: Path) -> list[Standard]:
     """Every stored framework's standards (for the catalog)."""
     store = FrameworkStore(root)
     return [s for record in store.records() for s in store.load_standards(record.id)]
+
+
+def builtin_records(standards_dir: Path) -> list[Framework]:
+    """The registry records of the built-in frameworks (CCSS, NGSS), from frameworks.json beside their jsonl files."""
+    path = standards_dir / "frameworks.json"
+    if not path.exists():
+        path = BUNDLED_STANDARDS_DIR / "frameworks.json"
+    return [Framework(**row) for row in json.loads(path.read_text(encoding="utf-8"))]

@@ -12,9 +12,9 @@ from typing import Iterator
 import ijson
 
 from edurag.standards import BUILTIN_FRAMEWORKS, Standard
-from frameworks import case, csp
-from frameworks.model import Association, Framework, FrameworkFormatError, ImportReport
-from frameworks.store import RECORD, FrameworkStore
+from edurag.frameworks import case, csp
+from edurag.framework_store import RECORD, Association, Framework, FrameworkStore
+from edurag.frameworks.model import FrameworkFormatError, ImportReport
 
 UNKNOWN_EXAMPLES = 5
 
