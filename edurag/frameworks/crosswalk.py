@@ -17,6 +17,7 @@ import io
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable, Iterable
 
 import bm25s
 import numpy as np
@@ -308,13 +309,14 @@ def grade_shift(source: list[str], target: list[str]) -> int | None:
     return min(b) - max(a) if min(b) > max(a) else max(b) - min(a)
 
 
-def compare(walker: Crosswalker, source: str, target: str, grade: str | None = None) -> CoverageReport:
+def compare(walker: Crosswalker, source: str, target: str, grade: str | None = None,
+            progress: Callable[[list[Standard]], Iterable[Standard]] = lambda items: items) -> CoverageReport:
     """Coverage of framework `source` by `target`: each standard of `source` (of one grade if given) with its best
     match in `target` over all grades (so a topic taught a grade earlier in B shows as a grade shift)."""
+    pool = [s for s in walker.candidates(source) if not grade or grade in s.grades]
+    walker.encode([statement(s, walker.catalog) for s in pool])  # one batch, cached
     rows = []
-    for s in walker.candidates(source):
-        if grade and grade not in s.grades:
-            continue
+    for s in progress(pool):
         best = walker.crosswalk(target, source=s, k=1)
         if not best:
             continue
