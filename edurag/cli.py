@@ -115,7 +115,7 @@ def ingest_framework_cmd(
             console.print(f"  {problem['where']}: {problem['problem']}")
         raise typer.Exit(2) from exc
     for report in reports:
-        console.print(report.as_dict())
+        typer.echo(json.dumps(report.as_dict()))
 
 
 @app.command()

@@ -4,6 +4,7 @@ kill -9 the next run re-parses (seconds), skips every chunk already written and 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -54,6 +55,7 @@ def ingest_source(c: Components, source: Source, progress: bool = False) -> Impo
             expected.add(chunk_id(doc))
             yield doc
 
+    started = time.perf_counter()
     target = current_target(c.client, STANDARDS_COLLECTION)
     index = sync(documents(), target.name, client=c.client, embedder=embedder_for(c, target.embedding_model),
                  settings=c.settings, cleanup="incremental", total=len(standards), progress=progress)
@@ -61,6 +63,7 @@ def ingest_source(c: Components, source: Source, progress: bool = False) -> Impo
     report.deleted = index.deleted + _delete_stale(c, target.name, report.framework, expected)
     c.lexical.invalidate()
     c.aliases.invalidate()
+    report.index_seconds = round(time.perf_counter() - started, 2)
     return report
 
 

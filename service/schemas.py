@@ -208,7 +208,8 @@ class ImportReportOut(BaseModel):
     associations: int
     unknown_associations: int = Field(description="Associations whose other end is not in the framework (kept).")
     unknown_examples: list[dict[str, str]]
-    seconds: float
+    seconds: float = Field(description="Parsing and storing.")
+    index_seconds: float = Field(description="Embedding and indexing.")
 
 
 class CrosswalkRequest(StrictModel):

@@ -21,6 +21,8 @@ from typing import Callable, Iterable
 
 import bm25s
 import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
 from edurag.codes import corestandards_uri_code
 from edurag.embedder import Embedder
@@ -33,6 +35,7 @@ PARTIAL_COSINE = 0.60
 LEXICAL_WEIGHT = 0.15
 GRADE_WEIGHT = 0.10
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+_STEMMER = Stemmer.Stemmer("english")  # the lexical index's stemmer and stop words, so evidence reads like its matches
 
 
 @dataclass
@@ -79,14 +82,19 @@ def label_for(cosine: float, exact_link: bool = False) -> str:
     return "partial" if cosine >= PARTIAL_COSINE else "none"
 
 
+def _stemmed_words(text: str) -> list[tuple[str, str]]:
+    """(stem, word) of each non-stop word, with the stemmer and stop words of the lexical index."""
+    words = [w.lower() for w in _WORD.findall(text) if w.lower() not in STOPWORDS_EN]
+    return list(zip(_STEMMER.stemWords(words), words))
+
+
 def shared_terms(source: str, target: str, limit: int = 8) -> list[str]:
     """Key terms of the source that the target also uses (stemmed, stop words dropped), as the source spells them."""
-    target_stems = set(tokenize([target])[0])
+    target_stems = {stem for stem, _ in _stemmed_words(target)}
     seen: dict[str, str] = {}
-    for word in _WORD.findall(source):
-        stems = tokenize([word])[0]
-        if stems and stems[0] in target_stems and stems[0] not in seen:
-            seen[stems[0]] = word.lower()
+    for stem, word in _stemmed_words(source):
+        if stem in target_stems:
+            seen.setdefault(stem, word)
     return list(seen.values())[:limit]
 
 
@@ -97,6 +105,14 @@ class _Target:
     vectors: np.ndarray
     bm25: bm25s.BM25
     links: dict[str, list[int]]
+    overlaps: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
+
+    def grade_overlap(self, span: list[str]) -> np.ndarray:
+        """grade_overlap of a span with every target standard (memoized per span: spans repeat)."""
+        key = tuple(span)
+        if key not in self.overlaps:
+            self.overlaps[key] = np.array([grade_overlap(span, s.grades) for s in self.standards], dtype=np.float32)
+        return self.overlaps[key]
 
 
 class Crosswalker:
@@ -183,10 +199,11 @@ class Crosswalker:
             return []
         vector = self.encode([query], cache=source is not None)[0]
         cosine = target.vectors @ vector
-        lexical = target.bm25.get_scores(tokenize([query])[0]) if tokenize([query])[0] else np.zeros(len(cosine))
+        tokens = tokenize([query])[0]
+        lexical = target.bm25.get_scores(tokens) if tokens else np.zeros(len(cosine), dtype=np.float32)
         lexical = lexical / max(float(lexical.max()), 1e-9)
         span = grades if grades is not None else source.grades if source else []
-        overlap = np.array([grade_overlap(span, s.grades) for s in target.standards], dtype=np.float32)
+        overlap = target.grade_overlap(span)
         score = cosine + self.lexical_weight * lexical + self.grade_weight * overlap
         linked = {i for key in (_source_keys(source) if source and use_links else []) for i in target.links.get(key, [])}
         linked |= {i for key in (_outgoing(source, to) if source and use_links else []) for i in target.links.get(key, [])}

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass
 class ImportReport:
-    """What importing one framework did: counts, duplicates, associations to nodes outside the package."""
+    """What importing one framework did: counts, duplicates, associations to nodes outside the package; `seconds`
+    to parse and store, `index_seconds` to embed and index."""
 
     framework: str
     items: int
@@ -21,6 +22,7 @@ class ImportReport:
     unknown_associations: int = 0
     unknown_examples: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    index_seconds: float = 0.0
 
     def as_dict(self) -> dict:
         """Plain dict (JSON)."""
