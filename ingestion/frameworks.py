@@ -4,6 +4,7 @@ kill -9 the next run re-parses (seconds), skips every chunk already written and 
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Iterator
@@ -21,6 +22,8 @@ from ingestion.reindex import embedder_for
 from ingestion.standards_docs import standard_document
 from vectorstore.aliases import current_target
 from vectorstore.chroma import get_collection
+
+logger = logging.getLogger(__name__)
 
 
 def framework_store(c: Components) -> FrameworkStore:
@@ -44,6 +47,8 @@ def ingest_source(c: Components, source: Source, progress: bool = False) -> Impo
     """Store one framework, embed what changed, delete its standards that are gone, refresh the catalog."""
     store = framework_store(c)
     report = import_source(store, source)
+    logger.info("framework stored: %s, %d items in %.1f s (%.0f items/s)%s", report.framework, report.items,
+                report.seconds, report.items / max(report.seconds, 1e-9), " (unchanged)" if report.unchanged else "")
     standards = store.load_standards(report.framework)
     c.catalog.remove_framework(report.framework)
     c.catalog.add(standards)
