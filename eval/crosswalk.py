@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from edurag.codes import corestandards_uri_code
-from edurag.frameworks.crosswalk import Crosswalker, statement
+from edurag.frameworks.crosswalk import Crosswalker, views
 from edurag.standards import Catalog, Standard
 from eval.items import split_of
 
@@ -74,7 +74,7 @@ def new_york_pairs(catalog: Catalog) -> list[Pair]:
 def hits(walker: Crosswalker, pairs: list[Pair], ks: tuple[int, ...] = (1, 3), use_links: bool = False) -> dict:
     """hit@k per split (dev, heldout), plus how many pairs each split has."""
     out: dict[str, dict[str, float]] = {}
-    walker.encode([statement(p.source, walker.catalog) for p in pairs])  # one batch, cached
+    walker.encode([text for p in pairs for text in views(p.source, walker.catalog)])  # one batch, cached
     ranked = [(p, [m.code for m in walker.crosswalk("ccss", source=p.source, k=max(ks), use_links=use_links)]) for p in pairs]
     for split in ("dev", "heldout"):
         rows = [(p, codes) for p, codes in ranked if p.split == split]

@@ -194,6 +194,13 @@ class FrameworkDetailOut(FrameworkOut):
     unknown_examples: list[dict[str, str]]
 
 
+class FrameworkDeletedOut(BaseModel):
+    """An imported framework removed, and how many chunks went with it."""
+
+    framework: str
+    deleted_chunks: int
+
+
 class ImportReportOut(BaseModel):
     """What importing one framework did."""
 

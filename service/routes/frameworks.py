@@ -17,8 +17,8 @@ from edurag.frameworks.model import FrameworkFormatError
 from ingestion.frameworks import framework_store, ingest_frameworks, remove_framework
 from service.auth import AdminDep, UserDep
 from service.deps import ComponentsDep, check_k, check_text_size, crosswalker, reset_crosswalker
-from service.schemas import (CompareOut, CoverageRowOut, CrosswalkOut, CrosswalkRequest, ErrorOut, FrameworkDetailOut,
-                             FrameworkOut, ImportReportOut)
+from service.schemas import (CompareOut, CoverageRowOut, CrosswalkOut, CrosswalkRequest, ErrorOut, FrameworkDeletedOut,
+                             FrameworkDetailOut, FrameworkOut, ImportReportOut)
 
 router = APIRouter(tags=["frameworks"])
 NOT_FOUND = {404: {"model": ErrorOut, "description": "Unknown framework or code."}}
@@ -81,7 +81,9 @@ def crosswalk_route(body: CrosswalkRequest, request: Request, c: ComponentsDep) 
                         matches=[m.as_dict() for m in matches])
 
 
-@router.get("/frameworks/{a}/compare/{b}", response_model=CompareOut, responses=NOT_FOUND, dependencies=[UserDep])
+@router.get("/frameworks/{a}/compare/{b}", response_model=CompareOut, dependencies=[UserDep],
+            responses={**NOT_FOUND, 200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                                          "description": "The report (JSON, or CSV with format=csv)."}})
 def compare_route(a: str, b: str, request: Request, c: ComponentsDep,
                   grade: Annotated[str | None, Query(pattern=r"^(PK|K|[1-9]|1[0-2])$", description="Only A's standards of this grade.")] = None,
                   format: Annotated[str, Query(pattern="^(json|csv)$", description="json (default) or csv.")] = "json"):
@@ -128,10 +130,10 @@ async def upload_framework(file: Annotated[UploadFile, File(description="CASE CF
     return [ImportReportOut(**r.as_dict()) for r in reports]
 
 
-@router.delete("/admin/frameworks/{framework}", dependencies=[AdminDep], responses=NOT_FOUND)
-def delete_framework(framework: str, request: Request, c: ComponentsDep) -> dict[str, int | str]:
+@router.delete("/admin/frameworks/{framework}", response_model=FrameworkDeletedOut, dependencies=[AdminDep], responses=NOT_FOUND)
+def delete_framework(framework: str, request: Request, c: ComponentsDep) -> FrameworkDeletedOut:
     """Remove an imported framework (built-ins cannot be removed)."""
     if framework not in {r.id for r in framework_store(c).records()}:
         raise HTTPException(404, f"no imported framework {framework!r}")
     reset_crosswalker(request)
-    return {"framework": framework, "deleted_chunks": remove_framework(c, framework)}
+    return FrameworkDeletedOut(framework=framework, deleted_chunks=remove_framework(c, framework))
