@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edurag.frameworks.bloom import LEVELS, classify, verb_lookup
-from eval.items import split_of
+from edurag.datasets import split_of
 
 
 @dataclass

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from edurag.codes import corestandards_uri_code
 from edurag.frameworks.crosswalk import Crosswalker, views
 from edurag.standards import Catalog, Standard
-from eval.items import split_of
+from edurag.datasets import split_of
 
 CA = "ca-ccss-2010"
 NY = "ny-nextgen-2017"

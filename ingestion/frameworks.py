@@ -11,14 +11,14 @@ from typing import Iterator
 
 from langchain_core.documents import Document
 
-from edurag.components import Components
+from edurag.components import Components, embedder_for
 from edurag.framework_store import FrameworkStore
 from edurag.frameworks.importer import Source, import_source, plan
 from edurag.frameworks.model import ImportReport
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.chunk_ids import chunk_id
 from ingestion.indexer import record_manager, sync
-from ingestion.reindex import embedder_for
+
 from ingestion.standards_docs import standard_document
 from vectorstore.aliases import current_target
 from vectorstore.chroma import get_collection

@@ -6,8 +6,8 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 
+from edurag.alignment.align import align
 from edurag.frameworks.bloom import classify
-from service.alignment import align
 from service.auth import UserDep
 from service.deps import ComponentsDep, check_adapter, check_k, check_text_size
 from service.routes.frameworks import check_framework

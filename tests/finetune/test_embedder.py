@@ -14,9 +14,10 @@ from edurag.components import build_components
 from edurag.embedder import Embedder, load_embedder
 from edurag.settings import Settings
 from edurag.standards import load_catalog
-from eval.items import alignment_item_id, split_of
+from edurag.datasets import alignment_item_id, split_of
 from finetune.embedder import METHOD, TextPair, catalog_pairs, dev_item_pairs, select_pairs
-from finetune.manifest import MANIFEST_KEYS, read_manifest
+from edurag.adapters import read_manifest
+from finetune.manifest import MANIFEST_KEYS
 from service.app import create_app
 
 LIMIT = 64

@@ -15,9 +15,10 @@ from edurag.components import build_components
 from edurag.settings import Settings
 from ingestion.service import ingest_standards
 from service.app import create_app
+from tests.conftest import FIXTURES
 from tests.utils.servers import serve_app
 
-FIXTURES = Path(__file__).parent / "fixtures" / "frameworks"
+FRAMEWORKS = FIXTURES / "frameworks"
 ADMIN = {"Authorization": "Bearer admin-secret"}
 D2L_CC_BY_3 = {"title": "CC BY 3.0 US", "url": "http://creativecommons.org/licenses/by/3.0/us/", "rights_holder": "D2L Corporation"}
 
@@ -36,27 +37,27 @@ def api(tmp_path_factory, embedder, standards_subset_dir):
     ingest_standards(components)
     with serve_app(create_app(components=components)) as url, httpx.Client(base_url=url, timeout=300) as client:
         for name, fid in (("tx-teks-2012-grade-06.json", "tx-teks-2012"), ("ca-ccss-2010-grade-06.json", "ca-ccss-2010")):
-            response = upload(client, FIXTURES / name, fid)
+            response = upload(client, FRAMEWORKS / name, fid)
             assert response.status_code == 200, response.text
         yield client
 
 
 def test_case_schema_failure_is_a_clear_400_and_imports_nothing(api):
-    package = json.loads((FIXTURES / "opensalt_sample_case_v1p0.json").read_text())
+    package = json.loads((FRAMEWORKS / "opensalt_sample_case_v1p0.json").read_text())
     del package["CFItems"][0]["fullStatement"]
     package["CFDocument"]["title"] = 7
-    response = upload(api, FIXTURES / "broken.json", "broken-case", json.dumps(package).encode())
+    response = upload(api, FRAMEWORKS / "broken.json", "broken-case", json.dumps(package).encode())
     assert response.status_code == 400
     detail = response.json()["detail"]
     assert "not a valid CASE v1.0 CFPackage" in detail["message"] and "nothing was imported" in detail["message"]
     assert {"/CFItems/0", "/CFDocument/title"} <= {p["where"] for p in detail["problems"]}
     assert "broken-case" not in {f["id"] for f in api.get("/frameworks").json()}
-    assert upload(api, FIXTURES / "x.json", "not-json", b"\xff\xfe{").status_code == 400
+    assert upload(api, FRAMEWORKS / "x.json", "not-json", b"\xff\xfe{").status_code == 400
     assert api.post("/admin/frameworks", files={"file": ("x.json", b"{}")}).status_code == 401
 
 
 def test_case_associations_to_unknown_nodes_are_kept_and_reported(api):
-    response = upload(api, FIXTURES / "opensalt_sample_case_v1p0.json", "opensalt-sample")
+    response = upload(api, FRAMEWORKS / "opensalt_sample_case_v1p0.json", "opensalt-sample")
     assert response.status_code == 200, response.text
     report = response.json()[0]
     assert (report["items"], report["associations"], report["unknown_associations"]) == (16, 39, 21)
@@ -100,7 +101,7 @@ def test_licence_is_shown_on_standards_for_a_state_item(api):
 
 
 def test_reimport_changes_nothing(api):
-    report = upload(api, FIXTURES / "tx-teks-2012-grade-06.json", "tx-teks-2012").json()[0]
+    report = upload(api, FRAMEWORKS / "tx-teks-2012-grade-06.json", "tx-teks-2012").json()[0]
     assert report["unchanged"] and (report["added"], report["updated"], report["deleted"]) == (0, 0, 0)
     assert report["skipped"] == 72
 

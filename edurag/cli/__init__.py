@@ -192,7 +192,7 @@ def summarize(
     """Summarize transcripts locally (map-reduce for long ones), or as a job on a running service with --server."""
     from edurag.components import build_components
     from edurag.prompts import STRATEGIES
-    from edurag.summarize import summarize_text
+    from edurag.summarization.mapreduce import summarize_text
     from ingestion.transcripts import TranscriptError, read_paths
 
     _setup_logging()
@@ -246,7 +246,7 @@ def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out
     import httpx
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from service.client import JobsClient, expand
+    from edurag.cli.client import JobsClient, expand
 
     client = JobsClient(server, api_key)
     try:
@@ -290,7 +290,7 @@ def worker(
         # busy core from the API, and every torch op of the API then waits for its slowest thread.
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     os.environ["EDURAG_TORCH_THREADS"] = str(torch_threads)  # applied by build_components in each task process
-    from ingestion.worker import configure_celery
+    from edurag.jobs.worker import configure_celery
 
     _setup_logging()
     settings = Settings()
@@ -305,6 +305,3 @@ def _ingest_settings() -> Settings:
     """Ingestion never generates text, so it skips loading a generator model."""
     return Settings().model_copy(update={"generator": "extractive"})
 
-
-if __name__ == "__main__":
-    app()

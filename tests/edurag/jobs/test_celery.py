@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from edurag.components import build_components
 from edurag.settings import Settings
-from ingestion.jobs import open_store
-from ingestion.worker import CeleryRunner
+from edurag.jobs.store import open_store
+from edurag.jobs.worker import CeleryRunner
 from service.app import create_app
 from tests.utils.jobs import Worker, dialogues, long_items, needs_redis, run_redis, wait_job
 from tests.utils.servers import run_chroma_server, serve_app

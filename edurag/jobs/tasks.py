@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from edurag.components import Components
-from edurag.summarize import summarize_text
-from ingestion.jobs import JobStore, NewItem
-from ingestion.reindex import run_reindex
+from edurag.summarization.mapreduce import summarize_text
+from edurag.jobs.store import JobStore, NewItem
+from ingestion.reindex import ReindexCancelled, ReindexCheckError, next_version, run_reindex
 from ingestion.transcripts import TranscriptError, parse_jsonl_line, decode, parse_transcripts
 
 logger = logging.getLogger(__name__)
@@ -38,14 +38,29 @@ def summarize_item(c: Components, store: JobStore, job_id: str, idx: int) -> Non
 
 
 def reindex(c: Components, store: JobStore, job_id: str) -> None:
-    """Run a blue-green re-index job; an unexpected error fails the job (the live version is untouched)."""
+    """Run a blue-green re-index job; a failed check or an unexpected error fails the job (the live version is untouched)."""
     try:
-        run_reindex(c, store, job_id)
+        if not store.start(job_id):
+            return
+        params = store.params(job_id)
+        version = params.get("version") or next_version(c.client)
+        store.update_params(job_id, version=version)
+        result = run_reindex(c, version, params.get("embedding_model"),
+                             progress=lambda done, total: store.set_progress(job_id, done, total),
+                             running=lambda: store.status(job_id) == "running")
+    except ReindexCancelled:
+        return
+    except ReindexCheckError as exc:
+        logger.error("re-index job %s failed its checks: %s", job_id, exc)
+        store.finish(job_id, "failed", error=str(exc))
+        return
     except OperationalError:
         raise
     except Exception as exc:  # e.g. an embedding model that does not load; reported on the job
         logger.exception("re-index job %s failed", job_id)
         store.finish(job_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        return
+    store.finish(job_id, "succeeded", result=result)
 
 
 def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:

@@ -16,7 +16,7 @@ from edurag.settings import STANDARDS_COLLECTION, Settings
 from ingestion.indexer import record_manager
 from ingestion.service import ingest_standards
 from ingestion.standards_docs import standard_documents
-from service.alignment import retrieve_standards
+from edurag.alignment.align import retrieve_standards
 from service.app import create_app
 from tests.utils.jobs import wait_job
 from tests.utils.servers import run_chroma_server, serve_app

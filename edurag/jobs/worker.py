@@ -12,8 +12,8 @@ from sqlalchemy.exc import OperationalError
 
 from edurag.components import Components, build_components
 from edurag.settings import Settings
-from ingestion import tasks
-from ingestion.jobs import JobStore, open_store
+from edurag.jobs import tasks
+from edurag.jobs.store import JobStore, open_store
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from edurag.components import build_components
 from edurag.embedder import load_embedder
 from edurag.settings import Settings
 from ingestion.service import ingest_standards
-from service.alignment import retrieve_standards
+from edurag.alignment.align import retrieve_standards
 
 TEXTS = ["Students use ratio tables to compare unit rates.", "Plants need light and water to grow. " * 60, "x"]
 

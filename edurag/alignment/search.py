@@ -10,10 +10,9 @@ from typing import Any
 import numpy as np
 from chromadb.errors import NotFoundError
 
-from edurag.components import Components
+from edurag.components import Components, embedder_for
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import expand_grades
-from ingestion.reindex import embedder_for
 from vectorstore.chroma import where_all
 
 _ORDINALS = {"first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7",

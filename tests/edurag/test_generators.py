@@ -10,7 +10,7 @@ from edurag.generators import ExtractiveGenerator, HFGenerator, build_generator,
 from edurag.models import has_local_weights, load_language_model
 from edurag.prompts import load_shots
 from edurag.settings import BUNDLED_SHOTS_FILE, Settings
-from edurag.summarize import split_for, summarize_text
+from edurag.summarization.mapreduce import split_for, summarize_text
 from tests.conftest import FIXTURES
 
 SHOTS = load_shots(BUNDLED_SHOTS_FILE)

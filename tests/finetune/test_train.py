@@ -12,10 +12,12 @@ from typer.testing import CliRunner
 
 from finetune.config import DataArgs, PromptTuningArgs, TrainArgs
 from finetune.data import DataError, load_pairs
-from finetune.manifest import MANIFEST_KEYS, read_manifest
+from edurag.adapters import read_manifest
+from finetune.manifest import MANIFEST_KEYS
 from finetune.train import build_features, make_collator, run_training
+from tests.conftest import FIXTURES
 
-FIXTURE = Path(__file__).parent / "fixtures" / "dialogsum_dev40.jsonl"
+FIXTURE = FIXTURES / "dialogsum_dev40.jsonl"
 DATA = DataArgs(FIXTURE, limit=8, max_source_tokens=96, max_target_tokens=32)
 
 

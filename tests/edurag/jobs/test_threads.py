@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from edurag.components import build_components
 from edurag.settings import Settings
-from ingestion.jobs import open_store
+from edurag.jobs.store import open_store
 from service.app import create_app
 from tests.utils.jobs import dialogues, long_items, wait_job
 
@@ -78,7 +78,7 @@ def test_longest_items_run_first_and_results_keep_input_order(client: TestClient
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from ingestion.jobs import ItemRow
+    from edurag.jobs.store import ItemRow
 
     base = dialogues()[:4]
     items = [{"id": f"x{n}", "text": "\n".join(d["text"] for d in base[:n])} for n in (1, 3, 2, 4)]

@@ -10,8 +10,9 @@ import pytest
 from finetune.config import DataArgs, PPOArgs, TrainArgs
 from finetune.ppo import run_ppo
 from finetune.train import run_training
+from tests.conftest import FIXTURES
 
-FIXTURE = Path(__file__).parent / "fixtures" / "dialogsum_dev40.jsonl"
+FIXTURE = FIXTURES / "dialogsum_dev40.jsonl"
 
 
 def build_reward_classifier(tokenizer_dir: Path, out: Path, seed: int = 0, steps: int = 40) -> Path:

@@ -11,8 +11,8 @@ import pytest
 from edurag.components import build_components
 from edurag.settings import Settings
 from ingestion.service import ingest_standards
-from service.alignment import retrieve_standards
-from service.retrieval import grade_cues, hybrid_search
+from edurag.alignment.align import retrieve_standards
+from edurag.alignment.search import grade_cues, hybrid_search
 from vectorstore.chroma import get_collection
 
 

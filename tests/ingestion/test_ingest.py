@@ -125,7 +125,7 @@ def test_malformed_transcripts_are_rejected_with_the_reason(data, name, message)
 
 def test_embedded_and_server_chroma_give_the_same_alignment(tmp_path, embedder, standards_subset_dir, chroma_server):
     """The same corpus and query ranked through an embedded store and a real Chroma server agree."""
-    from service.alignment import retrieve_standards
+    from edurag.alignment.align import retrieve_standards
 
     rankings = []
     for name, url in (("embedded", None), ("server", chroma_server)):

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 
 from finetune.config import DataArgs, TrainArgs
 from finetune.train import run_training
+from tests.conftest import FIXTURES
 
-FIXTURE = Path(__file__).parent / "fixtures" / "dialogsum_dev40.jsonl"
+FIXTURE = FIXTURES / "dialogsum_dev40.jsonl"
 ADMIN = {"Authorization": "Bearer test-admin-key"}
 
 

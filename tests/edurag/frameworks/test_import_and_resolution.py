@@ -17,9 +17,10 @@ from edurag.frameworks.importer import import_source, plan, sniff
 from edurag.frameworks.model import FrameworkFormatError
 from edurag.settings import BUNDLED_FRAMEWORKS_DIR, BUNDLED_STANDARDS_DIR
 from edurag.standards import load_catalog
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "frameworks"
-CASE_V1P0 = FIXTURES / "opensalt_sample_case_v1p0.json"
+FRAMEWORKS = FIXTURES / "frameworks"
+CASE_V1P0 = FRAMEWORKS / "opensalt_sample_case_v1p0.json"
 
 
 def test_case_v1p0_is_lifted_and_validated_against_the_v1p1_schema():
@@ -54,8 +55,8 @@ def test_case_associations_to_unknown_nodes_are_kept_and_reported(tmp_path):
 
 def test_csp_import_is_idempotent_and_keeps_licences(tmp_path):
     store = FrameworkStore(tmp_path)
-    first = import_source(store, plan([FIXTURES / "tx-teks-2012-grade-06.json"], "tx-teks-2012")[0])
-    again = import_source(store, plan([FIXTURES / "tx-teks-2012-grade-06.json"], "tx-teks-2012")[0])
+    first = import_source(store, plan([FRAMEWORKS / "tx-teks-2012-grade-06.json"], "tx-teks-2012")[0])
+    again = import_source(store, plan([FRAMEWORKS / "tx-teks-2012-grade-06.json"], "tx-teks-2012")[0])
     assert first.items == 72 and not first.unchanged and again.unchanged
     record = store.record("tx-teks-2012")
     assert record.licences == [{"title": "CC BY 3.0 US", "url": "http://creativecommons.org/licenses/by/3.0/us/",
@@ -76,14 +77,14 @@ def test_bad_files_are_refused_and_nothing_is_stored(tmp_path):
         import_source(FrameworkStore(tmp_path / "store"), plan([latin])[0])
     assert not (tmp_path / "store").exists() or not any((tmp_path / "store").iterdir())
     with pytest.raises(FrameworkFormatError, match="built-in"):
-        plan([FIXTURES / "tx-teks-2012-grade-06.json"], "ccss")
+        plan([FRAMEWORKS / "tx-teks-2012-grade-06.json"], "ccss")
 
 
 def test_codes_resolve_within_their_framework_and_never_mix(tmp_path):
     store = FrameworkStore(tmp_path)
     for name, fid in (("tx-teks-2012-grade-06.json", "tx-teks-2012"), ("ca-ccss-2010-grade-06.json", "ca-ccss-2010"),
                       ("ny-nextgen-2017-grade-06.json", "ny-nextgen-2017")):
-        import_source(store, plan([FIXTURES / name], fid)[0])
+        import_source(store, plan([FRAMEWORKS / name], fid)[0])
     catalog = load_catalog(BUNDLED_STANDARDS_DIR, load_standards(tmp_path))
     # MP.1 exists in CCSS, California and New York: each framework answers with its own.
     assert catalog.resolve("MP.1").framework == "ccss"

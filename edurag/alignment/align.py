@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from edurag.codes import codes_in_text
 from edurag.standards import Standard
 from edurag.components import Components
-from service.retrieval import hybrid_search
+from edurag.alignment.search import hybrid_search
 
 NO_MATCH = "No standard matches this text well; try describing the lesson objective in more detail or removing filters."
 
