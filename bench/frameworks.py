@@ -78,6 +78,11 @@ def chunks(data_dir: Path) -> int:
     return len(col.get(where={"framework": FRAMEWORK}, include=[])["ids"])
 
 
+def resumed_from(log: Path) -> list[str]:
+    """The `already indexed` log line of each run (what a resumed run found in place)."""
+    return [line.split("INFO ingestion.frameworks: ", 1)[-1] for line in log.read_text().splitlines() if "already indexed" in line]
+
+
 def parse_rate(log: Path) -> str:
     """Parse + store rate, from the `framework stored` log lines of the runs."""
     lines = [line for line in log.read_text().splitlines() if "framework stored" in line]
@@ -190,6 +195,7 @@ def main(items: int, kill_after: float, resume_for: float | None, queries: int, 
     return (f"## Framework import at scale ({made:,} items, backend {backend})\n\n{table}\n\n"
             f"- parse + store: {parse_rate(log):s}\n"
             f"- embedding + indexing during the resume (whole run, incl. start-up and re-parse): {rate:,.1f} items/s\n"
+            f"- at the start of each run: {'; '.join(resumed_from(log))}\n"
             f"- collection for the latency run: {embedded:,} chunks embedded by the runs, {filled:,} filled with reused vectors\n\n"
             f"{lat}\n")
 

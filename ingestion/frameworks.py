@@ -62,6 +62,9 @@ def ingest_source(c: Components, source: Source, progress: bool = False) -> Impo
 
     started = time.perf_counter()
     target = current_target(c.client, STANDARDS_COLLECTION)
+    present = len(get_collection(c.client, target.name).get(where={"framework": report.framework}, include=[])["ids"])
+    logger.info("framework %s: %d of %d standards already indexed (unchanged ones are skipped, not re-embedded)",
+                report.framework, present, len(standards))
     index = sync(documents(), target.name, client=c.client, embedder=embedder_for(c, target.embedding_model),
                  settings=c.settings, cleanup="incremental", total=len(standards), progress=progress)
     report.added, report.updated, report.skipped = index.added, index.updated, index.skipped
