@@ -66,7 +66,7 @@ def ingest_source(c: Components, source: Source, progress: bool = False) -> Impo
     logger.info("framework %s: %d of %d standards already indexed (unchanged ones are skipped, not re-embedded)",
                 report.framework, present, len(standards))
     index = sync(documents(), target.name, client=c.client, embedder=embedder_for(c, target.embedding_model),
-                 settings=c.settings, cleanup="incremental", total=len(standards), progress=progress)
+                 settings=c.settings, cleanup="scoped_full", total=len(standards), progress=progress)
     report.added, report.updated, report.skipped = index.added, index.updated, index.skipped
     report.deleted = index.deleted + _delete_stale(c, target.name, report.framework, expected)
     c.lexical.invalidate()

@@ -31,8 +31,8 @@ router = APIRouter(route_class=HTMLRoute, include_in_schema=False, dependencies=
 GRADES = ["K", *map(str, range(1, 13))]
 GRADE_HINTS = [("K", "Kindergarten"), *((g, f"Grade {g}") for g in GRADES[1:]), ("K-2", "Grades K-2"),
                ("3-5", "Grades 3-5"), ("MS", "Middle school (6-8)"), ("HS", "High school (9-12)")]
-CSV_COLUMNS = ("rank", "code", "official_code", "framework", "subject", "grades", "score", "confidence", "text",
-               "matched_passage")
+CSV_COLUMNS = ("rank", "code", "official_code", "framework", "subject", "grades", "score", "confidence",
+               "confidence_label", "text", "matched_passage")
 
 
 def align_options(c: Any) -> dict[str, Any]:
@@ -100,7 +100,10 @@ async def align_csv(request: Request, c: ComponentsDep) -> Response:
     writer.writerow(CSV_COLUMNS)
     for rank, s in enumerate(result.standards, 1):
         writer.writerow([rank, s.code, s.official_code, s.framework, s.subject, " ".join(s.grades), s.score,
-                         getattr(s, "confidence", ""), s.text, s.passage])
+                         getattr(s, "confidence", ""), getattr(s, "confidence_label", ""), s.text, s.passage])
+    for p in getattr(result, "practices", []):
+        writer.writerow(["practice", p.code, p.official_code, p.framework, p.subject, " ".join(p.grades), p.score,
+                         getattr(p, "confidence", ""), getattr(p, "confidence_label", ""), p.text, p.passage])
     return Response(buffer.getvalue(), media_type="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="alignment.csv"'})
 
