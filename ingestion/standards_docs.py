@@ -17,8 +17,9 @@ def standard_source(standard: Standard) -> str:
 
 
 def standard_metadata(standard: Standard) -> dict:
-    """Metadata stored with a standard's chunk (filters: framework, subject, grades)."""
-    return {
+    """Metadata stored with a standard's chunk (filters: framework, subject, grades; no `grades` key when the source
+    names none, as CASE items without educationLevel: Chroma refuses empty lists)."""
+    metadata = {
         SOURCE_KEY: standard_source(standard),
         POSITION_KEY: 0,
         "code": standard.code,
@@ -30,6 +31,9 @@ def standard_metadata(standard: Standard) -> dict:
         "cluster": standard.cluster,
         "statement": standard.text,
     }
+    if not standard.grades:
+        del metadata["grades"]
+    return metadata
 
 
 def standard_document(standard: Standard, catalog: Catalog) -> Document:

@@ -69,6 +69,15 @@ def test_case_associations_to_unknown_nodes_are_kept_and_reported(api):
     assert [c["code"] for c in standard["children"]][:1] == ["CCSS.Math.Content.6.RP.A.1"]
 
 
+def test_case_package_without_grades_imports_and_reimports_unchanged(api):
+    first = upload(api, FRAMEWORKS / "act_holistic_math_case_v1p0.json").json()[0]
+    assert (first["framework"], first["items"], first["added"], first["unknown_associations"]) == ("act-holistic-framework-math", 28, 28, 0)
+    again = upload(api, FRAMEWORKS / "act_holistic_math_case_v1p0.json").json()[0]
+    assert again["unchanged"] and (again["added"], again["skipped"]) == (0, 28)
+    node = api.get("/standards/H.A.MATH.GM.PF", params={"framework": "act-holistic-framework-math"}).json()
+    assert node["grades"] == [] and node["parent"]["code"] == "H.A.MATH.GM"
+
+
 def test_two_frameworks_with_overlapping_codes_never_mix(api):
     ca = api.get("/standards/MP.1", params={"framework": "ca-ccss-2010"}).json()
     assert ca["framework"] == "ca-ccss-2010" and ca["licence"] == D2L_CC_BY_3
