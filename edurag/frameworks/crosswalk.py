@@ -218,13 +218,16 @@ class Crosswalker:
         linked = {i for key in (_source_keys(source) if source and use_links else []) for i in target.links.get(key, [])}
         linked |= {i for key in (_outgoing(source, to) if source and use_links else []) for i in target.links.get(key, [])}
         order = sorted(linked, key=lambda i: -score[i]) + [int(i) for i in np.argsort(-score) if int(i) not in linked]
-        return [self._match(target, i, float(score[i]), float(cosine[i]), i in linked, query) for i in order[:k]]
+        own = statement(source, self.catalog, children=True).removeprefix(source.cluster).strip() if source else query
+        return [self._match(target, i, float(score[i]), float(cosine[i]), i in linked, own) for i in order[:k]]
 
-    def _match(self, target: _Target, i: int, score: float, cosine: float, linked: bool, query: str) -> CrosswalkMatch:
+    def _match(self, target: _Target, i: int, score: float, cosine: float, linked: bool, own: str) -> CrosswalkMatch:
+        """One match; its evidence compares the two statements themselves (headings left out)."""
         s = target.standards[i]
+        theirs = target.texts[i].removeprefix(s.cluster).strip()
         return CrosswalkMatch(code=s.code, framework=s.framework, text=s.text, grades=s.grades, score=round(score, 4),
                               cosine=round(cosine, 4), label=label_for(cosine, linked), exact_link=linked,
-                              evidence=shared_terms(query, target.texts[i]), licence=s.licence)
+                              evidence=shared_terms(own, theirs), licence=s.licence)
 
 
 def _link_keys(s: Standard) -> list[str]:
@@ -351,4 +354,10 @@ def compare(walker: Crosswalker, source: str, target: str, grade: str | None = N
         rows.append(CoverageRow(code=s.code, grades=s.grades, text=s.text, match_code=m.code, match_grades=m.grades,
                                 match_text=m.text, score=m.score, cosine=m.cosine, label=m.label,
                                 grade_shift=grade_shift(s.grades, m.grades), evidence=m.evidence))
+    rows.sort(key=lambda r: natural_key(r.code))
     return CoverageReport(source=source, target=target, grade=grade, rows=rows)
+
+
+def natural_key(code: str) -> list[tuple[int, int | str]]:
+    """Sort key reading numbers as numbers (6.2.A < 6.10.A)."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", code) if part]
