@@ -10,7 +10,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edurag.codes import canonical, codes_in_text, notation_candidates, notation_keys, official_math_code, short_code
+from rapidfuzz import fuzz, process
+
+from edurag.codes import (CodeKey, canonical, code_spans, normal_form, notation_candidates, notation_keys,
+                          official_math_code, parse_code, short_code)
 
 HS_GRADES = ["9", "10", "11", "12"]
 GRADE_SPANS = {"HS": HS_GRADES, "MS": ["6", "7", "8"], "K-2": ["K", "1", "2"], "3-5": ["3", "4", "5"]}
@@ -96,26 +99,84 @@ def _read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """What a code as written resolves to: every candidate (one when unambiguous), or suggestions when none.
+
+    query: the code as written; codes: short codes of the matching standards, clusters or domains (several when the
+    form leaves a part out, e.g. RP.3 -> 6.RP.A.3, 7.RP.A.3); suggestions: nearest codes when nothing matches.
+    """
+
+    query: str
+    codes: tuple[str, ...]
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def found(self) -> bool:
+        """At least one standard matches."""
+        return bool(self.codes)
+
+    @property
+    def ambiguous(self) -> bool:
+        """Several standards match the form as written."""
+        return len(self.codes) > 1
+
+    def message(self) -> str:
+        """One sentence for a reader: not found (did you mean ...), ambiguous (all candidates) or empty when unique."""
+        if not self.codes:
+            hint = f" Did you mean {_or_list(self.suggestions)}?" if self.suggestions else ""
+            return f"{self.query} was not found among the standards.{hint}"
+        if self.ambiguous:
+            return f"{self.query} is ambiguous: it can mean {_or_list(self.codes)}."
+        return ""
+
+
+def _or_list(codes: tuple[str, ...] | list[str]) -> str:
+    return codes[0] if len(codes) == 1 else f"{', '.join(codes[:-1])} or {codes[-1]}"
+
+
 class Catalog:
-    """All standards by framework and code: built-in CCSS/NGSS by short code (plus official and legacy codes),
-    imported frameworks by their own notation (case, spaces and separators ignored)."""
+    """All standards by framework and code, with one resolver for every written form of a code (see edurag.codes):
+    built-in CCSS/NGSS codes in every form edurag.codes parses (plus official and legacy codes), imported frameworks'
+    codes by their own notation (normal_form, separators optional, jurisdiction prefix optional), always scoped to
+    their framework: TEKS 6.4.B never meets CCSS 6.RP.A.3, California's 6.RP.3 never the CCSS legacy 6.RP.3."""
 
     def __init__(self, standards: list[Standard], aliases: dict[str, str]) -> None:
         self.by_code: dict[str, Standard] = {}
         self.by_framework: dict[str, dict[str, Standard]] = defaultdict(dict)
-        self._aliases = {k.upper(): v for k, v in aliases.items()}
+        self._normal: dict[str, list[str]] = defaultdict(list)
+        self._parsed: dict[str, CodeKey] = {}
+        self._by_key: dict[tuple, list[tuple[CodeKey, str]]] = defaultdict(list)
         self._keys: dict[str, dict[str, str | None]] = defaultdict(dict)
-        self.add(standards)
-
-    def add(self, standards: list[Standard]) -> None:
-        """Add (or replace) standards; an imported framework is added whole, after remove_framework."""
         for s in standards:
-            self.by_framework[s.framework][s.code] = s
             if s.framework in BUILTIN_FRAMEWORKS:
                 self.by_code[s.code] = s
-                self._aliases.setdefault(s.code.upper(), s.code)
-                self._aliases.setdefault(s.official_code.upper(), s.code)
-                continue
+                self.by_framework[s.framework][s.code] = s
+        for s in self.by_code.values():
+            self._add_form(s.code, s.code)
+            self._add_form(s.official_code, s.code)
+            key = parse_code(s.code)
+            if key and key.short() == s.code:
+                self._parsed[s.code] = key
+                self._by_key[key.index_key].append((key, s.code))
+        own = set(self._normal)
+        for alias, code in aliases.items():  # legacy codes never shadow a standard's own code (ASN gives
+            if normal_form(alias) not in own:  # WHST.6-8.1a the alt code WHST.6-8.1)
+                self._add_form(alias, code)
+        self._forms = list(self._normal)
+        self.add([s for s in standards if s.framework not in BUILTIN_FRAMEWORKS])
+
+    def _add_form(self, form: str, code: str) -> None:
+        codes = self._normal[normal_form(form)]
+        if code not in codes:
+            codes.append(code)
+
+    def add(self, standards: list[Standard]) -> None:
+        """Add an imported framework's standards (after remove_framework when it is re-imported)."""
+        for s in standards:
+            if s.framework in BUILTIN_FRAMEWORKS:
+                raise ValueError(f"{s.framework} is built from the standards jsonl files, not added")
+            self.by_framework[s.framework][s.code] = s
             keys = self._keys[s.framework]
             for key in notation_keys(s.code):
                 # Two codes sharing a loose key resolve by their exact spelling only, never to the wrong one.
@@ -123,8 +184,9 @@ class Catalog:
 
     def remove_framework(self, framework: str) -> None:
         """Forget an imported framework (before re-adding its new version)."""
-        self.by_framework.pop(framework, None)
-        self._keys.pop(framework, None)
+        if framework not in BUILTIN_FRAMEWORKS:
+            self.by_framework.pop(framework, None)
+            self._keys.pop(framework, None)
 
     def frameworks(self) -> list[str]:
         """Ids of the frameworks with at least one standard."""
@@ -136,23 +198,91 @@ class Catalog:
             return self.by_code.get(code)
         return self.by_framework.get(framework, {}).get(code)
 
-    def resolve(self, code: str, framework: str | None = None) -> Standard | None:
-        """Find a standard by code within one framework; without a framework, among the built-in CCSS/NGSS codes
-        (short, official ASN or legacy, case-insensitively)."""
-        if framework is None or framework in BUILTIN_FRAMEWORKS:
-            for candidate in (code.strip(), canonical(code)):
-                short = self._aliases.get(candidate.upper())
-                if short and (framework is None or self.by_code[short].framework == framework):
-                    return self.by_code[short]
-            return None
+    def key(self, code: str) -> CodeKey | None:
+        """The parsed parts of a catalog code (None for codes of frameworks edurag.codes does not parse)."""
+        return self._parsed.get(code)
+
+    def resolve_all(self, code: str, framework: str | None = None, grade: str | None = None) -> Resolution:
+        """Every standard a written code can mean, scoped to a framework and narrowed by a grade when given.
+
+        Accepts every form edurag.codes parses plus official (ASN), legacy (ASN alt codes) and, for imported
+        frameworks, their own codes in any case and separators. Nothing matching -> `suggestions`.
+        """
+        query = code.strip().strip(".,;:!?()[]{}'\"")
+        if framework and framework not in BUILTIN_FRAMEWORKS:
+            return self._resolve_imported(query, framework)
+        key = parse_code(query)
+        found: list[str] = []
+        if key:
+            found += [c for full, c in self._by_key.get(key.index_key, []) if key.matches(full)]
+        found += [c for c in self._normal.get(normal_form(query), []) if c not in found]
+        if framework:
+            found = [c for c in found if self.by_code[c].framework == framework]
+        if not found and key and key.family == "ngss" and key.level == "domain":  # a topic (MS-PS1): its PEs
+            found = [c for c, k in self._parsed.items() if k.family == "ngss" and k.level == "standard"
+                     and k.domain == key.domain and k.grade == key.grade]
+        if grade and len(found) > 1:
+            found = [c for c in found if grade in self.by_code[c].grades] or found
+        if found:
+            return Resolution(query, tuple(found))
+        return Resolution(query, (), tuple(self.suggest(query, key, framework)))
+
+    def _resolve_imported(self, query: str, framework: str) -> Resolution:
         items = self.by_framework.get(framework, {})
-        if code.strip() in items:
-            return items[code.strip()]
+        if query in items:
+            return Resolution(query, (query,))
         keys = self._keys.get(framework, {})
-        for key in notation_keys(code):
-            if keys.get(key):
-                return items[keys[key]]
-        return None
+        found = next((keys[k] for k in notation_keys(query) if keys.get(k)), None)
+        if found:
+            return Resolution(query, (found,))
+        near = process.extract(normal_form(query), list(items), processor=normal_form, scorer=fuzz.ratio, limit=3, score_cutoff=60)
+        return Resolution(query, (), tuple(code for code, _score, _ in near))
+
+    def suggest(self, query: str, key: CodeKey | None = None, framework: str | None = None, limit: int = 3) -> list[str]:
+        """Nearest codes to an unknown one: the same standard under another grade or cluster letter, then the
+        closest spellings (rapidfuzz: a C++ edit-distance ratio over ~3,500 forms in well under a millisecond,
+        where difflib would take tens of milliseconds)."""
+        out: list[str] = []
+        if key:
+            for relaxed in (CodeKey(key.family, key.level, key.domain, number=key.number, letter=key.letter),
+                            CodeKey(key.family, key.level, key.domain, grade=key.grade, number=key.number)):
+                out += [c for full, c in self._by_key.get(relaxed.index_key, []) if relaxed.matches(full)]
+        for form, _score, _ in process.extract(normal_form(query), self._forms, scorer=fuzz.ratio, limit=limit * 4,
+                                               score_cutoff=60):
+            out += self._normal[form]
+        unique = [c for c in dict.fromkeys(out) if not framework or self.by_code[c].framework == framework]
+        return unique[:limit]
+
+    def resolve(self, code: str, framework: str | None = None) -> Standard | None:
+        """The one standard a written code means within a framework (built-in CCSS/NGSS when none is given), any
+        form, case-insensitive; None when unknown or ambiguous."""
+        result = self.resolve_all(code, framework)
+        return self.get(result.codes[0], framework) if len(result.codes) == 1 else None
+
+    def mentions(self, text: str, framework: str | None = None, grade: str | None = None) -> list[Resolution]:
+        """Codes a free text names, resolved within the framework, in order of first mention (not-found ones carry
+        suggestions).
+
+        A span counts when it parses as a code with a grade (6.rp.a.3, ms-ps1-1, A-REI.3), when a grade-less form is
+        written in capitals and matches (RP.3), or when it is a known code of the framework asked for.
+        """
+        out: dict[tuple, Resolution] = {}
+        if framework and framework not in BUILTIN_FRAMEWORKS:
+            for span in notation_candidates(text):
+                result = self._resolve_imported(span.strip(".,;:!?()[]{}'\""), framework)
+                if result.found:
+                    out.setdefault(result.codes, result)
+            return list(out.values())
+        for span in code_spans(text):
+            key = parse_code(span)
+            if key is None and not (framework and normal_form(span) in self._normal):
+                continue
+            if key is not None and key.grade is None and not span.isupper():
+                continue
+            result = self.resolve_all(span, framework, grade)
+            if result.found or (key is not None and key.grade is not None):
+                out.setdefault(result.codes or (result.query.upper(),), result)
+        return list(out.values())
 
     def resolve_anywhere(self, code: str) -> list[Standard]:
         """The standards a code names in any framework (built-in first), for telling a user which framework to pick."""
@@ -160,12 +290,9 @@ class Catalog:
         found += [s for f in self.by_framework if f not in BUILTIN_FRAMEWORKS for s in [self.resolve(code, f)] if s]
         return found
 
-    def codes_in_text(self, text: str, framework: str | None = None) -> list[Standard]:
-        """Standards named in free text, in order of mention: CCSS/NGSS code forms, or a given framework's codes."""
-        if framework is None or framework in BUILTIN_FRAMEWORKS:
-            found = [self.resolve(code, framework) for code in codes_in_text(text)]
-        else:
-            found = [self.resolve(token, framework) for token in notation_candidates(text)]
+    def codes_in_text(self, text: str, framework: str | None = None, grade: str | None = None) -> list[Standard]:
+        """The standards a free text names (mentions that resolve), in order of first mention."""
+        found = [self.get(code, framework) for r in self.mentions(text, framework, grade) for code in r.codes]
         return list({s.code: s for s in found if s}.values())
 
     def indexable(self, framework: str | None = None) -> list[Standard]:

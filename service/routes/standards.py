@@ -39,17 +39,22 @@ def detail(catalog: Catalog, s: Standard) -> StandardDetail:
 
 
 @router.get("/{code}", response_model=StandardDetail,
-            responses={404: {"model": ErrorOut, "description": "Unknown code or framework."},
-                       409: {"model": ErrorOut, "description": "The code exists in several frameworks: name one."}})
+            responses={404: {"model": ErrorOut, "description": "Unknown or ambiguous code, or unknown framework: the "
+                             "detail names the candidates or the nearest codes."},
+                       409: {"model": ErrorOut, "description": "The code exists in several imported frameworks: name one."}})
 def get_standard(code: str, c: ComponentsDep,
                  framework: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$",
                                                         description="Resolve the code within this framework (GET /frameworks).")] = None,
                  ) -> StandardDetail:
-    """Look a standard up by code within a framework (TEKS 6.4.B with framework=tx-teks-2012). Without one: CCSS and
-    NGSS codes (short 6.RP.A.3, official CCSS.Math.Content.6.RP.A.3, legacy 6.RP.3), else a code only one imported
-    framework has; 409 lists the frameworks when several have it."""
+    """Look a standard up by any written form of its code, within a framework (TEKS 6.4.B with
+    framework=tx-teks-2012). Without one: CCSS/NGSS forms (short 6.RP.A.3, official CCSS.Math.Content.6.RP.A.3, 2010
+    print 6.RP.3, corestandards.org HSA-REI.B.4, any case, dots or hyphens; see edurag.codes), else a code only one
+    imported framework has; 409 names the frameworks when several have it."""
     check_framework(framework, c)
-    found = c.catalog.resolve(code, framework)
+    result = c.catalog.resolve_all(code, framework)
+    if result.ambiguous:
+        raise HTTPException(404, result.message())
+    found = c.catalog.get(result.codes[0], framework) if result.found else None
     if found is None and framework is None:
         candidates = c.catalog.resolve_anywhere(code)
         if len(candidates) > 1:
@@ -58,6 +63,7 @@ def get_standard(code: str, c: ComponentsDep,
         found = candidates[0] if candidates else None
     if found is None:
         where = f" in framework {framework!r}" if framework else ""
-        raise HTTPException(404, f"unknown standard code {code!r}{where}: try a short code like 6.RP.A.3, RL.5.1 or MS-PS1-1, "
-                                 "or name the framework (?framework=tx-teks-2012)")
+        raise HTTPException(404, f"unknown standard code {code!r}{where}: " + (
+            result.message() if result.suggestions else "try a code like 6.RP.A.3, RL.5.1 or MS-PS1-1, or name the "
+                                                       "framework (?framework=tx-teks-2012)"))
     return detail(c.catalog, found)

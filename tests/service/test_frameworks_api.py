@@ -138,3 +138,13 @@ def test_compare_report_as_json_and_csv(api):
     text = api.get("/frameworks/tx-teks-2012/compare/ccss", params={"grade": "6", "format": "csv"}).text
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 72 and rows[0].keys() >= {"tx-teks-2012_code", "ccss_code", "label", "grade_shift", "shared_terms"}
+
+
+def test_ask_within_a_framework_and_about_bloom_levels(api):
+    teks = api.post("/ask", json={"question": "What does 6.4.B ask of students?", "framework": "tx-teks-2012"}).json()
+    assert teks["citations"] == ["6.4.B"] and "CC BY 3.0 US" in teks["answer"] and "6.4" in teks["answer"]
+    bloom = api.post("/ask", json={"question": "What Bloom level is this objective: design an experiment to compare two fertilizers?"}).json()
+    assert bloom["intent"] == "bloom" and "Create" in bloom["answer"]
+    named = api.post("/ask", json={"question": "Which Bloom's level is 6.4.B?", "framework": "tx-teks-2012"}).json()
+    assert named["intent"] == "bloom" and named["citations"] == ["6.4.B"] and "Apply" in named["answer"]
+    assert api.post("/ask", json={"question": "What is 6.4.B?", "framework": "atlantis"}).status_code == 404

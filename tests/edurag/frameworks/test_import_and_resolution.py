@@ -111,7 +111,7 @@ def test_corestandards_uris_and_notation_keys():
     assert corestandards_uri_code("http://corestandards.org/Math/Content/HSF/LE/A/1/c") == "F-LE.A.1c"
     assert corestandards_uri_code("http://corestandards.org/Math/Practice/MP1") == "MP.1"
     assert corestandards_uri_code("http://asn.jesandco.org/resources/S100556D") is None
-    assert notation_keys("NY-6.RP.3") == ["NY6RP3", "6RP3"] and notation_keys("6.4(B)") == ["64B"]
+    assert notation_keys("NY-6.RP.3") == ["NY.6.RP.3", "NY6RP3", "6.RP.3", "6RP3"] and notation_keys("6.4(B)") == ["6.4.B", "64B"]
 
 
 def test_crosswalk_labels_terms_and_grade_shifts():
