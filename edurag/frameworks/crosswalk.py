@@ -341,9 +341,11 @@ def grade_shift(source: list[str], target: list[str]) -> int | None:
 
 def compare(walker: Crosswalker, source: str, target: str, grade: str | None = None,
             progress: Callable[[list[Standard]], Iterable[Standard]] = lambda items: items) -> CoverageReport:
-    """Coverage of framework `source` by `target`: each standard of `source` (of one grade if given) with its best
-    match in `target` over all grades (so a topic taught a grade earlier in B shows as a grade shift)."""
-    pool = [s for s in walker.candidates(source) if not grade or grade in s.grades]
+    """Coverage of framework `source` by `target`: each standard of `source` (of one grade if given, of the subjects
+    `target` has) with its best match in `target` over all grades (so a topic taught a grade earlier in B shows as a
+    grade shift)."""
+    subjects = {s.subject for s in walker.candidates(target)}
+    pool = [s for s in walker.candidates(source) if (not grade or grade in s.grades) and s.subject in subjects]
     walker.encode([text for s in pool for text in views(s, walker.catalog)])  # one batch, cached
     rows = []
     for s in progress(pool):
