@@ -7,7 +7,8 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated, Optional
+from dataclasses import asdict
+from typing import Annotated, Any, Optional
 
 import typer
 from pydantic import SecretStr
@@ -95,6 +96,9 @@ def summarize(
     files: Annotated[list[Path], typer.Argument(exists=True, help="Transcripts (.txt/.vtt/.jsonl); one summary per transcript.")],
     strategy: Annotated[str, typer.Option(help="zero_shot, one_shot or few_shot")] = "zero_shot",
     adapter: Annotated[Optional[str], typer.Option(help="Adapter name or folder (Hugging Face generator).")] = None,
+    length: Annotated[str, typer.Option(help="brief, standard or detailed (a word budget scaled to each transcript)")] = "standard",
+    max_words: Annotated[Optional[int], typer.Option(min=1, help="Word budget per summary (overrides --length).")] = None,
+    summary_format: Annotated[str, typer.Option("--format", help="paragraph, bullets or outline")] = "paragraph",
     out: Annotated[Optional[Path], typer.Option(help="Write JSONL results here instead of stdout.")] = None,
     server: Annotated[Optional[str], typer.Option(help="Submit a job to a running service (http://host:port) instead.")] = None,
     api_key: Annotated[Optional[str], typer.Option(help="Bearer key for --server (user or admin key).")] = None,
@@ -102,17 +106,22 @@ def summarize(
     """Summarize transcripts locally (map-reduce for long ones), or as a job on a running service with --server."""
     from edurag.components import build_components
     from edurag.prompts import STRATEGIES
-    from edurag.summarize import summarize_text
-    from ingestion.transcripts import TranscriptError, read_paths
+    from ingestion.transcripts import TranscriptError
+    from summarization.service import SummaryOptions, check_options, summarize_document
 
     _setup_logging()
     if strategy not in STRATEGIES:
         raise typer.BadParameter(f"choose one of {', '.join(STRATEGIES)}", param_hint="--strategy")
+    options = SummaryOptions(strategy=strategy, adapter=adapter, length=length, max_words=max_words, format=summary_format)
+    try:
+        check_options(options)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     if server:
-        _summarize_remote(files, strategy, adapter, out, server, api_key)
+        _summarize_remote(files, options, out, server, api_key)
         return
     try:
-        transcripts = read_paths(files)
+        sources = _summary_sources(files)
     except TranscriptError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -121,14 +130,31 @@ def summarize(
         settings = settings.model_copy(update={"adapter": adapter})
     components = build_components(settings)
     lines = []
-    for t in track(transcripts, description="summarizing", console=console):
-        result = summarize_text(components.generator, t.text, strategy, adapter)
-        lines.append(json.dumps({"source": t.source_id, "title": t.title, "summary": result.summary, "chunks": result.chunks}))
+    for t, text in track(sources, description="summarizing", console=console):
+        result = summarize_document(components.generator, components.embedder, text, options)
+        lines.append(json.dumps({"source": t.source_id, "title": t.title, **result.as_dict()}, ensure_ascii=False))
     if out:
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
         console.print(f"wrote {len(lines)} summaries to {out}")
     else:
         typer.echo("\n".join(lines))
+
+
+def _summary_sources(files: list[Path]) -> list[tuple[Any, str]]:
+    """(transcript, text to summarize) per transcript; caption files are validated, then summarized from their raw text
+    so outline sections get the cues' start times."""
+    from ingestion.transcripts import TranscriptError, parse_transcripts
+    from service.client import expand
+
+    sources: list[tuple[Any, str]] = []
+    paths = expand(files)
+    if not paths:
+        raise TranscriptError("no transcript files found")
+    for path in paths:
+        data = path.read_bytes()
+        raw = path.suffix.lower() in (".vtt", ".srt")
+        sources += [(t, data.decode("utf-8-sig") if raw else t.text) for t in parse_transcripts(data, path.name)]
+    return sources
 
 
 @models_app.command("convert-gguf")
@@ -150,8 +176,7 @@ def convert_gguf_cmd(
     console.print(f"wrote {out}")
 
 
-def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out: Path | None, server: str,
-                      api_key: str | None) -> None:
+def _summarize_remote(files: list[Path], options: Any, out: Path | None, server: str, api_key: str | None) -> None:
     """Upload the files as a job, show a progress bar while polling it, then write its JSONL results."""
     import httpx
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -160,7 +185,7 @@ def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out
 
     client = JobsClient(server, api_key)
     try:
-        created = client.submit_files(expand(files), strategy, adapter)
+        created = client.submit_files(expand(files), asdict(options))
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=console) as bar:
             task = bar.add_task(f"job {created['id'][:8]}", total=created["total"])

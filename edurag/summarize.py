@@ -29,13 +29,15 @@ def split_for(generator: Generator, text: str, strategy: str) -> list[str]:
     return splitter.split_text(text)
 
 
-def summarize_text(generator: Generator, text: str, strategy: str = "zero_shot", adapter: str | None = None) -> SummaryResult:
-    """Summarize one text of any length: map over window-sized chunks, reduce until one summary fits."""
+def summarize_text(generator: Generator, text: str, strategy: str = "zero_shot", adapter: str | None = None,
+                   max_words: int | None = None) -> SummaryResult:
+    """Summarize one text of any length: map over window-sized chunks, reduce until one summary fits; every summary
+    (chunk and final) is at most max_words words when given."""
     chunks = split_for(generator, text, strategy)
     first_round = len(chunks)
     for _ in range(MAX_ROUNDS):
-        summaries = generator.summarize(chunks, strategy, adapter)
+        summaries = generator.summarize(chunks, strategy, adapter, max_words)
         if len(summaries) == 1:
             return SummaryResult(summary=summaries[0], chunks=first_round)
         chunks = split_for(generator, "\n".join(summaries), strategy)
-    return SummaryResult(summary=generator.summarize(["\n".join(chunks)], strategy, adapter)[0], chunks=first_round)
+    return SummaryResult(summary=generator.summarize(["\n".join(chunks)], strategy, adapter, max_words)[0], chunks=first_round)

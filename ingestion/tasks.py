@@ -8,15 +8,16 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from edurag.components import Components
-from edurag.summarize import summarize_text
 from ingestion.jobs import JobStore, NewItem
 from ingestion.reindex import run_reindex
 from ingestion.transcripts import TranscriptError, parse_jsonl_line, decode, parse_transcripts
+from summarization.service import SummaryOptions, summarize_document
 
 logger = logging.getLogger(__name__)
 
 SUMMARIZE = "summarize"
 REINDEX = "reindex"
+CAPTION_SUFFIXES = (".vtt", ".srt")
 
 
 def summarize_item(c: Components, store: JobStore, job_id: str, idx: int) -> None:
@@ -29,12 +30,13 @@ def summarize_item(c: Components, store: JobStore, job_id: str, idx: int) -> Non
         return
     params = store.params(job_id)
     try:
-        result = summarize_text(c.generator, item.text, params.get("strategy", "zero_shot"), params.get("adapter"))
+        options = SummaryOptions(**{k: v for k, v in params.items() if k in SummaryOptions.__dataclass_fields__})
+        result = summarize_document(c.generator, c.embedder, item.text, options)
     except Exception as exc:  # one bad item must not stop the job; its error is reported per item
         logger.exception("job %s item %s failed", job_id, item.item_id)
         store.finish_item(job_id, idx, error=f"{type(exc).__name__}: {exc}")
         return
-    store.finish_item(job_id, idx, {"summary": result.summary, "chunks": result.chunks})
+    store.finish_item(job_id, idx, result.as_dict())
 
 
 def reindex(c: Components, store: JobStore, job_id: str) -> None:
@@ -53,6 +55,9 @@ def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
     if len(data) > limit:
         return [NewItem(item_id=filename, error=f"{filename}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")]
     try:
+        if Path(filename).suffix.lower() in CAPTION_SUFFIXES:  # validated, then kept raw: the summary reads cue times
+            return [NewItem(item_id=t.source_id, title=t.title, text=decode(data, filename))
+                    for t in parse_transcripts(data, filename)]
         if Path(filename).suffix.lower() != ".jsonl":
             return [NewItem(item_id=t.source_id, title=t.title, text=t.text) for t in parse_transcripts(data, filename)]
         text = decode(data, filename)
