@@ -28,6 +28,7 @@ FORMATS: tuple[str, ...] = ("paragraph", "bullets", "outline")
 MAX_UNIT_WORDS = 50
 KEY_TERMS = 8
 HEADING_TERMS = 3
+MIN_SECTION_BUDGET = 25  # words: fewer sections when the budget is small, so each gets a sentence or two
 
 
 class EmptyTextError(ValueError):
@@ -114,13 +115,14 @@ def summarize_document(generator: Generator, embedder: Embedder, text: str,
     language = detect_language(" ".join(t.text for t in turns[:200]))
     input_words = sum(count_words(t.text) for t in turns)
     budget = budget_words(input_words, options.length, options.max_words)
-    units = sentence_units(turns, language, min(MAX_UNIT_WORDS, budget))
+    section_limit = max(1, budget // MIN_SECTION_BUDGET)
+    units = sentence_units(turns, language, min(MAX_UNIT_WORDS, budget // section_limit))
     vectors = embedder.encode([u.text for u in units])
     words = np.array([count_words(u.text) for u in units], dtype=np.int64)
     terms = KeyTermExtractor(embedder, "\n".join(u.text for u in units), language)
     key_terms = terms.terms(["\n".join(u.text for u in units)], vectors.mean(axis=0, keepdims=True), KEY_TERMS)[0]
     figures = talk_figures(turns, language) if is_classroom(turns) else None
-    starts = section_starts(vectors, words)
+    starts = section_starts(vectors, words, section_limit)
     bounds = list(zip(starts, starts[1:] + [len(units)]))
     headings = terms.terms(["\n".join(u.text for u in units[a:b]) for a, b in bounds],
                            np.stack([vectors[a:b].mean(axis=0) for a, b in bounds]), HEADING_TERMS)
@@ -161,9 +163,11 @@ def _extract_sections(generator: ExtractiveGenerator, units: list[Unit], vectors
     attribute = attributed(units)
     cap = max_sentences(budget)
     sections: list[Section] = []
+    carry = 0  # budget a section could not use (no sentence fitted) passes to the next one
     for (a, b), share in zip(bounds, _shares(bounds, words, budget)):
         groups = _speaker_groups(units, a, b) if figures is not None else [(list(range(a, b)), 1.0)]
         picked: list[int] = []
+        share += carry
         for indexes, weight in groups:
             part = int(share * weight) if len(groups) > 1 else share
             if not indexes or part < 1:
@@ -171,6 +175,7 @@ def _extract_sections(generator: ExtractiveGenerator, units: list[Unit], vectors
             chosen = mmr_select(vectors[indexes], words[indexes], part, max(1, round(cap * part / budget)),
                                 generator.diversity, generator.lead_weight, generator.min_words, relevance[indexes])
             picked += [indexes[i] for i in chosen]
+        carry = share - int(words[picked].sum())
         sections.append(Section(heading="", start=units[a].start,
                                 sentences=[render_unit(units[i].speaker, units[i].text, attribute) for i in sorted(picked)]))
     return sections

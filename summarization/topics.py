@@ -47,11 +47,11 @@ def section_starts(vectors: np.ndarray, words: np.ndarray, max_sections: int | N
     """Indexes of the first sentence of each section (always starting with 0).
 
     vectors: (n, dim) unit sentence vectors in reading order; words: (n,) words per sentence. The number of sections
-    is at most total words / WORDS_PER_SECTION (and MAX_SECTIONS); short texts are one section.
+    is at most total words / WORDS_PER_SECTION, max_sections and MAX_SECTIONS; short texts are one section.
     """
     n = len(vectors)
     total = int(words.sum())
-    limit = max_sections or min(MAX_SECTIONS, total // WORDS_PER_SECTION)
+    limit = min(max_sections or MAX_SECTIONS, MAX_SECTIONS, total // WORDS_PER_SECTION)
     if n < 4 or limit <= 1:
         return [0]
     block = int(np.clip(round(BLOCK_WORDS / max(words.mean(), 1)), 2, max(2, n // 4)))
