@@ -130,7 +130,7 @@ def rouge_cmd(
     """ROUGE-1/2/L/Lsum (stemmed F-measure) against summary1 and the multi-reference max, beside lead-N baselines."""
     from edurag.prompts import STRATEGIES
     from eval.generation import lead_words, summarize_many
-    from eval.rouge import ROUGE_TYPES, confidence_intervals, load_summary_items, score_multi, score_pairs
+    from eval.rouge import ROUGE_TYPES, confidence_intervals, load_summary_items, per_item_scores, score_multi, score_pairs
     from summarization.service import SummaryOptions, check_options
 
     try:
@@ -186,6 +186,7 @@ def rouge_cmd(
             "baselines": baselines,
             "references_per_item": max(len(i.references) for i in items),
             "samples": [{"id": i.id, "prediction": p, "reference": i.references[0]} for i, p in list(zip(items, preds))[:5]],
+            "per_item": per_item_scores([i.id for i in items], preds, single),
         }
         runs.append(run)
         _write_json(json_out, run, f"{adp or 'base'}.{strat}".replace("/", "_"), len(configs) > 1)
