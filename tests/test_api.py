@@ -127,7 +127,7 @@ def test_summarize_seven_thousand_word_lecture_as_outline(api):
     lectures = [json.loads(line) for line in (SHARED_DATA / "lectures" / "yale_lectures_dev43.jsonl").read_text().splitlines()]
     lecture = next(x for x in lectures if x["transcript_words"] >= 7000)
     body = api.post("/summarize", json={"text": lecture["transcript"], "format": "outline", "length": "standard"}).json()
-    assert 200 <= body["budget_words"] <= 350 and 0.8 * body["budget_words"] <= body["words"] <= body["budget_words"]
+    assert 250 <= body["budget_words"] <= 450 and 0.8 * body["budget_words"] <= body["words"] <= body["budget_words"]
     assert len(body["sections"]) >= 3 and all(s["heading"] and s["start"] is None for s in body["sections"])
     assert len(body["key_terms"]) >= 5 and body["classroom"] is None and body["language"] == "en"
     assert body["summary"].count("## ") == len(body["sections"])
