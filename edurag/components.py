@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from chromadb.api import ClientAPI
@@ -18,6 +19,9 @@ from vectorstore.chroma import open_client
 from vectorstore.lexical import LexicalCache
 
 logger = logging.getLogger(__name__)
+
+_embedders: dict[str, Embedder] = {}
+_embedders_lock = threading.Lock()
 
 
 @dataclass
@@ -47,3 +51,14 @@ def build_components(settings: Settings, generator: Generator | None = None, emb
         settings=settings, embedder=embedder, client=open_client(settings), catalog=load_catalog(settings.standards_dir),
         shots=shots, generator=generator or build_generator(settings, embedder, shots),
     )
+
+
+def embedder_for(c: Components, model: str | None) -> Embedder:
+    """The embedder a collection was built with: the loaded one, or another model loaded once per process."""
+    if not model or model == c.embedder.name:
+        return c.embedder
+    with _embedders_lock:
+        if model not in _embedders:
+            logger.info("loading embedding model %s for a re-indexed collection", model)
+            _embedders[model] = load_embedder(c.settings.model_copy(update={"embedding_model": model}))
+        return _embedders[model]

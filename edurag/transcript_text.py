@@ -1,13 +1,12 @@
-"""Transcript text as clean speaker turns: timestamps, cue numbers and caption markup removed, cue start times kept.
+"""Transcript text as clean speaker turns: timestamps, cue numbers and markup removed, line start times kept.
 
-Reads what teachers paste or upload: plain text, `[00:00:01] Teacher: Good morning.` lines, `Teacher (00:01): ...`,
-WebVTT and SRT captions (parsed by webvtt-py, voice tags `<v Name>` become speakers), DialogSum `#Person1#:` turns and
-single-line transcripts. Every summary is built from these turns, so no timestamp or cue number can reach it.
+Reads what teachers paste: plain text, `[00:00:01] Teacher: Good morning.` lines, `Teacher (00:01): ...`, stray caption
+timing lines and cue numbers, DialogSum `#Person1#:` turns and single-line transcripts (caption files themselves are
+read by ingestion.captions). Every summary is built from these turns, so no timestamp or cue number can reach it.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -19,7 +18,6 @@ _CUE_TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}.*$")
 _CUE_NUMBER = re.compile(r"^\s*\d+\s*$")
 _TAG = re.compile(r"</?[a-z][^>]*>|<\d[\d:.]*>", re.IGNORECASE)
 _SPEAKER = re.compile(r"^\s*(#[^#]{1,30}#|[A-Z][\w.'-]*(?: [A-Z0-9][\w.'-]*){0,3})\s*(?:\(\s*" + _TIME + r"\s*\))?\s*:\s+")
-_VOICE = re.compile(r"^\s*<v(?:\.[\w.-]+)?\s+([^>]+)>")
 
 TEACHER_LABELS = re.compile(r"^(T\d*|Teacher\d*|Tchr|Instructor|Prof(essor)?|(Mr|Mrs|Ms|Miss|Mx|Dr)\.? [A-Z][\w'-]*)$", re.IGNORECASE)
 STUDENT_GROUP_LABELS = re.compile(r"^(S|SS|Ss|SN|S\d+|Student\d*|Students|Class|Group)$", re.IGNORECASE)
@@ -60,32 +58,6 @@ def readable_speaker(label: str) -> str:
     return _READABLE.get(label.lower(), label)
 
 
-def is_caption_file(text: str) -> bool:
-    """WebVTT (header) or SRT (a cue number line followed by a timing line)."""
-    head = text.lstrip("\ufeff \n")[:200]
-    return head.startswith("WEBVTT") or bool(re.match(r"^\d+\s*\n\s*" + _TIME + r"\s*-->", head))
-
-
-def _caption_lines(text: str) -> list[tuple[str, str, float | None]]:
-    """(speaker, text, start seconds) per caption cue, via webvtt-py; repeated auto-caption lines are dropped."""
-    import webvtt
-
-    fmt = "vtt" if text.lstrip("\ufeff \n").startswith("WEBVTT") else "srt"
-    captions = webvtt.from_buffer(io.StringIO(text), format=fmt)
-    out: list[tuple[str, str, float | None]] = []
-    previous = ""
-    for caption in captions:
-        voice = getattr(caption, "voice", None) or ""
-        for raw in caption.raw_text.splitlines():
-            match = _VOICE.match(raw)
-            speaker = match.group(1).strip() if match else voice
-            line = _TAG.sub("", raw).strip()
-            if line and line != previous:  # auto-captions repeat the previous cue's line
-                out.append((speaker, line, float(caption.start_in_seconds)))
-                previous = line
-    return out
-
-
 def _plain_lines(text: str) -> list[tuple[str, str, float | None]]:
     """(speaker, text, start seconds) per non-empty line of plain text; timings, cue numbers and markup removed."""
     out: list[tuple[str, str, float | None]] = []
@@ -115,8 +87,14 @@ def _plain_lines(text: str) -> list[tuple[str, str, float | None]]:
 
 
 def parse_turns(text: str) -> list[Turn]:
-    """The text as speaker turns: consecutive lines of one speaker joined (unlabelled lines continue the last speaker)."""
-    lines = _caption_lines(text) if is_caption_file(text) else _plain_lines(text)
+    """Plain text as speaker turns: consecutive lines of one speaker joined (unlabelled lines continue the last
+    speaker). Caption files are read by ingestion.captions (edurag.summarization.service.read_turns)."""
+    return join_lines(_plain_lines(text))
+
+
+def join_lines(lines: list[tuple[str, str, float | None]]) -> list[Turn]:
+    """(speaker, text, start seconds) lines as turns: a line by the speaker of the turn before, or by nobody, continues
+    that turn."""
     turns: list[Turn] = []
     for speaker, line, start in lines:
         if turns and (speaker == turns[-1].speaker or not speaker):

@@ -131,7 +131,7 @@ def rouge_cmd(
     from edurag.prompts import STRATEGIES
     from eval.generation import lead_words, summarize_many
     from eval.rouge import ROUGE_TYPES, confidence_intervals, load_summary_items, per_item_scores, score_multi, score_pairs
-    from summarization.service import SummaryOptions, check_options
+    from edurag.summarization.service import SummaryOptions, check_options
 
     try:
         leads = [int(x) for x in lead.split(",") if x.strip()]
@@ -211,7 +211,7 @@ def toxicity_cmd(
     from eval.generation import summarize_many
     from eval.rouge import load_summary_items
     from eval.toxicity import score_texts, toxicity_stats
-    from summarization.service import SummaryOptions
+    from edurag.summarization.service import SummaryOptions
 
     settings = _settings(generator, model)
     try:
@@ -279,7 +279,7 @@ def retrieval_cmd(
     from edurag.settings import STANDARDS_COLLECTION
     from eval.items import load_items
     from eval.retrieval import CodeNormalizer, RetrievalEvaluator
-    from service.alignment import retrieve_standards
+    from edurag.alignment.align import retrieve_standards
     from vectorstore.aliases import current_target
     from vectorstore.chroma import get_collection
 

@@ -6,7 +6,7 @@ from typing import Callable, Sequence
 
 from edurag.embedder import Embedder
 from edurag.generators import Generator
-from summarization.service import SummaryOptions, summarize_document
+from edurag.summarization.service import SummaryOptions, summarize_document
 
 
 def summarize_many(generator: Generator, embedder: Embedder, texts: Sequence[str], options: SummaryOptions,

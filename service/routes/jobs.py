@@ -14,9 +14,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from starlette.datastructures import UploadFile
 
-from ingestion.jobs import JobStore, JobView, NewItem, open_store
-from ingestion.tasks import SUMMARIZE, text_items, upload_items
-from ingestion.worker import Runner, make_runner
+from edurag.jobs.store import JobStore, JobView, NewItem, open_store
+from edurag.jobs.tasks import SUMMARIZE, text_items, upload_items
+from edurag.jobs.worker import Runner, make_runner
 from service.auth import UserDep
 from service.deps import ComponentsDep, check_adapter
 from service.schemas import StrictModel, SummaryOptionsIn

@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException
 from service.auth import UserDep
 from service.deps import ComponentsDep, check_adapter, check_text_size
 from service.schemas import SummarizeRequest, SummarizeResponse
-from summarization.service import EmptyTextError, SummaryOptions, summarize_document
+from edurag.summarization.service import EmptyTextError, SummaryOptions, summarize_document
 
 router = APIRouter(tags=["summarize"], dependencies=[UserDep])
 
