@@ -328,9 +328,11 @@ def test_admin_signed_in_session(page, shots, tmp_path: Path):
     page.click("button:has-text('Ingest')")
     expect(page.locator("#admin-result .error")).to_contain_text("bad.txt: not valid UTF-8")
 
-    page.fill("#source_file", "lecture-ratios.txt")
-    page.click("button:has-text('Delete')")
+    expect(page.locator("#sources")).to_contain_text("lecture-ratios.txt")
+    assert "dialogues.jsonl" in page.locator("#sources").inner_text()
+    page.click("#sources button[aria-label='Delete lecture-ratios.txt']")
     expect(page.locator("#admin-result")).to_contain_text("Removed")
+    expect(page.locator("#sources")).not_to_contain_text("lecture-ratios.txt")
 
     page.click("button:has-text('Re-index the standards')")
     job = page.locator("#admin-result .job")
