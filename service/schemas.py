@@ -97,18 +97,77 @@ class StandardDetail(BaseModel):
     bloom: BloomOut | None = Field(None, description="Bloom's taxonomy levels of the statement.")
 
 
-class SummarizeRequest(StrictModel):
-    """A dialogue or transcript to summarize."""
+SummaryLength = Literal["brief", "standard", "detailed"]
+SummaryFormat = Literal["paragraph", "bullets", "outline"]
 
-    text: str = Field(min_length=1)
+
+class SummaryOptionsIn(StrictModel):
+    """How a summary should look; shared by /summarize and bulk jobs."""
+
     strategy: Literal["zero_shot", "one_shot", "few_shot"] = "zero_shot"
     adapter: str | None = None
+    length: SummaryLength = Field("standard", description="brief (half), standard or detailed (double) of a word budget "
+                                  "that grows with the input: ~2-3 sentences for a short dialogue, a course-overview-sized "
+                                  "paragraph (~240 words) for a 50-minute lecture.")
+    max_words: int | None = Field(None, ge=1, le=5000, description="Explicit word budget (overrides length); never exceeded.")
+    format: SummaryFormat = Field("paragraph", description="paragraph, bullets (one key sentence each) or outline "
+                                  "(topic sections with key-term headings and start times when the source had cue times).")
+
+
+class SummarizeRequest(SummaryOptionsIn):
+    """A dialogue, lecture or classroom transcript to summarize (plain text, timestamped lines, WebVTT or SRT)."""
+
+    text: str = Field(min_length=1)
+
+
+class SectionOut(BaseModel):
+    """A topic section of the summary."""
+
+    heading: str = Field(description="The section's key terms.")
+    start: float | None = Field(description="Start time in seconds (null when the source had no cue times).")
+    start_label: str | None = Field(description="The start time as mm:ss or h:mm:ss.")
+    sentences: list[str]
+    key_terms: list[str]
+
+
+class StudentContributionOut(BaseModel):
+    """The longest student turn."""
+
+    speaker: str
+    words: int
+    text: str
+    start: float | None
+
+
+class ClassroomOut(BaseModel):
+    """Talk figures of a classroom transcript: teacher vs student words and turns, teacher questions (sentences ending
+    in a question mark), the longest student contribution."""
+
+    teacher_words: int
+    student_words: int
+    teacher_word_share: float
+    teacher_turns: int
+    student_turns: int
+    teacher_turn_share: float
+    teacher_questions: int
+    longest_student_contribution: StudentContributionOut | None
+    teachers: list[str]
+    students: list[str]
 
 
 class SummarizeResponse(BaseModel):
-    """The summary, the generator that wrote it and how many chunks it was mapped over."""
+    """The summary with its budget and parts; `chunks` is how many first-round pieces a generator read."""
 
     summary: str
+    format: SummaryFormat
+    length: SummaryLength
+    budget_words: int = Field(description="The word budget used (count of words; CJK characters count half a word each).")
+    words: int = Field(description="Words in the summary's sentences (never more than budget_words).")
+    input_words: int
+    language: str = Field(description="Detected language (ISO 639-1).")
+    key_terms: list[str]
+    sections: list[SectionOut]
+    classroom: ClassroomOut | None = None
     generator: dict
     chunks: int
 

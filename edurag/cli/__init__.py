@@ -7,7 +7,8 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated, Optional
+from dataclasses import asdict
+from typing import Annotated, Any, Optional
 
 import typer
 from pydantic import SecretStr
@@ -229,6 +230,9 @@ def summarize(
     files: Annotated[list[Path], typer.Argument(exists=True, help="Transcripts (.txt/.vtt/.srt/.jsonl); one summary per transcript.")],
     strategy: Annotated[str, typer.Option(help="zero_shot, one_shot or few_shot")] = "zero_shot",
     adapter: Annotated[Optional[str], typer.Option(help="Adapter name or folder (Hugging Face generator).")] = None,
+    length: Annotated[str, typer.Option(help="brief, standard or detailed (a word budget scaled to each transcript)")] = "standard",
+    max_words: Annotated[Optional[int], typer.Option(min=1, help="Word budget per summary (overrides --length).")] = None,
+    summary_format: Annotated[str, typer.Option("--format", help="paragraph, bullets or outline")] = "paragraph",
     out: Annotated[Optional[Path], typer.Option(help="Write JSONL results here instead of stdout.")] = None,
     server: Annotated[Optional[str], typer.Option(help="Submit a job to a running service (http://host:port) instead.")] = None,
     api_key: Annotated[Optional[str], typer.Option(help="Bearer key for --server (user or admin key).")] = None,
@@ -236,18 +240,24 @@ def summarize(
     """Summarize transcripts locally (map-reduce for long ones), or as a job on a running service with --server."""
     from edurag.components import build_components
     from edurag.prompts import STRATEGIES
-    from edurag.summarization.mapreduce import summarize_text
+    from edurag.summarization.service import SummaryOptions, check_options, summarize_document
     from ingestion.transcripts import TranscriptError, read_paths
 
     _setup_logging()
     if strategy not in STRATEGIES:
         raise typer.BadParameter(f"choose one of {', '.join(STRATEGIES)}", param_hint="--strategy")
+    options = SummaryOptions(strategy=strategy, adapter=adapter, length=length, max_words=max_words, format=summary_format)
+    try:
+        check_options(options)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     if server:
-        _summarize_remote(files, strategy, adapter, out, server, api_key)
+        _summarize_remote(files, options, out, server, api_key)
         return
     try:
         # ids only name the summaries here: paths relative to the folder holding all inputs
-        transcripts = read_paths(files, Path(os.path.commonpath([os.path.abspath(f if f.is_dir() else f.parent) for f in files])))
+        root = Path(os.path.commonpath([os.path.abspath(f if f.is_dir() else f.parent) for f in files]))
+        transcripts = read_paths(files, root)
     except TranscriptError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -257,13 +267,21 @@ def summarize(
     components = build_components(settings)
     lines = []
     for t in track(transcripts, description="summarizing", console=console):
-        result = summarize_text(components.generator, t.text, strategy, adapter)
-        lines.append(json.dumps({"source": t.item_id, "title": t.title, "summary": result.summary, "chunks": result.chunks}))
+        result = summarize_document(components.generator, components.embedder, _summary_text(t, root), options)
+        lines.append(json.dumps({"source": t.item_id, "title": t.title, **result.as_dict()}, ensure_ascii=False))
     if out:
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
         console.print(f"wrote {len(lines)} summaries to {out}")
     else:
         typer.echo("\n".join(lines))
+
+
+def _summary_text(transcript: Any, root: Path) -> str:
+    """A caption file's raw text (its cue times give outline sections their start times), else the transcript text."""
+    file = root / transcript.path
+    if Path(transcript.path).suffix.lower() in (".vtt", ".srt") and file.is_file():
+        return file.read_text(encoding="utf-8-sig")
+    return transcript.text
 
 
 @app.command("ask")
@@ -276,8 +294,6 @@ def ask_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full response as JSON (as POST /ask returns it).")] = False,
 ) -> None:
     """Answer a question about standards from the standards graph (the same answer as POST /ask)."""
-    from dataclasses import asdict
-
     from edurag.ask import ask
     from edurag.components import build_components
 
@@ -310,8 +326,7 @@ def convert_gguf_cmd(
     console.print(f"wrote {out}")
 
 
-def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out: Path | None, server: str,
-                      api_key: str | None) -> None:
+def _summarize_remote(files: list[Path], options: Any, out: Path | None, server: str, api_key: str | None) -> None:
     """Upload the files as a job, show a progress bar while polling it, then write its JSONL results."""
     import httpx
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -320,7 +335,7 @@ def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out
 
     client = JobsClient(server, api_key)
     try:
-        created = client.submit_files(expand(files), strategy, adapter)
+        created = client.submit_files(expand(files), asdict(options))
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=console) as bar:
             task = bar.add_task(f"job {created['id'][:8]}", total=created["total"])
