@@ -142,10 +142,11 @@ def standards_search(request: Request, c: ComponentsDep, code: str | None = None
 
 
 @router.get("/app/standards/{code:path}")
-def standard_page(request: Request, code: str, c: ComponentsDep) -> Response:
-    """A standard: text, grade, domain, cluster, sub-standards and its progression graph (any code form)."""
+def standard_page(request: Request, code: str, c: ComponentsDep, framework: str | None = None) -> Response:
+    """A standard: text, grade, domain, cluster, sub-standards and its progression graph (any code form; within
+    `framework` when given, as GET /standards/{code}?framework= resolves it)."""
     try:
-        detail = get_standard(code, c)
+        detail = get_standard(code, c, framework=framework or None)
     except HTTPException as exc:
         return render(request, "standard.html", status=exc.status_code, page="standards", standard=None,
                       message=exc.detail, query=code)

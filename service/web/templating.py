@@ -20,7 +20,16 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
-templates.env.filters["code_url"] = lambda code: "/app/standards/" + quote(str(code), safe="")
+BUILTIN_FRAMEWORKS = ("ccss", "ngss")
+
+
+def code_url(code: str, framework: str | None = None) -> str:
+    """The page of a standard; codes of an imported framework carry it (its codes may look like CCSS ones)."""
+    url = "/app/standards/" + quote(str(code), safe="")
+    return url if not framework or framework in BUILTIN_FRAMEWORKS else f"{url}?framework={quote(framework, safe='')}"
+
+
+templates.env.filters["code_url"] = code_url
 templates.env.globals.update(CSRF_FIELD=CSRF_FIELD, CSRF_HEADER=CSRF_HEADER)
 
 NAV = [("/", "Align", "align"), ("/app/ask", "Ask", "ask"), ("/app/standards", "Standards", "standards"),
