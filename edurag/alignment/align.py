@@ -31,6 +31,7 @@ class AlignedStandard:
     confidence: float | None = None
     confidence_label: str | None = None
     explain: dict[str, float] | None = None
+    licence: dict[str, str] | None = None
 
 
 @dataclass
@@ -49,13 +50,14 @@ def _aligned(s: Standard, score: float, matched: str = "retrieval", passage: str
     return AlignedStandard(code=s.code, official_code=s.official_code, framework=s.framework, subject=s.subject,
                            grades=s.grades, text=s.text, score=round(score, 4), domain=s.domain, cluster=s.cluster,
                            matched=matched, passage=passage, confidence=confidence,
-                           confidence_label=hit.label or None if hit is not None else None, explain=explain)
+                           confidence_label=hit.label or None if hit is not None else None, explain=explain,
+                           licence=s.licence)
 
 
 def _from_hits(c: Components, hits: list[Candidate]) -> list[AlignedStandard]:
     out = []
     for hit in hits:
-        standard = c.catalog.get(hit.code)
+        standard = c.catalog.get(hit.code, hit.metadata.get("framework"))
         if standard:
             explain = {"dense": round(hit.dense, 4), "lexical": round(hit.lexical, 4), "grade_boost": round(hit.boost, 4)}
             explain |= {name: round(value, 4) for name, value in hit.features.items()}
@@ -107,7 +109,7 @@ def align(c: Components, text: str, k: int, grade: str | None = None, subject: s
 
     Practices (CCSS MP), retrieved or named in the text ("(MP2)"), are listed in `practices`; they join `standards`
     only with include_practices."""
-    named = [c.catalog.by_code[code] for r in c.catalog.mentions(text, framework, grade) for code in r.codes]
+    named = c.catalog.codes_in_text(text, framework, grade)
     retrieved, practices = retrieve(c, text, k, grade, subject, framework, grade_hint, include_practices)
     named_practices = [s for s in named if is_practice(s.code)]
     mentioned = [s for s in named if include_practices or s not in named_practices]
@@ -120,7 +122,7 @@ def align(c: Components, text: str, k: int, grade: str | None = None, subject: s
 
     context = [(s.code, _context_line(s, _relations(s, [o for o in mentioned if o is not s]))) for s in mentioned]
     if not mentioned:
-        context += [(r.code, _context_line(c.catalog.get(r.code))) for r in retrieved
+        context += [(r.code, _context_line(c.catalog.get(r.code, r.framework))) for r in retrieved
                     if r.explain and r.explain["dense"] >= c.settings.min_score]
     if not context:
         return Alignment(standards=ranked, answer=NO_MATCH, practices=practices)

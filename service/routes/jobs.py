@@ -14,15 +14,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from starlette.datastructures import UploadFile
 
-from edurag.prompts import STRATEGIES
 from edurag.jobs.store import JobStore, JobView, NewItem, open_store
 from edurag.jobs.tasks import SUMMARIZE, text_items, upload_items
 from edurag.jobs.worker import Runner, make_runner
 from service.auth import UserDep
 from service.deps import ComponentsDep, check_adapter
-from service.schemas import StrictModel
+from service.schemas import StrictModel, SummaryOptionsIn
 
-CSV_FIELDS = ("id", "title", "status", "summary", "chunks", "error")
+CSV_FIELDS = ("id", "title", "status", "summary", "key_terms", "budget_words", "words", "chunks", "error")
 
 
 @dataclass
@@ -61,13 +60,11 @@ class ItemIn(StrictModel):
     text: str
 
 
-class SummarizeJobRequest(StrictModel):
-    """Either plain texts (ids are their positions) or items with ids."""
+class SummarizeJobRequest(SummaryOptionsIn):
+    """Either plain texts (ids are their positions) or items with ids, and the summary options for all of them."""
 
     texts: list[str] | None = None
     items: list[ItemIn] | None = None
-    strategy: Literal["zero_shot", "one_shot", "few_shot"] = "zero_shot"
-    adapter: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> SummarizeJobRequest:
@@ -147,11 +144,13 @@ async def _multipart_items(request: Request, limit: int) -> tuple[list[NewItem],
     items: list[NewItem] = []
     for upload in uploads:
         items += upload_items(await upload.read(limit + 1), upload.filename or "upload", limit)
-    strategy = str(form.get("strategy") or "zero_shot")
-    if strategy not in STRATEGIES:
-        raise HTTPException(422, f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
-    adapter = form.get("adapter")
-    return items, {"strategy": strategy, "adapter": str(adapter) if adapter else None}
+    fields = {k: str(form[k]) for k in SummaryOptionsIn.model_fields if form.get(k) not in (None, "")}
+    try:
+        options = SummaryOptionsIn.model_validate(fields)
+    except ValidationError as exc:
+        raise HTTPException(422, [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+                                  for e in exc.errors()]) from exc
+    return items, options.model_dump()
 
 
 @router.post("/jobs/summarize", status_code=202, response_model=JobCreated)
@@ -169,7 +168,7 @@ async def submit_summarize(request: Request, c: ComponentsDep, jobs: JobsDep) ->
                                       for e in exc.errors()]) from exc
         pairs = [(str(i), t) for i, t in enumerate(body.texts)] if body.texts is not None else \
             [(item.id, item.text) for item in body.items or []]
-        items, params = text_items(pairs, s.max_text_bytes), {"strategy": body.strategy, "adapter": body.adapter}
+        items, params = text_items(pairs, s.max_text_bytes), body.model_dump(exclude={"texts", "items"})
     else:
         raise HTTPException(415, "send application/json ({\"texts\": [...]} or {\"items\": [...]}) or multipart files")
     if len(items) > s.max_job_items:
@@ -201,7 +200,7 @@ def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
