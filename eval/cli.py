@@ -296,7 +296,8 @@ def retrieval_cmd(
     items = load_items(items_file, split, components.catalog)
     overrides = {key: value for key, value in (("grade", grade), ("subject", subject), ("framework", framework)) if value}
     if grade_hint:
-        items = [replace(i, filters={**i.filters, "grade_hint": i.grade}) if i.grade else i for i in items]
+        items = [replace(i, filters={**i.filters, "grade_hint": i.grade}) if i.grade and not i.grade_from_tags else i
+                 for i in items]
 
     confidences: list[list[float | None]] = []
 

@@ -95,7 +95,8 @@ def load_items(path: Path, split: str = "all", catalog: Catalog | None = None) -
     """Read jsonl items (`text`, `standard_ids`; optional id, filters, grade, domain, source, split).
 
     Items without a recorded split get their group's (group_splits); without a grade or domain, the first tagged
-    standard's grade (or band, e.g. HS) and domain label stand in, for the per-grade and per-domain breakdowns.
+    standard's grade (or band, e.g. HS) and domain label stand in, for the per-grade and per-domain breakdowns only
+    (`grade_from_tags`: such a grade comes from the answer and must never be passed to the retriever).
     """
     rows = read_item_rows(path)
     splits = group_splits(rows)
@@ -109,7 +110,8 @@ def load_items(path: Path, split: str = "all", catalog: Catalog | None = None) -
         domain = row.get("domain", "") or (domain_label(first.code, first.domain) if first else "")
         grade = str(row.get("grade", "")) or (grade_label(first.grades) if first else "")
         items.append(RetrievalItem(id=item_id, text=row["text"], standard_ids=codes, filters=row.get("filters") or {},
-                                   grade=grade, domain=domain, source=row.get("source", "")))
+                                   grade=grade, domain=domain, source=row.get("source", ""),
+                                   grade_from_tags=not row.get("grade")))
     return items
 
 

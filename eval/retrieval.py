@@ -29,6 +29,7 @@ class RetrievalItem:
     grade: str = ""
     domain: str = ""
     source: str = ""
+    grade_from_tags: bool = False
 
 
 class CodeNormalizer:
