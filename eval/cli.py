@@ -380,3 +380,42 @@ def report_cmd(
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     out_console.print(f"wrote {report} and {len(charts)} chart(s): {', '.join(c.name for c in charts)}")
+
+
+@eval_app.command("crosswalk")
+def crosswalk_cmd(
+    out: Annotated[Optional[Path], typer.Option(help="Write the result as JSON here.")] = None,
+    use_links: Annotated[bool, typer.Option("--links/--text-only", help="Let exact-match links decide (default: text only).")] = False,
+) -> None:
+    """hit@1/hit@3 of California 2010 -> CCSS (exactMatch links as gold, hidden from the crosswalk) and New York
+    Next Generation -> CCSS (pairs built from the codes), per split; needs `edurag ingest framework --bundled`."""
+    from edurag.components import build_components
+    from edurag.frameworks.crosswalk import Crosswalker
+    from eval.crosswalk import CA, NY, california_pairs, hits, new_york_pairs
+
+    c = build_components(Settings().model_copy(update={"generator": "extractive"}))
+    missing = [f for f in (CA, NY) if f not in c.catalog.frameworks()]
+    if missing:
+        err_console.print(f"[red]import {', '.join(missing)} first: edurag ingest framework --bundled[/red]")
+        raise typer.Exit(2)
+    walker = Crosswalker(c.catalog, c.embedder, c.settings.data_dir / "crosswalk")
+    result = {"california->ccss": hits(walker, california_pairs(c.catalog), use_links=use_links),
+              "new-york->ccss": hits(walker, new_york_pairs(c.catalog), use_links=use_links),
+              "embedder": c.embedder.name, "backend": c.embedder.backend, "use_links": use_links, "at": _now()}
+    typer.echo(json.dumps(result, indent=1))
+    if out:
+        out.write_text(json.dumps(result, indent=1), encoding="utf-8")
+
+
+@eval_app.command("bloom")
+def bloom_cmd(
+    questions: Annotated[Path, typer.Option(exists=True, help="Labelled questions CSV (Questions, Category BT1..BT6).")],
+    out: Annotated[Optional[Path], typer.Option(help="Write the table as JSON here.")] = None,
+) -> None:
+    """Bloom level accuracy (dev / heldout / all) of the verb classifier vs majority-class and verb-lookup baselines."""
+    from eval.bloom import accuracy_table, read_questions
+
+    table = accuracy_table(read_questions(questions))
+    typer.echo(json.dumps(table, indent=1))
+    if out:
+        out.write_text(json.dumps(table, indent=1), encoding="utf-8")

@@ -135,6 +135,96 @@ def transcripts_delete_cmd(ids: Annotated[list[str], typer.Argument(help="Source
         raise typer.Exit(1)
 
 
+@ingest_app.command("framework")
+def ingest_framework_cmd(
+    paths: Annotated[Optional[list[Path]], typer.Argument(exists=True, help="CASE CFPackage / CSP set .json files, or folders of them")] = None,
+    framework: Annotated[Optional[str], typer.Option(help="Framework id (default: from the file or its framework.json).")] = None,
+    bundled: Annotated[bool, typer.Option("--bundled", help="Import the frameworks shipped with the product.")] = False,
+) -> None:
+    """Import frameworks and embed their standards: idempotent (re-import changes nothing) and resumable (after a
+    kill, the next run skips what was embedded)."""
+    from edurag.components import build_components
+    from edurag.frameworks.model import FrameworkFormatError
+    from ingestion.frameworks import bundled_sources, ingest_frameworks
+
+    _setup_logging()
+    components = build_components(_ingest_settings())
+    targets = [*(paths or []), *(bundled_sources(components) if bundled else [])]
+    if not targets:
+        raise typer.BadParameter("give PATH... or --bundled")
+    try:
+        reports = ingest_frameworks(components, targets, framework, progress=True)
+    except FrameworkFormatError as exc:
+        console.print(f"[red]{exc}[/red]")
+        for problem in exc.problems:
+            console.print(f"  {problem['where']}: {problem['problem']}")
+        raise typer.Exit(2) from exc
+    for report in reports:
+        typer.echo(json.dumps(report.as_dict()))
+
+
+@app.command()
+def crosswalk(
+    source: Annotated[str, typer.Option("--from", help="Source framework id.")],
+    to: Annotated[str, typer.Option(help="Target framework id.")],
+    code: Annotated[Optional[str], typer.Option(help="A code of the source framework.")] = None,
+    text: Annotated[Optional[str], typer.Option(help="Or a text (objective, standard).")] = None,
+    k: Annotated[int, typer.Option(min=1, max=50)] = 5,
+    out: Annotated[Optional[Path], typer.Option(help="Write CSV here (default: a table on stdout).")] = None,
+) -> None:
+    """Best matches of a standard or text in another framework, with score, label and shared terms."""
+    import csv
+    import io
+
+    from edurag.components import build_components
+    from edurag.frameworks.crosswalk import Crosswalker
+
+    c = build_components(_ingest_settings())
+    for fid in (source, to):
+        if fid not in c.catalog.frameworks():
+            raise typer.BadParameter(f"unknown framework {fid!r}; known: {', '.join(sorted(c.catalog.frameworks()))}")
+    standard = c.catalog.resolve(code, source) if code else None
+    if code and standard is None:
+        raise typer.BadParameter(f"unknown code {code!r} in {source}", param_hint="--code")
+    if not standard and not text:
+        raise typer.BadParameter("give --code or --text")
+    matches = Crosswalker(c.catalog, c.embedder, c.settings.data_dir / "crosswalk").crosswalk(to, source=standard, text=text, k=k)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["rank", "code", "grades", "label", "score", "cosine", "exact_link", "shared_terms", "text"])
+    for rank, m in enumerate(matches, 1):
+        writer.writerow([rank, m.code, " ".join(m.grades), m.label, m.score, m.cosine, m.exact_link, "; ".join(m.evidence), m.text])
+    if out:
+        out.write_text(buffer.getvalue(), encoding="utf-8")
+        console.print(f"wrote {len(matches)} matches to {out}")
+    else:
+        typer.echo(buffer.getvalue().rstrip())
+
+
+@app.command()
+def compare(
+    a: Annotated[str, typer.Argument(help="Framework whose standards are covered.")],
+    b: Annotated[str, typer.Argument(help="Framework searched for each of them.")],
+    grade: Annotated[Optional[str], typer.Option(help="Only A's standards of this grade (K, 1..12).")] = None,
+    out: Annotated[Path, typer.Option(help="CSV to write.")] = Path("compare.csv"),
+) -> None:
+    """Coverage report A -> B as CSV: best match per standard of A, label, grade shift, shared terms."""
+    from rich.progress import track
+
+    from edurag.components import build_components
+    from edurag.frameworks.crosswalk import Crosswalker, compare as compare_frameworks
+
+    c = build_components(_ingest_settings())
+    for fid in (a, b):
+        if fid not in c.catalog.frameworks():
+            raise typer.BadParameter(f"unknown framework {fid!r}; known: {', '.join(sorted(c.catalog.frameworks()))}")
+    walker = Crosswalker(c.catalog, c.embedder, c.settings.data_dir / "crosswalk")
+    report = compare_frameworks(walker, a, b, grade, progress=lambda rows: track(rows, description="comparing", console=console))
+    out.write_text(report.to_csv(), encoding="utf-8")
+    console.print(report.summary())
+    console.print(f"wrote {len(report.rows)} rows to {out}")
+
+
 @app.command()
 def summarize(
     files: Annotated[list[Path], typer.Argument(exists=True, help="Transcripts (.txt/.vtt/.srt/.jsonl); one summary per transcript.")],
