@@ -13,7 +13,7 @@ import numpy as np
 from edurag.adapters import AdapterRegistry
 from edurag.embedder import Embedder
 from edurag.models import LanguageModel, has_local_weights, load_language_model
-from edurag.prompts import Shot, rag_prompt, summary_prompt
+from edurag.prompts import NO_MATCH, Shot, rag_prompt, summary_prompt
 from edurag.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class ExtractiveGenerator:
     def answer(self, question: str, context: Sequence[tuple[str, str]], adapter: str | None = None) -> str:
         """A grounded template over the retrieved items, citing each code."""
         if not context:
-            return "No standard matches this text well; try rephrasing it or removing filters."
+            return NO_MATCH
         lead, *rest = context
         reply = f"The closest match is [{lead[0]}]: {lead[1]}"
         if rest:

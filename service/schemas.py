@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edurag.prompts import Strategy
+
 Framework = Literal["ccss", "ngss"]
 Subject = Literal["math", "ela", "science"]
 
@@ -87,7 +89,7 @@ class SummarizeRequest(StrictModel):
     """A dialogue or transcript to summarize."""
 
     text: str = Field(min_length=1)
-    strategy: Literal["zero_shot", "one_shot", "few_shot"] = "zero_shot"
+    strategy: Strategy = "zero_shot"
     adapter: str | None = None
 
 

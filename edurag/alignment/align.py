@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from edurag.codes import codes_in_text
+from edurag.prompts import NO_MATCH
 from edurag.standards import Standard
 from edurag.components import Components
 from edurag.alignment.search import hybrid_search
-
-NO_MATCH = "No standard matches this text well; try describing the lesson objective in more detail or removing filters."
-
 
 @dataclass
 class AlignedStandard:

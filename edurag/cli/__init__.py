@@ -157,6 +157,7 @@ def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from edurag.cli.client import JobsClient, expand
+    from edurag.jobs.store import JobStatus
 
     client = JobsClient(server, api_key)
     try:
@@ -180,7 +181,7 @@ def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out
         console.print(f"wrote {len(lines)} results to {out} (job {final['status']})")
     else:
         typer.echo("\n".join(lines))
-    if final["status"] != "succeeded":
+    if final["status"] != JobStatus.SUCCEEDED:
         raise typer.Exit(1)
 
 

@@ -10,11 +10,10 @@ from typing import Any, Callable, Iterator
 
 import httpx
 
+from edurag.jobs.store import FINISHED
 from ingestion.transcripts import SUPPORTED_SUFFIXES
 
 logger = logging.getLogger(__name__)
-
-FINISHED = ("succeeded", "failed", "cancelled")
 
 
 @dataclass

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from ingestion.reindex import RollbackError, index_state, rollback
+from edurag.jobs.store import JobStatus
 from edurag.jobs.tasks import REINDEX
 from service.auth import AdminDep
 from service.deps import ComponentsDep
@@ -41,7 +42,7 @@ def start_reindex(jobs: JobsDep, body: ReindexRequest | None = None) -> JobCreat
     params = {"embedding_model": body.embedding_model if body else None}
     job_id = jobs.store.create(REINDEX, [], params, total=0)
     jobs.runner.enqueue_reindex(job_id)
-    return JobCreated(id=job_id, status="queued", total=0)
+    return JobCreated(id=job_id, status=JobStatus.QUEUED, total=0)
 
 
 @router.post("/reindex/rollback", response_model=IndexStateOut)

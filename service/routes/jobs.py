@@ -14,8 +14,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from starlette.datastructures import UploadFile
 
-from edurag.prompts import STRATEGIES
-from edurag.jobs.store import JobStore, JobView, NewItem, open_store
+from edurag.prompts import STRATEGIES, Strategy
+from edurag.jobs.store import JobStatus, JobStore, JobView, NewItem, open_store
 from edurag.jobs.tasks import SUMMARIZE, text_items, upload_items
 from edurag.jobs.worker import Runner, make_runner
 from service.auth import UserDep
@@ -66,7 +66,7 @@ class SummarizeJobRequest(StrictModel):
 
     texts: list[str] | None = None
     items: list[ItemIn] | None = None
-    strategy: Literal["zero_shot", "one_shot", "few_shot"] = "zero_shot"
+    strategy: Strategy = "zero_shot"
     adapter: str | None = None
 
     @model_validator(mode="after")
@@ -102,7 +102,7 @@ class JobOut(BaseModel):
 
     id: str
     kind: str
-    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    status: Literal[tuple(s.value for s in JobStatus)]  # type: ignore[valid-type]  # JobStatus values, in order
     progress: Progress
     rate_per_second: float | None
     eta_seconds: float | None
@@ -136,7 +136,7 @@ def submit(jobs: Jobs, kind: str, items: list[NewItem], params: dict[str, Any]) 
                                   "errors": [item.error for item in items]})
     job_id = jobs.store.create(kind, items, params)
     jobs.runner.enqueue_items(job_id, jobs.store.pending(job_id))
-    return JobCreated(id=job_id, status="queued", total=len(items), rejected=len(items) - len(good))
+    return JobCreated(id=job_id, status=JobStatus.QUEUED, total=len(items), rejected=len(items) - len(good))
 
 
 async def _multipart_items(request: Request, limit: int) -> tuple[list[NewItem], dict[str, Any]]:
