@@ -131,7 +131,9 @@ def main() -> None:
     parser.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"],
                         help="EDURAG_EMBEDDING_BACKEND of the API and the workers.")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from edurag.settings import setup_logging
+
+    setup_logging()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the started processes are stopped on kill
     root = Path(tempfile.mkdtemp(prefix="edurag-bench-jobs-"))
     redis_port, chroma_port, api_port = free_port(), free_port(), free_port()

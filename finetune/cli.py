@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -37,19 +36,12 @@ LoggingSteps = Annotated[int, typer.Option(help="Log the loss every N steps.")]
 Resume = Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the last checkpoint in OUT/checkpoints.")]
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-def _run(method: str, base: Optional[str], data: DataArgs, out: Path, train: TrainArgs, **extra: object) -> None:
+def _run(ctx: typer.Context, method: str, base: Optional[str], data: DataArgs, out: Path, train: TrainArgs,
+         **extra: object) -> None:
     """Run a supervised method, turning input problems into a clear message and exit code 2."""
-    from edurag.models import set_offline
-    from edurag.settings import Settings
     from finetune.train import run_training
 
-    _setup_logging()
-    settings = Settings()
-    set_offline(settings.allow_downloads)
+    settings = ctx.obj  # read once by the `edurag` entry point, which also set the offline flags
     try:
         manifest = run_training(method, base, data, out, train, allow_downloads=settings.allow_downloads, **extra)
     except (DataError, ValueError, FileNotFoundError) as exc:
@@ -60,7 +52,7 @@ def _run(method: str, base: Optional[str], data: DataArgs, out: Path, train: Tra
 
 
 @app.command()
-def lora(base: Base, data: Data, out: Out, dialogue_field: DialogueField = "dialogue", summary_field: SummaryField = "summary",
+def lora(ctx: typer.Context, base: Base, data: Data, out: Out, dialogue_field: DialogueField = "dialogue", summary_field: SummaryField = "summary",
          limit: Limit = None, max_steps: MaxSteps = -1, epochs: Epochs = 1.0, batch_size: BatchSize = 8,
          grad_accum: GradAccum = 1, learning_rate: LearningRate = None, weight_decay: WeightDecay = None,
          max_source_tokens: MaxSource = 512, max_target_tokens: MaxTarget = 128, seed: Seed = 42,
@@ -72,13 +64,13 @@ def lora(base: Base, data: Data, out: Out, dialogue_field: DialogueField = "dial
          ) -> None:
     """PEFT LoRA (paper defaults r=32, alpha=32, q/v, dropout 0.05, lr 1e-3)."""
     targets = [t.strip() for t in target_modules.split(",") if t.strip()] if target_modules else None
-    _run("lora", base, DataArgs(data, dialogue_field, summary_field, limit, max_source_tokens, max_target_tokens), out,
+    _run(ctx, "lora", base, DataArgs(data, dialogue_field, summary_field, limit, max_source_tokens, max_target_tokens), out,
          TrainArgs(epochs, max_steps, batch_size, grad_accum, learning_rate, weight_decay, 0, seed, logging_steps, save_steps, resume),
          lora=LoraArgs(r, alpha, dropout, targets))
 
 
 @app.command("prompt-tuning")
-def prompt_tuning(base: Base, data: Data, out: Out, dialogue_field: DialogueField = "dialogue",
+def prompt_tuning(ctx: typer.Context, base: Base, data: Data, out: Out, dialogue_field: DialogueField = "dialogue",
                   summary_field: SummaryField = "summary", limit: Limit = None, max_steps: MaxSteps = -1,
                   epochs: Epochs = 1.0, batch_size: BatchSize = 8, grad_accum: GradAccum = 1,
                   learning_rate: LearningRate = None, weight_decay: WeightDecay = None, max_source_tokens: MaxSource = 512,
@@ -89,13 +81,13 @@ def prompt_tuning(base: Base, data: Data, out: Out, dialogue_field: DialogueFiel
                   ) -> None:
     """PEFT prompt tuning, virtual tokens initialised from the instruction text."""
     prompt = PromptTuningArgs(num_virtual_tokens) if init_text is None else PromptTuningArgs(num_virtual_tokens, init_text)
-    _run("prompt-tuning", base, DataArgs(data, dialogue_field, summary_field, limit, max_source_tokens, max_target_tokens),
+    _run(ctx, "prompt-tuning", base, DataArgs(data, dialogue_field, summary_field, limit, max_source_tokens, max_target_tokens),
          out, TrainArgs(epochs, max_steps, batch_size, grad_accum, learning_rate, weight_decay, 0, seed, logging_steps,
                         save_steps, resume), prompt=prompt)
 
 
 @app.command()
-def full(data: Data, out: Out, base: Base = None, dialogue_field: DialogueField = "dialogue",
+def full(ctx: typer.Context, data: Data, out: Out, base: Base = None, dialogue_field: DialogueField = "dialogue",
          summary_field: SummaryField = "summary", limit: Limit = None, max_steps: MaxSteps = -1, epochs: Epochs = 1.0,
          batch_size: BatchSize = 8, grad_accum: GradAccum = 1, learning_rate: LearningRate = None,
          weight_decay: WeightDecay = None, max_source_tokens: MaxSource = 512, max_target_tokens: MaxTarget = 128,
@@ -103,13 +95,13 @@ def full(data: Data, out: Out, base: Base = None, dialogue_field: DialogueField 
          init_from_config: Annotated[Optional[str], typer.Option(help="Build a new T5 from a preset (tiny|small) instead of --base.")] = None,
          ) -> None:
     """Full fine-tune (lr 1e-5, weight decay 0.01), or train a preset-sized T5 from scratch."""
-    _run("full", base, DataArgs(data, dialogue_field, summary_field, limit, max_source_tokens, max_target_tokens), out,
+    _run(ctx, "full", base, DataArgs(data, dialogue_field, summary_field, limit, max_source_tokens, max_target_tokens), out,
          TrainArgs(epochs, max_steps, batch_size, grad_accum, learning_rate, weight_decay, 0, seed, logging_steps, save_steps, resume),
          init_from_config=init_from_config)
 
 
 @app.command()
-def ppo(base: Annotated[str, typer.Option("--base", help="HF id or local folder of the base model.")],
+def ppo(ctx: typer.Context, base: Annotated[str, typer.Option("--base", help="HF id or local folder of the base model.")],
         adapter: Annotated[Path, typer.Option("--adapter", help="LoRA adapter folder to detoxify (the policy).")],
         data: Data, out: Out,
         reward: Annotated[str, typer.Option("--reward", help="profanity-check or an HF hate-speech classifier id/path.")]
@@ -127,13 +119,9 @@ def ppo(base: Annotated[str, typer.Option("--base", help="HF id or local folder 
         save_steps: Annotated[int, typer.Option(help="Checkpoint every N PPO steps.")] = 10, resume: Resume = True,
         ) -> None:
     """PPO detox (trl 0.11.4): policy = LoRA model + value head, reference = frozen copy of the LoRA model, reward = not-hate logit."""
-    from edurag.models import set_offline
-    from edurag.settings import Settings
     from finetune.ppo import run_ppo
 
-    _setup_logging()
-    settings = Settings()
-    set_offline(settings.allow_downloads)
+    settings = ctx.obj
     args = PPOArgs(learning_rate=learning_rate, ppo_epochs=ppo_epochs, mini_batch_size=mini_batch_size,
                    batch_size=batch_size, init_kl_coef=init_kl_coef, target_kl=target_kl, max_steps=max_steps,
                    max_new_tokens=max_new_tokens, seed=seed, save_steps=save_steps, resume=resume)
@@ -148,7 +136,7 @@ def ppo(base: Annotated[str, typer.Option("--base", help="HF id or local folder 
 
 
 @app.command()
-def embedder(out: Out,
+def embedder(ctx: typer.Context, out: Out,
              base: Annotated[Optional[str], typer.Option("--base", help="Bi-encoder to tune (default: the packaged all-MiniLM-L6-v2).")] = None,
              epochs: Epochs = 1.0, batch_size: BatchSize = 32, limit: Limit = None,
              learning_rate: Annotated[float, typer.Option(help="Learning rate.")] = 2e-5,
@@ -158,13 +146,9 @@ def embedder(out: Out,
              max_seq_length: Annotated[Optional[int], typer.Option(help="Word pieces read per text while training (default: the model's; serving keeps it).")] = None,
              ) -> None:
     """Domain-tune the bi-encoder (MNRL) on standard ↔ examples/sub-standards, NGSS ↔ CCSS and dev alignment pairs."""
-    from edurag.models import set_offline
-    from edurag.settings import Settings
     from finetune.embedder import EmbedderArgs, run_embedder_training
 
-    _setup_logging()
-    settings = Settings()
-    set_offline(settings.allow_downloads)
+    settings = ctx.obj
     args = EmbedderArgs(epochs, batch_size, learning_rate, warmup_ratio, limit, seed, logging_steps, max_seq_length)
     try:
         manifest = run_embedder_training(settings.standards_dir, out, args, dev_items, base, settings.allow_downloads)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import secrets
 from pathlib import Path
@@ -14,7 +13,8 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import track
 
-from edurag.settings import Settings
+from edurag.models import set_offline
+from edurag.settings import Settings, setup_logging
 from eval.cli import eval_app
 from finetune.cli import app as finetune_app
 
@@ -28,8 +28,14 @@ app.add_typer(models_app, name="models")
 console = Console(stderr=True)
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+@app.callback()
+def _load_settings(ctx: typer.Context) -> None:
+    # The one place the CLI reads the settings: every command (eval and finetune too) gets them as ctx.obj. The offline
+    # flags are set before any command imports a Hugging Face library, which reads them once at import.
+    settings = Settings()
+    set_offline(settings.allow_downloads)
+    setup_logging()
+    ctx.obj = settings
 
 
 def ensure_admin_key(settings: Settings) -> Settings:
@@ -48,50 +54,48 @@ def ensure_admin_key(settings: Settings) -> Settings:
 
 
 @app.command()
-def serve(host: Annotated[Optional[str], typer.Option(help="Bind address.")] = None,
+def serve(ctx: typer.Context, host: Annotated[Optional[str], typer.Option(help="Bind address.")] = None,
           port: Annotated[Optional[int], typer.Option(help="Port.")] = None) -> None:
     """Serve the HTTP API."""
     import uvicorn
 
     from service.app import create_app
 
-    _setup_logging()
-    settings = ensure_admin_key(Settings())
+    settings = ensure_admin_key(ctx.obj)
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
 
 @ingest_app.command("standards")
-def ingest_standards_cmd() -> None:
+def ingest_standards_cmd(ctx: typer.Context) -> None:
     """Embed the bundled standards; unchanged standards are skipped, removed ones deleted."""
     from edurag.components import build_components
     from ingestion.service import ingest_standards
 
-    _setup_logging()
-    components = build_components(_ingest_settings())
+    components = build_components(_ingest_settings(ctx.obj))
     report = ingest_standards(components, progress=True)
     console.print(report.as_dict())
 
 
 @ingest_app.command("transcripts")
-def ingest_transcripts_cmd(paths: Annotated[list[Path], typer.Argument(exists=True, help=".txt/.vtt/.jsonl files or folders")]) -> None:
+def ingest_transcripts_cmd(ctx: typer.Context, paths: Annotated[list[Path], typer.Argument(exists=True, help=".txt/.vtt/.jsonl files or folders")]) -> None:
     """Chunk, embed and store transcripts as searchable context."""
     from edurag.components import build_components
     from ingestion.service import ingest_transcripts
     from ingestion.transcripts import TranscriptError, read_paths
 
-    _setup_logging()
     try:
         transcripts = read_paths(paths)
     except TranscriptError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    components = build_components(_ingest_settings())
+    components = build_components(_ingest_settings(ctx.obj))
     report, per_file = ingest_transcripts(components, transcripts, progress=True)
     console.print({"files": per_file, **report.as_dict()})
 
 
 @app.command()
 def summarize(
+    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(exists=True, help="Transcripts (.txt/.vtt/.jsonl); one summary per transcript.")],
     strategy: Annotated[str, typer.Option(help="zero_shot, one_shot or few_shot")] = "zero_shot",
     adapter: Annotated[Optional[str], typer.Option(help="Adapter name or folder (Hugging Face generator).")] = None,
@@ -105,7 +109,6 @@ def summarize(
     from edurag.summarization.mapreduce import summarize_text
     from ingestion.transcripts import TranscriptError, read_paths
 
-    _setup_logging()
     if strategy not in STRATEGIES:
         raise typer.BadParameter(f"choose one of {', '.join(STRATEGIES)}", param_hint="--strategy")
     if server:
@@ -116,7 +119,7 @@ def summarize(
     except TranscriptError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    settings = Settings()
+    settings = ctx.obj
     if adapter:
         settings = settings.model_copy(update={"adapter": adapter})
     components = build_components(settings)
@@ -139,7 +142,6 @@ def convert_gguf_cmd(
     """Convert a GGUF checkpoint into a plain HF folder (use it as EDURAG_GENERATOR_MODEL or a finetune --base)."""
     from edurag.models import bundled_gguf_path, convert_gguf
 
-    _setup_logging()
     try:
         source = gguf or bundled_gguf_path()
     except FileNotFoundError as exc:
@@ -187,6 +189,7 @@ def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out
 
 @app.command()
 def worker(
+    ctx: typer.Context,
     concurrency: Annotated[int, typer.Option(min=1, help="Task processes in this worker (each loads the models).")] = 1,
     pool: Annotated[str, typer.Option(help="Celery pool: prefork, solo or threads.")] = "prefork",
     niceness: Annotated[int, typer.Option("--nice", min=0, max=19, help="Added niceness, so an API on the same machine keeps priority.")] = 10,
@@ -200,11 +203,9 @@ def worker(
         # Set before any thread or pool child exists: all of them inherit it. Nice 10 alone still takes ~10% of a
         # busy core from the API, and every torch op of the API then waits for its slowest thread.
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    os.environ["EDURAG_TORCH_THREADS"] = str(torch_threads)  # applied by build_components in each task process
     from edurag.jobs.worker import configure_celery
 
-    _setup_logging()
-    settings = Settings()
+    settings = ctx.obj.model_copy(update={"torch_threads": torch_threads})  # applied by build_components in each task process
     if not settings.broker_url:
         console.print("[red]EDURAG_BROKER_URL is not set; without a broker, jobs run inside `edurag serve`[/red]")
         raise typer.Exit(2)
@@ -212,7 +213,7 @@ def worker(
                                             "--without-gossip", "--without-mingle"])
 
 
-def _ingest_settings() -> Settings:
+def _ingest_settings(settings: Settings) -> Settings:
     """Ingestion never generates text, so it skips loading a generator model."""
-    return Settings().model_copy(update={"generator": "extractive"})
+    return settings.model_copy(update={"generator": "extractive"})
 
