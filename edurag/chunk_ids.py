@@ -9,6 +9,20 @@ from langchain_core.documents import Document
 
 SOURCE_KEY = "source"
 POSITION_KEY = "chunk_index"
+CODE_KEY = "code"  # a standard chunk's short code
+SOURCE_FILE_KEY = "source_file"  # a transcript chunk's file name (what DELETE /ingest/transcripts/{file} removes)
+TITLE_KEY = "title"
+COURSE_KEY = "course"
+
+
+def standard_source_id(code: str) -> str:
+    """`standard:{code}`: the source id of a standard's chunk."""
+    return f"standard:{code}"
+
+
+def transcript_source_id(source_file: str, item: str = "") -> str:
+    """`transcript:{file}` or `transcript:{file}#{item}` (the record within a .jsonl): the source id of a transcript."""
+    return f"transcript:{source_file}" + (f"#{item}" if item else "")
 
 
 def content_hash(doc: Document) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from edurag.chunk_ids import SOURCE_FILE_KEY
 from ingestion.indexer import IndexReport, delete_where, sync
 from ingestion.standards_docs import standard_documents
 from ingestion.transcripts import Transcript, transcript_documents
@@ -27,7 +28,7 @@ def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: b
     docs = transcript_documents(transcripts, c.embedder.count_tokens, s.transcript_chunk_tokens, s.transcript_chunk_overlap)
     per_file: dict[str, int] = {}
     for doc in docs:
-        per_file[doc.metadata["source_file"]] = per_file.get(doc.metadata["source_file"], 0) + 1
+        per_file[doc.metadata[SOURCE_FILE_KEY]] = per_file.get(doc.metadata[SOURCE_FILE_KEY], 0) + 1
     report = sync(docs, TRANSCRIPTS_COLLECTION, client=c.client, embedder=c.embedder, settings=s,
                   cleanup="incremental", total=len(docs), progress=progress)
     return report, per_file
@@ -35,4 +36,4 @@ def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: b
 
 def remove_transcripts(c: Components, source_file: str) -> int:
     """Delete every chunk that came from one transcript file; returns how many were removed."""
-    return delete_where({"source_file": source_file}, TRANSCRIPTS_COLLECTION, client=c.client, settings=c.settings)
+    return delete_where({SOURCE_FILE_KEY: source_file}, TRANSCRIPTS_COLLECTION, client=c.client, settings=c.settings)

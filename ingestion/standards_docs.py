@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from langchain_core.documents import Document
 
-from edurag.chunk_ids import POSITION_KEY, SOURCE_KEY
+from edurag.chunk_ids import CODE_KEY, POSITION_KEY, SOURCE_KEY, standard_source_id
 from edurag.standards import Catalog, Standard
 
 
 def standard_metadata(standard: Standard) -> dict:
     """Metadata stored with a standard's chunk (filters: framework, subject, grades)."""
     return {
-        SOURCE_KEY: f"standard:{standard.code}",
+        SOURCE_KEY: standard_source_id(standard.code),
         POSITION_KEY: 0,
-        "code": standard.code,
+        CODE_KEY: standard.code,
         "official_code": standard.official_code,
         "framework": standard.framework,
         "subject": standard.subject,

@@ -13,7 +13,7 @@ import webvtt
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from edurag.chunk_ids import POSITION_KEY, SOURCE_KEY
+from edurag.chunk_ids import COURSE_KEY, POSITION_KEY, SOURCE_FILE_KEY, SOURCE_KEY, TITLE_KEY, transcript_source_id
 
 SUPPORTED_SUFFIXES = (".txt", ".vtt", ".jsonl")
 TEXT_FIELDS = ("transcript", "text", "dialogue")
@@ -38,7 +38,7 @@ class Transcript:
     @property
     def source_id(self) -> str:
         """Stable source id: file name plus the record within it."""
-        return f"transcript:{self.source_file}" + (f"#{self.item}" if self.item else "")
+        return transcript_source_id(self.source_file, self.item)
 
 
 def decode(data: bytes, filename: str) -> str:
@@ -125,7 +125,7 @@ def transcript_documents(transcripts: list[Transcript], count_tokens: Callable[[
     for t in transcripts:
         for index, chunk in enumerate(splitter.split_text(t.text)):
             docs.append(Document(page_content=chunk, metadata={
-                SOURCE_KEY: t.source_id, POSITION_KEY: index, "title": t.title, "course": t.course,
-                "source_file": t.source_file,
+                SOURCE_KEY: t.source_id, POSITION_KEY: index, TITLE_KEY: t.title, COURSE_KEY: t.course,
+                SOURCE_FILE_KEY: t.source_file,
             }))
     return docs

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
+from edurag.chunk_ids import transcript_source_id
 from edurag.components import Components
 from edurag.summarization.mapreduce import summarize_text
 from edurag.jobs.store import JobStatus, JobStore, NewItem
@@ -82,7 +83,7 @@ def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
             t = parse_jsonl_line(line, name, number)  # per line, so one bad record rejects only itself
             items.append(NewItem(item_id=t.source_id, title=t.title, text=t.text))
         except TranscriptError as exc:
-            items.append(NewItem(item_id=f"transcript:{name}#{number}", error=str(exc)))
+            items.append(NewItem(item_id=transcript_source_id(name, str(number)), error=str(exc)))
     return items or [NewItem(item_id=filename, error=f"{filename}: file is empty")]
 
 
