@@ -41,12 +41,17 @@ def shots_prompt(dialogue: str, shots: Sequence[Shot]) -> str:
     return solved + FLAN_TEMPLATE.format(dialogue=dialogue)
 
 
-def summary_prompt(dialogue: str, strategy: str, shots: Sequence[Shot] = (), few_shot_k: int = 2) -> str:
-    """Render the summary prompt for a strategy; shots must come from data other than the scored dialogue."""
-    if strategy == "zero_shot":
-        return zero_shot_prompt(dialogue)
+def check_strategy(strategy: str) -> Strategy:
+    """The strategy itself when it is one of STRATEGIES, else ValueError naming the choices."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    return strategy  # type: ignore[return-value]
+
+
+def summary_prompt(dialogue: str, strategy: str, shots: Sequence[Shot] = (), few_shot_k: int = 2) -> str:
+    """Render the summary prompt for a strategy; shots must come from data other than the scored dialogue."""
+    if check_strategy(strategy) == "zero_shot":
+        return zero_shot_prompt(dialogue)
     wanted = 1 if strategy == "one_shot" else few_shot_k
     usable = [s for s in shots if s.dialogue.strip() != dialogue.strip()][:wanted]
     if len(usable) < wanted:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from edurag.chunk_ids import SOURCE_FILE_KEY
+from edurag.chunk_ids import COURSE_KEY, SOURCE_FILE_KEY
+from edurag.components import Components, embedder_for
+from edurag.settings import STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION
 from ingestion.indexer import IndexReport, delete_where, sync
 from ingestion.standards_docs import standard_documents
 from ingestion.transcripts import Transcript, transcript_documents
-from edurag.settings import STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION
-from edurag.components import Components, embedder_for
-from vectorstore.aliases import current_target
+from vectorstore.aliases import current_collection, current_target
+from vectorstore.chroma import Hit, get_collection, query, where_all
 
 
 def ingest_standards(c: Components, progress: bool = False) -> IndexReport:
@@ -37,3 +38,15 @@ def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: b
 def remove_transcripts(c: Components, source_file: str) -> int:
     """Delete every chunk that came from one transcript file; returns how many were removed."""
     return delete_where({SOURCE_FILE_KEY: source_file}, TRANSCRIPTS_COLLECTION, client=c.client, settings=c.settings)
+
+
+def search_transcripts(c: Components, text: str, k: int, course: str | None = None) -> list[Hit]:
+    """The k transcript chunks nearest to the text (cosine), optionally within one course."""
+    vector = c.embedder.encode([text])[0].tolist()
+    return query(get_collection(c.client, TRANSCRIPTS_COLLECTION), vector, k, where_all(**{COURSE_KEY: course}))
+
+
+def collection_sizes(c: Components) -> dict[str, int]:
+    """Chunks in the live standards and transcripts collections (what /health reports)."""
+    return {name: get_collection(c.client, current_collection(c.client, name)).count()
+            for name in (STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION)}

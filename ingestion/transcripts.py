@@ -65,6 +65,22 @@ def parse_transcripts(data: bytes, filename: str) -> list[Transcript]:
     return [parse_jsonl_line(line, name, n) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
 
 
+def parse_uploads(files: list[tuple[str, bytes]], limit: int) -> tuple[list[tuple[str, list[Transcript]]], list[str]]:
+    """Parse every (file name, bytes) upload: the transcripts per file, and one message per file that is too large
+    (over `limit` bytes, EDURAG_MAX_UPLOAD_BYTES) or cannot be read."""
+    parsed: list[tuple[str, list[Transcript]]] = []
+    errors: list[str] = []
+    for name, data in files:
+        if len(data) > limit:
+            errors.append(f"{name}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")
+            continue
+        try:
+            parsed.append((name, parse_transcripts(data, name)))
+        except TranscriptError as exc:
+            errors.append(str(exc))
+    return parsed, errors
+
+
 def _vtt_text(text: str, name: str) -> str:
     try:
         captions = webvtt.from_buffer(io.StringIO(text))

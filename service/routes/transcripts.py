@@ -6,13 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, UploadFile
 
-from edurag.settings import TRANSCRIPTS_COLLECTION
-from ingestion.service import ingest_transcripts, remove_transcripts
-from ingestion.transcripts import Transcript, TranscriptError, parse_transcripts
+from edurag.chunk_ids import COURSE_KEY, POSITION_KEY, SOURCE_FILE_KEY, TITLE_KEY
+from ingestion.service import ingest_transcripts, remove_transcripts, search_transcripts
+from ingestion.transcripts import parse_uploads
 from service.auth import AdminDep, UserDep
 from service.deps import ComponentsDep, check_k, check_text_size
 from service.schemas import IngestFileReport, IngestResponse, SearchRequest, TranscriptHit
-from vectorstore.chroma import get_collection, query, where_all
 
 router = APIRouter(tags=["transcripts"])
 
@@ -22,18 +21,7 @@ async def upload_transcripts(files: Annotated[list[UploadFile], File(description
                              c: ComponentsDep) -> IngestResponse:
     """Parse every file first; if any is bad, nothing is ingested and each problem is reported (400)."""
     limit = c.settings.max_upload_bytes
-    parsed: list[tuple[str, list[Transcript]]] = []
-    errors: list[str] = []
-    for upload in files:
-        name = upload.filename or "upload"
-        data = await upload.read(limit + 1)
-        if len(data) > limit:
-            errors.append(f"{name}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")
-            continue
-        try:
-            parsed.append((name, parse_transcripts(data, name)))
-        except TranscriptError as exc:
-            errors.append(str(exc))
+    parsed, errors = parse_uploads([(upload.filename or "upload", await upload.read(limit + 1)) for upload in files], limit)
     if errors:
         raise HTTPException(400, {"message": "no transcript was ingested", "errors": errors})
     report, chunks = ingest_transcripts(c, [t for _, ts in parsed for t in ts])
@@ -56,8 +44,7 @@ def search_transcripts(body: SearchRequest, c: ComponentsDep) -> list[Transcript
     """Transcript chunks nearest to the query."""
     check_text_size(body.text, c)
     check_k(body.k, c)
-    vector = c.embedder.encode([body.text])[0].tolist()
-    hits = query(get_collection(c.client, TRANSCRIPTS_COLLECTION), vector, body.k, where_all(course=body.course))
-    return [TranscriptHit(id=h.id, text=h.text, score=round(h.score, 4), title=h.metadata.get("title", ""),
-                          course=h.metadata.get("course", ""), source_file=h.metadata.get("source_file", ""),
-                          chunk_index=int(h.metadata.get("chunk_index", 0))) for h in hits]
+    hits = search_transcripts(c, body.text, body.k, body.course)
+    return [TranscriptHit(id=h.id, text=h.text, score=round(h.score, 4), title=h.metadata.get(TITLE_KEY, ""),
+                          course=h.metadata.get(COURSE_KEY, ""), source_file=h.metadata.get(SOURCE_FILE_KEY, ""),
+                          chunk_index=int(h.metadata.get(POSITION_KEY, 0))) for h in hits]
