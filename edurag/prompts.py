@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Sequence, get_args
+
+from edurag.datasets import read_jsonl
 
 Strategy = Literal["zero_shot", "one_shot", "few_shot"]  # the paper's prompt strategies; API and CLI accept these
 STRATEGIES: tuple[str, ...] = get_args(Strategy)
@@ -67,6 +68,4 @@ def rag_prompt(question: str, context: Sequence[tuple[str, str]]) -> str:
 
 def load_shots(path: Path) -> list[Shot]:
     """Read solved examples from a jsonl file with `dialogue` and `summary` fields."""
-    with path.open(encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    return [Shot(dialogue=r["dialogue"], summary=r["summary"]) for r in rows]
+    return [Shot(dialogue=r["dialogue"], summary=r["summary"]) for r in read_jsonl(path)]

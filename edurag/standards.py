@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from edurag.codes import canonical, official_math_code, short_code
+from edurag.datasets import read_jsonl
 
 HS_GRADES = ["9", "10", "11", "12"]
 GRADE_SPANS = {"HS": HS_GRADES, "MS": ["6", "7", "8"], "K-2": ["K", "1", "2"], "3-5": ["3", "4", "5"]}
@@ -74,11 +74,6 @@ def expand_grades(value: object) -> list[str]:
     return sorted(set(out), key=ALL_GRADES.index) if all(g in ALL_GRADES for g in out) else out
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
 class Catalog:
     """All standards by short code, plus lookups by official and legacy codes."""
 
@@ -115,13 +110,13 @@ class Catalog:
 
 def load_catalog(standards_dir: Path) -> Catalog:
     """Build the catalog from ccss_math_atc, ccss_asn, ngss_pe and ngss_ccss_connections jsonl files."""
-    asn = _read_jsonl(standards_dir / "ccss_asn.jsonl")
+    asn = read_jsonl(standards_dir / "ccss_asn.jsonl")
     asn_by_code = {r["code"]: r for r in asn if r["code"]}
     asn_by_id = {r["asn_id"]: r for r in asn}
     aliases: dict[str, str] = {}
     standards: list[Standard] = []
 
-    atc = {r["id"]: r for r in _read_jsonl(standards_dir / "ccss_math_atc.jsonl")}
+    atc = {r["id"]: r for r in read_jsonl(standards_dir / "ccss_math_atc.jsonl")}
     for node in atc.values():
         if node["level"] in ("Grade", "HS Category"):
             continue
@@ -163,7 +158,7 @@ def load_catalog(standards_dir: Path) -> Catalog:
         if row.get("alt_code"):
             aliases[row["alt_code"]] = short_code(code)
 
-    for pe in _read_jsonl(standards_dir / "ngss_pe.jsonl"):
+    for pe in read_jsonl(standards_dir / "ngss_pe.jsonl"):
         details = " ".join(filter(None, [clean(pe.get("clarification_statement")), clean(pe.get("assessment_boundary"))]))
         standards.append(Standard(
             code=pe["id"], official_code=pe["id"], framework="ngss", subject="science", level="Standard",
@@ -173,7 +168,7 @@ def load_catalog(standards_dir: Path) -> Catalog:
 
     catalog = Catalog(standards, aliases)
     _link_children(catalog)
-    _link_ngss(catalog, _read_jsonl(standards_dir / "ngss_ccss_connections.jsonl"))
+    _link_ngss(catalog, read_jsonl(standards_dir / "ngss_ccss_connections.jsonl"))
     return catalog
 
 

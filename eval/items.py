@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable
 
 from edurag.codes import canonical
-from edurag.datasets import FULL, PARTIAL, read_alignment_csv, split_of
+from edurag.datasets import FULL, PARTIAL, read_alignment_csv, read_jsonl, split_of
 from edurag.standards import Catalog
 from eval.retrieval import RetrievalItem
 
@@ -45,10 +45,10 @@ def alignment_items(csv_path: Path, catalog: Catalog, include_partial: bool = Fa
 
 def ngss_items(pe_path: Path, connections_path: Path, catalog: Catalog) -> list[RetrievalItem]:
     """One item per (NGSS PE, CCSS subject): the PE text and clarification, tagged with its connected CCSS codes."""
-    pes = {row["id"]: row for row in _jsonl(pe_path)}
+    pes = {row["id"]: row for row in read_jsonl(pe_path)}
     tagged: dict[tuple[str, str], list[str]] = defaultdict(list)
     unresolved = 0
-    for pair in _jsonl(connections_path):
+    for pair in read_jsonl(connections_path):
         standard = catalog.resolve(pair["ccss_code"])
         if standard is None or pair["ngss_pe"] not in pes:
             unresolved += 1
@@ -87,7 +87,7 @@ def write_items(items: Iterable[RetrievalItem], path: Path) -> int:
 def load_items(path: Path, split: str = "all", catalog: Catalog | None = None) -> list[RetrievalItem]:
     """Read jsonl items (`text`, `standard_ids`; optional id, filters, grade, domain, source, split)."""
     items = []
-    for number, row in enumerate(_jsonl(path)):
+    for number, row in enumerate(read_jsonl(path)):
         item_id = str(row.get("id", number))
         if split != "all" and row.get("split", split_of(item_id)) != split:
             continue
@@ -98,8 +98,3 @@ def load_items(path: Path, split: str = "all", catalog: Catalog | None = None) -
         items.append(RetrievalItem(id=item_id, text=row["text"], standard_ids=codes, filters=row.get("filters") or {},
                                    grade=str(row.get("grade", "")), domain=domain, source=row.get("source", "")))
     return items
-
-
-def _jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]

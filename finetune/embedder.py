@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import tempfile
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from edurag.codes import canonical
-from edurag.datasets import ALIGNED, read_alignment_csv, split_of
+from edurag.datasets import ALIGNED, read_alignment_csv, read_jsonl, split_of
 from edurag.models import default_embedding_model, load_sentence_transformer, resolve_model_path
 from edurag.standards import Catalog, Standard, load_catalog
 from finetune.data import file_sha256
@@ -73,12 +72,11 @@ def catalog_pairs(catalog: Catalog, standards_dir: Path) -> list[TextPair]:
                 connected = _standard(catalog, code)
                 if connected:
                     pairs.append(TextPair(node.text, connected.document(catalog), "ngss-to-ccss"))
-    with (standards_dir / "ngss_ccss_connections.jsonl").open(encoding="utf-8") as handle:
-        for row in (json.loads(line) for line in handle if line.strip()):
-            pe = catalog.get(row["ngss_pe"])
-            quoted = (row.get("ccss_text_as_quoted_in_ngss") or "").strip()
-            if pe and quoted:
-                pairs.append(TextPair(quoted, pe.document(catalog), "ccss-to-ngss"))
+    for row in read_jsonl(standards_dir / "ngss_ccss_connections.jsonl"):
+        pe = catalog.get(row["ngss_pe"])
+        quoted = (row.get("ccss_text_as_quoted_in_ngss") or "").strip()
+        if pe and quoted:
+            pairs.append(TextPair(quoted, pe.document(catalog), "ccss-to-ngss"))
     return pairs
 
 

@@ -40,7 +40,7 @@ def remove_transcripts(c: Components, source_file: str) -> int:
     return delete_where({SOURCE_FILE_KEY: source_file}, TRANSCRIPTS_COLLECTION, client=c.client, settings=c.settings)
 
 
-def search_transcripts(c: Components, text: str, k: int, course: str | None = None) -> list[Hit]:
+def nearest_transcript_chunks(c: Components, text: str, k: int, course: str | None = None) -> list[Hit]:
     """The k transcript chunks nearest to the text (cosine), optionally within one course."""
     vector = c.embedder.encode([text])[0].tolist()
     return query(get_collection(c.client, TRANSCRIPTS_COLLECTION), vector, k, where_all(**{COURSE_KEY: course}))

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, HTTPException, UploadFile
 
 from edurag.chunk_ids import COURSE_KEY, POSITION_KEY, SOURCE_FILE_KEY, TITLE_KEY
-from ingestion.service import ingest_transcripts, remove_transcripts, search_transcripts
+from ingestion.service import ingest_transcripts, nearest_transcript_chunks, remove_transcripts
 from ingestion.transcripts import parse_uploads
 from service.auth import AdminDep, UserDep
 from service.deps import ComponentsDep, check_k, check_text_size
@@ -44,7 +44,7 @@ def search_transcripts(body: SearchRequest, c: ComponentsDep) -> list[Transcript
     """Transcript chunks nearest to the query."""
     check_text_size(body.text, c)
     check_k(body.k, c)
-    hits = search_transcripts(c, body.text, body.k, body.course)
+    hits = nearest_transcript_chunks(c, body.text, body.k, body.course)
     return [TranscriptHit(id=h.id, text=h.text, score=round(h.score, 4), title=h.metadata.get(TITLE_KEY, ""),
                           course=h.metadata.get(COURSE_KEY, ""), source_file=h.metadata.get(SOURCE_FILE_KEY, ""),
                           chunk_index=int(h.metadata.get(POSITION_KEY, 0))) for h in hits]
