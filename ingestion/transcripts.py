@@ -11,8 +11,8 @@ from typing import Any
 
 import webvtt
 from langchain_core.documents import Document
-from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from edurag.chunking import split_by_tokens
 from edurag.chunk_ids import COURSE_KEY, POSITION_KEY, SOURCE_FILE_KEY, SOURCE_KEY, TITLE_KEY, transcript_source_id
 
 SUPPORTED_SUFFIXES = (".txt", ".vtt", ".jsonl")
@@ -119,11 +119,17 @@ def parse_jsonl_line(line: str, name: str, number: int) -> Transcript:
     return Transcript(title=title, text=text.strip(), source_file=name, course=_first(record, COURSE_FIELDS), item=str(number))
 
 
-def read_paths(paths: list[Path]) -> list[Transcript]:
-    """Read local files and folders (recursively, supported suffixes only)."""
+def transcript_files(paths: list[Path]) -> list[Path]:
+    """Files as given and, for folders, their transcript files (supported suffixes, recursively, sorted)."""
     files: list[Path] = []
     for path in paths:
         files += sorted(p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED_SUFFIXES) if path.is_dir() else [path]
+    return files
+
+
+def read_paths(paths: list[Path]) -> list[Transcript]:
+    """Read local files and folders (recursively, supported suffixes only)."""
+    files = transcript_files(paths)
     if not files:
         raise TranscriptError("no transcript files found")
     out: list[Transcript] = []
@@ -135,11 +141,9 @@ def read_paths(paths: list[Path]) -> list[Transcript]:
 def transcript_documents(transcripts: list[Transcript], count_tokens: Callable[[str], int], chunk_tokens: int,
                          overlap: int) -> list[Document]:
     """Token-aware chunks of each transcript (count_tokens: the embedder's) with title, course, source file and chunk index."""
-    splitter = RecursiveCharacterTextSplitter(chunk_size=chunk_tokens, chunk_overlap=min(overlap, chunk_tokens // 2),
-                                              length_function=count_tokens)
     docs: list[Document] = []
     for t in transcripts:
-        for index, chunk in enumerate(splitter.split_text(t.text)):
+        for index, chunk in enumerate(split_by_tokens(t.text, chunk_tokens, overlap, count_tokens)):
             docs.append(Document(page_content=chunk, metadata={
                 SOURCE_KEY: t.source_id, POSITION_KEY: index, TITLE_KEY: t.title, COURSE_KEY: t.course,
                 SOURCE_FILE_KEY: t.source_file,

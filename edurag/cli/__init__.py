@@ -158,12 +158,13 @@ def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out
     import httpx
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from edurag.cli.client import JobsClient, expand
+    from edurag.cli.client import JobsClient
     from edurag.jobs.store import JobStatus
+    from ingestion.transcripts import transcript_files
 
     client = JobsClient(server, api_key)
     try:
-        created = client.submit_files(expand(files), strategy, adapter)
+        created = client.submit_files(transcript_files(files), strategy, adapter)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=console) as bar:
             task = bar.add_task(f"job {created['id'][:8]}", total=created["total"])

@@ -11,7 +11,6 @@ from typing import Any, Callable, Iterator
 import httpx
 
 from edurag.jobs.store import FINISHED
-from ingestion.transcripts import SUPPORTED_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +56,3 @@ class JobsClient:
         with self.http.stream("GET", f"/jobs/{job_id}/results") as response:
             response.raise_for_status()
             yield from (line for line in response.iter_lines() if line.strip())
-
-
-def expand(paths: list[Path]) -> list[Path]:
-    """Files and, for folders, their supported transcript files (recursively)."""
-    out: list[Path] = []
-    for path in paths:
-        out += sorted(p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED_SUFFIXES) if path.is_dir() else [path]
-    return out
