@@ -168,13 +168,6 @@ class ExtractiveGenerator:
         return []
 
 
-def chat_input(tokenizer: Any, prompt: str) -> str:
-    """A decoder-only model's input: the prompt as a user turn of its chat template (when it has one); training uses it too."""
-    if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
-    return prompt
-
-
 @dataclass
 class HFGenerator:
     """A transformers seq2seq or causal LM, optionally with named PEFT adapters switched per request."""
@@ -223,7 +216,7 @@ class HFGenerator:
         import torch
 
         tok = self.lm.tokenizer
-        texts = list(prompts) if self.lm.is_encoder_decoder else [self._chat(p) for p in prompts]
+        texts = [self.lm.input_text(p) for p in prompts]
         batch = tok(texts, return_tensors="pt", padding=True, truncation=True, max_length=self.lm.window)
         with self._lock, torch.inference_mode():
             model = self._activate(adapter or self.default_adapter)
@@ -232,9 +225,6 @@ class HFGenerator:
             out = out[:, batch["input_ids"].shape[1]:]
         decoded = tok.batch_decode(out, skip_special_tokens=True)
         return [d.strip().split("\n\n")[0].strip() for d in decoded]
-
-    def _chat(self, prompt: str) -> str:
-        return chat_input(self.lm.tokenizer, prompt)
 
     def adapter_names(self) -> list[str]:
         """Adapters found in the adapters folder (sub-folders holding adapter_config.json)."""
