@@ -16,6 +16,7 @@ from edurag.codes import canonical
 from edurag.datasets import ALIGNED, read_alignment_csv, read_jsonl, split_of
 from edurag.models import default_embedding_model, load_sentence_transformer, resolve_model_path
 from edurag.standards import Catalog, Standard, load_catalog
+from finetune.config import EmbedderArgs
 from finetune.data import file_sha256
 from finetune.manifest import describe_base, library_versions, write_manifest
 
@@ -24,20 +25,6 @@ logger = logging.getLogger(__name__)
 METHOD = "mnrl-embedder"
 DEFAULT_BASE = "sentence-transformers/all-MiniLM-L6-v2"
 DEV_SPLIT_RULE = "edurag.datasets.split_of(alignment_item_id(row_index)) == 'dev' (the split `edurag eval retrieval` uses)"
-
-
-@dataclass
-class EmbedderArgs:
-    """Hyperparameters of an MNRL fine-tune."""
-
-    epochs: float = 1.0
-    batch_size: int = 32
-    learning_rate: float = 2e-5
-    warmup_ratio: float = 0.1
-    limit: int | None = None
-    seed: int = 42
-    logging_steps: int = 10
-    max_seq_length: int | None = None
 
 
 @dataclass(frozen=True)
