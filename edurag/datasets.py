@@ -49,10 +49,11 @@ def split_of(item_id: str, heldout_share: float = HELDOUT_SHARE) -> str:
 
 
 def read_alignment_csv(path: Path) -> list[AlignmentRow]:
-    """Every data row of the alignment CSV (allenai_generated_problems_teacher_annotations.csv), in file order."""
+    """Every data row of the alignment CSV (allenai_generated_problems_teacher_annotations.csv), in file order; the text,
+    standard and label columns are required, the grade column is optional."""
     with path.open(encoding="utf-8", newline="") as handle:
         return [AlignmentRow(index=i, text=row[TEXT_COLUMN], standard=row[STANDARD_COLUMN], label=row[LABEL_COLUMN],
-                             grade=row[GRADE_COLUMN]) for i, row in enumerate(csv.DictReader(handle))]
+                             grade=row.get(GRADE_COLUMN, "")) for i, row in enumerate(csv.DictReader(handle))]
 
 
 def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
