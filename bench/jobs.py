@@ -24,6 +24,8 @@ from typing import Iterator
 
 import httpx
 
+from bench.common import percentiles
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SOURCES = [SHARED / "lectures" / "yale_lectures_dev43.jsonl", SHARED / "classroom" / "talkmoves_dev60.jsonl"]
 KEY = "bench-admin"
@@ -92,8 +94,8 @@ def submit_corpus(http: httpx.Client, per_source: int | None) -> str:
 
 
 def p95(latencies: list[float]) -> float:
-    """95th percentile in milliseconds."""
-    return 1000 * statistics.quantiles(latencies, n=20)[-1]
+    """95th percentile in milliseconds (bench.common.percentiles, as every bench reports it)."""
+    return percentiles(latencies)["p95"]
 
 
 def align_latencies(url: str, n: int, until: threading.Event | None = None) -> list[float]:
