@@ -107,6 +107,11 @@ class Catalog:
             return node.parent
         return node.code if node else canonical(code)
 
+    def indexed_standard(self, code: str) -> Standard | None:
+        """The retrieval-indexed Standard a code rolls up to (see standard_of), or None for other levels and unknown codes."""
+        node = self.get(self.standard_of(code))
+        return node if node and node.level == "Standard" else None
+
 
 def load_catalog(standards_dir: Path) -> Catalog:
     """Build the catalog from ccss_math_atc, ccss_asn, ngss_pe and ngss_ccss_connections jsonl files."""

@@ -69,3 +69,5 @@ def test_relations_of_a_known_standard(catalog):
 def test_sub_standard_rolls_up(catalog):
     assert catalog.standard_of("6.RP.A.3a") == "6.RP.A.3"
     assert catalog.standard_of("6.RP.A.3") == "6.RP.A.3"
+    assert catalog.indexed_standard("6.RP.A.3a").code == "6.RP.A.3"
+    assert catalog.indexed_standard("6.RP.A") is None, "a cluster is not an indexed standard"
