@@ -22,6 +22,8 @@ from tests.utils.jobs import wait_job
 from tests.utils.servers import run_chroma_server, serve_app
 from vectorstore.aliases import current_collection, current_target
 
+pytestmark = pytest.mark.slow  # a Chroma server and several full re-indexes
+
 KEY = "admin-secret"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 QUERIES = {

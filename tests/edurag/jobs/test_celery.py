@@ -21,6 +21,8 @@ from service.app import create_app
 from tests.utils.jobs import Worker, dialogues, long_items, run_redis, wait_job
 from tests.utils.servers import run_chroma_server, serve_app
 
+pytestmark = pytest.mark.slow  # redis, a Chroma server, Celery worker processes and a killed worker
+
 KEY = "admin-secret"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
