@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from edurag.components import Components, build_components
 from edurag.settings import Settings
 from service.routes import adapters, admin, align, health, jobs, standards, summarize, transcripts
+from service.web import add_web
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         logger.info("edurag ready: generator %s", app.state.components.generator.info())
         yield
 
-    app = FastAPI(title="edurag", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="edurag", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Curriculum-standards alignment, transcript summaries and knowledge-base admin.")
     app.state.settings = settings
     app.state.components = components
@@ -41,4 +42,5 @@ def create_app(settings: Settings | None = None, components: Components | None =
 
     for module in (health, align, standards, summarize, transcripts, jobs, admin, adapters):
         app.include_router(module.router)
+    add_web(app, settings)
     return app

@@ -12,7 +12,8 @@ bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def _matches(given: str, keys: list[str]) -> bool:
+def matches_key(given: str, keys: list[str]) -> bool:
+    """Constant-time check that `given` is one of `keys`."""
     return any(secrets.compare_digest(given.encode(), key.encode()) for key in keys)
 
 
@@ -24,7 +25,7 @@ def require_admin(request: Request, credentials: Credentials) -> None:
                             headers={"WWW-Authenticate": "Bearer"})
     if settings.admin_key is None:
         raise HTTPException(403, "admin endpoints are disabled: EDURAG_ADMIN_KEY is not set on the server")
-    if not _matches(credentials.credentials, [settings.admin_key.get_secret_value()]):
+    if not matches_key(credentials.credentials, [settings.admin_key.get_secret_value()]):
         raise HTTPException(403, "wrong admin key")
 
 
@@ -36,7 +37,7 @@ def require_user(request: Request, credentials: Credentials) -> None:
     if credentials is None:
         raise HTTPException(401, "API key required: send Authorization: Bearer <key>", headers={"WWW-Authenticate": "Bearer"})
     keys = settings.api_keys + ([settings.admin_key.get_secret_value()] if settings.admin_key else [])
-    if not _matches(credentials.credentials, keys):
+    if not matches_key(credentials.credentials, keys):
         raise HTTPException(403, "wrong API key")
 
 
