@@ -1,15 +1,14 @@
-"""Ingestion operations shared by the CLI, the HTTP API and jobs."""
+"""Standards ingestion shared by the CLI, the HTTP API and jobs, and the collection sizes /health reports
+(transcripts: ingestion/transcript_store.py)."""
 
 from __future__ import annotations
 
-from edurag.chunk_ids import COURSE_KEY, SOURCE_FILE_KEY
 from edurag.components import Components, embedder_for
 from edurag.settings import STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION
-from ingestion.indexer import IndexReport, delete_where, sync
+from ingestion.indexer import IndexReport, sync
 from ingestion.standards_docs import standard_documents
-from ingestion.transcripts import Transcript, transcript_documents
 from vectorstore.aliases import current_collection, current_target
-from vectorstore.chroma import Hit, get_collection, query, where_all
+from vectorstore.chroma import get_collection
 
 
 def ingest_standards(c: Components, progress: bool = False) -> IndexReport:
@@ -21,29 +20,6 @@ def ingest_standards(c: Components, progress: bool = False) -> IndexReport:
     c.lexical.invalidate()
     c.aliases.invalidate()
     return report
-
-
-def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: bool = False) -> tuple[IndexReport, dict[str, int]]:
-    """Chunk and sync transcripts; a re-ingested transcript replaces its old chunks. Returns chunks per source file."""
-    s = c.settings
-    docs = transcript_documents(transcripts, c.embedder.count_tokens, s.transcript_chunk_tokens, s.transcript_chunk_overlap)
-    per_file: dict[str, int] = {}
-    for doc in docs:
-        per_file[doc.metadata[SOURCE_FILE_KEY]] = per_file.get(doc.metadata[SOURCE_FILE_KEY], 0) + 1
-    report = sync(docs, TRANSCRIPTS_COLLECTION, client=c.client, embedder=c.embedder, settings=s,
-                  cleanup="incremental", total=len(docs), progress=progress)
-    return report, per_file
-
-
-def remove_transcripts(c: Components, source_file: str) -> int:
-    """Delete every chunk that came from one transcript file; returns how many were removed."""
-    return delete_where({SOURCE_FILE_KEY: source_file}, TRANSCRIPTS_COLLECTION, client=c.client, settings=c.settings)
-
-
-def nearest_transcript_chunks(c: Components, text: str, k: int, course: str | None = None) -> list[Hit]:
-    """The k transcript chunks nearest to the text (cosine), optionally within one course."""
-    vector = c.embedder.encode([text])[0].tolist()
-    return query(get_collection(c.client, TRANSCRIPTS_COLLECTION), vector, k, where_all(**{COURSE_KEY: course}))
 
 
 def collection_sizes(c: Components) -> dict[str, int]:

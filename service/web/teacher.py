@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, get_args
+from typing import Any, Literal, get_args, get_origin
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -19,7 +19,7 @@ from edurag.alignment.lesson_files import LESSON_SUFFIXES, LessonFileError, read
 from service.deps import ComponentsDep
 from service.routes.align import align_route
 from service.routes.standards import get_standard
-from service.schemas import AlignRequest, AlignResponse, Framework, Subject
+from service.schemas import AlignRequest, AlignResponse
 from service.web.graph import layout
 from service.web.highlight import segments
 from service.web.session import require_reader
@@ -30,14 +30,22 @@ router = APIRouter(route_class=HTMLRoute, include_in_schema=False, dependencies=
 GRADES = ["K", *map(str, range(1, 13))]
 GRADE_HINTS = [("K", "Kindergarten"), *((g, f"Grade {g}") for g in GRADES[1:]), ("K-2", "Grades K-2"),
                ("3-5", "Grades 3-5"), ("MS", "Middle school (6-8)"), ("HS", "High school (9-12)")]
-CSV_COLUMNS = ("rank", "code", "official_code", "framework", "subject", "grades", "score", "confidence", "text",
-               "matched_passage")
+CSV_COLUMNS = ("rank", "code", "official_code", "framework", "subject", "grades", "score", "confidence",
+               "confidence_label", "text", "matched_passage")
+
+
+def _literal_choices(field: str) -> tuple[str, ...]:
+    """The values an AlignRequest field accepts when its type is a Literal (empty otherwise)."""
+    annotation = AlignRequest.model_fields[field].annotation
+    literal = next((a for a in (annotation, *get_args(annotation)) if get_origin(a) is Literal), None)
+    return tuple(get_args(literal)) if literal else ()
 
 
 def align_options(c: Any) -> dict[str, Any]:
-    """Choices the Align and Ask forms offer, from the API's own request schema."""
-    return {"grade_hints": GRADE_HINTS, "grades": GRADES, "subjects": get_args(Subject),
-            "frameworks": get_args(Framework), "max_k": c.settings.max_k, "suffixes": ", ".join(LESSON_SUFFIXES)}
+    """Choices the Align and Ask forms offer: the API schema's values, frameworks as the catalog holds them."""
+    frameworks = _literal_choices("framework") or tuple(sorted({s.framework for s in c.catalog.by_code.values()}))
+    return {"grade_hints": GRADE_HINTS, "grades": GRADES, "subjects": _literal_choices("subject"),
+            "frameworks": frameworks, "max_k": c.settings.max_k, "suffixes": ", ".join(LESSON_SUFFIXES)}
 
 
 async def _lesson_text(form: FormData, c: Any) -> str:
@@ -99,7 +107,10 @@ async def align_csv(request: Request, c: ComponentsDep) -> Response:
     writer.writerow(CSV_COLUMNS)
     for rank, s in enumerate(result.standards, 1):
         writer.writerow([rank, s.code, s.official_code, s.framework, s.subject, " ".join(s.grades), s.score,
-                         getattr(s, "confidence", ""), s.text, s.passage])
+                         getattr(s, "confidence", ""), getattr(s, "confidence_label", ""), s.text, s.passage])
+    for p in getattr(result, "practices", []):
+        writer.writerow(["practice", p.code, p.official_code, p.framework, p.subject, " ".join(p.grades), p.score,
+                         getattr(p, "confidence", ""), getattr(p, "confidence_label", ""), p.text, p.passage])
     return Response(buffer.getvalue(), media_type="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="alignment.csv"'})
 

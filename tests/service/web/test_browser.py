@@ -139,7 +139,8 @@ def test_align_page_ranks_highlights_and_exports(page, shots):
     with page.expect_download() as download:
         page.click("button:has-text('Download CSV')")
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
-    assert [r["code"] for r in rows] == page.locator("li.standard h3 a").all_inner_texts()
+    ranked = [r for r in rows if r["rank"] != "practice"]
+    assert [r["code"] for r in ranked] == page.locator("li.standard h3 a").all_inner_texts()
     assert rows[0]["rank"] == "1" and rows[0]["matched_passage"]
 
     page.emulate_media(media="print")
@@ -327,9 +328,11 @@ def test_admin_signed_in_session(page, shots, tmp_path: Path):
     page.click("button:has-text('Ingest')")
     expect(page.locator("#admin-result .error")).to_contain_text("bad.txt: not valid UTF-8")
 
-    page.fill("#source_file", "lecture-ratios.txt")
-    page.click("button:has-text('Delete')")
+    expect(page.locator("#sources")).to_contain_text("lecture-ratios.txt")
+    assert "dialogues.jsonl" in page.locator("#sources").inner_text()
+    page.click("#sources button[aria-label='Delete lecture-ratios.txt']")
     expect(page.locator("#admin-result")).to_contain_text("Removed")
+    expect(page.locator("#sources")).not_to_contain_text("lecture-ratios.txt")
 
     page.click("button:has-text('Re-index the standards')")
     job = page.locator("#admin-result .job")
