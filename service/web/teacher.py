@@ -18,8 +18,9 @@ from starlette.datastructures import FormData
 from edurag.alignment.lesson_files import LESSON_SUFFIXES, LessonFileError, read_lesson
 from service.deps import ComponentsDep
 from service.routes.align import align_route
+from service.routes.ask import ask_route
 from service.routes.standards import get_standard
-from service.schemas import AlignRequest, AlignResponse
+from service.schemas import AlignRequest, AlignResponse, AskRequest
 from service.web.graph import layout
 from service.web.highlight import segments
 from service.web.session import require_reader
@@ -126,8 +127,12 @@ async def ask_submit(request: Request, c: ComponentsDep) -> Response:
     """Answer a standards question with the grounded answer and its clickable citations."""
     form = await read_form(request, c.settings.max_text_bytes)
     question = form.get("question")
-    body, result = _run_align(form, question if isinstance(question, str) else "", c)
-    context = {"result": result, "question": body.text, "page": "ask"}
+    grade, k = text_field(form, "grade"), text_field(form, "k")
+    body = AskRequest(question=question if isinstance(question, str) else "", grade=grade if grade in GRADES else None,
+                      subject=text_field(form, "subject"), framework=text_field(form, "framework"),
+                      k=int(k) if k and k.isdigit() else None)
+    result = ask_route(body, c)
+    context = {"result": result, "question": body.question, "page": "ask"}
     if request.headers.get("HX-Request") == "true":
         return render(request, "_ask_answer.html", **context)
     return render(request, "ask.html", options=align_options(c), form=dict(form), **context)
