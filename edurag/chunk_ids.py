@@ -18,9 +18,10 @@ TITLE_KEY = "title"
 COURSE_KEY = "course"
 
 
-def standard_source_id(code: str) -> str:
-    """`standard:{code}`: the source id of a standard's chunk."""
-    return f"standard:{code}"
+def standard_source_id(code: str, framework: str | None = None) -> str:
+    """The source id of a standard's chunk: `standard:6.RP.A.3` for the built-in CCSS/NGSS, `standard:{framework}/{code}`
+    for imported frameworks (their codes are unique only within the framework)."""
+    return f"standard:{framework}/{code}" if framework else f"standard:{code}"
 
 
 def transcript_source_id(path: str) -> str:

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from edurag.components import Components, build_components
 from edurag.settings import Settings
-from service.routes import adapters, admin, align, ask, health, jobs, standards, summarize, transcripts
+from service.routes import adapters, admin, align, ask, frameworks, health, jobs, standards, summarize, transcripts
 from service.web import add_web
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         problems = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": problems})
 
-    for module in (health, align, ask, standards, summarize, transcripts, jobs, admin, adapters):
+    for module in (health, align, ask, standards, frameworks, summarize, transcripts, jobs, admin, adapters):
         app.include_router(module.router)
     add_web(app, settings)
     return app

@@ -7,7 +7,7 @@ import io
 import json
 from typing import Any, Iterable, Iterator
 
-CSV_FIELDS = ("id", "title", "status", "summary", "chunks", "error")
+CSV_FIELDS = ("id", "title", "status", "summary", "key_terms", "budget_words", "words", "chunks", "error")
 
 
 def jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
@@ -17,12 +17,12 @@ def jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 
 def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """A header line, then one CSV row per result (columns CSV_FIELDS; other keys are left out)."""
+    """A header line, then one CSV row per result (columns CSV_FIELDS, lists joined with "; "; other keys are left out)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Body
 from edurag.ask import ask
 from service.auth import UserDep
 from service.deps import ComponentsDep, check_k, check_text_size
-from service.schemas import ASK_EXAMPLES, AskRequest, AskResponse
+from service.routes.frameworks import check_framework
+from service.schemas import ASK_EXAMPLES, AskRequest, AskResponse, ErrorOut
 
 router = APIRouter(tags=["ask"], dependencies=[UserDep])
 
@@ -18,6 +19,7 @@ ERRORS = {
     401: {"description": "EDURAG_API_KEYS is set and no bearer key was sent."},
     403: {"description": "The bearer key is not one of EDURAG_API_KEYS."},
     413: {"description": "The question is larger than EDURAG_MAX_TEXT_BYTES."},
+    404: {"model": ErrorOut, "description": "Unknown framework (GET /frameworks lists them)."},
     422: {"description": "Empty question, unknown field, bad grade/subject/framework, k outside 1..EDURAG_MAX_K."},
 }
 
@@ -31,5 +33,6 @@ def ask_route(body: Annotated[AskRequest, Body(openapi_examples=ASK_EXAMPLES)], 
     check_text_size(body.question, c, "question")
     if body.k is not None:
         check_k(body.k, c)
+    check_framework(body.framework, c)
     result = ask(c, body.question, body.grade, body.subject, body.framework, body.k)
     return AskResponse(**asdict(result))

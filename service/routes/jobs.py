@@ -14,10 +14,9 @@ from edurag.jobs.export import csv_lines, jsonl_lines
 from edurag.jobs.store import JobStatus, JobView, NewItem
 from edurag.jobs.tasks import SUMMARIZE, text_items, upload_items
 from edurag.jobs.worker import Jobs, NoUsableItem, TooManyItems, check_item_count, start_jobs
-from edurag.prompts import check_strategy
 from service.auth import UserDep
 from service.deps import ComponentsDep, check_adapter
-from service.schemas import JobCreated, JobOut, SummarizeJobRequest
+from service.schemas import JobCreated, JobOut, SummarizeJobRequest, SummaryOptionsIn
 
 
 @asynccontextmanager
@@ -45,12 +44,13 @@ async def _multipart_items(request: Request, limit: int) -> tuple[list[NewItem],
     items: list[NewItem] = []
     for upload in uploads:
         items += upload_items(await upload.read(limit + 1), upload.filename or "upload", limit)
+    fields = {k: str(form[k]) for k in SummaryOptionsIn.model_fields if form.get(k) not in (None, "")}
     try:
-        strategy = check_strategy(str(form.get("strategy") or "zero_shot"))
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    adapter = form.get("adapter")
-    return items, {"strategy": strategy, "adapter": str(adapter) if adapter else None}
+        options = SummaryOptionsIn.model_validate(fields)
+    except ValidationError as exc:
+        raise HTTPException(422, [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+                                  for e in exc.errors()]) from exc
+    return items, options.model_dump()
 
 
 async def _json_items(request: Request, limit: int) -> tuple[list[NewItem], dict[str, Any]]:
@@ -59,7 +59,7 @@ async def _json_items(request: Request, limit: int) -> tuple[list[NewItem], dict
     except ValidationError as exc:
         raise HTTPException(422, [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
                                   for e in exc.errors()]) from exc
-    return text_items(body.pairs(), limit), {"strategy": body.strategy, "adapter": body.adapter}
+    return text_items(body.pairs(), limit), body.model_dump(exclude={"texts", "items"})
 
 
 @router.post("/jobs/summarize", status_code=202, response_model=JobCreated)

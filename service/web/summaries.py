@@ -33,6 +33,8 @@ def _choices(name: str) -> tuple[str, ...]:
     field = SummarizeRequest.model_fields.get(name)
     if field is None:
         return ()
+    if typing.get_origin(field.annotation) is typing.Literal:
+        return tuple(str(v) for v in typing.get_args(field.annotation))
     args = [a for a in typing.get_args(field.annotation) if a is not type(None)] or [field.annotation]
     literal = next((a for a in args if typing.get_origin(a) is typing.Literal), None)
     return tuple(str(v) for v in typing.get_args(literal)) if literal else ()

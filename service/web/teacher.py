@@ -20,6 +20,7 @@ from service.deps import ComponentsDep
 from service.routes.align import align_route
 from service.routes.ask import ask_route
 from service.routes.standards import get_standard
+from edurag.standards import BUILTIN_FRAMEWORKS
 from service.schemas import AlignRequest, AlignResponse, AskRequest
 from service.web.graph import layout
 from service.web.highlight import segments
@@ -43,8 +44,8 @@ def _literal_choices(field: str) -> tuple[str, ...]:
 
 
 def align_options(c: Any) -> dict[str, Any]:
-    """Choices the Align and Ask forms offer: the API schema's values, frameworks as the catalog holds them."""
-    frameworks = _literal_choices("framework") or tuple(sorted({s.framework for s in c.catalog.by_code.values()}))
+    """Choices the Align and Ask forms offer: the API schema's values, frameworks as the registry holds them."""
+    frameworks = sorted(c.catalog.frameworks(), key=lambda f: (f not in BUILTIN_FRAMEWORKS, f))
     return {"grade_hints": GRADE_HINTS, "grades": GRADES, "subjects": _literal_choices("subject"),
             "frameworks": frameworks, "max_k": c.settings.max_k, "suffixes": ", ".join(LESSON_SUFFIXES)}
 
