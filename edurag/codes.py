@@ -33,7 +33,9 @@ HS_DOMAINS = {"N": {"RN", "Q", "CN", "VM"}, "A": {"SSE", "APR", "CED", "REI"}, "
 _HS_CATEGORY_OF = {d: c for c, ds in HS_DOMAINS.items() for d in ds if d not in GRADE_DOMAINS}
 _MATH_GRADES = frozenset({"K", *map(str, range(1, 9))})
 _ELA_GRADES = frozenset({"K", *map(str, range(1, 9))})
-_ELA_BANDS = {("9", "10"): "9-10", ("11", "12"): "11-12", ("6", "8"): "6-8"}
+_ELA_BANDS = {("9", "10"): "9-10", ("11", "12"): "11-12", ("6", "8"): "6-8", ("9", "12"): "9-12"}
+# Bands that name several of the catalog's bands (NGSS cites WHST.9-12.2 for both WHST.9-10.2 and WHST.11-12.2).
+_GRADE_GROUPS = {"9-12": frozenset({"9-10", "11-12"})}
 _PRACTICES = frozenset("12345678")
 _NGSS_GRADES = frozenset({"K", "1", "2", "3", "4", "5", "MS", "HS"})
 _NGSS_BANDS = {("K", "2"): "K-2", ("3", "5"): "3-5"}
@@ -78,7 +80,8 @@ class CodeKey:
 
     def matches(self, full: CodeKey) -> bool:
         """Whether a complete catalog key fits this (possibly partial) query key."""
-        return (self.index_key == full.index_key and (self.grade is None or self.grade == full.grade)
+        return (self.index_key == full.index_key
+                and (self.grade is None or self.grade == full.grade or full.grade in _GRADE_GROUPS.get(self.grade, ()))
                 and (self.category is None or self.category == full.category)
                 and (self.cluster is None or self.cluster == full.cluster))
 

@@ -409,10 +409,11 @@ def _link_children(catalog: Catalog) -> None:
 def _link_ngss(catalog: Catalog, pairs: list[dict]) -> None:
     for pair in pairs:
         ngss = catalog.get(pair["ngss_pe"])
-        ccss = catalog.resolve(pair["ccss_code"])
-        if not ngss or not ccss:
+        if not ngss:
             continue
-        if ccss.code not in ngss.connections:
-            ngss.connections.append(ccss.code)
-        if ngss.code not in ccss.connections:
-            ccss.connections.append(ngss.code)
+        for code in catalog.resolve_all(pair["ccss_code"]).codes:  # WHST.9-12.2 links WHST.9-10.2 and WHST.11-12.2
+            ccss = catalog.by_code[code]
+            if ccss.code not in ngss.connections:
+                ngss.connections.append(ccss.code)
+            if ngss.code not in ccss.connections:
+                ccss.connections.append(ngss.code)

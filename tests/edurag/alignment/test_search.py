@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -61,23 +62,33 @@ def test_two_topic_lesson_ranks_both_standards_in_top_five(subset):
     assert "probability" in by_code["7.SP.C.8"].passage and "lemonade" not in by_code["7.SP.C.8"].passage
 
 
-def test_grade_cue_boosts_the_named_grade(subset):
+def test_grade_cue_favours_the_named_grade(subset):
     text = "Students solve problems about proportional relationships and unit rates"
     plain = hybrid_search(subset, text, 10)
     cued = hybrid_search(subset, text + " in grade 7", 10)
-    assert all(h.boost == 0 for h in plain)
-    assert all((h.boost > 0) == ("7" in h.metadata["grades"]) for h in cued)
+    assert all(h.features["grade_stated"] == 0 for h in plain)
+    assert all((h.features["grade_stated"] > 0) == ("7" in h.metadata["grades"]) for h in cued)
     assert cued[0].metadata["grades"] == ["7"]
 
 
-def test_grade_hint_boosts_that_grade_without_filtering(subset):
+def test_grade_hint_favours_that_grade_without_filtering(subset):
     text = "Students solve problems about proportional relationships and unit rates"
     hinted = hybrid_search(subset, text, 10, grade_hint="7")
-    assert all((h.boost > 0) == ("7" in h.metadata["grades"]) for h in hinted)
+    assert all((h.features["grade_stated"] > 0) == ("7" in h.metadata["grades"]) for h in hinted)
     assert hinted[0].metadata["grades"] == ["7"]
     assert any("6" in h.metadata["grades"] for h in hinted)  # a hint, not a filter
     band = hybrid_search(subset, text, 10, grade_hint="MS")
-    assert all(h.boost > 0 for h in band if {"6", "7", "8"} & set(h.metadata["grades"]))
+    assert all(h.features["grade_stated"] > 0 for h in band if {"6", "7", "8"} & set(h.metadata["grades"]))
+
+
+def test_without_the_ranker_grade_boosts_add_to_the_fused_score(subset):
+    """EDURAG_ALIGNER_MODEL=off: the fused cosine + BM25 score plus the grade boosts, as before the ranker."""
+    off = replace(subset, settings=subset.settings.model_copy(update={"aligner_model": "off"}))
+    text = "Students solve problems about proportional relationships and unit rates"
+    hinted = hybrid_search(off, text, 10, grade_hint="7")
+    assert all((h.boost > 0) == ("7" in h.metadata["grades"]) for h in hinted)
+    assert all(h.confidence is None and not h.features for h in hinted)
+    assert hinted[0].score == pytest.approx(hinted[0].dense + 0.3 * hinted[0].lexical + hinted[0].boost, abs=1e-4)
 
 
 def test_lexical_index_stays_in_step_with_chroma(subset, tmp_path):
