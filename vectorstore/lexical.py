@@ -27,7 +27,6 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 class LexicalIndex:
     """BM25 over every chunk of one collection, with the chunks' ids and metadata in index order."""
 
-    collection: str
     fingerprint: str
     ids: list[str]
     metadatas: list[dict[str, Any]]
@@ -51,7 +50,7 @@ def build_index(collection: Collection) -> LexicalIndex:
     retriever = bm25s.BM25()
     if got["ids"]:
         retriever.index(tokenize(list(got["documents"])), show_progress=False)
-    return LexicalIndex(collection=collection.name, fingerprint=_fingerprint(got["ids"]), ids=list(got["ids"]),
+    return LexicalIndex(fingerprint=_fingerprint(got["ids"]), ids=list(got["ids"]),
                         metadatas=[dict(m or {}) for m in got["metadatas"]], retriever=retriever)
 
 

@@ -22,7 +22,7 @@ from ingestion.captions import CaptionError, read_cues, sniff_format
 from edurag.summarization.classroom import TalkFigures, is_classroom, is_teacher, talk_figures
 from edurag.summarization.keyterms import KeyTermExtractor
 from edurag.summarization.length import budget_words, max_sentences
-from edurag.summarization.topics import section_starts
+from edurag.summarization.topics import MAX_SECTIONS, WORDS_PER_SECTION, section_starts
 
 Format = Literal["paragraph", "bullets", "outline"]
 FORMATS: tuple[str, ...] = ("paragraph", "bullets", "outline")
@@ -131,7 +131,8 @@ def summarize_document(generator: Generator, embedder: Embedder, text: str,
     input_words = sum(count_words(t.text) for t in turns)
     budget = budget_words(input_words, options.length, options.max_words)
     section_limit = max(1, budget // MIN_SECTION_BUDGET)
-    units = sentence_units(turns, language, min(MAX_UNIT_WORDS, budget // section_limit))
+    sections_expected = max(1, min(section_limit, MAX_SECTIONS, input_words // WORDS_PER_SECTION))
+    units = sentence_units(turns, language, min(MAX_UNIT_WORDS, budget // sections_expected))
     vectors = embedder.encode([u.text for u in units])
     words = np.array([count_words(u.text) for u in units], dtype=np.int64)
     terms = KeyTermExtractor(embedder, "\n".join(u.text for u in units), language)
