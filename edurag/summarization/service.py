@@ -152,7 +152,8 @@ def summarize_document(generator: Generator, embedder: Embedder, text: str,
     sections = [s for s in sections if s.sentences]
     summary = render(sections, options.format, figures, budget)
     return DocumentSummary(summary=summary, format=options.format, length=options.length, budget_words=budget,
-                           words=count_words(summary), input_words=input_words, language=language, key_terms=key_terms,
+                           words=summary_words(summary, sections, options.format, figures), input_words=input_words,
+                           language=language, key_terms=key_terms,
                            sections=sections, classroom=figures, chunks=chunks)
 
 
@@ -229,6 +230,15 @@ def _generate_sections(generator: Generator, units: list[Unit], bounds: list[tup
         chunks += result.chunks
         sections.append(Section(heading="", start=units[a].start, sentences=[result.summary] if result.summary else []))
     return sections, chunks
+
+
+def summary_words(summary: str, sections: list[Section], fmt: str, figures: TalkFigures | None) -> int:
+    """Words of a rendered summary in the budget's unit: its sentences (and the talk-figures sentence), without the
+    bullet marks, headings and start times that bullets and outlines add (see `render`)."""
+    if fmt == "paragraph":
+        return count_words(summary)
+    lead = [figures.sentence()] if figures is not None else []
+    return sum(count_words(s) for s in lead + [s for section in sections for s in section.sentences])
 
 
 def render(sections: list[Section], fmt: str, figures: TalkFigures | None, budget: int) -> str:
