@@ -15,7 +15,7 @@ from edurag.settings import Settings
 from edurag.standards import Catalog, load_catalog
 from vectorstore.aliases import AliasCache
 from vectorstore.chroma import open_client
-from vectorstore.lexical import LexicalCache
+from vectorstore.lexical import LexicalStore, lexical_store
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,11 @@ class Components:
     catalog: Catalog
     shots: list[Shot]
     generator: Generator
-    lexical: LexicalCache = field(default_factory=LexicalCache)
     aliases: AliasCache = field(default_factory=AliasCache)
+    lexical: LexicalStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lexical = lexical_store(self.settings)
 
 
 def build_components(settings: Settings, generator: Generator | None = None, embedder: Embedder | None = None) -> Components:

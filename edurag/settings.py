@@ -55,6 +55,7 @@ class Settings(BaseSettings):
                                 "word pieces (and the encoder's limit less [CLS] and [SEP]).")
     passage_overlap: int = Field(0, ge=0, description="Word pieces consecutive /align passages may share (at most half a passage).")
     dense_candidates: int = Field(100, ge=1, description="Nearest chunks fetched from Chroma per passage before fusion.")
+    lexical_candidates: int = Field(100, ge=1, description="Best BM25 chunks fetched per passage before fusion.")
     lexical_weight: float = Field(0.3, ge=0, description="Weight of the max-normalized BM25 score added to the cosine score.")
     grade_boost: float = Field(0.05, ge=0, description="Added to standards of a grade the text names (\"grade 6\", \"7th grade\").")
     grade_hint_boost: float = Field(0.2, ge=0, description="Added to standards of the grade the request names as grade_hint (0.05/0.1/0.2 tried on the dev split).")
@@ -85,6 +86,11 @@ class Settings(BaseSettings):
     def chroma_dir(self) -> Path:
         """Where the embedded Chroma keeps its files."""
         return self.data_dir / "chroma"
+
+    @property
+    def lexical_dir(self) -> Path:
+        """Where the BM25 (tantivy) index of each collection is kept, shared by every process using this data dir."""
+        return self.data_dir / "lexical"
 
     @property
     def resolved_record_db_url(self) -> str:

@@ -20,6 +20,7 @@ from ingestion.jobs import JobStore
 from ingestion.standards_docs import standard_documents
 from vectorstore.aliases import Target, current_target, switch, version_name, versions
 from vectorstore.chroma import get_collection, query
+from vectorstore.lexical import lexical_store
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ def drop_collection(client: ClientAPI, settings: Settings, name: str) -> None:
     manager.delete_keys(manager.list_keys())
     if name in {col.name for col in client.list_collections()}:
         client.delete_collection(name)
+    lexical_store(settings).drop(name)
     logger.info("dropped collection %s", name)
 
 

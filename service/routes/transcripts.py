@@ -12,7 +12,8 @@ from ingestion.transcripts import Transcript, TranscriptError, parse_transcripts
 from service.auth import AdminDep, UserDep
 from service.deps import ComponentsDep, check_k, check_text_size
 from service.schemas import IngestFileReport, IngestResponse, SearchRequest, TranscriptHit
-from vectorstore.chroma import get_collection, query, where_all
+from service.retrieval import search_chunks
+from vectorstore.chroma import where_all
 
 router = APIRouter(tags=["transcripts"])
 
@@ -53,11 +54,10 @@ def delete_transcripts(source_file: str, c: ComponentsDep) -> dict:
 
 @router.post("/transcripts/search", response_model=list[TranscriptHit], dependencies=[UserDep])
 def search_transcripts(body: SearchRequest, c: ComponentsDep) -> list[TranscriptHit]:
-    """Transcript chunks nearest to the query."""
+    """Transcript chunks best matching the query: dense and BM25 hits fused (score = cosine + weight x BM25/max)."""
     check_text_size(body.text, c)
     check_k(body.k, c)
-    vector = c.embedder.encode([body.text])[0].tolist()
-    hits = query(get_collection(c.client, TRANSCRIPTS_COLLECTION), vector, body.k, where_all(course=body.course))
+    hits = search_chunks(c, TRANSCRIPTS_COLLECTION, body.text, body.k, where_all(course=body.course))
     return [TranscriptHit(id=h.id, text=h.text, score=round(h.score, 4), title=h.metadata.get("title", ""),
                           course=h.metadata.get("course", ""), source_file=h.metadata.get("source_file", ""),
                           chunk_index=int(h.metadata.get("chunk_index", 0))) for h in hits]
