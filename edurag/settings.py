@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     max_k: int = Field(50, ge=1)
     max_text_bytes: int = Field(1_000_000, ge=1, description="Largest text accepted by /summarize and /align.")
     max_upload_bytes: int = Field(20_000_000, ge=1, description="Largest transcript file accepted by ingestion.")
+    max_request_bytes: int = Field(64_000_000, ge=1, description="Largest request body (uploads), refused on the stream "
+                                   "before it is parsed (Content-Length and bytes actually received).")
+    max_json_bytes: int = Field(16_000_000, ge=1, description="Largest JSON request body, refused before it is parsed.")
+    body_timeout_seconds: float = Field(30.0, gt=0, description="A request body must arrive within this many seconds (408).")
 
     admin_key: SecretStr | None = Field(None, description="Bearer key for admin endpoints; unset = admin endpoints refuse.")
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, description="If set, read endpoints require one of these bearer keys.")

@@ -97,6 +97,8 @@ def _fuse(c: Components, collection: Collection, parts: list[str], vectors: np.n
     for p, hits in enumerate(lexical_hits):
         for hit in hits:
             lex[p, position[hit.id]] = hit.score
+    if not metadatas:
+        return [], [], dense, lex
     lex_norm = lex / np.maximum(lex.max(axis=1, keepdims=True), 1e-9)
     return list(position), metadatas, dense, lex_norm
 

@@ -19,8 +19,8 @@ class StrictModel(BaseModel):
 class AlignRequest(StrictModel):
     """A lesson, task, objective or question to align with standards."""
 
-    text: str = Field(min_length=1, description="Lesson text, objective or question.")
-    k: int = Field(5, ge=1, description="How many standards to return (at most EDURAG_MAX_K).")
+    text: str = Field(min_length=1, pattern=r"\S", description="Lesson text, objective or question (at most EDURAG_MAX_TEXT_BYTES).")
+    k: int = Field(5, ge=1, description="How many standards to return (at most EDURAG_MAX_K, the schema's maximum).")
     grade: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2])$", description="Only standards of this grade (K, 1..12).")
     grade_hint: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2]|HS|MS|K-2|3-5)$",
                                    description="The lesson's grade or band (K, 1..12, HS, MS, K-2, 3-5): its standards are boosted, others still count.")
@@ -86,7 +86,7 @@ class StandardDetail(BaseModel):
 class SummarizeRequest(StrictModel):
     """A dialogue or transcript to summarize."""
 
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, pattern=r"\S", description="At most EDURAG_MAX_TEXT_BYTES.")
     strategy: Literal["zero_shot", "one_shot", "few_shot"] = "zero_shot"
     adapter: str | None = None
 
@@ -102,8 +102,8 @@ class SummarizeResponse(BaseModel):
 class SearchRequest(StrictModel):
     """A query over ingested transcripts."""
 
-    text: str = Field(min_length=1)
-    k: int = Field(5, ge=1)
+    text: str = Field(min_length=1, pattern=r"\S")
+    k: int = Field(5, ge=1, description="At most EDURAG_MAX_K (the schema's maximum).")
     course: str | None = None
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from finetune.manifest import read_manifest
 from service.auth import AdminDep, UserDep
+from service.errors import errors
 from service.deps import ComponentsDep
 
 router = APIRouter(tags=["adapters"])
@@ -53,7 +54,7 @@ def list_adapters(c: ComponentsDep) -> AdaptersResponse:
         AdapterInfo(name=n, loaded=n in loaded, manifest=read_manifest(folder / n)) for n in names])
 
 
-@router.post("/admin/adapters/reload", response_model=ReloadResponse, dependencies=[AdminDep])
+@router.post("/admin/adapters/reload", response_model=ReloadResponse, dependencies=[AdminDep], responses=errors(409))
 def reload_adapters(c: ComponentsDep) -> ReloadResponse:
     """Drop loaded adapters so new or retrained ones are read from disk on their next request."""
     generator = _hf_generator(c)

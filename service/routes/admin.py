@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from ingestion.reindex import RollbackError, index_state, rollback
 from ingestion.tasks import REINDEX
 from service.auth import AdminDep
+from service.errors import errors
 from service.deps import ComponentsDep
 from service.routes.jobs import JobCreated, JobsDep
 from service.schemas import StrictModel
@@ -32,7 +33,7 @@ class IndexStateOut(BaseModel):
     collections: dict[str, int]
 
 
-@router.post("/reindex", status_code=202, response_model=JobCreated)
+@router.post("/reindex", status_code=202, response_model=JobCreated, responses=errors(400, 409, 413, 422))
 def start_reindex(jobs: JobsDep, body: ReindexRequest | None = None) -> JobCreated:
     """Queue a re-index into a new versioned collection (409 while another one is queued or running)."""
     running = jobs.store.active_of_kind(REINDEX)
@@ -44,7 +45,7 @@ def start_reindex(jobs: JobsDep, body: ReindexRequest | None = None) -> JobCreat
     return JobCreated(id=job_id, status="queued", total=0)
 
 
-@router.post("/reindex/rollback", response_model=IndexStateOut)
+@router.post("/reindex/rollback", response_model=IndexStateOut, responses=errors(409))
 def rollback_reindex(c: ComponentsDep) -> IndexStateOut:
     """Point the standards alias back at the previous version (409 when there is none)."""
     try:

@@ -11,7 +11,8 @@ from typing import Annotated, Any, AsyncIterator, Iterator, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.json_schema import SkipJsonSchema
 from starlette.datastructures import UploadFile
 
 from edurag.prompts import STRATEGIES
@@ -20,6 +21,7 @@ from ingestion.tasks import SUMMARIZE, text_items, upload_items
 from ingestion.worker import Runner, make_runner
 from service.auth import UserDep
 from service.deps import ComponentsDep, check_adapter
+from service.errors import errors
 from service.schemas import StrictModel
 
 CSV_FIELDS = ("id", "title", "status", "summary", "chunks", "error")
@@ -54,18 +56,23 @@ JobsDep = Annotated[Jobs, Depends(get_jobs)]
 router = APIRouter(tags=["jobs"], dependencies=[UserDep], lifespan=jobs_lifespan)
 
 
+NonBlank = Annotated[str, Field(pattern=r"\S")]
+
+
 class ItemIn(StrictModel):
     """One text with the id its result carries."""
 
     id: str = Field(min_length=1, max_length=500)
-    text: str
+    text: NonBlank
 
 
 class SummarizeJobRequest(StrictModel):
-    """Either plain texts (ids are their positions) or items with ids."""
+    """Either plain texts (ids are their positions) or items with ids: exactly one of the two, not empty."""
 
-    texts: list[str] | None = None
-    items: list[ItemIn] | None = None
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [{"required": ["texts"]}, {"required": ["items"]}]})
+
+    texts: Annotated[list[NonBlank], Field(min_length=1)] | SkipJsonSchema[None] = None
+    items: Annotated[list[ItemIn], Field(min_length=1)] | SkipJsonSchema[None] = None
     strategy: Literal["zero_shot", "one_shot", "few_shot"] = "zero_shot"
     adapter: str | None = None
 
@@ -154,7 +161,31 @@ async def _multipart_items(request: Request, limit: int) -> tuple[list[NewItem],
     return items, {"strategy": strategy, "adapter": str(adapter) if adapter else None}
 
 
-@router.post("/jobs/summarize", status_code=202, response_model=JobCreated)
+UPLOAD_SCHEMA = {
+    "type": "object", "required": ["files"],
+    "properties": {
+        "files": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
+                  "description": ".txt, .vtt, .srt or .jsonl transcripts; a file or line that cannot be read is rejected "
+                                 "as an item (listed in the job's errors), the rest run."},
+        "strategy": {"type": "string", "enum": list(STRATEGIES), "default": "zero_shot"},
+        "adapter": {"type": "string"},
+    },
+}
+JOB_BODY = {"required": True, "description": "JSON texts/items, or a multipart upload of transcript files.", "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/SummarizeJobRequest"}},
+    "multipart/form-data": {"schema": {"$ref": "#/components/schemas/SummarizeJobUpload"}},
+}}
+
+
+def document_body(app: FastAPI) -> None:
+    """Put the two documented bodies of POST /jobs/summarize into the app's OpenAPI components."""
+    schema = SummarizeJobRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    extra = {**schema.pop("$defs", {}), "SummarizeJobRequest": schema, "SummarizeJobUpload": UPLOAD_SCHEMA}
+    app.state.extra_schemas = {**getattr(app.state, "extra_schemas", {}), **extra}
+
+
+@router.post("/jobs/summarize", status_code=202, response_model=JobCreated, openapi_extra={"requestBody": JOB_BODY},
+             responses=errors(400, 404, 413, 415, 422))
 async def submit_summarize(request: Request, c: ComponentsDep, jobs: JobsDep) -> JobCreated:
     """Queue a bulk summarization: JSON texts/items or multipart files; bad items are rejected, the rest run."""
     content_type = request.headers.get("content-type", "")
@@ -185,7 +216,7 @@ def _view(jobs: Jobs, job_id: str) -> JobView:
     return view
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut)
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=errors(404))
 def get_job(job_id: str, jobs: JobsDep) -> JobOut:
     """Status, progress (done/total), rate, ETA and per-item errors."""
     return job_out(_view(jobs, job_id))
@@ -208,7 +239,9 @@ def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-@router.get("/jobs/{job_id}/results")
+@router.get("/jobs/{job_id}/results", responses={200: {"description": "JSONL (default) or CSV rows, one per finished item",
+                                                  "content": {"application/x-ndjson": {}, "text/csv": {}}},
+                                                  **errors(404, 422)})
 def job_results(job_id: str, jobs: JobsDep,
                 format: Annotated[Literal["jsonl", "csv"], Query(description="jsonl (default) or csv")] = "jsonl",
                 ) -> StreamingResponse:
@@ -221,7 +254,7 @@ def job_results(job_id: str, jobs: JobsDep,
     return StreamingResponse(_jsonl(rows), media_type="application/x-ndjson")
 
 
-@router.delete("/jobs/{job_id}", response_model=JobOut)
+@router.delete("/jobs/{job_id}", response_model=JobOut, responses=errors(404, 409))
 def cancel_job(job_id: str, jobs: JobsDep) -> JobOut:
     """Cancel a queued or running job; items already finished keep their results (409 if it already ended)."""
     view = _view(jobs, job_id)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException
 
 from edurag.standards import Catalog, Standard
 from service.auth import UserDep
+from service.errors import errors
 from service.deps import ComponentsDep
 from service.schemas import RelatedOut, StandardDetail
 
@@ -31,7 +32,7 @@ def detail(catalog: Catalog, s: Standard) -> StandardDetail:
     )
 
 
-@router.get("/{code}", response_model=StandardDetail)
+@router.get("/{code}", response_model=StandardDetail, responses=errors(404))
 def get_standard(code: str, c: ComponentsDep) -> StandardDetail:
     """Look a standard up by short (6.RP.A.3), official (CCSS.Math.Content.6.RP.A.3) or legacy (6.RP.3) code."""
     found = c.catalog.resolve(code)

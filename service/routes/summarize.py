@@ -6,13 +6,14 @@ from fastapi import APIRouter
 
 from edurag.summarize import summarize_text
 from service.auth import UserDep
+from service.errors import errors
 from service.deps import ComponentsDep, check_adapter, check_text_size
 from service.schemas import SummarizeRequest, SummarizeResponse
 
 router = APIRouter(tags=["summarize"], dependencies=[UserDep])
 
 
-@router.post("/summarize", response_model=SummarizeResponse)
+@router.post("/summarize", response_model=SummarizeResponse, responses=errors(400, 404, 413, 422))
 def summarize_route(body: SummarizeRequest, c: ComponentsDep) -> SummarizeResponse:
     """Summarize with the chosen prompt strategy (and adapter, for Hugging Face generators)."""
     check_text_size(body.text, c)

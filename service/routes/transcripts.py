@@ -10,6 +10,7 @@ from edurag.settings import TRANSCRIPTS_COLLECTION
 from ingestion.service import ingest_transcripts, remove_transcripts
 from ingestion.transcripts import Transcript, TranscriptError, parse_transcripts
 from service.auth import AdminDep, UserDep
+from service.errors import errors
 from service.deps import ComponentsDep, check_k, check_text_size
 from service.schemas import IngestFileReport, IngestResponse, SearchRequest, TranscriptHit
 from service.retrieval import search_chunks
@@ -18,7 +19,8 @@ from vectorstore.chroma import where_all
 router = APIRouter(tags=["transcripts"])
 
 
-@router.post("/ingest/transcripts", response_model=IngestResponse, dependencies=[AdminDep])
+@router.post("/ingest/transcripts", response_model=IngestResponse, dependencies=[AdminDep],
+             responses=errors(400, 413, 422))
 async def upload_transcripts(files: Annotated[list[UploadFile], File(description=".txt, .vtt or .jsonl")],
                              c: ComponentsDep) -> IngestResponse:
     """Parse every file first; if any is bad, nothing is ingested and each problem is reported (400)."""
@@ -43,7 +45,7 @@ async def upload_transcripts(files: Annotated[list[UploadFile], File(description
     return IngestResponse(files=files_out, **{k: v for k, v in report.as_dict().items() if k != "collection"})
 
 
-@router.delete("/ingest/transcripts/{source_file}", dependencies=[AdminDep])
+@router.delete("/ingest/transcripts/{source_file}", dependencies=[AdminDep], responses=errors(404))
 def delete_transcripts(source_file: str, c: ComponentsDep) -> dict:
     """Remove every chunk of one uploaded file (404 if there are none)."""
     removed = remove_transcripts(c, source_file)
@@ -52,7 +54,8 @@ def delete_transcripts(source_file: str, c: ComponentsDep) -> dict:
     return {"source_file": source_file, "deleted": removed}
 
 
-@router.post("/transcripts/search", response_model=list[TranscriptHit], dependencies=[UserDep])
+@router.post("/transcripts/search", response_model=list[TranscriptHit], dependencies=[UserDep],
+             responses=errors(400, 413, 422))
 def search_transcripts(body: SearchRequest, c: ComponentsDep) -> list[TranscriptHit]:
     """Transcript chunks best matching the query: dense and BM25 hits fused (score = cosine + weight x BM25/max)."""
     check_text_size(body.text, c)
