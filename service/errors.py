@@ -8,6 +8,7 @@ itself where a key is enforced, and 422 wherever FastAPI validates a body or par
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Iterable
 
 from fastapi import HTTPException, Request
@@ -18,6 +19,8 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
+
+logger = logging.getLogger(__name__)
 
 DESCRIPTIONS = {
     400: "Bad request: a body or file that cannot be read (not UTF-8, malformed JSON/JSONL/captions); `errors` lists each.",
@@ -63,12 +66,11 @@ def problem(status: int, detail: str, items: Iterable[dict[str, Any]] = (), head
 
 
 def allowed_methods(routes: list[BaseRoute], scope: Scope) -> set[str]:
-    """Every method some route serves at the request's path (for the Allow header of a 405)."""
-    methods: set[str] = set()
-    for route in iter_route_contexts(routes):
-        if route.matches({**scope, "method": "\0"})[0] is not Match.NONE:
-            methods |= set(route.methods or ())
-    return methods
+    """The methods of the path template the request's path resolves to (the first that matches, in routing order,
+    as the router picks it), for the Allow header of a 405."""
+    contexts = list(iter_route_contexts(routes))
+    template = next((r.path_format for r in contexts if r.matches({**scope, "method": "\0"})[0] is not Match.NONE), None)
+    return {m for r in contexts if template is not None and r.path_format == template for m in (r.methods or ())}
 
 
 def _items(value: Any) -> list[dict[str, Any]]:
@@ -95,6 +97,7 @@ def as_problem(detail: Any) -> tuple[str, list[dict[str, Any]]]:
 async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     """HTTPException -> Problem, keeping its headers (WWW-Authenticate); a 405 lists every method of the path."""
     detail, items = as_problem(exc.detail)
+    logger.info("%s %s -> %d: %s", request.method, request.url.path, exc.status_code, detail)
     headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(sorted(allowed_methods(request.app.routes, request.scope)))

@@ -11,9 +11,10 @@ Subject = Literal["math", "ela", "science"]
 
 
 class StrictModel(BaseModel):
-    """Requests reject unknown fields so typos are reported, not ignored."""
+    """Requests reject unknown fields so typos are reported, not ignored, and take JSON types as the schema states
+    them (no "5" for an integer, no 0 for a boolean)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class AlignRequest(StrictModel):

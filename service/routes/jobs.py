@@ -11,7 +11,7 @@ from typing import Annotated, Any, AsyncIterator, Iterator, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from starlette.datastructures import UploadFile
 
@@ -69,12 +69,20 @@ class ItemIn(StrictModel):
 class SummarizeJobRequest(StrictModel):
     """Either plain texts (ids are their positions) or items with ids: exactly one of the two, not empty."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [{"required": ["texts"]}, {"required": ["items"]}]})
+    model_config = ConfigDict(extra="forbid", strict=True,
+                              json_schema_extra={"oneOf": [{"required": ["texts"]}, {"required": ["items"]}]})
 
     texts: Annotated[list[NonBlank], Field(min_length=1)] | SkipJsonSchema[None] = None
     items: Annotated[list[ItemIn], Field(min_length=1)] | SkipJsonSchema[None] = None
     strategy: Literal["zero_shot", "one_shot", "few_shot"] = "zero_shot"
     adapter: str | None = None
+
+    @field_validator("texts", "items", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must be a list (leave the field out instead of sending null)")
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> SummarizeJobRequest:
