@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import select
 import socket
 import time
 from urllib.parse import urlparse
@@ -107,18 +108,24 @@ def test_content_length_over_the_cap_is_refused_before_reading(url):
 
 
 def test_chunked_body_is_cut_at_the_cap_on_the_stream(url):
-    """No Content-Length (chunked): the server counts the bytes and answers 413 once the cap is passed."""
+    """No Content-Length (chunked): the server counts the bytes it receives and answers 413 once the cap is passed,
+    long before the client has sent everything it offers."""
+    address = urlparse(url)
+    chunk = b"a" * 10_000
     sent = 0
-
-    def body():
-        nonlocal sent
-        for _ in range(200):  # up to 2 MB offered; the server must stop us after JSON_CAP
-            sent += 10_000
-            yield b'{"text": "' + b"a" * 9_990 + b'"}'
-
-    response = httpx.post(f"{url}/align", content=body(), headers={"content-type": "application/json"}, timeout=30)
-    assert response.status_code == 413 and "EDURAG_MAX_JSON_BYTES" in response.json()["detail"]
-    assert sent < 2_000_000
+    with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
+        sock.sendall(b"POST /align HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n")
+        response = b""
+        while sent < 5_000_000:
+            sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sent += len(chunk)
+            ready, _, _ = select.select([sock], [], [], 0.2)
+            if ready:
+                response = sock.recv(65536)
+                break
+    assert status_of(response) == 413 and "EDURAG_MAX_JSON_BYTES" in body_of(response)["detail"]
+    assert sent < 1_000_000, f"the server let {sent:,} bytes in before refusing"
 
 
 def test_slow_body_gets_408_and_the_connection_is_closed(url):
