@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 Framework = Literal["ccss", "ngss"]
 Subject = Literal["math", "ela", "science"]
 
 
 class StrictModel(BaseModel):
-    """Requests reject unknown fields so typos are reported, not ignored, and take JSON types as the schema states
-    them (no "5" for an integer, no 0 for a boolean)."""
+    """Requests reject unknown fields so typos are reported, not ignored."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
+
+
+def _json_number(value: object) -> object:
+    """JSON Schema's integer: 5 and 5.0 are integers, "5" and true are not (pydantic's lax mode would take them)."""
+    if isinstance(value, (str, bool)):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_number)]
 
 
 class AlignRequest(StrictModel):
     """A lesson, task, objective or question to align with standards."""
 
     text: str = Field(min_length=1, pattern=r"\S", description="Lesson text, objective or question (at most EDURAG_MAX_TEXT_BYTES).")
-    k: int = Field(5, ge=1, description="How many standards to return (at most EDURAG_MAX_K, the schema's maximum).")
+    k: JsonInt = Field(5, ge=1, description="How many standards to return (at most EDURAG_MAX_K, the schema's maximum).")
     grade: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2])$", description="Only standards of this grade (K, 1..12).")
     grade_hint: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2]|HS|MS|K-2|3-5)$",
                                    description="The lesson's grade or band (K, 1..12, HS, MS, K-2, 3-5): its standards are boosted, others still count.")
     subject: Subject | None = None
     framework: Framework | None = None
     adapter: str | None = None
-    explain: bool = Field(False, description="Include per-standard score components (dense, lexical, grade boost).")
+    explain: StrictBool = Field(False, description="Include per-standard score components (dense, lexical, grade boost).")
 
 
 class StandardOut(BaseModel):
@@ -104,7 +113,7 @@ class SearchRequest(StrictModel):
     """A query over ingested transcripts."""
 
     text: str = Field(min_length=1, pattern=r"\S")
-    k: int = Field(5, ge=1, description="At most EDURAG_MAX_K (the schema's maximum).")
+    k: JsonInt = Field(5, ge=1, description="At most EDURAG_MAX_K (the schema's maximum).")
     course: str | None = None
 
 

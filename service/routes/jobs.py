@@ -69,8 +69,7 @@ class ItemIn(StrictModel):
 class SummarizeJobRequest(StrictModel):
     """Either plain texts (ids are their positions) or items with ids: exactly one of the two, not empty."""
 
-    model_config = ConfigDict(extra="forbid", strict=True,
-                              json_schema_extra={"oneOf": [{"required": ["texts"]}, {"required": ["items"]}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [{"required": ["texts"]}, {"required": ["items"]}]})
 
     texts: Annotated[list[NonBlank], Field(min_length=1)] | SkipJsonSchema[None] = None
     items: Annotated[list[ItemIn], Field(min_length=1)] | SkipJsonSchema[None] = None

@@ -21,7 +21,7 @@ router = APIRouter(tags=["transcripts"])
 
 @router.post("/ingest/transcripts", response_model=IngestResponse, dependencies=[AdminDep],
              responses=errors(400, 413, 422))
-async def upload_transcripts(files: Annotated[list[UploadFile], File(description=".txt, .vtt or .jsonl")],
+async def upload_transcripts(files: Annotated[list[UploadFile], File(min_length=1, description=".txt, .vtt or .jsonl")],
                              c: ComponentsDep) -> IngestResponse:
     """Parse every file first; if any is bad, nothing is ingested and each problem is reported (400)."""
     limit = c.settings.max_upload_bytes
