@@ -42,10 +42,9 @@ def add_synthetic(settings: object, chunks: int, dim: int, batch: int = 5000) ->
 
 def queries(n: int) -> list[str]:
     """Problem texts from the alignment data, cycled to n queries."""
-    import csv
+    from edurag.datasets import read_alignment_csv
 
-    with CSV.open(encoding="utf-8", newline="") as handle:
-        texts = [row["Problem/Activity Text"] for row in csv.DictReader(handle)]
+    texts = [row.text for row in read_alignment_csv(CSV)]
     return [texts[i % len(texts)] for i in range(n)]
 
 

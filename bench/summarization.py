@@ -35,12 +35,14 @@ def main(n: int, batch: int, max_new_tokens: int, smollm: Path | None, scratch: 
     from edurag.models import load_language_model
     from edurag.settings import Settings
     from eval.rouge import load_summary_items
-    from tests.utils.tiny_models import build_tiny_t5
+    from edurag.prompts import zero_shot_prompt
+    from finetune.scratch import init_seq2seq
 
     settings = Settings()
     texts = [item.text for item in load_summary_items(DEV, n)]
     generators: list[tuple[str, Any]] = [("extractive (MiniLM MMR)", ExtractiveGenerator(load_embedder(settings)))]
-    tiny = build_tiny_t5(scratch / "tiny-t5")
+    # The finetune package's `tiny` T5 preset (random weights), its tokenizer trained on the texts it will summarize.
+    tiny = init_seq2seq("tiny", texts + [zero_shot_prompt(t) for t in texts], scratch / "tiny-t5")
     generators.append(("hf tiny T5 (2 layers, random)", HFGenerator(lm=load_language_model(str(tiny)), max_new_tokens=max_new_tokens)))
     if smollm:
         generators.append(("hf SmolLM2", HFGenerator(lm=load_language_model(str(smollm)), max_new_tokens=max_new_tokens)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from chromadb.api import ClientAPI
@@ -19,6 +20,9 @@ from vectorstore.lexical import LexicalStore, lexical_store
 
 logger = logging.getLogger(__name__)
 
+_embedders: dict[str, Embedder] = {}
+_embedders_lock = threading.Lock()
+
 
 @dataclass
 class Components:
@@ -31,10 +35,11 @@ class Components:
     shots: list[Shot]
     generator: Generator
     aliases: AliasCache = field(default_factory=AliasCache)
-    lexical: LexicalStore = field(init=False)
+    lexical: LexicalStore | None = None  # the data dir's BM25 indexes; set from the settings when not given
 
     def __post_init__(self) -> None:
-        self.lexical = lexical_store(self.settings)
+        if self.lexical is None:
+            self.lexical = lexical_store(self.settings)
 
 
 def build_components(settings: Settings, generator: Generator | None = None, embedder: Embedder | None = None) -> Components:
@@ -50,3 +55,14 @@ def build_components(settings: Settings, generator: Generator | None = None, emb
         settings=settings, embedder=embedder, client=open_client(settings), catalog=load_catalog(settings.standards_dir),
         shots=shots, generator=generator or build_generator(settings, embedder, shots),
     )
+
+
+def embedder_for(c: Components, model: str | None) -> Embedder:
+    """The embedder a collection was built with: the loaded one, or another model loaded once per process."""
+    if not model or model == c.embedder.name:
+        return c.embedder
+    with _embedders_lock:
+        if model not in _embedders:
+            logger.info("loading embedding model %s for a re-indexed collection", model)
+            _embedders[model] = load_embedder(c.settings.model_copy(update={"embedding_model": model}))
+        return _embedders[model]

@@ -6,11 +6,11 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol, Sequence
 
 import numpy as np
 
+from edurag.adapters import AdapterRegistry
 from edurag.embedder import Embedder
 from edurag.models import LanguageModel, has_local_weights, load_language_model
 from edurag.prompts import Shot, rag_prompt, summary_prompt
@@ -26,6 +26,7 @@ class Generator(Protocol):
     """What the service, CLI and eval need from a text generator."""
 
     kind: str
+    supports_adapters: bool
 
     def info(self) -> dict[str, Any]:
         """Kind, model id/path and default adapter, for /health."""
@@ -44,6 +45,15 @@ class Generator(Protocol):
 
     def answer(self, question: str, context: Sequence[tuple[str, str]], adapter: str | None = None) -> str:
         """A reply grounded in (code, text) context items."""
+
+    def adapter_names(self) -> list[str]:
+        """Named adapters a request may pick (empty when supports_adapters is false)."""
+
+    def loaded_adapters(self) -> list[str]:
+        """Adapters currently loaded into the model."""
+
+    def reload_adapters(self) -> list[str]:
+        """Drop every loaded adapter (changed files are re-read on next use); return those dropped."""
 
 
 def split_units(text: str) -> list[tuple[str, str]]:
@@ -82,6 +92,7 @@ class ExtractiveGenerator:
     min_words: int = 4
     lead_weight: float = 0.3
     kind: str = "extractive"
+    supports_adapters: bool = False
 
     def info(self) -> dict[str, Any]:
         """Describe this generator."""
@@ -144,6 +155,18 @@ class ExtractiveGenerator:
             reply += " It also relates to " + "; ".join(f"[{code}] {_first_sentence(text)}" for code, text in rest[:4])
         return reply
 
+    def adapter_names(self) -> list[str]:
+        """None: the extractive generator has no adapters."""
+        return []
+
+    def loaded_adapters(self) -> list[str]:
+        """None loaded."""
+        return []
+
+    def reload_adapters(self) -> list[str]:
+        """Nothing to drop."""
+        return []
+
 
 def chat_input(tokenizer: Any, prompt: str) -> str:
     """A decoder-only model's input: the prompt as a user turn of its chat template (when it has one); training uses it too."""
@@ -162,8 +185,9 @@ class HFGenerator:
     num_beams: int = 1
     few_shot_k: int = 2
     default_adapter: str | None = None
-    adapters_dir: Path | None = None
+    adapters: AdapterRegistry = field(default_factory=AdapterRegistry)
     kind: str = "hf"
+    supports_adapters: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def info(self) -> dict[str, Any]:
@@ -214,9 +238,7 @@ class HFGenerator:
 
     def adapter_names(self) -> list[str]:
         """Adapters found in the adapters folder (sub-folders holding adapter_config.json)."""
-        if not self.adapters_dir or not self.adapters_dir.is_dir():
-            return []
-        return sorted(p.name for p in self.adapters_dir.iterdir() if (p / "adapter_config.json").exists())
+        return self.adapters.names()
 
     def loaded_adapters(self) -> list[str]:
         """Adapters currently loaded into the model (they stay until reload_adapters)."""
@@ -248,7 +270,7 @@ class HFGenerator:
             if isinstance(model, PeftModel):
                 model.base_model.disable_adapter_layers()
             return model
-        path = self._adapter_path(adapter)
+        path = self.adapters.path(adapter)
         if not isinstance(model, PeftModel):
             model = self.lm.model = PeftModel.from_pretrained(model, str(path), adapter_name=adapter)
             model.eval()
@@ -257,14 +279,6 @@ class HFGenerator:
         model.base_model.enable_adapter_layers()
         model.set_adapter(adapter)
         return model
-
-    def _adapter_path(self, adapter: str) -> Path:
-        candidate = Path(adapter).expanduser()
-        if candidate.is_dir() and (candidate / "adapter_config.json").exists():
-            return candidate
-        if self.adapters_dir and (self.adapters_dir / adapter / "adapter_config.json").exists():
-            return self.adapters_dir / adapter
-        raise KeyError(f"unknown adapter {adapter!r}; known: {', '.join(self.adapter_names()) or 'none'}")
 
 
 def build_generator(settings: Settings, embedder: Embedder, shots: list[Shot]) -> Generator:
@@ -283,5 +297,5 @@ def build_generator(settings: Settings, embedder: Embedder, shots: list[Shot]) -
     lm = load_language_model(settings.generator_model, settings.allow_downloads)
     return HFGenerator(
         lm=lm, shots=shots, max_new_tokens=settings.max_new_tokens, num_beams=settings.num_beams,
-        few_shot_k=settings.few_shot_k, default_adapter=settings.adapter, adapters_dir=settings.resolved_adapters_dir,
+        few_shot_k=settings.few_shot_k, default_adapter=settings.adapter, adapters=AdapterRegistry(settings.resolved_adapters_dir),
     )

@@ -255,7 +255,7 @@ def retrieval_cmd(
     from edurag.settings import STANDARDS_COLLECTION
     from eval.items import load_items
     from eval.retrieval import CodeNormalizer, RetrievalEvaluator
-    from service.alignment import retrieve_standards
+    from edurag.alignment.align import retrieve_standards
     from vectorstore.aliases import current_target
     from vectorstore.chroma import get_collection
 

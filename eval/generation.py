@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from edurag.generators import Generator
-from edurag.summarize import split_for, summarize_text
+from edurag.summarization.mapreduce import split_for, summarize_text
 
 
 def summarize_many(generator: Generator, texts: Sequence[str], strategy: str = "zero_shot", adapter: str | None = None,

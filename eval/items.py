@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 import logging
 import re
@@ -12,15 +10,11 @@ from pathlib import Path
 from typing import Iterable
 
 from edurag.codes import canonical
+from edurag.datasets import FULL, PARTIAL, read_alignment_csv, split_of
 from edurag.standards import Catalog
 from eval.retrieval import RetrievalItem
 
 logger = logging.getLogger(__name__)
-
-FULL = "Full-intent Alignment"
-PARTIAL = "Partial Alignment"
-HELDOUT_SHARE = 0.3
-
 
 def domain_label(code: str, domain: str) -> str:
     """A short breakdown key: the code's domain letters plus the domain name before any note (`NF: Number & ...`)."""
@@ -30,34 +24,22 @@ def domain_label(code: str, domain: str) -> str:
     return f"{letters}: {name}" if name else letters
 
 
-def alignment_item_id(row_index: int) -> str:
-    """The item id of a row of the teacher-annotated CSV (its split comes from this id)."""
-    return f"allenai-{row_index}"
-
-
-def split_of(item_id: str, heldout_share: float = HELDOUT_SHARE) -> str:
-    """A stable dev/heldout assignment from a hash of the id, so later tuning can keep a part aside."""
-    bucket = int(hashlib.sha1(item_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return "heldout" if bucket < heldout_share else "dev"
-
-
 def alignment_items(csv_path: Path, catalog: Catalog, include_partial: bool = False) -> list[RetrievalItem]:
     """One item per Full-intent row (plus Partial if asked): the problem text, never the prompt that names the code."""
     wanted = {FULL, PARTIAL} if include_partial else {FULL}
     items = []
-    with csv_path.open(encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle)):
-            if row["Align?"] not in wanted:
-                continue
-            standard = catalog.resolve(row["Standard"])
-            if standard is None:
-                logger.warning("row %d: standard %s is not in the catalog; skipped", number, row["Standard"])
-                continue
-            items.append(RetrievalItem(
-                id=alignment_item_id(number), text=row["Problem/Activity Text"].strip(), standard_ids=(standard.code,),
-                filters={"subject": "math"}, grade=row["Grade"], domain=domain_label(standard.code, standard.domain),
-                source="allenai-full" if row["Align?"] == FULL else "allenai-partial",
-            ))
+    for row in read_alignment_csv(csv_path):
+        if row.label not in wanted:
+            continue
+        standard = catalog.resolve(row.standard)
+        if standard is None:
+            logger.warning("row %d: standard %s is not in the catalog; skipped", row.index, row.standard)
+            continue
+        items.append(RetrievalItem(
+            id=row.item_id, text=row.text.strip(), standard_ids=(standard.code,),
+            filters={"subject": "math"}, grade=row.grade, domain=domain_label(standard.code, standard.domain),
+            source="allenai-full" if row.label == FULL else "allenai-partial",
+        ))
     return items
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import random
@@ -15,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from edurag.codes import canonical
+from edurag.datasets import ALIGNED, read_alignment_csv, split_of
 from edurag.models import default_embedding_model, load_sentence_transformer, resolve_model_path
 from edurag.standards import Catalog, Standard, load_catalog
-from eval.items import alignment_item_id, split_of
 from finetune.data import file_sha256
 from finetune.manifest import describe_base, library_versions, write_manifest
 
@@ -25,8 +24,7 @@ logger = logging.getLogger(__name__)
 
 METHOD = "mnrl-embedder"
 DEFAULT_BASE = "sentence-transformers/all-MiniLM-L6-v2"
-ALIGNED = ("Full-intent Alignment", "Partial Alignment")
-DEV_SPLIT_RULE = "eval.items.split_of(alignment_item_id(row_index)) == 'dev' (the split `edurag eval retrieval` uses)"
+DEV_SPLIT_RULE = "edurag.datasets.split_of(alignment_item_id(row_index)) == 'dev' (the split `edurag eval retrieval` uses)"
 
 
 @dataclass
@@ -50,11 +48,6 @@ class TextPair:
     anchor: str
     positive: str
     source: str
-
-
-def is_dev_row(index: int) -> bool:
-    """A row of the alignment CSV in eval's dev split (the held-out split is never trained on)."""
-    return split_of(alignment_item_id(index)) == "dev"
 
 
 def _standard(catalog: Catalog, code: str) -> Standard | None:
@@ -91,15 +84,13 @@ def catalog_pairs(catalog: Catalog, standards_dir: Path) -> list[TextPair]:
 
 def dev_item_pairs(path: Path, catalog: Catalog) -> list[TextPair]:
     """Aligned (Full-intent/Partial) problems of the dev half of the teacher-annotated CSV → their standard."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
     pairs: list[TextPair] = []
-    for index, row in enumerate(rows):
-        if not is_dev_row(index) or row["Align?"] not in ALIGNED:
+    for row in read_alignment_csv(path):
+        if split_of(row.item_id) != "dev" or row.label not in ALIGNED:
             continue
-        target = _standard(catalog, canonical(row["Standard"]))
-        if target and row["Problem/Activity Text"].strip():
-            pairs.append(TextPair(row["Problem/Activity Text"].strip(), target.document(catalog), "dev-items"))
+        target = _standard(catalog, canonical(row.standard))
+        if target and row.text.strip():
+            pairs.append(TextPair(row.text.strip(), target.document(catalog), "dev-items"))
     return pairs
 
 

@@ -8,7 +8,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-MANIFEST_NAME = "edurag_manifest.json"
+from edurag.adapters import MANIFEST_NAME, PEFT_CONFIG, read_manifest
+
 MANIFEST_KEYS = ("base", "method", "hyperparameters", "data", "steps", "final_loss", "trainable_parameters",
                  "total_parameters", "trainable_share", "wall_time_seconds", "versions")
 _LIBRARIES = ("torch", "transformers", "peft", "trl", "accelerate", "tokenizers")
@@ -49,17 +50,11 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
     return path
 
 
-def read_manifest(folder: Path) -> dict[str, Any] | None:
-    """The manifest of an artifact folder, or None when it has none (e.g. an adapter trained elsewhere)."""
-    path = folder / MANIFEST_NAME
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
 def check_adapter_matches(adapter_dir: Path, config: Any) -> None:
     """Fail before training when an adapter was trained on a different base architecture than `config`."""
-    peft_config = adapter_dir / "adapter_config.json"
+    peft_config = adapter_dir / PEFT_CONFIG
     if not peft_config.exists():
-        raise ValueError(f"{adapter_dir} is not a PEFT adapter folder (no adapter_config.json)")
+        raise ValueError(f"{adapter_dir} is not a PEFT adapter folder (no {PEFT_CONFIG})")
     task = json.loads(peft_config.read_text(encoding="utf-8")).get("task_type")
     expected = "SEQ_2_SEQ_LM" if config.is_encoder_decoder else "CAUSAL_LM"
     if task and task != expected:

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from chromadb.api import ClientAPI
 from langchain_core.documents import Document
 
 from edurag.chunk_ids import chunk_id
-from edurag.components import Components
-from edurag.embedder import Embedder, load_embedder
+from edurag.components import Components, embedder_for
+from edurag.embedder import Embedder
 from edurag.settings import STANDARDS_COLLECTION, Settings
 from edurag.standards import load_catalog
 from ingestion.indexer import record_manager, sync
-from ingestion.jobs import JobStore
 from ingestion.standards_docs import standard_documents
 from vectorstore.aliases import Target, current_target, switch, version_name, versions
 from vectorstore.chroma import get_collection, query
@@ -28,16 +26,15 @@ PROBES = 5
 PROBE_K = 3
 PROGRESS_EVERY = 32
 
-_embedders: dict[str, Embedder] = {}
-_embedders_lock = threading.Lock()
+Progress = Callable[[int, "int | None"], None]  # (standards embedded so far, total when it becomes known)
 
 
 class ReindexCheckError(RuntimeError):
     """The new version failed its checks; the alias was not switched."""
 
 
-class JobCancelled(RuntimeError):
-    """The job was cancelled while it ran."""
+class ReindexCancelled(RuntimeError):
+    """The caller cancelled the re-index while it ran; the new version was dropped."""
 
 
 class RollbackError(RuntimeError):
@@ -54,24 +51,13 @@ class IndexState:
     collections: dict[str, int]
 
 
-def embedder_for(c: Components, model: str | None) -> Embedder:
-    """The embedder a collection was built with: the loaded one, or another model loaded once per process."""
-    if not model or model == c.embedder.name:
-        return c.embedder
-    with _embedders_lock:
-        if model not in _embedders:
-            logger.info("loading embedding model %s for a re-indexed collection", model)
-            _embedders[model] = load_embedder(c.settings.model_copy(update={"embedding_model": model}))
-        return _embedders[model]
-
-
-def _tracked(docs: list[Document], store: JobStore, job_id: str) -> Iterator[Document]:
-    """Yield documents, recording progress and stopping when the job is cancelled."""
+def _tracked(docs: list[Document], progress: Progress, running: Callable[[], bool]) -> Iterator[Document]:
+    """Yield documents, reporting progress and stopping when the caller says the work was cancelled."""
     for n, doc in enumerate(docs):
         if n % PROGRESS_EVERY == 0:
-            if store.status(job_id) != "running":
-                raise JobCancelled(job_id)
-            store.set_progress(job_id, n)
+            if not running():
+                raise ReindexCancelled
+            progress(n, None)
         yield doc
 
 
@@ -102,48 +88,42 @@ def drop_collection(client: ClientAPI, settings: Settings, name: str) -> None:
     logger.info("dropped collection %s", name)
 
 
-def _next_version(client: ClientAPI) -> int:
+def next_version(client: ClientAPI) -> int:
+    """The version number a new standards collection gets: one above the highest existing one."""
     existing = versions(client, STANDARDS_COLLECTION)
     return max(existing, default=0) + 1
 
 
-def run_reindex(c: Components, store: JobStore, job_id: str) -> None:
-    """Build standards__vN from the standards sources, check it, switch the alias, drop versions older than the spare."""
-    if not store.start(job_id):
-        return
-    params = store.params(job_id)
-    version = params.get("version") or _next_version(c.client)
-    store.update_params(job_id, version=version)
+def run_reindex(c: Components, version: int, embedding_model: str | None, progress: Progress,
+                running: Callable[[], bool]) -> dict[str, Any]:
+    """Build standards__v{version} from the standards sources, check it, switch the alias, drop versions older than the
+    spare; returns what was built. Raises ReindexCancelled (when `running()` turns false) or ReindexCheckError, after
+    dropping the new version; the live version is untouched then."""
     name = version_name(STANDARDS_COLLECTION, version)
-    model = params.get("embedding_model") or c.embedder.name
+    model = embedding_model or c.embedder.name
     try:
         embedder = embedder_for(c, model)
         docs = standard_documents(load_catalog(c.settings.standards_dir))
-        store.set_progress(job_id, 0, total=len(docs))
-        logger.info("re-index job %s: building %s with %s (%d standards)", job_id, name, model, len(docs))
-        report = sync(_tracked(docs, store, job_id), name, client=c.client, embedder=embedder, settings=c.settings,
+        progress(0, len(docs))
+        logger.info("re-index: building %s with %s (%d standards)", name, model, len(docs))
+        report = sync(_tracked(docs, progress, running), name, client=c.client, embedder=embedder, settings=c.settings,
                       cleanup="full", total=len(docs))
         checks = check_version(c.client, name, embedder, docs)
         get_collection(c.client, name).modify(metadata={"embedding_model": model, "version": version})
-        store.set_progress(job_id, len(docs))
+        progress(len(docs), None)
         old = current_target(c.client, STANDARDS_COLLECTION)
-        if store.status(job_id) != "running":
-            raise JobCancelled(job_id)
+        if not running():
+            raise ReindexCancelled
         switch(c.client, STANDARDS_COLLECTION, Target(name=name, previous=old.name, embedding_model=model))
         c.aliases.invalidate()
         logger.info("standards alias switched %s -> %s", old.name, name)
-    except JobCancelled:
+    except (ReindexCancelled, ReindexCheckError):
         drop_collection(c.client, c.settings, name)
-        return
-    except ReindexCheckError as exc:
-        logger.error("re-index job %s failed its checks: %s", job_id, exc)
-        drop_collection(c.client, c.settings, name)
-        store.finish(job_id, "failed", error=str(exc))
-        return
+        raise
     for stale in _stale(c.client, keep={name, old.name}):
         drop_collection(c.client, c.settings, stale)
-    store.finish(job_id, "succeeded", result={"collection": name, "previous": old.name, "embedding_model": model,
-                                              **checks, **{k: v for k, v in report.as_dict().items() if k != "collection"}})
+    return {"collection": name, "previous": old.name, "embedding_model": model,
+            **checks, **{k: v for k, v in report.as_dict().items() if k != "collection"}}
 
 
 def _stale(client: ClientAPI, keep: Iterable[str]) -> list[str]:

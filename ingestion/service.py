@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from ingestion.indexer import IndexReport, delete_where, sync
-from ingestion.reindex import embedder_for
 from ingestion.standards_docs import standard_documents
 from ingestion.transcripts import Transcript, transcript_documents
 from edurag.settings import STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION
-from edurag.components import Components
+from edurag.components import Components, embedder_for
 from vectorstore.aliases import current_target
 
 

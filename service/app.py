@@ -14,6 +14,7 @@ from edurag.settings import Settings
 from service import errors, metrics, openapi
 from service.limits import RequestLimits
 from service.routes import adapters, admin, align, health, jobs, standards, summarize, transcripts
+from service.web import add_web
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         logger.info("edurag ready: generator %s", app.state.components.generator.info())
         yield
 
-    app = FastAPI(title="edurag", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="edurag", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Curriculum-standards alignment, transcript summaries and knowledge-base admin. "
                               "Every error body is a `Problem`: `{detail, errors}`.")
     app.state.settings = settings
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
     errors.install(app)
     for module in (health, align, standards, summarize, transcripts, jobs, admin, adapters):
         app.include_router(module.router)
+    add_web(app, settings)
     jobs.document_body(app)
     openapi.install(app, settings)
     # Middleware runs outermost-last-added: request id, then metrics, then the limits (key before body, size, timeout).

@@ -20,7 +20,8 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def _matches(given: str, keys: list[str]) -> bool:
+def matches_key(given: str, keys: list[str]) -> bool:
+    """Constant-time check that `given` is one of `keys`."""
     return any(secrets.compare_digest(given.encode(), key.encode()) for key in keys)
 
 
@@ -37,7 +38,7 @@ def admin_rejection(settings: Settings, authorization: str | None) -> HTTPExcept
         return HTTPException(401, "admin key required: send Authorization: Bearer <EDURAG_ADMIN_KEY>", headers=CHALLENGE)
     if settings.admin_key is None:
         return HTTPException(403, "admin endpoints are disabled: EDURAG_ADMIN_KEY is not set on the server")
-    if not _matches(token, [settings.admin_key.get_secret_value()]):
+    if not matches_key(token, [settings.admin_key.get_secret_value()]):
         return HTTPException(403, "wrong admin key")
     return None
 
@@ -58,7 +59,7 @@ def require_user(request: Request) -> None:
     if token is None:
         raise HTTPException(401, "API key required: send Authorization: Bearer <key>", headers=CHALLENGE)
     keys = settings.api_keys + ([settings.admin_key.get_secret_value()] if settings.admin_key else [])
-    if not _matches(token, keys):
+    if not matches_key(token, keys):
         raise HTTPException(403, "wrong API key")
 
 

@@ -36,7 +36,7 @@ def check_adapter(adapter: str | None, components: Components) -> None:
     """404 for an adapter the generator does not have."""
     if adapter is None:
         return
-    names = getattr(components.generator, "adapter_names", lambda: [])()
+    names = components.generator.adapter_names()
     if adapter not in names:
         raise HTTPException(404, f"unknown adapter {adapter!r}; available: {', '.join(names) or 'none'} "
                                  f"(generator kind {components.generator.kind})")

@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from finetune.manifest import read_manifest
+from edurag.adapters import AdapterRegistry
 from service.auth import AdminDep, UserDep
+from edurag.components import Components
+from edurag.generators import Generator
 from service.errors import errors
 from service.deps import ComponentsDep
 
@@ -37,8 +39,8 @@ class ReloadResponse(BaseModel):
     available: list[str]
 
 
-def _hf_generator(c: Any) -> Any:
-    if not hasattr(c.generator, "reload_adapters"):
+def _adapter_generator(c: Components) -> Generator:
+    if not c.generator.supports_adapters:
         raise HTTPException(409, f"the {c.generator.kind} generator has no adapters; set EDURAG_GENERATOR=hf")
     return c.generator
 
@@ -47,16 +49,15 @@ def _hf_generator(c: Any) -> Any:
 def list_adapters(c: ComponentsDep) -> AdaptersResponse:
     """Named adapters with their manifests (empty for generators without adapters)."""
     generator = c.generator
-    names = getattr(generator, "adapter_names", lambda: [])()
-    loaded = set(getattr(generator, "loaded_adapters", lambda: [])())
-    folder = c.settings.resolved_adapters_dir
+    loaded = set(generator.loaded_adapters())
+    registry = AdapterRegistry(c.settings.resolved_adapters_dir)
     return AdaptersResponse(generator=generator.kind, adapters=[
-        AdapterInfo(name=n, loaded=n in loaded, manifest=read_manifest(folder / n)) for n in names])
+        AdapterInfo(name=n, loaded=n in loaded, manifest=registry.manifest(n)) for n in generator.adapter_names()])
 
 
 @router.post("/admin/adapters/reload", response_model=ReloadResponse, dependencies=[AdminDep], responses=errors(409))
 def reload_adapters(c: ComponentsDep) -> ReloadResponse:
     """Drop loaded adapters so new or retrained ones are read from disk on their next request."""
-    generator = _hf_generator(c)
+    generator = _adapter_generator(c)
     dropped = generator.reload_adapters()
     return ReloadResponse(dropped=dropped, available=generator.adapter_names())

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from ingestion.reindex import RollbackError, index_state, rollback
-from ingestion.tasks import REINDEX
+from edurag.jobs.tasks import REINDEX
 from service.auth import AdminDep
 from service.errors import errors
 from service.deps import ComponentsDep

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 
-from service.alignment import align
+from edurag.alignment.align import align
 from service.auth import UserDep
 from service.errors import errors
 from service.deps import ComponentsDep, check_adapter, check_k, check_text_size

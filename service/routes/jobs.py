@@ -16,9 +16,9 @@ from pydantic.json_schema import SkipJsonSchema
 from starlette.datastructures import UploadFile
 
 from edurag.prompts import STRATEGIES
-from ingestion.jobs import JobStore, JobView, NewItem, open_store
-from ingestion.tasks import SUMMARIZE, text_items, upload_items
-from ingestion.worker import Runner, make_runner
+from edurag.jobs.store import JobStore, JobView, NewItem, open_store
+from edurag.jobs.tasks import SUMMARIZE, text_items, upload_items
+from edurag.jobs.worker import Runner, make_runner
 from service.auth import UserDep
 from service.deps import ComponentsDep, check_adapter
 from service.errors import errors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from edurag.summarize import summarize_text
+from edurag.summarization.mapreduce import summarize_text
 from service.auth import UserDep
 from service.errors import errors
 from service.deps import ComponentsDep, check_adapter, check_text_size

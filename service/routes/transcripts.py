@@ -13,7 +13,7 @@ from service.auth import AdminDep, UserDep
 from service.errors import errors
 from service.deps import ComponentsDep, check_k, check_text_size
 from service.schemas import IngestFileReport, IngestResponse, SearchRequest, TranscriptHit
-from service.retrieval import search_chunks
+from edurag.alignment.search import search_chunks
 from vectorstore.chroma import where_all
 
 router = APIRouter(tags=["transcripts"])

@@ -1,0 +1,1 @@
+"""The standards aligner: hybrid search (`search`), alignment with a grounded, cited answer (`align`)."""

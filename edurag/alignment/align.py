@@ -1,0 +1,106 @@
+"""Standards alignment: retrieve standards for a text, ground an answer in them, cite the codes used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from edurag.codes import codes_in_text
+from edurag.standards import Standard
+from edurag.components import Components
+from edurag.alignment.search import hybrid_search
+
+NO_MATCH = "No standard matches this text well; try describing the lesson objective in more detail or removing filters."
+
+
+@dataclass
+class AlignedStandard:
+    """A retrieved standard with its similarity to the text."""
+
+    code: str
+    official_code: str
+    framework: str
+    subject: str
+    grades: list[str]
+    text: str
+    score: float
+    domain: str = ""
+    cluster: str = ""
+    matched: str = "retrieval"
+    passage: str = ""
+    explain: dict[str, float] | None = None
+
+
+@dataclass
+class Alignment:
+    """Ranked standards, the grounded answer and the codes it cites."""
+
+    standards: list[AlignedStandard]
+    answer: str
+    citations: list[str] = field(default_factory=list)
+
+
+def _aligned(s: Standard, score: float, matched: str = "retrieval", passage: str = "",
+             explain: dict[str, float] | None = None) -> AlignedStandard:
+    return AlignedStandard(code=s.code, official_code=s.official_code, framework=s.framework, subject=s.subject,
+                           grades=s.grades, text=s.text, score=round(score, 4), domain=s.domain, cluster=s.cluster,
+                           matched=matched, passage=passage, explain=explain)
+
+
+def retrieve_standards(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
+                       framework: str | None = None, grade_hint: str | None = None) -> list[AlignedStandard]:
+    """The k best standards for the text (hybrid search), honouring the filters; this is what eval measures."""
+    out = []
+    for hit in hybrid_search(c, text, k, grade, subject, framework, grade_hint):
+        standard = c.catalog.get(hit.code)
+        if standard:
+            out.append(_aligned(standard, hit.score, passage=hit.passage,
+                                explain={"dense": round(hit.dense, 4), "lexical": round(hit.lexical, 4), "grade_boost": round(hit.boost, 4)}))
+    return out
+
+
+def _relations(s: Standard, others: list[Standard]) -> str:
+    """Sentences stating how a mentioned standard relates to the other mentioned ones (coherence map, NGSS links)."""
+    facts = []
+    for o in others:
+        if o.code in s.progress_to:
+            facts.append(f"{s.code} progresses to {o.code}.")
+        elif o.code in s.progress_from:
+            facts.append(f"{s.code} builds on {o.code}.")
+        elif o.code in s.related:
+            facts.append(f"{s.code} is related to {o.code}.")
+        elif o.code in s.connections:
+            facts.append(f"{s.code} is connected to {o.code} (NGSS connections to CCSS).")
+        elif o.parent == s.code or s.parent == o.code:
+            facts.append(f"{s.code} and {o.code} are parent and sub-standard.")
+    return " ".join(facts)
+
+
+def _context_line(s: Standard, relations: str = "") -> str:
+    line = f"{s.grade_label}, {s.domain}: {s.text}"
+    return f"{line} {relations}".strip()
+
+
+def align(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
+          framework: str | None = None, adapter: str | None = None, grade_hint: str | None = None) -> Alignment:
+    """Answer an alignment question: mentioned codes first, then retrieved standards above the relevance floor."""
+    mentioned = [s for s in (c.catalog.resolve(code) for code in codes_in_text(text)) if s]
+    retrieved = retrieve_standards(c, text, k, grade, subject, framework, grade_hint)
+    mentioned_codes = {s.code for s in mentioned}
+    ranked = [_aligned(s, 1.0, "code") for s in mentioned]
+    ranked += [r for r in retrieved if r.code not in mentioned_codes]
+    ranked = ranked[:max(k, len(mentioned))]
+
+    context = [(s.code, _context_line(s, _relations(s, [o for o in mentioned if o is not s]))) for s in mentioned]
+    if not mentioned:
+        context += [(r.code, _context_line(c.catalog.get(r.code))) for r in retrieved
+                    if r.explain and r.explain["dense"] >= c.settings.min_score]
+    if not context:
+        return Alignment(standards=ranked, answer=NO_MATCH)
+
+    answer = c.generator.answer(text, context, adapter)
+    allowed = [code for code, _ in context]
+    citations = [code for code in codes_in_text(answer) if code in allowed]
+    if not citations:
+        citations = allowed[:3]
+        answer = f"{answer.rstrip()} (Sources: {', '.join(f'[{code}]' for code in citations)})"
+    return Alignment(standards=ranked, answer=answer, citations=citations)

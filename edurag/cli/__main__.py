@@ -1,0 +1,5 @@
+"""`python -m edurag.cli ...` runs the same command line as the `edurag` script."""
+
+from edurag.cli import app
+
+app()

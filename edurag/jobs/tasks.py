@@ -1,0 +1,100 @@
+"""Job task code (identical for in-process threads and Celery workers) and the submission helpers the API calls."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy.exc import OperationalError
+
+from edurag.components import Components
+from edurag.summarization.mapreduce import summarize_text
+from edurag.jobs.store import JobStore, NewItem
+from ingestion.reindex import ReindexCancelled, ReindexCheckError, next_version, run_reindex
+from ingestion.transcripts import TranscriptError, parse_jsonl_line, decode, parse_transcripts
+
+logger = logging.getLogger(__name__)
+
+SUMMARIZE = "summarize"
+REINDEX = "reindex"
+
+
+def summarize_item(c: Components, store: JobStore, job_id: str, idx: int) -> None:
+    """Summarize one pending item and store its result once; finished or cancelled items are skipped."""
+    if not store.start(job_id):
+        return
+    item = store.claim(job_id, idx)
+    if item is None:  # finished by an earlier delivery, which may have died before closing the job
+        store.complete_if_done(job_id)
+        return
+    params = store.params(job_id)
+    try:
+        result = summarize_text(c.generator, item.text, params.get("strategy", "zero_shot"), params.get("adapter"))
+    except Exception as exc:  # one bad item must not stop the job; its error is reported per item
+        logger.exception("job %s item %s failed", job_id, item.item_id)
+        store.finish_item(job_id, idx, error=f"{type(exc).__name__}: {exc}")
+        return
+    store.finish_item(job_id, idx, {"summary": result.summary, "chunks": result.chunks})
+
+
+def reindex(c: Components, store: JobStore, job_id: str) -> None:
+    """Run a blue-green re-index job; a failed check or an unexpected error fails the job (the live version is untouched)."""
+    try:
+        if not store.start(job_id):
+            return
+        params = store.params(job_id)
+        version = params.get("version") or next_version(c.client)
+        store.update_params(job_id, version=version)
+        result = run_reindex(c, version, params.get("embedding_model"),
+                             progress=lambda done, total: store.set_progress(job_id, done, total),
+                             running=lambda: store.status(job_id) == "running")
+    except ReindexCancelled:
+        return
+    except ReindexCheckError as exc:
+        logger.error("re-index job %s failed its checks: %s", job_id, exc)
+        store.finish(job_id, "failed", error=str(exc))
+        return
+    except OperationalError:
+        raise
+    except Exception as exc:  # e.g. an embedding model that does not load; reported on the job
+        logger.exception("re-index job %s failed", job_id)
+        store.finish(job_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        return
+    store.finish(job_id, "succeeded", result=result)
+
+
+def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
+    """One item per transcript in an uploaded file; a bad file, or a bad .jsonl line, becomes a rejected item."""
+    if len(data) > limit:
+        return [NewItem(item_id=filename, error=f"{filename}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")]
+    try:
+        if Path(filename).suffix.lower() != ".jsonl":
+            return [NewItem(item_id=t.source_id, title=t.title, text=t.text) for t in parse_transcripts(data, filename)]
+        text = decode(data, filename)
+    except TranscriptError as exc:
+        return [NewItem(item_id=filename, error=str(exc))]
+    name = Path(filename).name
+    items: list[NewItem] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            t = parse_jsonl_line(line, name, number)  # per line, so one bad record rejects only itself
+            items.append(NewItem(item_id=t.source_id, title=t.title, text=t.text))
+        except TranscriptError as exc:
+            items.append(NewItem(item_id=f"transcript:{name}#{number}", error=str(exc)))
+    return items or [NewItem(item_id=filename, error=f"{filename}: file is empty")]
+
+
+def text_items(texts: list[tuple[str, str]], limit: int) -> list[NewItem]:
+    """Items from (id, text) pairs; empty or oversized texts are rejected per item."""
+    items = []
+    for item_id, text in texts:
+        if not text.strip():
+            items.append(NewItem(item_id=item_id, error=f"{item_id}: text is empty"))
+        elif len(text.encode("utf-8")) > limit:
+            items.append(NewItem(item_id=item_id, error=f"{item_id}: text is larger than the {limit:,}-byte limit "
+                                                        "(EDURAG_MAX_TEXT_BYTES)"))
+        else:
+            items.append(NewItem(item_id=item_id, title=item_id, text=text))
+    return items

@@ -1,0 +1,160 @@
+"""Where job tasks run: Celery workers when EDURAG_BROKER_URL is set, else threads inside the serving process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, Protocol
+
+from celery import Celery
+from sqlalchemy.exc import OperationalError
+
+from edurag.components import Components, build_components
+from edurag.settings import Settings
+from edurag.jobs import tasks
+from edurag.jobs.store import JobStore, open_store
+
+logger = logging.getLogger(__name__)
+
+celery_app = Celery("edurag")
+celery_app.conf.update(
+    task_acks_late=True,  # a task is acknowledged only after it ran, so a killed worker's task is redelivered
+    task_reject_on_worker_lost=True,  # a pool child killed mid-task requeues the message at once
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,  # results live in the job store
+    task_serializer="json",
+    accept_content=["json"],
+    worker_hijack_root_logger=False,
+    broker_connection_retry_on_startup=True,
+)
+
+_worker_settings: Settings | None = None
+_worker_context: tuple[Components, JobStore] | None = None
+_worker_lock = threading.Lock()
+
+
+def configure_celery(settings: Settings) -> Celery:
+    """Point the Celery app at the configured broker; Redis redelivers unacknowledged tasks after the timeout."""
+    global _worker_settings
+    timeout = settings.job_visibility_timeout
+    celery_app.conf.update(
+        broker_url=settings.broker_url,
+        broker_transport_options={"visibility_timeout": timeout, "unacked_restore_interval": min(10, timeout),
+                                  "unacked_restore_throttle": 1},
+    )
+    _worker_settings = settings
+    return celery_app
+
+
+def _context() -> tuple[Components, JobStore]:
+    """The worker process's components and job store, built on first use (after fork)."""
+    global _worker_context
+    with _worker_lock:
+        if _worker_context is None:
+            settings = _worker_settings or Settings()
+            _worker_context = (build_components(settings), open_store(settings))
+        return _worker_context
+
+
+@celery_app.task(name="edurag.summarize_item", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def summarize_item_task(job_id: str, idx: int) -> None:
+    """Celery entry point of tasks.summarize_item."""
+    tasks.summarize_item(*_context(), job_id, idx)
+
+
+@celery_app.task(name="edurag.reindex", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def reindex_task(job_id: str) -> None:
+    """Celery entry point of tasks.reindex."""
+    tasks.reindex(*_context(), job_id)
+
+
+class Runner(Protocol):
+    """Dispatches job work; jobs themselves live in the JobStore."""
+
+    def enqueue_items(self, job_id: str, indexes: list[int]) -> None:
+        """Run summarize_item for each index."""
+
+    def enqueue_reindex(self, job_id: str) -> None:
+        """Run a re-index job."""
+
+    def resume(self) -> None:
+        """Pick up jobs left unfinished by a previous process."""
+
+    def close(self) -> None:
+        """Stop accepting work."""
+
+
+class CeleryRunner:
+    """Sends tasks to Celery workers through the broker; Celery itself redelivers work of dead workers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = configure_celery(settings)
+
+    def enqueue_items(self, job_id: str, indexes: list[int]) -> None:
+        """One message per item, so any number of workers share a job."""
+        with self.app.producer_or_acquire() as producer:
+            for idx in indexes:
+                summarize_item_task.apply_async((job_id, idx), producer=producer)
+
+    def enqueue_reindex(self, job_id: str) -> None:
+        """One message for the whole re-index."""
+        reindex_task.apply_async((job_id,))
+
+    def resume(self) -> None:
+        """Nothing to do: unacknowledged messages stay in Redis until a worker runs them."""
+
+    def close(self) -> None:
+        """Nothing to stop: the broker connection pool belongs to the Celery app and closes with the process."""
+
+
+class ThreadRunner:
+    """Runs the same task functions on a thread pool inside the API process, resuming stored jobs at start."""
+
+    def __init__(self, components: Components, store: JobStore, threads: int) -> None:
+        self.components = components
+        self.store = store
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="edurag-job")
+
+    def _submit(self, fn: Callable[..., None], *args: object) -> None:
+        future = self.executor.submit(fn, self.components, self.store, *args)
+        future.add_done_callback(_log_failure)
+
+    def enqueue_items(self, job_id: str, indexes: list[int]) -> None:
+        """Queue each item on the thread pool."""
+        for idx in indexes:
+            self._submit(tasks.summarize_item, job_id, idx)
+
+    def enqueue_reindex(self, job_id: str) -> None:
+        """Queue the re-index on the thread pool."""
+        self._submit(tasks.reindex, job_id)
+
+    def resume(self) -> None:
+        """Re-queue the unfinished items of every queued or running job found in the store."""
+        for job_id, kind in self.store.active_jobs():
+            logger.info("resuming %s job %s", kind, job_id)
+            if kind == tasks.REINDEX:
+                self.enqueue_reindex(job_id)
+            elif pending := self.store.pending(job_id):
+                self.enqueue_items(job_id, pending)
+            else:
+                self.store.complete_if_done(job_id)
+
+    def close(self) -> None:
+        """Drop queued work (it stays pending in the store) and let running items finish."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _log_failure(future: Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.error("job task failed", exc_info=future.exception())
+
+
+def make_runner(components: Components, store: JobStore) -> Runner:
+    """Celery when a broker URL is configured, else in-process threads."""
+    settings = components.settings
+    if settings.broker_url:
+        logger.info("jobs run on Celery workers via %s", settings.broker_url.split("@")[-1])
+        return CeleryRunner(settings)
+    logger.info("jobs run in-process on %d threads", settings.job_threads)
+    return ThreadRunner(components, store, settings.job_threads)

@@ -1,0 +1,106 @@
+"""Summarize page: one pasted or uploaded transcript summarized at once; several files become a bulk job whose page
+shows live progress (done/total, ETA, per-file errors) and offers the results as CSV or JSONL.
+
+The single summary runs the API's /summarize route function; the bulk job is submitted by the API's /jobs/summarize
+handler on the same request (the form uses its field names: files, strategy, and length/format when the API has them).
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
+
+from edurag.prompts import STRATEGIES
+from edurag.jobs.tasks import upload_items
+from service.deps import ComponentsDep
+from service.routes.jobs import JobsDep, get_job, job_results, submit_summarize
+from service.routes.summarize import summarize_route
+from service.schemas import SummarizeRequest
+from service.web.session import require_reader
+from service.web.templating import HTMLRoute, is_htmx, read_form, render, text_field, uploads
+
+router = APIRouter(route_class=HTMLRoute, include_in_schema=False, dependencies=[Depends(require_reader)])
+
+SUFFIXES = (".txt", ".vtt", ".srt", ".jsonl")
+OPTIONAL_FIELDS = ("length", "format")
+
+
+def _choices(name: str) -> tuple[str, ...]:
+    """Values of an optional SummarizeRequest field (length, format) the API accepts; empty when it has none."""
+    field = SummarizeRequest.model_fields.get(name)
+    if field is None:
+        return ()
+    args = [a for a in typing.get_args(field.annotation) if a is not type(None)] or [field.annotation]
+    literal = next((a for a in args if typing.get_origin(a) is typing.Literal), None)
+    return tuple(str(v) for v in typing.get_args(literal)) if literal else ()
+
+
+def options() -> dict[str, Any]:
+    """What the Summarize form offers."""
+    return {"strategies": STRATEGIES, "suffixes": ", ".join(SUFFIXES),
+            "extra": {name: _choices(name) for name in OPTIONAL_FIELDS if _choices(name)}}
+
+
+@router.get("/app/summarize")
+def summarize_page(request: Request) -> Response:
+    """The Summarize form."""
+    return render(request, "summarize.html", page="summarize", options=options())
+
+
+def _summary(request: Request, c: Any, text: str, form: Any, title: str) -> Response:
+    values = {name: text_field(form, name) for name in options()["extra"]}
+    body = SummarizeRequest(text=text, strategy=text_field(form, "strategy") or "zero_shot",
+                            **{k: v for k, v in values.items() if v})
+    result = summarize_route(body, c)
+    context = {"summary": result, "title": title, "page": "summarize"}
+    if is_htmx(request):
+        return render(request, "_summary.html", **context)
+    return render(request, "summarize.html", options=options(), **context)
+
+
+@router.post("/app/summarize")
+async def summarize_submit(request: Request, c: ComponentsDep, jobs: JobsDep) -> Response:
+    """Summarize pasted text or one transcript file now; several files or records go to a bulk job."""
+    form = await read_form(request, c.settings.max_text_bytes)
+    files = uploads(form, "files")
+    if len(files) == 1:
+        upload, limit = files[0], c.settings.max_upload_bytes
+        items = upload_items(await upload.read(limit + 1), upload.filename or "upload", limit)
+        if len(items) == 1:
+            if items[0].error:
+                raise HTTPException(413 if "limit" in items[0].error else 400, items[0].error)
+            return _summary(request, c, items[0].text, form, items[0].title or items[0].item_id)
+        await upload.seek(0)
+    if files:
+        created = await submit_summarize(request, c, jobs)
+        url = f"/app/jobs/{created.id}"
+        if is_htmx(request):
+            return Response(status_code=200, headers={"HX-Redirect": url})
+        return RedirectResponse(url, status_code=303)
+    text = form.get("text")
+    return _summary(request, c, text if isinstance(text, str) else "", form, "Pasted text")
+
+
+@router.get("/app/jobs/{job_id}")
+def job_page(request: Request, job_id: str, jobs: JobsDep) -> Response:
+    """A job's live progress page."""
+    return render(request, "job.html", page="summarize", job=get_job(job_id, jobs))
+
+
+@router.get("/app/jobs/{job_id}/progress")
+def job_progress(request: Request, job_id: str, jobs: JobsDep) -> Response:
+    """The progress fragment htmx polls every second until the job ends."""
+    return render(request, "_job_progress.html", job=get_job(job_id, jobs))
+
+
+@router.get("/app/jobs/{job_id}/results.{fmt}")
+def job_download(job_id: str, fmt: str, jobs: JobsDep) -> Response:
+    """The job's results as a file (csv or jsonl), streamed by the API's results handler."""
+    if fmt not in ("csv", "jsonl"):
+        raise HTTPException(404, "results come as .csv or .jsonl")
+    response = job_results(job_id, jobs, format=fmt)
+    response.headers["Content-Disposition"] = f'attachment; filename="{job_id}.{fmt}"'
+    return response

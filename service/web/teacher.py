@@ -1,0 +1,144 @@
+"""Teacher pages: Align (lesson -> standards), Ask (a standards question) and Standard (one code and its progression).
+
+Each handler reads the form, then calls the same function the JSON API route runs, so the page shows exactly what
+the API returns; fields a newer API adds (practices, confidence) appear when present.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, get_args
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
+
+from edurag.alignment.lesson_files import LESSON_SUFFIXES, LessonFileError, read_lesson
+from service.deps import ComponentsDep
+from service.routes.align import align_route
+from service.routes.standards import get_standard
+from service.schemas import AlignRequest, AlignResponse, Framework, Subject
+from service.web.graph import layout
+from service.web.highlight import segments
+from service.web.session import require_reader
+from service.web.templating import HTMLRoute, read_form, render, text_field, uploads
+
+router = APIRouter(route_class=HTMLRoute, include_in_schema=False, dependencies=[Depends(require_reader)])
+
+GRADES = ["K", *map(str, range(1, 13))]
+GRADE_HINTS = [("K", "Kindergarten"), *((g, f"Grade {g}") for g in GRADES[1:]), ("K-2", "Grades K-2"),
+               ("3-5", "Grades 3-5"), ("MS", "Middle school (6-8)"), ("HS", "High school (9-12)")]
+CSV_COLUMNS = ("rank", "code", "official_code", "framework", "subject", "grades", "score", "confidence",
+               "confidence_label", "text", "matched_passage")
+
+
+def align_options(c: Any) -> dict[str, Any]:
+    """Choices the Align and Ask forms offer, from the API's own request schema."""
+    return {"grade_hints": GRADE_HINTS, "grades": GRADES, "subjects": get_args(Subject),
+            "frameworks": get_args(Framework), "max_k": c.settings.max_k, "suffixes": ", ".join(LESSON_SUFFIXES)}
+
+
+async def _lesson_text(form: FormData, c: Any) -> str:
+    """The pasted text, or the uploaded lesson file's text (.txt/.docx/.pdf); 400 for an unreadable file."""
+    files = uploads(form, "file")
+    if files:
+        upload = files[0]
+        limit = c.settings.max_upload_bytes
+        try:
+            return read_lesson(await upload.read(limit + 1), upload.filename or "upload", limit)
+        except LessonFileError as exc:
+            raise HTTPException(413 if "limit" in str(exc) else 400, str(exc)) from exc
+    text = form.get("text")
+    return text if isinstance(text, str) else ""
+
+
+def _align_request(form: FormData, text: str) -> AlignRequest:
+    """The API's request model from the form (its validation is the API's: 422 with each problem)."""
+    grade = text_field(form, "grade")
+    only_grade = form.get("only_grade") == "on" and grade in GRADES
+    k = text_field(form, "k") or "5"
+    return AlignRequest(text=text, k=int(k) if k.isdigit() else 0,
+                        grade=grade if only_grade else None, grade_hint=None if only_grade else grade,
+                        subject=text_field(form, "subject"), framework=text_field(form, "framework"))
+
+
+def _run_align(form: FormData, text: str, c: Any) -> tuple[AlignRequest, AlignResponse]:
+    body = _align_request(form, text)
+    return body, align_route(body, c)
+
+
+@router.get("/")
+@router.get("/app/align")
+def align_page(request: Request, c: ComponentsDep) -> Response:
+    """The Align form."""
+    return render(request, "align.html", page="align", options=align_options(c), form={})
+
+
+@router.post("/app/align")
+async def align_submit(request: Request, c: ComponentsDep) -> Response:
+    """Align a pasted or uploaded lesson: ranked standards, highlighted passages, practices, grounded answer."""
+    form = await read_form(request, c.settings.max_text_bytes)
+    text = await _lesson_text(form, c)
+    body, result = _run_align(form, text, c)
+    context = {"result": result, "body": body, "lesson": text,
+               "segments": segments(text, [s.passage for s in result.standards]), "page": "align"}
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "_align_results.html", **context)
+    return render(request, "align.html", options=align_options(c), form=dict(form), **context)
+
+
+@router.post("/app/align.csv")
+async def align_csv(request: Request, c: ComponentsDep) -> Response:
+    """The same alignment as a CSV table (one row per ranked standard)."""
+    form = await read_form(request, c.settings.max_text_bytes)
+    _, result = _run_align(form, await _lesson_text(form, c), c)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for rank, s in enumerate(result.standards, 1):
+        writer.writerow([rank, s.code, s.official_code, s.framework, s.subject, " ".join(s.grades), s.score,
+                         getattr(s, "confidence", ""), getattr(s, "confidence_label", ""), s.text, s.passage])
+    for p in getattr(result, "practices", []):
+        writer.writerow(["practice", p.code, p.official_code, p.framework, p.subject, " ".join(p.grades), p.score,
+                         getattr(p, "confidence", ""), getattr(p, "confidence_label", ""), p.text, p.passage])
+    return Response(buffer.getvalue(), media_type="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="alignment.csv"'})
+
+
+@router.get("/app/ask")
+def ask_page(request: Request, c: ComponentsDep) -> Response:
+    """The Ask form."""
+    return render(request, "ask.html", page="ask", options=align_options(c), form={})
+
+
+@router.post("/app/ask")
+async def ask_submit(request: Request, c: ComponentsDep) -> Response:
+    """Answer a standards question with the grounded answer and its clickable citations."""
+    form = await read_form(request, c.settings.max_text_bytes)
+    question = form.get("question")
+    body, result = _run_align(form, question if isinstance(question, str) else "", c)
+    context = {"result": result, "question": body.text, "page": "ask"}
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "_ask_answer.html", **context)
+    return render(request, "ask.html", options=align_options(c), form=dict(form), **context)
+
+
+@router.get("/app/standards")
+def standards_search(request: Request, c: ComponentsDep, code: str | None = None) -> Response:
+    """The code search box; a code goes to its page (404 page for an unknown one)."""
+    if code and code.strip():
+        return RedirectResponse("/app/standards/" + quote(code.strip(), safe=""), status_code=303)
+    return render(request, "standard.html", page="standards", standard=None)
+
+
+@router.get("/app/standards/{code:path}")
+def standard_page(request: Request, code: str, c: ComponentsDep) -> Response:
+    """A standard: text, grade, domain, cluster, sub-standards and its progression graph (any code form)."""
+    try:
+        detail = get_standard(code, c)
+    except HTTPException as exc:
+        return render(request, "standard.html", status=exc.status_code, page="standards", standard=None,
+                      message=exc.detail, query=code)
+    return render(request, "standard.html", page="standards", standard=detail, graph=layout(detail), query=code)

@@ -1,0 +1,149 @@
+"""Hybrid aligner components: lexical index in step with Chroma, passage aggregation, grade cues, ELA/NGSS sanity."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from edurag.components import build_components
+from edurag.settings import Settings
+from ingestion.service import ingest_standards
+from edurag.alignment.align import retrieve_standards
+from edurag.alignment.search import grade_cues, hybrid_search
+from vectorstore.chroma import get_collection
+
+
+@pytest.fixture(scope="module")
+def subset(tmp_path_factory, embedder, standards_subset_dir):
+    """Components over the trimmed standards (grades 6-7 math, grade 5 ELA reading, MS-PS1), ingested once."""
+    root = tmp_path_factory.mktemp("hybrid")
+    standards = root / "standards"
+    shutil.copytree(standards_subset_dir, standards)
+    c = build_components(Settings(data_dir=root / "data", standards_dir=standards, generator="extractive"), embedder=embedder)
+    ingest_standards(c)
+    return c
+
+
+@pytest.mark.parametrize("text, cues", [
+    ("A sixth-grade lesson on ratios", {"6"}), ("Grade 7 probability", {"7"}), ("for 8th grade students", {"8"}),
+    ("kindergarten counting", {"K"}), ("a high school algebra task", {"9", "10", "11", "12"}), ("ratios and rates", set()),
+])
+def test_grade_cues(text, cues):
+    assert grade_cues(text) == cues
+
+
+def test_long_text_is_split_into_whole_paragraphs_tokenized_once(embedder):
+    paragraphs = [" ".join(f"Table {p}.{i} compares {i} cups of juice to {i + 1} cups of water." for i in range(4)) for p in range(12)]
+    text = "\n\n".join(paragraphs)
+    assert embedder.count_tokens(text) == len(embedder.tokenizer(text, add_special_tokens=False)["input_ids"]) > 500  # not truncated
+    split = embedder.passages(text, 120, 0)
+    ids = split.tokens["input_ids"]
+    assert len(ids) > 3 and all(len(w) <= 122 for w in ids)  # 120 word pieces + [CLS] and [SEP]
+    assert sorted(p for part in split.texts for p in part.split("\n\n")) == sorted(paragraphs)  # whole paragraphs, none lost
+    vectors = embedder.encode_tokens(split.tokens)
+    assert np.allclose((vectors * embedder.encode(split.texts)).sum(axis=1), 1.0, atol=1e-4)
+    short = embedder.passages("short text", 120, 20)
+    assert short.texts == ["short text"] and len(short.tokens["input_ids"]) == 1
+
+
+def test_two_topic_lesson_ranks_both_standards_in_top_five(subset):
+    ratios = ("Warm-up: students use tables of equivalent ratios and tape diagrams to compare two lemonade recipes. "
+              "They find the unit rate of each recipe, plot the pairs on the coordinate plane and explain which is sweeter. ") * 3
+    probability = ("Later, students design a simulation with coins and number cubes to estimate the probability of compound "
+                   "events, list sample spaces with organized lists and tree diagrams, and compare the frequencies. ") * 3
+    hits = hybrid_search(subset, ratios + "\n\n" + probability, 5)
+    codes = [h.code for h in hits]
+    assert any(c.startswith("6.RP.A.3") for c in codes) and "7.SP.C.8" in codes, codes
+    by_code = {h.code: h for h in hits}
+    assert "probability" in by_code["7.SP.C.8"].passage and "lemonade" not in by_code["7.SP.C.8"].passage
+
+
+def test_grade_cue_boosts_the_named_grade(subset):
+    text = "Students solve problems about proportional relationships and unit rates"
+    plain = hybrid_search(subset, text, 10)
+    cued = hybrid_search(subset, text + " in grade 7", 10)
+    assert all(h.boost == 0 for h in plain)
+    assert all((h.boost > 0) == ("7" in h.metadata["grades"]) for h in cued)
+    assert cued[0].metadata["grades"] == ["7"]
+
+
+def test_grade_hint_boosts_that_grade_without_filtering(subset):
+    text = "Students solve problems about proportional relationships and unit rates"
+    hinted = hybrid_search(subset, text, 10, grade_hint="7")
+    assert all((h.boost > 0) == ("7" in h.metadata["grades"]) for h in hinted)
+    assert hinted[0].metadata["grades"] == ["7"]
+    assert any("6" in h.metadata["grades"] for h in hinted)  # a hint, not a filter
+    band = hybrid_search(subset, text, 10, grade_hint="MS")
+    assert all(h.boost > 0 for h in band if {"6", "7", "8"} & set(h.metadata["grades"]))
+
+
+def test_lexical_index_stays_in_step_with_chroma(subset, tmp_path):
+    collection = get_collection(subset.client, "standards")
+    index = subset.lexical.get("standards")
+    assert index.count() == collection.count()
+    path = subset.settings.standards_dir / "ngss_pe.jsonl"
+    original = path.read_text()
+    rows = [json.loads(line) for line in original.splitlines()]
+    rows[0]["description"] = "Investigate zorbulite crystals and their quantum flavours."
+    dropped = rows.pop()
+    try:
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        changed = build_components(subset.settings, embedder=subset.embedder)
+        ingest_standards(changed)
+        assert index.count() == collection.count() == len(changed.catalog.indexable())
+        assert not [h for h in index.search(dropped["description"], 50) if h.metadata["code"] == dropped["id"]]
+        top = hybrid_search(changed, "zorbulite crystals", 1)[0]
+        assert top.code == rows[0]["id"] and top.lexical == 1.0
+    finally:
+        path.write_text(original)
+        ingest_standards(build_components(subset.settings, embedder=subset.embedder))
+    assert index.count() == collection.count()
+    assert dropped["id"] in {h.metadata["code"] for h in index.search(dropped["description"], 5)}
+
+
+def test_lexical_index_is_shared_through_the_data_dir_and_repaired_after_a_crash(subset):
+    """Another process opening the same data dir sees the same BM25 index; a lexical write lost between the Chroma
+    write and its own (a crash) is detected by the next sync and rebuilt from Chroma page by page."""
+    from vectorstore.lexical import LexicalIndex
+
+    other = LexicalIndex(subset.settings.lexical_dir / "standards")  # what a second process opens
+    collection = get_collection(subset.client, "standards")
+    assert other.count() == collection.count()
+    some = collection.get(limit=7, include=[])["ids"]
+    subset.lexical.get("standards").delete(some)  # Chroma kept them: the lexical side lost 7 chunks
+    assert other.count() == collection.count() - 7
+    assert ingest_standards(subset).added == 0  # nothing re-embedded ...
+    assert other.count() == collection.count()  # ... and BM25 holds every chunk again
+
+
+def test_dropped_collection_drops_its_lexical_index(subset):
+    from ingestion.reindex import drop_collection
+    from ingestion.indexer import sync
+    from langchain_core.documents import Document
+
+    docs = [Document(page_content="Photosynthesis turns light into chemical energy", metadata={"source": "a", "code": "X"})]
+    sync(docs, "scratch__v1", client=subset.client, embedder=subset.embedder, settings=subset.settings, cleanup="full")
+    assert subset.lexical.get("scratch__v1").search("photosynthesis", 3)[0].metadata["code"] == "X"
+    drop_collection(subset.client, subset.settings, "scratch__v1")
+    assert not (subset.settings.lexical_dir / "scratch__v1").exists()
+    assert subset.lexical.get("scratch__v1").count() == 0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Students quote accurately from a story when explaining what it says and drawing inferences", "RL.5.1"),
+    ("Explain how an author uses reasons and evidence to support particular points in an informational text", "RI.5.8"),
+    ("Develop models to describe the atomic composition of simple molecules", "MS-PS1-1"),
+    ("Gather information to show that synthetic materials like plastics come from natural resources", "MS-PS1-3"),
+])
+def test_ela_and_ngss_sanity_set(subset, text, expected):
+    codes = [s.code for s in retrieve_standards(subset, text, 3)]
+    assert expected in codes, codes
+
+
+def test_filters_apply_to_both_signals(subset):
+    hits = hybrid_search(subset, "ratios and molecules", 20, subject="science")
+    assert hits and all(h.metadata["subject"] == "science" for h in hits)
+    assert hybrid_search(subset, "ratios", 5, grade="12") == []

@@ -1,0 +1,120 @@
+"""Scale-out jobs on real processes: redis-server, `edurag worker` (Celery) subprocesses, a `chroma run` server, uvicorn."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from edurag.components import build_components
+from edurag.settings import Settings
+from edurag.jobs.store import open_store
+from edurag.jobs.worker import CeleryRunner
+from service.app import create_app
+from tests.utils.jobs import Worker, dialogues, long_items, needs_redis, run_redis, wait_job
+from tests.utils.servers import run_chroma_server, serve_app
+
+pytestmark = needs_redis
+KEY = "admin-secret"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, standards_subset_dir: Path) -> Iterator[dict]:
+    """Redis and a Chroma server as subprocesses, plus the environment every API and worker process shares."""
+    root = tmp_path_factory.mktemp("jobs-celery")
+    with run_redis(root) as broker, run_chroma_server(root / "chroma") as chroma:
+        env = {"EDURAG_DATA_DIR": str(root / "data"), "EDURAG_BROKER_URL": broker, "EDURAG_CHROMA_URL": chroma,
+               "EDURAG_GENERATOR": "extractive", "EDURAG_STANDARDS_DIR": str(standards_subset_dir),
+               "EDURAG_JOB_VISIBILITY_TIMEOUT": "5", "EDURAG_ADMIN_KEY": KEY}
+        settings = Settings(data_dir=root / "data", broker_url=broker, chroma_url=chroma, generator="extractive",
+                            standards_dir=standards_subset_dir, job_visibility_timeout=5, admin_key=KEY)
+        yield {"env": env, "settings": settings, "root": root}
+
+
+@pytest.fixture(scope="module")
+def components(stack: dict, embedder):
+    """The API's components (against the Chroma server)."""
+    return build_components(stack["settings"], embedder=embedder)
+
+
+def _api(components) -> object:
+    return serve_app(create_app(components=components))
+
+
+def _client(url: str) -> httpx.Client:
+    return httpx.Client(base_url=url, headers=AUTH, timeout=60)
+
+
+def test_bulk_job_runs_on_two_celery_workers(stack: dict, components, tmp_path: Path):
+    workers = [Worker(stack["env"], stack["root"] / f"worker-{n}.log") for n in range(2)]
+    try:
+        with _api(components) as url, _client(url) as http:
+            health = http.get("/health").json()
+            assert health["chroma"]["mode"] == "server"
+            lines = [json.dumps({"id": d["id"], "dialogue": d["text"]}) for d in dialogues()[:10]] + ["{broken"]
+            response = http.post("/jobs/summarize", files=[("files", ("batch.jsonl", "\n".join(lines).encode(), "x"))])
+            assert response.status_code == 202, response.text
+            created = response.json()
+            state = wait_job(http.get, created["id"], timeout=240)
+            assert state["status"] == "succeeded", state
+            assert (state["progress"]["succeeded"], state["progress"]["failed"]) == (10, 1)
+            assert "invalid JSON" in state["errors"][0]["error"]
+            rows = [json.loads(x) for x in http.get(f"/jobs/{created['id']}/results").text.splitlines()]
+            assert [r["id"] for r in rows if r["status"] == "succeeded"] == [f"transcript:batch.jsonl#{n}" for n in range(1, 11)]
+
+            files = []
+            for d in dialogues()[10:13]:
+                path = tmp_path / f"{d['id']}.txt"
+                path.write_text(d["text"])
+                files.append(str(path))
+            cli = subprocess.run([sys.executable, "-m", "edurag.cli", "summarize", *files, "--server", url, "--api-key", KEY],
+                                 capture_output=True, text=True, timeout=300, env={**os.environ, **stack["env"]})
+            assert cli.returncode == 0, cli.stderr
+            out = [json.loads(line) for line in cli.stdout.splitlines()]
+            assert [r["id"] for r in out] == [f"transcript:{Path(f).name}" for f in files]
+            assert all(r["summary"] for r in out)
+            assert all(os.sched_getscheduler(w.proc.pid) == os.SCHED_IDLE for w in workers), "workers yield the CPU to the API"
+    finally:
+        for worker in workers:
+            worker.stop()
+    logs = [(stack["root"] / f"worker-{n}.log").read_text() for n in range(2)]
+    assert all("edurag.summarize_item" in log and "succeeded" in log for log in logs), "both workers took items"
+
+
+def test_kill9_worker_and_api_restart_resume_without_duplicates(stack: dict, components):
+    items = long_items(12, per_item=4)
+    worker = Worker(stack["env"], stack["root"] / "worker-killed.log")
+    with _api(components) as url, _client(url) as http:
+        created = http.post("/jobs/summarize", json={"items": items}).json()
+        wait_job(http.get, created["id"], until=lambda s: s["progress"]["done"] >= 3, timeout=240)
+        worker.kill9()
+        done_before = {json.loads(x)["id"] for x in http.get(f"/jobs/{created['id']}/results").text.splitlines()}
+        state = http.get(f"/jobs/{created['id']}").json()
+    assert state["status"] == "running" and 3 <= len(done_before) < 12, "the kill must interrupt the job"
+
+    restarted = Worker(stack["env"], stack["root"] / "worker-restarted.log")
+    try:
+        with _api(components) as url, _client(url) as http:  # a new API process view over the same store
+            state = wait_job(http.get, created["id"], timeout=300)
+            rows = [json.loads(x) for x in http.get(f"/jobs/{created['id']}/results").text.splitlines()]
+    finally:
+        restarted.stop()
+    assert state["status"] == "succeeded" and state["progress"]["done"] == 12
+    assert [r["id"] for r in rows] == [i["id"] for i in items], "every item exactly once, in order"
+    attempts = open_store(stack["settings"]).attempts(created["id"])
+    assert all(attempts[i] == 1 for i in done_before), "items finished before the kill were not redone"
+    assert sum(attempts.values()) <= 12 + 1, "only the item in flight at the kill ran twice"
+
+
+def test_api_hands_jobs_to_celery(components):
+    app = create_app(components=components)
+    with TestClient(app):
+        assert isinstance(app.state.jobs.runner, CeleryRunner)

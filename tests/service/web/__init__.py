@@ -1,0 +1,1 @@
+"""Tests of the `service.web` package (the web app)."""

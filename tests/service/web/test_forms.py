@@ -1,0 +1,71 @@
+"""The web app's forms over HTTP without a browser: plain (no JavaScript) posts, upload and text limits, read keys."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from edurag.components import build_components
+from edurag.settings import Settings
+from ingestion.service import ingest_standards
+from service.app import create_app
+
+LESSON = "Students compare unit rates using ratio tables and double number lines to find the better buy."
+
+
+@pytest.fixture(scope="module")
+def components(tmp_path_factory: pytest.TempPathFactory, standards_subset_dir: Path, embedder):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("web-forms"), standards_dir=standards_subset_dir,
+                        generator="extractive", admin_key="admin-secret", max_text_bytes=2_000, max_upload_bytes=5_000)
+    c = build_components(settings, embedder=embedder)
+    ingest_standards(c)
+    return c
+
+
+def _client(c, **settings) -> TestClient:
+    return TestClient(create_app(components=dataclasses.replace(c, settings=c.settings.model_copy(update=settings))))
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_plain_form_post_renders_a_whole_page_with_escaped_text(components):
+    with _client(components) as client:
+        token = _token(client.get("/").text)
+        page = client.post("/app/align", data={"csrf_token": token, "text": LESSON + " <b>bold</b>", "grade": "6"})
+        assert page.status_code == 200 and page.text.lstrip().lower().startswith("<!doctype html>")
+        assert 'class="standard"' in page.text and "&lt;b&gt;bold&lt;/b&gt;" in page.text and "<b>bold</b>" not in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_limits_match_the_api(components):
+    with _client(components) as client:
+        token = _token(client.get("/").text)
+        too_long = client.post("/app/align", data={"csrf_token": token, "text": "word " * 500})
+        assert too_long.status_code == 413 and "2,000-byte limit" in too_long.text
+        big = client.post("/app/align", data={"csrf_token": token},
+                          files={"file": ("big.txt", b"a " * 3_000, "text/plain")})
+        assert big.status_code == 413 and "5,000-byte limit" in big.text
+        empty = client.post("/app/align", data={"csrf_token": token, "text": "   "})
+        assert empty.status_code == 422
+        bad_k = client.post("/app/align", data={"csrf_token": token, "text": LESSON, "k": "500"})
+        assert bad_k.status_code == 422 and "k must be between 1 and" in bad_k.text
+        assert client.post("/app/align", data={"text": LESSON}).status_code == 403  # no CSRF token
+
+
+def test_read_keys_protect_the_pages_too(components):
+    with _client(components, api_keys=["teacher-key"]) as client:
+        assert client.get("/").status_code == 401
+        assert client.get("/app/standards/6.RP.A.3").status_code == 401
+        token = _token(client.get("/app/admin").text)
+        assert client.post("/app/admin/signin", data={"csrf_token": token, "key": "nope"}).status_code == 403
+        signed = client.post("/app/admin/signin", data={"csrf_token": token, "key": "teacher-key"})
+        assert signed.status_code == 200 and signed.url.path == "/"
+        assert client.get("/app/standards/6.RP.A.3").status_code == 200
+        token = _token(client.get("/app/admin").text)
+        assert client.post("/app/admin/rollback", data={"csrf_token": token}).status_code == 401  # a reader, not admin
