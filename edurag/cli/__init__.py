@@ -29,7 +29,12 @@ console = Console(stderr=True)
 
 
 def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """INFO logs; each line carries the id of the HTTP request it belongs to (`-` outside requests)."""
+    from asgi_correlation_id import CorrelationIdFilter
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(CorrelationIdFilter(default_value="-"))
 
 
 def ensure_admin_key(settings: Settings) -> Settings:
