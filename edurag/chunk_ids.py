@@ -1,4 +1,5 @@
-"""The one definition of chunk ids: source id + position + content hash, stable across runs and machines."""
+"""The one definition of chunk ids (source id + record + position + content hash, stable across runs and machines),
+of transcript source and item ids, and of the metadata keys they use."""
 
 from __future__ import annotations
 
@@ -8,7 +9,20 @@ import json
 from langchain_core.documents import Document
 
 SOURCE_KEY = "source"
+RECORD_KEY = "record"
 POSITION_KEY = "chunk_index"
+TRANSCRIPT_PREFIX = "transcript:"
+
+
+def transcript_source_id(path: str) -> str:
+    """The source key of a transcript source (a normalized path, ingestion.transcripts.normalize_path): every chunk of
+    the source carries it, and re-ingest cleanup is scoped by it."""
+    return TRANSCRIPT_PREFIX + path
+
+
+def transcript_item_id(path: str, record: str = "") -> str:
+    """The id of one transcript (a whole file, or one `.jsonl` record of it) in job results and summaries."""
+    return transcript_source_id(path) + (f"#{record}" if record else "")
 
 
 def content_hash(doc: Document) -> str:
@@ -18,5 +32,10 @@ def content_hash(doc: Document) -> str:
 
 
 def chunk_id(doc: Document) -> str:
-    """`{source}:{position}:{hash}`; used by LangChain's indexing API as record key and Chroma id."""
-    return f"{doc.metadata[SOURCE_KEY]}:{doc.metadata.get(POSITION_KEY, 0)}:{content_hash(doc)}"
+    """`{source}[#{record}]:{position}:{hash}`; used by LangChain's indexing API as record key and Chroma id.
+
+    The record part appears for sources holding several records (a .jsonl of dialogues), so every chunk of a source
+    has its own (record, position) and the id says which one it is.
+    """
+    record = doc.metadata.get(RECORD_KEY)
+    return f"{doc.metadata[SOURCE_KEY]}{f'#{record}' if record else ''}:{doc.metadata.get(POSITION_KEY, 0)}:{content_hash(doc)}"

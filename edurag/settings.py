@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     extractive_window_tokens: int = Field(1024, ge=64, description="Map-reduce chunk size (embedder tokens) for the extractive summarizer.")
     transcript_chunk_tokens: int = Field(200, ge=32, le=512, description="Transcript chunk size in embedder tokens for retrieval.")
     transcript_chunk_overlap: int = Field(30, ge=0)
+    index_batch_size: int = Field(256, ge=1, le=5000, description="Chunks embedded and written per batch during ingestion.")
 
     passage_tokens: int = Field(200, ge=32, le=512, description="Long /align texts are split into passages of at most this many "
                                 "word pieces (and the encoder's limit less [CLS] and [SEP]).")

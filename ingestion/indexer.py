@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Iterator, Literal
 
 from chromadb.api import ClientAPI
 from langchain_chroma import Chroma
@@ -95,30 +95,54 @@ def heal_lexical(client: ClientAPI, collection: str, settings: Settings, page: i
     return indexed
 
 
+def iter_chunks(client: ClientAPI, collection: str, include: list[str], page: int = 2000) -> Iterator[dict[str, Any]]:
+    """Every chunk of a collection as {id, metadata?, document?}, read page by page (no whole-collection read)."""
+    for got in iter_pages(get_collection(client, collection), include, page):
+        for n, chunk_id_ in enumerate(got["ids"]):
+            yield {"id": chunk_id_, **{field[:-1]: got[field][n] for field in include}}
+
+
 def _heal(manager: SQLRecordManager, client: ClientAPI, collection: str) -> None:
-    """If the records and the collection disagree (a wiped Chroma or records file), forget the records so all re-embeds."""
+    """Make the records and the collection agree again after a crash between their two writes (or a wiped side).
+
+    A record whose chunk is gone is forgotten (the sync re-adds the chunk if its source still has it); a chunk without
+    a record is adopted under its source id (skipped if unchanged, cleaned up with its source otherwise), so only the
+    difference is re-embedded, never the whole collection.
+    """
     keys = manager.list_keys()
     col = get_collection(client, collection)
     if col.count() == len(keys) and (not keys or len(col.get(ids=keys[:50], include=[])["ids"]) == len(keys[:50])):
         return
-    logger.warning("records and collection %s disagree (%d records, %d chunks): re-indexing it", collection, len(keys), col.count())
-    manager.delete_keys(keys)
-    existing = col.get(include=[])["ids"]
-    for start in range(0, len(existing), 5000):
-        col.delete(ids=existing[start:start + 5000])
+    stored = {c["id"]: c["metadata"] for c in iter_chunks(client, collection, ["metadatas"])}
+    missing = sorted(set(keys) - stored.keys())
+    orphans = sorted(stored.keys() - set(keys))
+    logger.warning("records and collection %s disagree: %d records without a chunk forgotten, %d chunks without a "
+                   "record adopted", collection, len(missing), len(orphans))
+    for start in range(0, len(missing), 5000):
+        manager.delete_keys(missing[start:start + 5000])
+    for start in range(0, len(orphans), 5000):
+        batch = orphans[start:start + 5000]
+        manager.update(batch, group_ids=[(stored[i] or {}).get(SOURCE_KEY) for i in batch])
 
 
 def sync(
     docs: Iterable[Document], collection: str, *, client: ClientAPI, embedder: Embedder, settings: Settings,
-    cleanup: Literal["full", "incremental"], total: int | None = None, progress: bool = False,
+    cleanup: Literal["full", "scoped_full"], total: int | None = None, progress: bool = False,
 ) -> IndexReport:
-    """Add new/changed chunks, skip unchanged ones, delete replaced ones (and, with full cleanup, removed sources)."""
+    """Add new/changed chunks, skip unchanged ones, then delete the outdated chunks of every source seen in this run
+    ("scoped_full": other sources are untouched) or of the whole collection ("full": sources not seen are removed).
+
+    Cleanup runs once, after every chunk is written, so a source spanning several embedding batches is never
+    deleted and re-added (LangChain's "incremental" mode cleans per batch), and a crash mid-run loses nothing:
+    the next run skips what was written and deletes what is outdated.
+    """
     manager = record_manager(settings, collection)
     _heal(manager, client, collection)
     heal_lexical(client, collection, settings)
     store = langchain_store(client, collection, embedder, settings)
     source = tqdm(docs, total=total, desc=f"indexing {collection}", unit="chunk", disable=not progress)
-    result = index(source, manager, store, cleanup=cleanup, source_id_key=SOURCE_KEY, key_encoder=chunk_id, batch_size=256)
+    result = index(source, manager, store, cleanup=cleanup, source_id_key=SOURCE_KEY, key_encoder=chunk_id,
+                   batch_size=settings.index_batch_size)
     return IndexReport(
         collection=collection, added=result["num_added"], updated=result["num_updated"], skipped=result["num_skipped"],
         deleted=result["num_deleted"], total=get_collection(client, collection).count(),

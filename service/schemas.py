@@ -132,9 +132,27 @@ class TranscriptHit(BaseModel):
 class IngestFileReport(BaseModel):
     """Per-file result of a transcript upload."""
 
-    file: str
-    transcripts: int
+    id: str = Field(description="The source id: the file's normalized relative path (DELETE takes it).")
+    file: str = Field(description="The file name as uploaded.")
+    transcripts: int = Field(description="Transcripts (records) in the file.")
+    chunks: int = Field(description="This source's chunks.")
+
+
+class TranscriptSource(BaseModel):
+    """A stored transcript source."""
+
+    id: str
     chunks: int
+    transcripts: int
+    titles: list[str]
+    course: str
+
+
+class DeleteResponse(BaseModel):
+    """What a deletion removed."""
+
+    id: str
+    deleted: int = Field(description="Chunks removed.")
 
 
 class IngestResponse(BaseModel):

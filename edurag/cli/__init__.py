@@ -24,6 +24,8 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(eval_app, name="eval")
 app.add_typer(finetune_app, name="finetune")
 models_app = typer.Typer(help="Prepare local model folders.", no_args_is_help=True)
+transcripts_app = typer.Typer(help="List and delete stored transcript sources.", no_args_is_help=True)
+app.add_typer(transcripts_app, name="transcripts")
 app.add_typer(models_app, name="models")
 console = Console(stderr=True)
 
@@ -78,26 +80,68 @@ def ingest_standards_cmd() -> None:
 
 
 @ingest_app.command("transcripts")
-def ingest_transcripts_cmd(paths: Annotated[list[Path], typer.Argument(exists=True, help=".txt/.vtt/.jsonl files or folders")]) -> None:
-    """Chunk, embed and store transcripts as searchable context."""
+def ingest_transcripts_cmd(
+    paths: Annotated[list[Path], typer.Argument(exists=True, help=".txt/.vtt/.srt/.jsonl files or folders")],
+    root: Annotated[Optional[Path], typer.Option(exists=True, file_okay=False,
+                                                 help="Ids are paths relative to this folder (default: the current one).")] = None,
+    prune: Annotated[bool, typer.Option(help="Also delete stored sources under the given folders that are no longer "
+                                             "there (renamed, moved or removed files).")] = False,
+) -> None:
+    """Chunk, embed and store transcripts as searchable context; each file replaces only its own stored chunks."""
     from edurag.components import build_components
-    from ingestion.service import ingest_transcripts
-    from ingestion.transcripts import TranscriptError, read_paths
+    from ingestion.transcript_store import ingest_transcripts, prune_transcript_sources
+    from ingestion.transcripts import TranscriptError, folder_prefix, read_paths
 
     _setup_logging()
     try:
-        transcripts = read_paths(paths)
+        transcripts = read_paths(paths, root)
     except TranscriptError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     components = build_components(_ingest_settings())
-    report, per_file = ingest_transcripts(components, transcripts, progress=True)
-    console.print({"files": per_file, **report.as_dict()})
+    report, sources = ingest_transcripts(components, transcripts, progress=True)
+    pruned = prune_transcript_sources(components, {s.id for s in sources},
+                                      [folder_prefix(p, root) for p in paths if p.is_dir()]) if prune else []
+    typer.echo(json.dumps({**report.as_dict(), "pruned": pruned, "sources": [vars(s) for s in sources]}, ensure_ascii=False))
+
+
+@transcripts_app.command("list")
+def transcripts_list_cmd() -> None:
+    """Print every stored transcript source as JSON lines: id, chunks, transcripts, titles, course."""
+    from edurag.components import build_components
+    from ingestion.transcript_store import list_transcript_sources
+
+    for source in list_transcript_sources(build_components(_ingest_settings())):
+        typer.echo(json.dumps(vars(source), ensure_ascii=False))
+
+
+@transcripts_app.command("delete")
+def transcripts_delete_cmd(ids: Annotated[list[str], typer.Argument(help="Source ids, as `transcripts list` prints them.")]) -> None:
+    """Delete stored transcript sources by id; exits 1 if any id is unknown (the others are still deleted)."""
+    from edurag.components import build_components
+    from ingestion.transcript_store import remove_transcript_source
+    from ingestion.transcripts import TranscriptError
+
+    components = build_components(_ingest_settings())
+    unknown = 0
+    for source_id in ids:
+        try:
+            removed = remove_transcript_source(components, source_id)
+        except TranscriptError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+        if removed:
+            console.print(f"{source_id}: deleted {removed} chunks")
+        else:
+            unknown += 1
+            console.print(f"[red]{source_id}: no stored transcript source with this id[/red]")
+    if unknown:
+        raise typer.Exit(1)
 
 
 @app.command()
 def summarize(
-    files: Annotated[list[Path], typer.Argument(exists=True, help="Transcripts (.txt/.vtt/.jsonl); one summary per transcript.")],
+    files: Annotated[list[Path], typer.Argument(exists=True, help="Transcripts (.txt/.vtt/.srt/.jsonl); one summary per transcript.")],
     strategy: Annotated[str, typer.Option(help="zero_shot, one_shot or few_shot")] = "zero_shot",
     adapter: Annotated[Optional[str], typer.Option(help="Adapter name or folder (Hugging Face generator).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Write JSONL results here instead of stdout.")] = None,
@@ -117,7 +161,8 @@ def summarize(
         _summarize_remote(files, strategy, adapter, out, server, api_key)
         return
     try:
-        transcripts = read_paths(files)
+        # ids only name the summaries here: paths relative to the folder holding all inputs
+        transcripts = read_paths(files, Path(os.path.commonpath([os.path.abspath(f if f.is_dir() else f.parent) for f in files])))
     except TranscriptError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -128,7 +173,7 @@ def summarize(
     lines = []
     for t in track(transcripts, description="summarizing", console=console):
         result = summarize_text(components.generator, t.text, strategy, adapter)
-        lines.append(json.dumps({"source": t.source_id, "title": t.title, "summary": result.summary, "chunks": result.chunks}))
+        lines.append(json.dumps({"source": t.item_id, "title": t.title, "summary": result.summary, "chunks": result.chunks}))
     if out:
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
         console.print(f"wrote {len(lines)} summaries to {out}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from sqlalchemy.exc import OperationalError
 
@@ -11,7 +11,8 @@ from edurag.components import Components
 from edurag.summarization.mapreduce import summarize_text
 from edurag.jobs.store import JobStore, NewItem
 from ingestion.reindex import ReindexCancelled, ReindexCheckError, next_version, run_reindex
-from ingestion.transcripts import TranscriptError, parse_jsonl_line, decode, parse_transcripts
+from edurag.chunk_ids import transcript_item_id
+from ingestion.transcripts import TranscriptError, decode, normalize_path, parse_jsonl_line, parse_transcripts
 
 logger = logging.getLogger(__name__)
 
@@ -64,25 +65,26 @@ def reindex(c: Components, store: JobStore, job_id: str) -> None:
 
 
 def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
-    """One item per transcript in an uploaded file; a bad file, or a bad .jsonl line, becomes a rejected item."""
+    """One item per transcript in an uploaded file, read by the same parser as ingestion (.txt/.vtt/.srt/.jsonl); a bad
+    file, or a bad .jsonl line, becomes a rejected item."""
     if len(data) > limit:
         return [NewItem(item_id=filename, error=f"{filename}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")]
     try:
-        if Path(filename).suffix.lower() != ".jsonl":
-            return [NewItem(item_id=t.source_id, title=t.title, text=t.text) for t in parse_transcripts(data, filename)]
-        text = decode(data, filename)
+        path = normalize_path(filename)
+        if PurePosixPath(path).suffix.lower() != ".jsonl":
+            return [NewItem(item_id=t.item_id, title=t.title, text=t.text) for t in parse_transcripts(data, path)]
+        text = decode(data, path)
     except TranscriptError as exc:
         return [NewItem(item_id=filename, error=str(exc))]
-    name = Path(filename).name
     items: list[NewItem] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
-            t = parse_jsonl_line(line, name, number)  # per line, so one bad record rejects only itself
-            items.append(NewItem(item_id=t.source_id, title=t.title, text=t.text))
+            t = parse_jsonl_line(line, path, number)  # per line, so one bad record rejects only itself
+            items.append(NewItem(item_id=t.item_id, title=t.title, text=t.text))
         except TranscriptError as exc:
-            items.append(NewItem(item_id=f"transcript:{name}#{number}", error=str(exc)))
+            items.append(NewItem(item_id=transcript_item_id(path, str(number)), error=str(exc)))
     return items or [NewItem(item_id=filename, error=f"{filename}: file is empty")]
 
 

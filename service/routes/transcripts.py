@@ -1,4 +1,4 @@
-"""Transcripts: admin upload (.txt/.vtt/.jsonl) and deletion, and search over the ingested chunks."""
+"""Transcripts: admin upload (.txt/.vtt/.srt/.jsonl), listing and deletion, and search over the ingested chunks."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, HTTPException, UploadFile
 
 from edurag.settings import TRANSCRIPTS_COLLECTION
-from ingestion.service import ingest_transcripts, remove_transcripts
-from ingestion.transcripts import Transcript, TranscriptError, parse_transcripts
+from ingestion.transcript_store import ingest_transcripts, list_transcript_sources, remove_transcript_source
+from ingestion.transcripts import Transcript, TranscriptError, normalize_path, parse_transcripts
 from service.auth import AdminDep, UserDep
 from service.errors import errors
 from service.deps import ComponentsDep, check_k, check_text_size
-from service.schemas import IngestFileReport, IngestResponse, SearchRequest, TranscriptHit
+from service.schemas import (DeleteResponse, IngestFileReport, IngestResponse, SearchRequest, TranscriptHit,
+                             TranscriptSource)
 from edurag.alignment.search import search_chunks
 from vectorstore.chroma import where_all
 
@@ -21,37 +22,60 @@ router = APIRouter(tags=["transcripts"])
 
 @router.post("/ingest/transcripts", response_model=IngestResponse, dependencies=[AdminDep],
              responses=errors(400, 413, 422))
-async def upload_transcripts(files: Annotated[list[UploadFile], File(min_length=1, description=".txt, .vtt or .jsonl")],
+async def upload_transcripts(files: Annotated[list[UploadFile], File(min_length=1, description=".txt, .vtt, .srt or .jsonl; "
+                                                                     "the file name may carry folders (biology/week1.txt)")],
                              c: ComponentsDep) -> IngestResponse:
-    """Parse every file first; if any is bad, nothing is ingested and each problem is reported (400)."""
+    """Parse every file first; if any is bad, nothing is ingested and each problem is reported (400).
+
+    Each file is a source identified by its normalized relative path; re-sending a source replaces only its chunks.
+    """
     limit = c.settings.max_upload_bytes
     parsed: list[tuple[str, list[Transcript]]] = []
     errors: list[str] = []
+    seen: dict[str, str] = {}
     for upload in files:
-        name = upload.filename or "upload"
+        name = upload.filename or ""
         data = await upload.read(limit + 1)
         if len(data) > limit:
             errors.append(f"{name}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")
             continue
         try:
-            parsed.append((name, parse_transcripts(data, name)))
+            transcripts = parse_transcripts(data, name)
         except TranscriptError as exc:
             errors.append(str(exc))
+            continue
+        path = transcripts[0].path
+        if path in seen:
+            errors.append(f"{name}: same source id {path!r} as {seen[path]!r} in this upload")
+            continue
+        seen[path] = name
+        parsed.append((name, transcripts))
     if errors:
         raise HTTPException(400, {"message": "no transcript was ingested", "errors": errors})
-    report, chunks = ingest_transcripts(c, [t for _, ts in parsed for t in ts])
-    files_out = [IngestFileReport(file=name, transcripts=len(ts), chunks=chunks.get(name.rsplit("/", 1)[-1], 0))
-                 for name, ts in parsed]
+    report, sources = ingest_transcripts(c, [t for _, ts in parsed for t in ts])
+    files_out = [IngestFileReport(id=s.id, file=name, transcripts=s.transcripts, chunks=s.chunks)
+                 for (name, _), s in zip(parsed, sources)]
     return IngestResponse(files=files_out, **{k: v for k, v in report.as_dict().items() if k != "collection"})
 
 
-@router.delete("/ingest/transcripts/{source_file}", dependencies=[AdminDep], responses=errors(404))
-def delete_transcripts(source_file: str, c: ComponentsDep) -> dict:
-    """Remove every chunk of one uploaded file (404 if there are none)."""
-    removed = remove_transcripts(c, source_file)
+@router.get("/ingest/transcripts", response_model=list[TranscriptSource], dependencies=[AdminDep])
+def list_transcripts(c: ComponentsDep) -> list[TranscriptSource]:
+    """Every stored transcript source with its id (use it with DELETE), chunk and transcript counts."""
+    return [TranscriptSource(**vars(s)) for s in list_transcript_sources(c)]
+
+
+@router.delete("/ingest/transcripts/{source_id:path}", response_model=DeleteResponse, dependencies=[AdminDep],
+               responses=errors(400, 404))
+def delete_transcripts(source_id: str, c: ComponentsDep) -> DeleteResponse:
+    """Remove every chunk of one source, by the id the ingest reply gave (slashes may be sent as %2F)."""
+    try:
+        path = normalize_path(source_id)
+    except TranscriptError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    removed = remove_transcript_source(c, path)
     if not removed:
-        raise HTTPException(404, f"no ingested transcript file named {source_file!r}")
-    return {"source_file": source_file, "deleted": removed}
+        raise HTTPException(404, f"no stored transcript source with id {path!r} (GET /ingest/transcripts lists them)")
+    return DeleteResponse(id=path, deleted=removed)
 
 
 @router.post("/transcripts/search", response_model=list[TranscriptHit], dependencies=[UserDep],

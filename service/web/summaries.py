@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 from edurag.prompts import STRATEGIES
 from edurag.jobs.tasks import upload_items
 from service.deps import ComponentsDep
-from service.routes.jobs import JobsDep, get_job, job_results, submit_summarize
+from service.routes.jobs import JobsDep, cancel_job, get_job, job_results, submit_summarize
 from service.routes.summarize import summarize_route
 from service.schemas import SummarizeRequest
 from service.web.session import require_reader
@@ -94,6 +94,14 @@ def job_page(request: Request, job_id: str, jobs: JobsDep) -> Response:
 def job_progress(request: Request, job_id: str, jobs: JobsDep) -> Response:
     """The progress fragment htmx polls every second until the job ends."""
     return render(request, "_job_progress.html", job=get_job(job_id, jobs))
+
+
+@router.post("/app/jobs/{job_id}/cancel")
+async def job_cancel(request: Request, job_id: str, c: ComponentsDep, jobs: JobsDep) -> Response:
+    """Cancel a queued or running job (finished items keep their results); answers with the progress fragment."""
+    await read_form(request, c.settings.max_text_bytes)
+    job = cancel_job(job_id, jobs)
+    return render(request, "_job_progress.html" if is_htmx(request) else "job.html", page="summarize", job=job)
 
 
 @router.get("/app/jobs/{job_id}/results.{fmt}")

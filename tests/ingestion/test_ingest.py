@@ -11,7 +11,8 @@ import pytest
 from edurag.chunk_ids import chunk_id
 from edurag.components import build_components
 from edurag.settings import STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION, Settings
-from ingestion.service import ingest_standards, ingest_transcripts, remove_transcripts
+from ingestion.service import ingest_standards
+from ingestion.transcript_store import ingest_transcripts, remove_transcript_source
 from ingestion.standards_docs import standard_documents
 from ingestion.transcripts import TranscriptError, parse_transcripts
 from vectorstore.chroma import get_collection
@@ -96,7 +97,8 @@ def test_transcripts_ingest_reingest_and_delete(make):
     jsonl = json.dumps({"title": "Photosynthesis", "course": "Bio 101", "transcript": "Plants turn light into sugar. " * 200}) + "\n"
     transcripts = parse_transcripts(vtt, "ratios.vtt") + parse_transcripts(jsonl.encode(), "bio.jsonl")
     assert transcripts[0].text == "Today we study ratios.\nA ratio compares two quantities."
-    report, per_file = ingest_transcripts(c, transcripts)
+    report, sources = ingest_transcripts(c, transcripts)
+    per_file = {s.id: s.chunks for s in sources}
     assert per_file["ratios.vtt"] == 1 and per_file["bio.jsonl"] > 1 and report.total == sum(per_file.values())
     meta = get_collection(c.client, TRANSCRIPTS_COLLECTION).get(where={"source_file": "bio.jsonl"})["metadatas"]
     assert {m["title"] for m in meta} == {"Photosynthesis"} and {m["course"] for m in meta} == {"Bio 101"}
@@ -106,7 +108,7 @@ def test_transcripts_ingest_reingest_and_delete(make):
     changed = parse_transcripts(vtt.replace(b"ratios.", b"rates."), "ratios.vtt")
     updated, _ = ingest_transcripts(c, changed)
     assert updated.added == 1 and updated.deleted == 1 and updated.total == report.total
-    assert remove_transcripts(c, "bio.jsonl") == per_file["bio.jsonl"]
+    assert remove_transcript_source(c, "bio.jsonl") == per_file["bio.jsonl"]
     assert get_collection(c.client, TRANSCRIPTS_COLLECTION).count() == 1
 
 

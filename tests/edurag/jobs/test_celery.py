@@ -68,7 +68,8 @@ def test_bulk_job_runs_on_two_celery_workers(stack: dict, components, tmp_path: 
             assert (state["progress"]["succeeded"], state["progress"]["failed"]) == (10, 1)
             assert "invalid JSON" in state["errors"][0]["error"]
             rows = [json.loads(x) for x in http.get(f"/jobs/{created['id']}/results").text.splitlines()]
-            assert [r["id"] for r in rows if r["status"] == "succeeded"] == [f"transcript:batch.jsonl#{n}" for n in range(1, 11)]
+            assert [r["id"] for r in rows if r["status"] == "succeeded"] == [f"transcript:batch.jsonl#{d['id']}"
+                                                                                for d in dialogues()[:10]]
 
             files = []
             for d in dialogues()[10:13]:

@@ -13,6 +13,7 @@ from edurag.components import build_components
 from edurag.settings import Settings
 from ingestion.service import ingest_standards
 from service.app import create_app
+from tests.utils.jobs import long_items
 
 LESSON = "Students compare unit rates using ratio tables and double number lines to find the better buy."
 
@@ -69,3 +70,16 @@ def test_read_keys_protect_the_pages_too(components):
         assert client.get("/app/standards/6.RP.A.3").status_code == 200
         token = _token(client.get("/app/admin").text)
         assert client.post("/app/admin/rollback", data={"csrf_token": token}).status_code == 401  # a reader, not admin
+
+
+def test_bulk_job_from_files_can_be_cancelled(components):
+    with _client(components, max_text_bytes=10**6, max_upload_bytes=10**7, job_threads=1) as client:
+        token = _token(client.get("/app/summarize").text)
+        files = [("files", (f"{item['id']}.txt", item["text"].encode(), "text/plain")) for item in long_items(12)]
+        created = client.post("/app/summarize", data={"csrf_token": token}, files=files, follow_redirects=False)
+        assert created.status_code == 303
+        job_url = created.headers["location"]
+        cancelled = client.post(f"{job_url}/cancel", data={"csrf_token": token})
+        assert cancelled.status_code == 200 and 'data-status="cancelled"' in cancelled.text
+        assert "Cancel the job" not in cancelled.text
+        assert client.post(f"{job_url}/cancel", data={"csrf_token": token}).status_code == 409

@@ -1,0 +1,105 @@
+"""The transcript store: ingest transcript sources (each replacing only its own chunks), list, delete and prune them.
+
+Shared by the CLI, the HTTP API and jobs. A source is one file, identified by its normalized path
+(ingestion/transcripts.py); its chunks carry `transcript_source_id(path)` and `source_file` = path.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from edurag.chunk_ids import RECORD_KEY, SOURCE_KEY, transcript_source_id
+from edurag.components import Components
+from edurag.settings import TRANSCRIPTS_COLLECTION
+from ingestion.indexer import IndexReport, delete_where, iter_chunks, sync
+from ingestion.transcripts import Transcript, normalize_path, transcript_documents
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceReport:
+    """One transcript source in an ingest reply: its id (normalized path), how many transcripts (records) and chunks."""
+
+    id: str
+    transcripts: int
+    chunks: int
+
+
+@dataclass
+class SourceInfo:
+    """One stored transcript source: its id, chunk and record counts, titles and course."""
+
+    id: str
+    chunks: int
+    transcripts: int
+    titles: list[str]
+    course: str
+
+
+def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: bool = False) -> tuple[IndexReport, list[SourceReport]]:
+    """Chunk and sync transcripts. Each source given replaces its own stored chunks (records it no longer holds are
+    deleted); other sources are never touched; unchanged chunks are skipped (nothing re-embedded).
+
+    Returns the sync report and one SourceReport per source, in input order.
+    """
+    s = c.settings
+    docs = transcript_documents(transcripts, c.embedder.count_tokens, s.transcript_chunk_tokens, s.transcript_chunk_overlap)
+    sources: dict[str, SourceReport] = {}
+    for t in transcripts:
+        sources.setdefault(t.path, SourceReport(id=t.path, transcripts=0, chunks=0)).transcripts += 1
+    for doc in docs:
+        sources[doc.metadata["source_file"]].chunks += 1
+    legacy = _drop_other_keys(c, list(sources))
+    report = sync(docs, TRANSCRIPTS_COLLECTION, client=c.client, embedder=c.embedder, settings=s,
+                  cleanup="scoped_full", total=len(docs), progress=progress)
+    report.deleted += legacy
+    return report, list(sources.values())
+
+
+def _drop_other_keys(c: Components, paths: list[str]) -> int:
+    """Delete chunks of these paths stored under another source key (written before identity was the path: one key
+    per .jsonl record), which the scoped cleanup cannot see."""
+    deleted = 0
+    for start in range(0, len(paths), 500):
+        batch = paths[start:start + 500]
+        deleted += delete_where({"$and": [{"source_file": {"$in": batch}},
+                                          {SOURCE_KEY: {"$nin": [transcript_source_id(p) for p in batch]}}]},
+                                TRANSCRIPTS_COLLECTION, client=c.client, settings=c.settings)
+    if deleted:
+        logger.info("removed %d chunks stored under old source keys", deleted)
+    return deleted
+
+
+def list_transcript_sources(c: Components) -> list[SourceInfo]:
+    """Every stored transcript source, sorted by id (read from the collection page by page)."""
+    found: dict[str, SourceInfo] = {}
+    records: dict[str, set[str]] = {}
+    for chunk in iter_chunks(c.client, TRANSCRIPTS_COLLECTION, ["metadatas"]):
+        meta = chunk["metadata"] or {}
+        path = str(meta.get("source_file", ""))
+        info = found.setdefault(path, SourceInfo(id=path, chunks=0, transcripts=0, titles=[], course=str(meta.get("course", ""))))
+        info.chunks += 1
+        records.setdefault(path, set()).add(str(meta.get(RECORD_KEY, "")))
+        if meta.get("title") and meta["title"] not in info.titles:
+            info.titles.append(str(meta["title"]))
+    for path, info in found.items():
+        info.transcripts = len(records[path])
+    return sorted(found.values(), key=lambda i: i.id)
+
+
+def remove_transcript_source(c: Components, path: str) -> int:
+    """Delete every chunk of one source (its id, the normalized path; NFC applied here too); returns how many."""
+    return delete_where({"source_file": normalize_path(path)}, TRANSCRIPTS_COLLECTION, client=c.client,
+                        settings=c.settings)
+
+
+def prune_transcript_sources(c: Components, keep: set[str], prefixes: list[str]) -> list[str]:
+    """Delete the stored sources under any of the path prefixes ("" = all) that are not in `keep` (a folder synced
+    in full: files renamed, moved away or removed since the last run). Returns the deleted ids."""
+    stale = [s.id for s in list_transcript_sources(c)
+             if s.id not in keep and any(s.id.startswith(prefix) for prefix in prefixes)]
+    for path in stale:
+        remove_transcript_source(c, path)
+    return stale
