@@ -104,9 +104,16 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
     return problem(exc.status_code, detail, items, headers or None)
 
 
+def _message(error: dict[str, Any]) -> str:
+    """pydantic's message, except for the non-blank pattern (`\\S`), which it would spell as a regex."""
+    if error.get("type") == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == r"\S":
+        return f"{error['loc'][-1]} is empty"
+    return error["msg"]
+
+
 async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     """422 with each problem spelled out (field path and message), never echoing huge inputs."""
-    items = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    items = [{"field": ".".join(str(p) for p in e["loc"]), "message": _message(e)} for e in exc.errors()]
     detail = items[0]["field"] + ": " + items[0]["message"] if len(items) == 1 else f"{len(items)} invalid fields"
     return problem(422, detail, items)
 
