@@ -7,6 +7,7 @@ codes are not in the catalog, so /align never returns them, but every query sear
 of each collection (the bundled standards count toward the standards collection).
 
     nice -n 10 python -m bench.scale --sizes 1000,100000 --modes embedded,server --requests 100
+    nice -n 10 python -m bench.scale compare --dirs SMALL,BIG     # dirs filled earlier (a stopped fill), one run
     nice -n 10 python -m bench.scale ingest --chunks 100000
 """
 
@@ -24,6 +25,7 @@ import time
 import zlib
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -119,10 +121,11 @@ def measure(env: dict[str, str], port: int, texts: list[str]) -> dict[str, list[
     """Time /align and /transcripts/search over HTTP against `edurag serve`; count 5xx."""
     proc = subprocess.Popen([sys.executable, "-m", "edurag.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    out: dict[str, list[float] | int] = {"align": [], "search": [], "5xx": 0, "errors": 0}
+    out: dict[str, Any] = {"align": [], "search": [], "5xx": 0, "errors": 0}
     try:
         wait_for(f"http://127.0.0.1:{port}/health", proc)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+            out["collections"] = client.get("/health").json()["collections"]
             for text in texts[:3]:  # warm-up
                 client.post("/align", json={"text": text, "k": 5})
                 client.post("/transcripts/search", json={"text": " ".join(text.split()[:12]), "k": 5})
@@ -181,6 +184,36 @@ def run_queries(data_dir: Path, sizes: list[int], modes: list[str], requests: in
                             "p95 / p95 at smallest", "5xx", "non-200"], rows)
     fills = markdown_table(["collection", "filled to", "chunks", "fill seconds"], fill_rows)
     return f"{table}\n\nFilling (synthetic chunks written to Chroma and the BM25 index):\n\n{fills}"
+
+
+def run_compare(dirs: list[Path], modes: list[str], requests: int, backend: str, port: int) -> str:
+    """Time the same requests against data dirs already filled (smallest first), each embedded and on a Chroma
+    server, in one run; sizes are what /health reports."""
+    texts = queries(requests)
+    rows: list[list[object]] = []
+    first: dict[tuple[str, str], float] = {}
+    for data_dir in dirs:
+        base = {**os.environ, "EDURAG_DATA_DIR": str(data_dir), "EDURAG_GENERATOR": "extractive", "EDURAG_API_KEYS": "",
+                "EDURAG_EMBEDDING_BACKEND": backend, "PYTHONPATH": str(REPO)}
+        for mode in modes:
+            env, server = dict(base), None
+            if mode == "server":
+                server = chroma_server(data_dir / "chroma", port + 1)
+                env["EDURAG_CHROMA_URL"] = f"http://127.0.0.1:{port + 1}"
+            try:
+                result = measure(env, port, texts)
+            finally:
+                if server:
+                    stop(server)
+            sizes = result["collections"]
+            for route, collection in (("align", "standards"), ("search", "transcripts")):
+                pct = percentiles(result[route])
+                base_p95 = first.setdefault((mode, route), pct["p95"])
+                rows.append([f"/{'align' if route == 'align' else 'transcripts/search'}", mode, f"{sizes[collection]:,}",
+                             requests, pct["p50"], pct["p95"], pct["p95"] / base_p95, result["5xx"], result["errors"]])
+            logger.info("%s %s done: %s", data_dir, mode, rows[-2:])
+    return markdown_table(["route", "chroma", "chunks in the collection searched", "requests", "p50 ms", "p95 ms",
+                           "p95 / p95 at smallest", "5xx", "non-200"], rows)
 
 
 def _ingest_child(data_dir: Path, chunks: int) -> None:
@@ -263,7 +296,8 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", nargs="?", default="queries", choices=["queries", "ingest", "ingest-child"])
+    parser.add_argument("what", nargs="?", default="queries", choices=["queries", "compare", "ingest", "ingest-child"])
+    parser.add_argument("--dirs", default="", help="compare: comma-separated data dirs already filled, smallest first")
     parser.add_argument("--sizes", default="1000,100000", help="chunks per collection, ascending (1000,100000,1000000)")
     parser.add_argument("--modes", default="embedded,server")
     parser.add_argument("--requests", type=int, default=100)
@@ -277,6 +311,9 @@ if __name__ == "__main__":
     if args.what == "queries":
         print(run_queries(args.data_dir, [int(s) for s in args.sizes.split(",")], args.modes.split(","), args.requests,
                           args.backend, args.port))
+    elif args.what == "compare":
+        print(run_compare([Path(d) for d in args.dirs.split(",")], args.modes.split(","), args.requests, args.backend,
+                          args.port))
     elif args.what == "ingest":
         print(run_ingest(args.data_dir, args.chunks, args.kill_after))
     else:
