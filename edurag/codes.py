@@ -1,22 +1,215 @@
-"""The one place that maps standard-code formats: ASN official codes, Achieve the Core short codes, NGSS ids."""
+"""The one home of standard-code formats: parse every real-world form of a CCSS or NGSS code into its parts.
+
+Forms publishers, state documents and teachers write, all parsed by `parse_code` into a `CodeKey`:
+ASN official codes (`CCSS.Math.Content.6.RP.A.3`, `CCSS.ELA-Literacy.RL.5.1`, `CCSS.Math.Practice.MP1`), Achieve the
+Core short codes (`6.RP.A.3a`, `A-REI.B.3`, `MP.1`, ELA grade-first `5.RL.1`), the 2010 print forms without cluster
+letters (`6.RP.3`, `A-REI.3`, `N-Q.1`, `F-IF.7a`), corestandards.org forms and URLs (`HSA-REI.B.4`,
+`corestandards.org/Math/Content/HSA/REI/B/4/`), sub-standard letters with or without a dot and in either case
+(`6.RP.A.3.A`, `6.RP.3a`, `k.cc.4a`), NGSS performance expectations (`MS-PS1-1`, `ms.ps1.1`, `K-2-ETS1-1`), ELA grade
+bands (`RH.6-8.1`) and College and Career Readiness anchors (`CCRA.R.1`, `CCR.R.1`); any case, dots, hyphens,
+slashes or spaces between the parts, prefixes (`CCSS`, `NGSS`, `Math.Content`, `ELA-Literacy`) and trailing
+punctuation. Forms without a grade (`RP.3`, `REI.4`) parse with the grade left open: the catalog
+(`edurag.standards.Catalog.resolve_all`) matches them to every candidate and reports the ambiguity.
+
+The grammar is hand-written: no maintained library parses CCSS/NGSS notation (PyPI has none; CASE packages carry
+`humanCodingScheme` strings but no grammar for them). Codes of imported frameworks (TEKS `6.4.B`, Florida
+`MA.6.AR.1.1`) do not parse here; the catalog finds them by `normal_form`, scoped by framework.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 
 MATH_CONTENT = "CCSS.Math.Content."
 MATH_PRACTICE = "CCSS.Math.Practice.MP"
 ELA = "CCSS.ELA-Literacy."
 
-_HS_MATH = re.compile(r"^HS([NAFGS])[-.]([A-Z]{1,4})\.(.+)$")
-_NGSS = re.compile(r"^(K|[1-5]|MS|HS)-[A-Z]{2,4}\d-\d+$", re.IGNORECASE)
-_MP = re.compile(r"^MP\.?(\d)$", re.IGNORECASE)
-# A code as it appears in free text ("how does 6.RP.A.3 relate to 7.RP.A.2?").
-CODE_IN_TEXT = re.compile(
-    r"\b(?:CCSS\.[\w.-]+|(?:K|[1-8])\.[A-Z]{1,4}\.[A-Z]\.\d+[a-z]?|[NAFGS]-[A-Z]{2,3}\.[A-Z]\.\d+[a-z]?"
-    r"|(?:RL|RI|RF|W|SL|L|RH|RST|WHST|CCRA\.[A-Z]{1,2})\.(?:K|\d{1,2}(?:-\d{1,2})?)\.\d+[a-z]?"
-    r"|(?:K|[1-5]|MS|HS)-[A-Z]{2,4}\d-\d+|MP\.?\d)\b"
-)
+ELA_STRANDS = frozenset({"RL", "RI", "RF", "W", "SL", "L", "RH", "RST", "WHST"})
+ANCHOR_STRANDS = frozenset({"R", "W", "SL", "L"})
+GRADE_DOMAINS = frozenset({"CC", "OA", "NBT", "NF", "MD", "G", "RP", "NS", "EE", "F", "SP"})
+HS_DOMAINS = {"N": {"RN", "Q", "CN", "VM"}, "A": {"SSE", "APR", "CED", "REI"}, "F": {"IF", "BF", "LE", "TF"},
+              "G": {"CO", "SRT", "C", "GPE", "GMD", "MG"}, "S": {"ID", "IC", "CP", "MD"}}
+_HS_CATEGORY_OF = {d: c for c, ds in HS_DOMAINS.items() for d in ds if d not in GRADE_DOMAINS}
+_MATH_GRADES = frozenset({"K", *map(str, range(1, 9))})
+_ELA_GRADES = frozenset({"K", *map(str, range(1, 9))})
+_ELA_BANDS = {("9", "10"): "9-10", ("11", "12"): "11-12", ("6", "8"): "6-8"}
+_PRACTICES = frozenset("12345678")
+_NGSS_GRADES = frozenset({"K", "1", "2", "3", "4", "5", "MS", "HS"})
+_NGSS_BANDS = {("K", "2"): "K-2", ("3", "5"): "3-5"}
+_DCI = re.compile(r"^(?:PS|LS|ESS|ETS)\d$")
+# Leading words that qualify a code without being part of it (ASN prefixes, URL parts, "Grade 6 ...").
+_PREFIX_WORDS = frozenset({"HTTP", "HTTPS", "WWW", "CORESTANDARDS", "ORG", "CCSS", "COMMON", "CORE", "MATH", "CONTENT",
+                           "PRACTICE", "ELA", "LITERACY", "NGSS", "STANDARD", "STANDARDS", "CODE"})
+_SPLIT_NUMBER_LETTER = re.compile(r"^(\d+)([A-Z])$")
+_HS_TOKEN = re.compile(r"^HS([NAFGS])$")
+_PRACTICE_TOKEN = re.compile(r"^S?MP(\d)$")
+_NUMBER = re.compile(r"^\d{1,2}$")
+_LETTER = re.compile(r"^[A-Z]$")
+# A code-shaped span in free text: alphanumeric parts joined by dots or hyphens (6.RP.A.3, ms-ps1-1,
+# CCSS.ELA-Literacy.RL.5.1), or a practice written as one word (MP1). A trailing sentence dot is left out.
+CODE_SPAN = re.compile(r"(?<![\w.-])(?:[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)+|S?MP\d)(?![\w-])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CodeKey:
+    """The parts of a CCSS/NGSS code; None in grade, category or cluster of a parsed query means "not given".
+
+    family: math (K-8 and high-school content), practice, ela, anchor (CCR anchor standards), ngss.
+    level: domain, cluster or standard (a sub-standard is a standard with a `letter`).
+    grade: K, 1..8, HS (high-school math), ELA band 9-10 / 11-12 / 6-8, NGSS MS / HS / K-2 / 3-5.
+    domain: math domain (RP, REI), ELA or anchor strand (RL, R), NGSS disciplinary core idea (PS1), MP.
+    category: high-school conceptual category (N, A, F, G, S).
+    """
+
+    family: str
+    level: str
+    domain: str
+    grade: str | None = None
+    category: str | None = None
+    cluster: str | None = None
+    number: str | None = None
+    letter: str | None = None
+
+    @property
+    def index_key(self) -> tuple[str, str, str, str | None, str | None]:
+        """The parts every form of a code spells: what the catalog indexes on."""
+        return self.family, self.level, self.domain, self.number, self.letter
+
+    def matches(self, full: CodeKey) -> bool:
+        """Whether a complete catalog key fits this (possibly partial) query key."""
+        return (self.index_key == full.index_key and (self.grade is None or self.grade == full.grade)
+                and (self.category is None or self.category == full.category)
+                and (self.cluster is None or self.cluster == full.cluster))
+
+    def short(self) -> str | None:
+        """The API's short code (6.RP.A.3a, A-REI.B.3, MP.1, RL.5.1, CCRA.R.1, MS-PS1-1); None if a part is missing."""
+        tail = f"{self.number}{(self.letter or '').lower()}" if self.number else ""
+        if self.family == "practice":
+            return f"MP.{self.number}"
+        if self.family == "anchor":
+            return f"CCRA.{self.domain}.{tail}"
+        if self.family == "ngss":
+            return f"{self.grade}-{self.domain}-{self.number}" if self.grade and self.number else None
+        if self.family == "ela":
+            return f"{self.domain}.{self.grade}.{tail}" if self.grade and self.number else None
+        head = f"{self.category}-{self.domain}" if self.grade == "HS" and self.category else (
+            f"{self.grade}.{self.domain}" if self.grade and self.grade != "HS" else None)
+        if head is None or (self.number and not self.cluster):
+            return None
+        return ".".join(p for p in (head, self.cluster, tail) if p)
+
+
+def normal_form(code: str) -> str:
+    """Case- and separator-blind spelling used as a lookup key: upper case, runs of non-alphanumerics become one dot."""
+    return ".".join(t for t in re.split(r"[^A-Za-z0-9]+", code.upper()) if t)
+
+
+def _tokens(code: str) -> list[str]:
+    raw = [t for t in re.split(r"[^A-Za-z0-9]+", code.upper()) if t]
+    while raw and raw[0] in _PREFIX_WORDS or raw[:1] == ["GRADE"] and len(raw) > 2:
+        raw = raw[1:]
+    out: list[str] = []
+    for i, token in enumerate(raw):
+        if (m := _SPLIT_NUMBER_LETTER.match(token)) and i > 0:
+            out += [m.group(1), m.group(2)]
+        elif (m := _HS_TOKEN.match(token)) and i == 0:
+            out += ["HS", m.group(1)]
+        elif m := _PRACTICE_TOKEN.match(token):
+            out += ["MP", m.group(1)]
+        else:
+            out.append(token)
+    return out
+
+
+def _tail(rest: list[str]) -> dict[str, str | None] | None:
+    """cluster / number / letter from what follows the domain: [], [A], [A, 3], [A, 3, a], [3], [3, a]."""
+    cluster = rest[0] if rest and _LETTER.match(rest[0]) else None
+    rest = rest[1:] if cluster else rest
+    if not rest:
+        return {"level": "cluster" if cluster else "domain", "cluster": cluster, "number": None, "letter": None}
+    if not _NUMBER.match(rest[0]) or len(rest) > 2 or (len(rest) == 2 and not _LETTER.match(rest[1])):
+        return None
+    return {"level": "standard", "cluster": cluster, "number": str(int(rest[0])), "letter": rest[1] if len(rest) == 2 else None}
+
+
+def _standard_tail(rest: list[str]) -> tuple[str, str | None] | None:
+    """number and optional sub-standard letter: [1] or [1, a]."""
+    if not rest or not _NUMBER.match(rest[0]) or len(rest) > 2 or (len(rest) == 2 and not _LETTER.match(rest[1])):
+        return None
+    return str(int(rest[0])), rest[1] if len(rest) == 2 else None
+
+
+def _ngss(t: list[str]) -> CodeKey | None:
+    if tuple(t[:2]) in _NGSS_BANDS:
+        grade, rest = _NGSS_BANDS[(t[0], t[1])], t[2:]
+    elif t and t[0] in _NGSS_GRADES:
+        grade, rest = t[0], t[1:]
+    else:
+        return None
+    if not rest or not _DCI.match(rest[0]):
+        return None
+    if len(rest) == 1:
+        return CodeKey("ngss", "domain", rest[0], grade=grade)
+    if len(rest) == 2 and _NUMBER.match(rest[1]):
+        return CodeKey("ngss", "standard", rest[0], grade=grade, number=str(int(rest[1])))
+    return None
+
+
+def _ela(t: list[str]) -> CodeKey | None:
+    family, strand, rest = "ela", t[0], t[1:]
+    if strand in ("CCRA", "CCR") and len(t) > 1 and t[1] in ANCHOR_STRANDS:
+        family, strand, rest = "anchor", t[1], t[2:]
+    elif len(t) > 1 and t[1] == "CCR" and strand in ANCHOR_STRANDS:  # Achieve the Core's R.CCR.1
+        family, rest = "anchor", t[2:]
+    elif strand not in ELA_STRANDS:
+        return None
+    grade = None
+    if family == "ela":
+        band = _ELA_BANDS.get(tuple(rest[:2]))
+        if band and (band != "6-8" or strand in ("RH", "RST", "WHST")) and len(rest) >= 3:
+            grade, rest = band, rest[2:]
+        elif len(rest) >= 2 and rest[0] in _ELA_GRADES and _NUMBER.match(rest[1]):
+            grade, rest = rest[0], rest[1:]
+    tail = _standard_tail(rest)
+    if tail is None:
+        return None
+    return CodeKey(family, "standard", strand, grade=grade, number=tail[0], letter=tail[1])
+
+
+def _math(t: list[str]) -> CodeKey | None:
+    grade = category = None
+    if t[0] in _MATH_GRADES and len(t) > 1 and t[1] in GRADE_DOMAINS:
+        grade, domain, rest = t[0], t[1], t[2:]
+    elif t[0] == "HS" and len(t) > 2 and t[2] in HS_DOMAINS.get(t[1], ()):
+        grade, category, domain, rest = "HS", t[1], t[2], t[3:]
+    elif t[0] in HS_DOMAINS and len(t) > 1 and t[1] in HS_DOMAINS[t[0]]:
+        grade, category, domain, rest = "HS", t[0], t[1], t[2:]
+    elif t[0] in GRADE_DOMAINS or t[0] in _HS_CATEGORY_OF:  # no grade: RP.3, REI.4 (several candidates possible)
+        domain, rest = t[0], t[1:]
+        if domain in _HS_CATEGORY_OF:
+            grade, category = "HS", _HS_CATEGORY_OF[domain]
+        if not rest:  # a bare domain abbreviation is too little to be a code
+            return None
+    else:
+        return None
+    tail = _tail(rest)
+    return CodeKey("math", domain=domain, grade=grade, category=category, **tail) if tail else None
+
+
+def parse_code(code: str) -> CodeKey | None:
+    """Parse any supported form of a CCSS/NGSS code (see the module docstring); None when it is not one."""
+    t = _tokens(code)
+    if not t:
+        return None
+    if t[0] in ("MP", "SMP"):
+        return CodeKey("practice", "standard", "MP", number=t[1]) if len(t) == 2 and t[1] in _PRACTICES else None
+    # Achieve the Core writes ELA grade first (5.RL.1, 9-10.RL.1): put the strand first.
+    if len(t) > 2 and tuple(t[:2]) in _ELA_BANDS and t[2] in ELA_STRANDS:
+        t = [t[2], t[0], t[1], *t[3:]]
+    elif len(t) > 1 and t[0] in _ELA_GRADES and t[1] in ELA_STRANDS:
+        t = [t[1], t[0], *t[2:]]
+    return _ngss(t) or _ela(t) or _math(t)
 
 
 def short_code(official: str) -> str:
@@ -25,7 +218,7 @@ def short_code(official: str) -> str:
         return f"MP.{official[len(MATH_PRACTICE):]}"
     if official.startswith(MATH_CONTENT):
         rest = official[len(MATH_CONTENT):]
-        match = _HS_MATH.match(rest)
+        match = re.match(r"^HS([NAFGS])[-.]([A-Z]{1,4})\.(.+)$", rest)
         return f"{match.group(1)}-{match.group(2)}.{match.group(3)}" if match else rest
     if official.startswith(ELA):
         return official[len(ELA):]
@@ -34,33 +227,41 @@ def short_code(official: str) -> str:
 
 def official_math_code(short: str) -> str:
     """The ASN code of an Achieve the Core math id (6.RP.A.3a, A-REI.B.3, MP.1)."""
-    mp = _MP.match(short)
-    if mp:
-        return f"{MATH_PRACTICE}{mp.group(1)}"
+    if short.startswith("MP."):
+        return f"{MATH_PRACTICE}{short[3:]}"
     if re.match(r"^[NAFGS]-", short):
         return f"{MATH_CONTENT}HS{short}"
     return f"{MATH_CONTENT}{short}"
 
 
 def canonical(code: str) -> str:
-    """Best short-form guess for any user-typed code; the catalog resolves the rest (old alt codes)."""
-    code = code.strip()
-    if code.upper().startswith("CCSS."):
-        return short_code(code)
-    match = _HS_MATH.match(code)
-    if match:
-        return f"{match.group(1)}-{match.group(2)}.{match.group(3)}"
-    mp = _MP.match(code)
-    if mp:
-        return f"MP.{mp.group(1)}"
-    if _NGSS.match(code):
-        return code.upper()
-    return code
+    """The short code of a complete form without a catalog (HSA.REI.B.3 -> A-REI.B.3); other input comes back stripped.
+
+    Forms that leave a part out (A-REI.3, RP.3) need the catalog: `Catalog.resolve_all`.
+    """
+    key = parse_code(code)
+    return (key.short() if key else None) or code.strip()
+
+
+def with_grade(key: CodeKey, grade: str | None) -> CodeKey:
+    """The key with an open grade filled in (a request's grade scoping a grade-less form)."""
+    return replace(key, grade=grade) if key.grade is None and grade else key
+
+
+def code_spans(text: str) -> list[str]:
+    """Code-shaped spans of a free text, in order (candidates only: `Catalog.mentions` keeps those that are codes)."""
+    return CODE_SPAN.findall(text)
 
 
 def codes_in_text(text: str) -> list[str]:
-    """Standard codes mentioned in free text, canonicalized, in order of first mention."""
+    """Complete CCSS/NGSS codes written in a text, as short codes, in order of first mention.
+
+    Forms that need the catalog (A-REI.3) are left out: use `Catalog.mentions` for those.
+    """
     seen: dict[str, None] = {}
-    for raw in CODE_IN_TEXT.findall(text):
-        seen.setdefault(canonical(raw), None)
+    for span in code_spans(text):
+        key = parse_code(span)
+        short = key.short() if key else None
+        if short:
+            seen.setdefault(short, None)
     return list(seen)

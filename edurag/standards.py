@@ -9,7 +9,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edurag.codes import canonical, official_math_code, short_code
+from rapidfuzz import fuzz, process
+
+from edurag.codes import CodeKey, canonical, code_spans, normal_form, official_math_code, parse_code, short_code
 
 HS_GRADES = ["9", "10", "11", "12"]
 GRADE_SPANS = {"HS": HS_GRADES, "MS": ["6", "7", "8"], "K-2": ["K", "1", "2"], "3-5": ["3", "4", "5"]}
@@ -79,27 +81,136 @@ def _read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """What a code as written resolves to: every candidate (one when unambiguous), or suggestions when none.
+
+    query: the code as written; codes: short codes of the matching standards, clusters or domains (several when the
+    form leaves a part out, e.g. RP.3 -> 6.RP.A.3, 7.RP.A.3); suggestions: nearest codes when nothing matches.
+    """
+
+    query: str
+    codes: tuple[str, ...]
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def found(self) -> bool:
+        """At least one standard matches."""
+        return bool(self.codes)
+
+    @property
+    def ambiguous(self) -> bool:
+        """Several standards match the form as written."""
+        return len(self.codes) > 1
+
+    def message(self) -> str:
+        """One sentence for a reader: not found (did you mean ...), ambiguous (all candidates) or empty when unique."""
+        if not self.codes:
+            hint = f" Did you mean {_or_list(self.suggestions)}?" if self.suggestions else ""
+            return f"{self.query} was not found among the standards.{hint}"
+        if self.ambiguous:
+            return f"{self.query} is ambiguous: it can mean {_or_list(self.codes)}."
+        return ""
+
+
+def _or_list(codes: tuple[str, ...] | list[str]) -> str:
+    return codes[0] if len(codes) == 1 else f"{', '.join(codes[:-1])} or {codes[-1]}"
+
+
 class Catalog:
-    """All standards by short code, plus lookups by official and legacy codes."""
+    """All standards by short code, with one resolver for every written form of a code (see edurag.codes)."""
 
     def __init__(self, standards: list[Standard], aliases: dict[str, str]) -> None:
         self.by_code = {s.code: s for s in standards}
-        self._aliases = {k.upper(): v for k, v in aliases.items()}
-        for s in standards:
-            self._aliases.setdefault(s.code.upper(), s.code)
-            self._aliases.setdefault(s.official_code.upper(), s.code)
+        self._normal: dict[str, list[str]] = defaultdict(list)
+        self._parsed: dict[str, CodeKey] = {}
+        self._by_key: dict[tuple, list[tuple[CodeKey, str]]] = defaultdict(list)
+        for s in self.by_code.values():
+            self._add_form(s.code, s.code)
+            self._add_form(s.official_code, s.code)
+            key = parse_code(s.code)
+            if key and key.short() == s.code:
+                self._parsed[s.code] = key
+                self._by_key[key.index_key].append((key, s.code))
+        own = set(self._normal)
+        for alias, code in aliases.items():  # legacy codes never shadow a standard's own code (ASN gives
+            if normal_form(alias) not in own:  # WHST.6-8.1a the alt code WHST.6-8.1)
+                self._add_form(alias, code)
+        self._forms = list(self._normal)
+
+    def _add_form(self, form: str, code: str) -> None:
+        codes = self._normal[normal_form(form)]
+        if code not in codes:
+            codes.append(code)
 
     def get(self, code: str) -> Standard | None:
         """Exact short-code lookup."""
         return self.by_code.get(code)
 
-    def resolve(self, code: str) -> Standard | None:
-        """Find a standard by short, official (ASN) or legacy code, case-insensitively."""
-        for candidate in (code.strip(), canonical(code)):
-            short = self._aliases.get(candidate.upper())
-            if short:
-                return self.by_code[short]
-        return None
+    def key(self, code: str) -> CodeKey | None:
+        """The parsed parts of a catalog code (None for codes of frameworks edurag.codes does not parse)."""
+        return self._parsed.get(code)
+
+    def resolve_all(self, code: str, framework: str | None = None, grade: str | None = None) -> Resolution:
+        """Every standard a written code can mean, scoped to a framework and narrowed by a grade when given.
+
+        Accepts every form edurag.codes parses plus official (ASN), legacy (ASN alt codes) and, for imported
+        frameworks, their own codes in any case and separators. Nothing matching -> `suggestions`.
+        """
+        query = code.strip().strip(".,;:!?()[]{}'\"")
+        key = parse_code(query)
+        found: list[str] = []
+        if key:
+            found += [c for full, c in self._by_key.get(key.index_key, []) if key.matches(full)]
+        found += [c for c in self._normal.get(normal_form(query), []) if c not in found]
+        if framework:
+            found = [c for c in found if self.by_code[c].framework == framework]
+        if not found and key and key.family == "ngss" and key.level == "domain":  # a topic (MS-PS1): its PEs
+            found = [c for c, k in self._parsed.items() if k.family == "ngss" and k.level == "standard"
+                     and k.domain == key.domain and k.grade == key.grade]
+        if grade and len(found) > 1:
+            found = [c for c in found if grade in self.by_code[c].grades] or found
+        if found:
+            return Resolution(query, tuple(found))
+        return Resolution(query, (), tuple(self.suggest(query, key, framework)))
+
+    def suggest(self, query: str, key: CodeKey | None = None, framework: str | None = None, limit: int = 3) -> list[str]:
+        """Nearest codes to an unknown one: the same standard under another grade or cluster letter, then the
+        closest spellings (rapidfuzz: a C++ edit-distance ratio over ~3,500 forms in well under a millisecond,
+        where difflib would take tens of milliseconds)."""
+        out: list[str] = []
+        if key:
+            for relaxed in (CodeKey(key.family, key.level, key.domain, number=key.number, letter=key.letter),
+                            CodeKey(key.family, key.level, key.domain, grade=key.grade, number=key.number)):
+                out += [c for full, c in self._by_key.get(relaxed.index_key, []) if relaxed.matches(full)]
+        for form, _score, _ in process.extract(normal_form(query), self._forms, scorer=fuzz.ratio, limit=limit * 4,
+                                               score_cutoff=60):
+            out += self._normal[form]
+        unique = [c for c in dict.fromkeys(out) if not framework or self.by_code[c].framework == framework]
+        return unique[:limit]
+
+    def resolve(self, code: str, framework: str | None = None) -> Standard | None:
+        """The one standard a written code means (any form, case-insensitive); None when unknown or ambiguous."""
+        result = self.resolve_all(code, framework)
+        return self.by_code[result.codes[0]] if len(result.codes) == 1 else None
+
+    def mentions(self, text: str, framework: str | None = None, grade: str | None = None) -> list[Resolution]:
+        """Codes a free text names, resolved, in order of first mention (not-found ones carry suggestions).
+
+        A span counts when it parses as a code with a grade (6.rp.a.3, ms-ps1-1, A-REI.3), when a grade-less form is
+        written in capitals and matches (RP.3), or when it is a known code of the framework asked for.
+        """
+        out: dict[tuple, Resolution] = {}
+        for span in code_spans(text):
+            key = parse_code(span)
+            if key is None and not (framework and normal_form(span) in self._normal):
+                continue
+            if key is not None and key.grade is None and not span.isupper():
+                continue
+            result = self.resolve_all(span, framework, grade)
+            if result.found or (key is not None and key.grade is not None):
+                out.setdefault(result.codes or (result.query.upper(),), result)
+        return list(out.values())
 
     def indexable(self) -> list[Standard]:
         """Standards that become retrieval chunks (sub-standards are folded into their parent's text)."""

@@ -308,6 +308,40 @@ def retrieval_cmd(
         out_console.print(table)
 
 
+@eval_app.command("ask")
+def ask_cmd(
+    data: Annotated[Path, typer.Option("--data", exists=True, dir_okay=False,
+                                       help="Labelled questions (jsonl); see eval/ask.py")] = Path("tests/fixtures/ask_questions.jsonl"),
+    split: Annotated[str, typer.Option(help="all, dev or held_out")] = "all",
+    json_out: JsonOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Print every item that was not answered.")] = False,
+) -> None:
+    """POST /ask quality: intent accuracy and share answered with the right codes cited, per split."""
+    from edurag.ask import ask
+    from edurag.components import build_components
+    from eval.ask import confusions, load_items, score, summarize
+
+    items = [i for i in load_items(data) if split == "all" or i.split == split]
+    c = build_components(Settings())
+    scores = []
+    with _progress() as progress:
+        for item in progress.track(items, description="asking"):
+            result = ask(c, item.question, **item.request)
+            scores.append(score(item, result, lambda code: c.catalog.get(code) is not None))
+            if verbose and not scores[-1].answered:
+                err_console.print(f"{item.id} {item.intent}->{result.intent} {item.question!r}: {result.answer[:300]}")
+    metrics = summarize(scores)
+    table = Table("split", "items", "intent accuracy", "answered", "mean coverage", "invented citations")
+    for name, m in metrics.items():
+        table.add_row(name, str(m["items"]), f"{m['intent_accuracy']:.3f}", f"{m['answered']:.3f}",
+                      f"{m['mean_coverage']:.3f}", str(m["invented"]))
+    out_console.print(table)
+    for (want, got), n in confusions(scores).most_common():
+        out_console.print(f"intent {want} -> {got}: {n}")
+    if json_out:
+        json_out.write_text(json.dumps({"metrics": metrics}, indent=2))
+
+
 @eval_app.command("report")
 def report_cmd(
     runs: Annotated[Path, typer.Option("--runs", exists=True, file_okay=False, help="Folder of run JSONs")],

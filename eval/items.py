@@ -84,6 +84,12 @@ def write_items(items: Iterable[RetrievalItem], path: Path) -> int:
     return count
 
 
+def _code(catalog: Catalog | None, written: str) -> str:
+    """The catalog code of a tagged code in any written form (A-REI.3, 6.RP.3a); canonicalized only without a catalog."""
+    found = catalog.resolve(written) if catalog is not None else None
+    return found.code if found else canonical(written)
+
+
 def load_items(path: Path, split: str = "all", catalog: Catalog | None = None) -> list[RetrievalItem]:
     """Read jsonl items (`text`, `standard_ids`; optional id, filters, grade, domain, source, split)."""
     items = []
@@ -91,7 +97,7 @@ def load_items(path: Path, split: str = "all", catalog: Catalog | None = None) -
         item_id = str(row.get("id", number))
         if split != "all" and row.get("split", split_of(item_id)) != split:
             continue
-        codes = tuple(canonical(c) for c in row["standard_ids"])
+        codes = tuple(_code(catalog, c) for c in row["standard_ids"])
         domain = row.get("domain", "")
         if not domain and catalog is not None and catalog.resolve(codes[0]):
             domain = domain_label(catalog.resolve(codes[0]).code, catalog.resolve(codes[0]).domain)

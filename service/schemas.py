@@ -164,3 +164,50 @@ class IngestResponse(BaseModel):
     skipped: int
     deleted: int
     total: int
+
+
+ASK_EXAMPLES = {
+    "prerequisites": {"summary": "What to know before a standard",
+                      "value": {"question": "What should students know before 7.RP.A.2?"}},
+    "print form": {"summary": "A 2010 print-form code", "value": {"question": "How does A-REI.3 relate to A-REI.4?"}},
+    "connections": {"summary": "NGSS to Common Core", "value": {"question": "Which math standards does MS-PS1-4 rely on?"}},
+    "list": {"summary": "Standards of a grade about a topic",
+             "value": {"question": "Which grade 4 standards are about fractions?"}},
+    "grade-less code": {"summary": "A code without its grade, narrowed by grade",
+                        "value": {"question": "What does RP.3 mean?", "grade": "7"}},
+}
+
+
+class AskRequest(StrictModel):
+    """A teacher's question about standards: prerequisites, what comes next, parts, meaning, NGSS<->CCSS connections,
+    lists by grade and topic, comparisons, relations; a lesson text is aligned like /align."""
+
+    question: str = Field(min_length=1, pattern=r"\S", description="The question; codes may be written in any form "
+                          "(6.RP.A.3, 6.RP.3a, A-REI.3, HSA-REI.B.4, ms-ps1-1, CCSS.ELA-Literacy.RL.5.1).")
+    grade: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2])$",
+                              description="K, 1..12: narrows grade-less codes (RP.3) and lists.")
+    subject: Subject | None = Field(None, description="Scopes lists and alignments.")
+    framework: Framework | None = Field(None, description="Resolve codes and list standards within this framework.")
+    k: JsonInt | None = Field(None, ge=1, description="At most this many retrieved standards (lists by topic, "
+                          "alignments; at most EDURAG_MAX_K).")
+
+
+class AskedStandardOut(BaseModel):
+    """A standard the answer names and its role in it."""
+
+    code: str
+    text: str
+    grades: list[str]
+    relation: str | None = Field(None, description="asked, prerequisite, prerequisite (2 steps), next, part, parent, "
+                                 "connection, listed, compared, on the path, anchor, aligned, suggestion, mentioned.")
+
+
+class AskResponse(BaseModel):
+    """The answer, composed from graph facts; citations are exactly the codes it names."""
+
+    answer: str
+    intent: Literal["prerequisites", "next", "parts", "explain", "connections", "list", "compare", "relate", "align"]
+    citations: list[str] = Field(description="Every standard code the answer names, in order.")
+    standards: list[AskedStandardOut]
+    unresolved: list[str] = Field(default_factory=list,
+                                  description="Codes the question names that match no standard (the answer suggests the nearest).")

@@ -83,7 +83,7 @@ def _context_line(s: Standard, relations: str = "") -> str:
 def align(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
           framework: str | None = None, adapter: str | None = None, grade_hint: str | None = None) -> Alignment:
     """Answer an alignment question: mentioned codes first, then retrieved standards above the relevance floor."""
-    mentioned = [s for s in (c.catalog.resolve(code) for code in codes_in_text(text)) if s]
+    mentioned = [c.catalog.by_code[code] for r in c.catalog.mentions(text, framework, grade) for code in r.codes]
     retrieved = retrieve_standards(c, text, k, grade, subject, framework, grade_hint)
     mentioned_codes = {s.code for s in mentioned}
     ranked = [_aligned(s, 1.0, "code") for s in mentioned]

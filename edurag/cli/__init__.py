@@ -181,6 +181,31 @@ def summarize(
         typer.echo("\n".join(lines))
 
 
+@app.command("ask")
+def ask_cmd(
+    question: Annotated[str, typer.Argument(help="A question about standards, e.g. \"What comes after 3.NF.A.1?\"")],
+    grade: Annotated[Optional[str], typer.Option(help="K, 1..12: narrows grade-less codes (RP.3) and lists.")] = None,
+    subject: Annotated[Optional[str], typer.Option(help="math, ela or science.")] = None,
+    framework: Annotated[Optional[str], typer.Option(help="ccss or ngss.")] = None,
+    k: Annotated[Optional[int], typer.Option("-k", min=1, help="At most this many retrieved standards.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full response as JSON (as POST /ask returns it).")] = False,
+) -> None:
+    """Answer a question about standards from the standards graph (the same answer as POST /ask)."""
+    from dataclasses import asdict
+
+    from edurag.ask import ask
+    from edurag.components import build_components
+
+    if not question.strip():
+        raise typer.BadParameter("the question is empty", param_hint="QUESTION")
+    result = ask(build_components(Settings()), question, grade, subject, framework, k)
+    if as_json:
+        typer.echo(json.dumps(asdict(result), ensure_ascii=False, indent=2))
+        return
+    typer.echo(result.answer)
+    typer.echo(f"\nintent: {result.intent}; cited: {', '.join(result.citations) or 'none'}")
+
+
 @models_app.command("convert-gguf")
 def convert_gguf_cmd(
     out: Annotated[Path, typer.Option(help="Folder for the converted Hugging Face model.")] = Path(".edurag/models/smollm2-135m-instruct"),

@@ -34,8 +34,14 @@ def detail(catalog: Catalog, s: Standard) -> StandardDetail:
 
 @router.get("/{code}", response_model=StandardDetail, responses=errors(404))
 def get_standard(code: str, c: ComponentsDep) -> StandardDetail:
-    """Look a standard up by short (6.RP.A.3), official (CCSS.Math.Content.6.RP.A.3) or legacy (6.RP.3) code."""
-    found = c.catalog.resolve(code)
-    if found is None:
-        raise HTTPException(404, f"unknown standard code {code!r}: try a short code like 6.RP.A.3, RL.5.1 or MS-PS1-1")
-    return detail(c.catalog, found)
+    """Look a standard up by any written form of its code: short (6.RP.A.3), official (CCSS.Math.Content.6.RP.A.3),
+    2010 print (6.RP.3, A-REI.3), corestandards.org (HSA-REI.B.4), any case, dots or hyphens (see edurag.codes).
+
+    404 when no standard or several match; the detail names the candidates or the nearest codes."""
+    result = c.catalog.resolve_all(code)
+    if result.ambiguous:
+        raise HTTPException(404, result.message())
+    if not result.found:
+        raise HTTPException(404, f"unknown standard code {code!r}: " + (
+            result.message() if result.suggestions else "try a code like 6.RP.A.3, RL.5.1 or MS-PS1-1"))
+    return detail(c.catalog, c.catalog.by_code[result.codes[0]])

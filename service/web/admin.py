@@ -17,7 +17,7 @@ from service.routes.adapters import reload_adapters
 from service.routes.admin import get_index, rollback_reindex, start_reindex
 from service.routes.health import health
 from service.routes.jobs import JobsDep, get_job
-from service.routes.transcripts import delete_transcripts, upload_transcripts
+from service.routes.transcripts import delete_transcripts, list_transcripts, upload_transcripts
 from service.web.session import is_admin, require_admin_session, sign_in, sign_out
 from service.web.templating import HTMLRoute, is_htmx, read_form, render, text_field, uploads
 
@@ -52,12 +52,13 @@ def health_words(report: dict[str, Any]) -> list[str]:
 
 
 def _panel(request: Request, c: Any, **context: Any) -> Response:
-    """The admin page (signed in or not), or only the result fragment for htmx."""
-    if is_htmx(request) and "result" in context:
-        return render(request, "_admin_result.html", **context)
+    """The admin page (signed in or not), or the result fragment for htmx (with the source list swapped out of band)."""
     signed_in = is_admin(request)
+    sources = list_transcripts(c) if signed_in else []
+    if is_htmx(request) and "result" in context:
+        return render(request, "_admin_result.html", sources=sources, oob=True, **context)
     return render(request, "admin.html", page="admin", health=health_words(health(c)),
-                  index=get_index(c) if signed_in else None, **context)
+                  index=get_index(c) if signed_in else None, sources=sources, **context)
 
 
 @router.get("")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, get_args
+from typing import Any, Literal, get_args, get_origin
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -18,8 +18,9 @@ from starlette.datastructures import FormData
 from edurag.alignment.lesson_files import LESSON_SUFFIXES, LessonFileError, read_lesson
 from service.deps import ComponentsDep
 from service.routes.align import align_route
+from service.routes.ask import ask_route
 from service.routes.standards import get_standard
-from service.schemas import AlignRequest, AlignResponse, Framework, Subject
+from service.schemas import AlignRequest, AlignResponse, AskRequest
 from service.web.graph import layout
 from service.web.highlight import segments
 from service.web.session import require_reader
@@ -34,10 +35,18 @@ CSV_COLUMNS = ("rank", "code", "official_code", "framework", "subject", "grades"
                "confidence_label", "text", "matched_passage")
 
 
+def _literal_choices(field: str) -> tuple[str, ...]:
+    """The values an AlignRequest field accepts when its type is a Literal (empty otherwise)."""
+    annotation = AlignRequest.model_fields[field].annotation
+    literal = next((a for a in (annotation, *get_args(annotation)) if get_origin(a) is Literal), None)
+    return tuple(get_args(literal)) if literal else ()
+
+
 def align_options(c: Any) -> dict[str, Any]:
-    """Choices the Align and Ask forms offer, from the API's own request schema."""
-    return {"grade_hints": GRADE_HINTS, "grades": GRADES, "subjects": get_args(Subject),
-            "frameworks": get_args(Framework), "max_k": c.settings.max_k, "suffixes": ", ".join(LESSON_SUFFIXES)}
+    """Choices the Align and Ask forms offer: the API schema's values, frameworks as the catalog holds them."""
+    frameworks = _literal_choices("framework") or tuple(sorted({s.framework for s in c.catalog.by_code.values()}))
+    return {"grade_hints": GRADE_HINTS, "grades": GRADES, "subjects": _literal_choices("subject"),
+            "frameworks": frameworks, "max_k": c.settings.max_k, "suffixes": ", ".join(LESSON_SUFFIXES)}
 
 
 async def _lesson_text(form: FormData, c: Any) -> str:
@@ -118,8 +127,12 @@ async def ask_submit(request: Request, c: ComponentsDep) -> Response:
     """Answer a standards question with the grounded answer and its clickable citations."""
     form = await read_form(request, c.settings.max_text_bytes)
     question = form.get("question")
-    body, result = _run_align(form, question if isinstance(question, str) else "", c)
-    context = {"result": result, "question": body.text, "page": "ask"}
+    grade, k = text_field(form, "grade"), text_field(form, "k")
+    body = AskRequest(question=question if isinstance(question, str) else "", grade=grade if grade in GRADES else None,
+                      subject=text_field(form, "subject"), framework=text_field(form, "framework"),
+                      k=int(k) if k and k.isdigit() else None)
+    result = ask_route(body, c)
+    context = {"result": result, "question": body.question, "page": "ask"}
     if request.headers.get("HX-Request") == "true":
         return render(request, "_ask_answer.html", **context)
     return render(request, "ask.html", options=align_options(c), form=dict(form), **context)

@@ -69,3 +69,137 @@ def test_relations_of_a_known_standard(catalog):
 def test_sub_standard_rolls_up(catalog):
     assert catalog.standard_of("6.RP.A.3a") == "6.RP.A.3"
     assert catalog.standard_of("6.RP.A.3") == "6.RP.A.3"
+
+
+# Every written form of a code a publisher, a state document or a teacher's copy-paste uses -> the canonical code(s).
+RESOLVER_TABLE = [
+    # short (Achieve the Core) and official (ASN) forms
+    ("6.RP.A.3", ["6.RP.A.3"]),
+    ("CCSS.Math.Content.6.RP.A.3", ["6.RP.A.3"]),
+    ("ccss.math.content.6.rp.a.3", ["6.RP.A.3"]),
+    ("CCSS.MATH.CONTENT.HSA.REI.B.4", ["A-REI.B.4"]),
+    ("CCSS.Math.Practice.MP1", ["MP.1"]),
+    ("CCSS.ELA-Literacy.RL.5.1", ["RL.5.1"]),
+    ("ELA-Literacy.RL.5.1", ["RL.5.1"]),
+    ("CCSS.ELA-Literacy.SL.1.1b", ["SL.1.1b"]),
+    # 2010 print forms: no cluster letter
+    ("A-REI.3", ["A-REI.B.3"]),
+    ("A-SSE.1a", ["A-SSE.A.1a"]),
+    ("N-Q.1", ["N-Q.A.1"]),
+    ("G-CO.1", ["G-CO.A.1"]),
+    ("F-IF.7a", ["F-IF.C.7a"]),
+    ("6.RP.3", ["6.RP.A.3"]),
+    ("8.F.1", ["8.F.A.1"]),
+    ("S-ID.6a", ["S-ID.B.6a"]),
+    ("G-SRT.8", ["G-SRT.C.8"]),
+    ("N.RN.1", ["N-RN.A.1"]),
+    # sub-standard letters: dot or not, either case, cluster letter or not
+    ("6.RP.A.3.A", ["6.RP.A.3a"]),
+    ("6.RP.A.3.a", ["6.RP.A.3a"]),
+    ("6.RP.A.3a", ["6.RP.A.3a"]),
+    ("6.RP.3a", ["6.RP.A.3a"]),
+    ("6.RP.3.a", ["6.RP.A.3a"]),
+    ("k.cc.4a", ["K.CC.B.4a"]),
+    ("K.CC.B.4.a", ["K.CC.B.4a"]),
+    ("RF.1.1.a", ["RF.1.1a"]),
+    # corestandards.org forms and URLs
+    ("HSA-REI.B.4", ["A-REI.B.4"]),
+    ("HSA.REI.B.4", ["A-REI.B.4"]),
+    ("HSG-CO.B.8", ["G-CO.B.8"]),
+    ("http://www.corestandards.org/Math/Content/HSA/REI/B/4/", ["A-REI.B.4"]),
+    ("https://www.corestandards.org/ELA-Literacy/RL/5/1/", ["RL.5.1"]),
+    # case, separators, spaces, trailing punctuation
+    ("6.rp.a.3", ["6.RP.A.3"]),
+    ("6-RP-A-3", ["6.RP.A.3"]),
+    ("6 RP A 3", ["6.RP.A.3"]),
+    ("6.RP.A.3.", ["6.RP.A.3"]),
+    ("(6.RP.A.3),", ["6.RP.A.3"]),
+    ("7.rp.a.2?", ["7.RP.A.2"]),
+    ("a-rei.b.3", ["A-REI.B.3"]),
+    # mathematical practices
+    ("MP.1", ["MP.1"]),
+    ("MP1", ["MP.1"]),
+    ("mp 4", ["MP.4"]),
+    ("SMP.3", ["MP.3"]),
+    # ELA: grade bands, Achieve the Core grade-first form, anchors
+    ("RL.5.1", ["RL.5.1"]),
+    ("rl.5.1", ["RL.5.1"]),
+    ("5.RL.1", ["RL.5.1"]),
+    ("1.SL.1.b", ["SL.1.1b"]),
+    ("RH.6-8.1", ["RH.6-8.1"]),
+    ("RST.11-12.3", ["RST.11-12.3"]),
+    ("W.9-10.1a", ["W.9-10.1a"]),
+    ("L.K.1", ["L.K.1"]),
+    ("CCRA.R.1", ["CCRA.R.1"]),
+    ("CCR.R.1", ["CCRA.R.1"]),
+    # NGSS performance expectations
+    ("MS-PS1-1", ["MS-PS1-1"]),
+    ("ms-ps1-1", ["MS-PS1-1"]),
+    ("MS.PS1.1", ["MS-PS1-1"]),
+    ("NGSS MS-PS1-4", ["MS-PS1-4"]),
+    ("K-2-ETS1-1", ["K-2-ETS1-1"]),
+    ("3-5-ETS1-2", ["3-5-ETS1-2"]),
+    ("hs-ls1-1", ["HS-LS1-1"]),
+    ("4-PS3-1", ["4-PS3-1"]),
+    # clusters and domains
+    ("6.RP.A", ["6.RP.A"]),
+    ("6.RP", ["6.RP"]),
+    ("A-REI.B", ["A-REI.B"]),
+    # ambiguous: the form leaves the grade out -> every candidate
+    ("RP.3", ["6.RP.A.3", "7.RP.A.3"]),
+    ("EE.2", ["6.EE.A.2", "7.EE.A.2", "8.EE.A.2"]),
+    ("MS-ESS1", ["MS-ESS1-1", "MS-ESS1-2", "MS-ESS1-3", "MS-ESS1-4"]),
+    ("REI.4", ["A-REI.B.4"]),
+]
+
+
+@pytest.mark.parametrize("form, expected", RESOLVER_TABLE, ids=[f for f, _ in RESOLVER_TABLE])
+def test_resolver_table(catalog, form, expected):
+    result = catalog.resolve_all(form)
+    assert list(result.codes) == expected
+    assert result.ambiguous == (len(expected) > 1)
+    if result.ambiguous:
+        assert "ambiguous" in result.message() and all(code in result.message() for code in expected)
+
+
+def test_resolver_table_size():
+    assert len(RESOLVER_TABLE) >= 40
+
+
+def test_every_catalog_code_parses_back_to_itself(catalog):
+    for code in catalog.by_code:
+        assert catalog.key(code) is not None, code
+        assert catalog.resolve_all(code).codes == (code,), code
+
+
+@pytest.mark.parametrize("form, suggestion", [
+    ("6.RP.B.3", "6.RP.A.3"),     # wrong cluster letter
+    ("6.RP.A.9", "6.RP.A.3"),     # no such standard number
+    ("MS-PS1-9", "MS-PS1-1"),
+    ("RL.5.11", "RL.5.1"),
+    ("A-REI.B.13", "A-REI.B.3"),
+])
+def test_unknown_codes_get_suggestions_never_a_match(catalog, form, suggestion):
+    result = catalog.resolve_all(form)
+    assert not result.found and suggestion in result.suggestions
+    assert "not found" in result.message() and "Did you mean" in result.message()
+    assert all(catalog.get(code) for code in result.suggestions)
+
+
+def test_grade_and_framework_scope_resolution(catalog):
+    assert catalog.resolve_all("RP.3", grade="7").codes == ("7.RP.A.3",)
+    assert catalog.resolve_all("MS-PS1-1", framework="ccss").codes == ()
+    assert catalog.resolve_all("MS-PS1-1", framework="ngss").codes == ("MS-PS1-1",)
+
+
+def test_mentions_find_every_form_in_text(catalog):
+    text = ("Students solve A-REI.3 and A-SSE.1a problems (see HSA-REI.B.4), then 6.rp.a.3, k.cc.4a and ms-ps1-1; "
+            "compare RL.5.1 with CCSS.ELA-Literacy.RL.6.1. e.g. 3.5 cups at 9 a.m. for grades K-2 and 3-5.")
+    found = [r.codes for r in catalog.mentions(text)]
+    assert found == [("A-REI.B.3",), ("A-SSE.A.1a",), ("A-REI.B.4",), ("6.RP.A.3",), ("K.CC.B.4a",), ("MS-PS1-1",),
+                     ("RL.5.1",), ("RL.6.1",)]
+
+
+def test_mentions_report_unknown_codes_with_suggestions(catalog):
+    (result,) = catalog.mentions("What should students know before 6.RP.A.9?")
+    assert not result.found and result.query == "6.RP.A.9" and "6.RP.A.3" in result.suggestions

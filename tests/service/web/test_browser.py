@@ -225,8 +225,8 @@ def test_keyboard_only_ask_with_clickable_citations(page, shots):
     assert {"6.RP.A.3", "7.RP.A.2"} <= set(citations)
     assert unlabeled_controls(page) == []
     shoot(page, shots, "ask")
-    page.locator("#answer a.citation", has_text="7.RP.A.2").click()
-    assert page.locator("h1").inner_text() == "7.RP.A.2"
+    page.locator("#answer a.citation", has_text="7.RP.A.2").first.click()
+    expect(page.locator("h1")).to_have_text("7.RP.A.2")
 
 
 def test_standard_page_any_code_form_and_graph_click_through(page, shots):
@@ -240,13 +240,13 @@ def test_standard_page_any_code_form_and_graph_click_through(page, shots):
     node = page.locator("svg a.node-to").last
     target = node.get_attribute("aria-label").split(" ")[0]
     node.click()
-    assert page.locator("h1").inner_text() == target
+    expect(page.locator("h1")).to_have_text(target)
 
     page.goto("/app/standards/6.RP.3")  # legacy form
     assert page.locator("h1").inner_text() == "6.RP.A.3"
     page.fill("#code", "MS-PS1-2")
     page.keyboard.press("Enter")
-    assert page.locator("h1").inner_text() == "MS-PS1-2"
+    expect(page.locator("h1")).to_have_text("MS-PS1-2")
     assert page.locator("svg a.node-connection").count() >= 1, "NGSS connections are drawn"
     response = page.goto("/app/standards/9.ZZ.Q.9")
     assert response.status == 404 and "unknown standard code" in page.locator(".error").inner_text()
@@ -328,9 +328,11 @@ def test_admin_signed_in_session(page, shots, tmp_path: Path):
     page.click("button:has-text('Ingest')")
     expect(page.locator("#admin-result .error")).to_contain_text("bad.txt: not valid UTF-8")
 
-    page.fill("#source_file", "lecture-ratios.txt")
-    page.click("button:has-text('Delete')")
+    expect(page.locator("#sources")).to_contain_text("lecture-ratios.txt")
+    assert "dialogues.jsonl" in page.locator("#sources").inner_text()
+    page.click("#sources button[aria-label='Delete lecture-ratios.txt']")
     expect(page.locator("#admin-result")).to_contain_text("Removed")
+    expect(page.locator("#sources")).not_to_contain_text("lecture-ratios.txt")
 
     page.click("button:has-text('Re-index the standards')")
     job = page.locator("#admin-result .job")

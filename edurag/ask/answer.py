@@ -1,0 +1,343 @@
+"""Answer a teacher's question about standards from graph facts, citing every code the answer names and only those.
+
+`ask` resolves the codes the question names (any written form, ambiguous ones to every candidate, unknown ones to
+"not found, did you mean ..."), detects the intent, composes the answer from catalog facts and, when an HF generator
+is configured, lets it reword those facts through the RAG prompt (`edurag.prompts.rag_prompt`); the reply is kept only
+if every code it cites is one of the facts' codes and it cites at least one, otherwise the composed answer stands.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import Stemmer
+
+from edurag.ask import graph
+from edurag.ask.intents import IntentDetector
+from edurag.components import Components
+from edurag.embedder import Embedder
+from edurag.standards import Catalog, Resolution, Standard
+from edurag.alignment.align import align
+from edurag.alignment.search import grade_cues, hybrid_search
+
+logger = logging.getLogger(__name__)
+_DETECTORS: dict[int, tuple[Embedder, IntentDetector]] = {}
+
+MAX_LISTED = 40
+_TWO_STEPS = re.compile(r"\b(?:two|2|three|3) (?:steps|levels|grades)\b|\bchain\b|\ball the way\b|\bfurther back\b", re.I)
+_SUBJECT_CUES = {
+    "math": re.compile(r"\bmath", re.I),
+    "ela": re.compile(r"\b(?:ela|reading|writing|literature|literacy|language arts|english|speaking|listening)\b", re.I),
+    "science": re.compile(r"\b(?:science|ngss|performance expectations?)\b", re.I),
+}
+_LIST_STOPWORDS = frozenset("""a about all an and any are be cover covers covering do does for from give grade grades have i
+in is it kindergarten list me my of on please related school middle high show standard standards that the their them
+these this to what which with first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth
+common core ccss ngss math mathematics science ela students""".split())
+_STEMMER = Stemmer.Stemmer("english")
+_SENTENCE_END = re.compile(r"(?<=[.;])\s")
+
+
+@dataclass
+class AskedStandard:
+    """A standard the answer names, with its role (asked, prerequisite, next, part, connection, listed, ...)."""
+
+    code: str
+    text: str
+    grades: list[str]
+    relation: str | None = None
+
+
+@dataclass
+class Answer:
+    """The reply, the detected intent, the codes it cites, the standards behind it and codes that were not found."""
+
+    answer: str
+    intent: str
+    citations: list[str] = field(default_factory=list)
+    standards: list[AskedStandard] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Draft:
+    """What an intent handler produces: sentences and the (code, relation) pairs they name."""
+
+    sentences: list[str] = field(default_factory=list)
+    named: list[tuple[str, str]] = field(default_factory=list)
+
+    def say(self, sentence: str, *named: tuple[str, str]) -> None:
+        self.sentences.append(sentence)
+        self.named += named
+
+
+def snippet(s: Standard, words: int = 24) -> str:
+    """The first sentence of a standard's text, at most `words` words."""
+    first = _SENTENCE_END.split(s.text, maxsplit=1)[0]
+    cut = first.split()
+    return " ".join(cut[:words]) + ("…" if len(cut) > words else "")
+
+
+def ref(s: Standard) -> str:
+    """A standard as the answer names it: code, grade band and the start of its statement."""
+    return f"{s.code} ({s.grade_label}: {snippet(s)})"
+
+
+def refs(catalog: Catalog, codes: list[str]) -> str:
+    """Several references joined for a sentence."""
+    return "; ".join(ref(catalog.get(c)) for c in codes)
+
+
+def _kind(s: Standard) -> str:
+    if s.level in ("Domain", "Cluster"):
+        return s.level.lower()
+    if s.framework == "ngss":
+        return "NGSS performance expectation"
+    return "sub-standard" if s.level == "Sub-standard" else "standard"
+
+
+def _prerequisites(c: Components, question: str, s: Standard, d: _Draft, forward: bool = False) -> None:
+    catalog = c.catalog
+    word, relation = ("after", "next") if forward else ("before", "prerequisite")
+    node = graph.graph_node(catalog, s)
+    if node is not s:
+        d.say(f"{s.code} is part of {node.code}; the progression is recorded for {node.code}.",
+              (s.code, "asked"), (node.code, "parent"))
+    levels = graph.chain(catalog, node, 2 if _TWO_STEPS.search(question) else 1, forward=forward)
+    if not levels:
+        if s.framework == "ngss":
+            linked = graph.connections(catalog, s)
+            d.say(f"The standards data records no progression for NGSS performance expectations such as {s.code}."
+                  + (f" The Common Core standards it connects to are: {refs(catalog, linked)}." if linked else ""),
+                  (s.code, "asked"), *[(x, "connection") for x in linked])
+        else:
+            d.say(f"The coherence map lists no standards {'building on' if forward else 'before'} {ref(s)}.",
+                  (s.code, "asked"))
+        return
+    ela = catalog.key(node.code) and catalog.key(node.code).family == "ela"
+    source = "the same anchor standard one grade " + ("later" if forward else "earlier") if ela else "the coherence map"
+    lead = (f"Standards that build on {ref(node)} ({source}): " if forward
+            else f"Before {ref(node)}, students should know ({source}): ")
+    d.say(lead + refs(catalog, levels[0]) + ".", (node.code, "asked"), *[(x, relation) for x in levels[0]])
+    for depth, level in enumerate(levels[1:], start=2):
+        d.say(f"{depth} steps {word}: {refs(catalog, level)}.", *[(x, f"{relation} ({depth} steps)") for x in level])
+
+
+def _parts(c: Components, question: str, s: Standard, d: _Draft) -> None:
+    catalog = c.catalog
+    kids = [k for k in s.children if catalog.get(k)]
+    if not kids:
+        d.say(f"{s.code} has no sub-standards in the data; it reads: {s.text}", (s.code, "asked"))
+        return
+    noun = {"Cluster": "standards", "Domain": "clusters"}.get(s.level, "sub-standards")
+    listed = " ".join(f"{k}: {catalog.get(k).text}" for k in kids)
+    d.say(f"{s.code} ({s.grade_label}: {snippet(s)}) has {len(kids)} {noun}. {listed}",
+          (s.code, "asked"), *[(k, "part") for k in kids])
+
+
+def _explain(c: Components, question: str, s: Standard, d: _Draft) -> None:
+    catalog = c.catalog
+    where = f" in {s.domain}" if s.domain and s.level != "Domain" else ""
+    cluster = f" (cluster: {s.cluster})" if s.cluster and s.level not in ("Domain", "Cluster") else ""
+    d.say(f"{s.code} is a {s.grade_label} {_kind(s)}{where}{cluster}. It says: {s.text}", (s.code, "asked"))
+    if s.parent and catalog.get(s.parent) and s.level == "Sub-standard":
+        d.say(f"It is part of {ref(catalog.get(s.parent))}.", (s.parent, "parent"))
+    kids = [k for k in s.children if catalog.get(k)]
+    if kids:
+        noun = {"Cluster": "Its standards", "Domain": "Its clusters"}.get(s.level, "Its sub-standards")
+        d.say(f"{noun}: " + " ".join(f"{k}: {snippet(catalog.get(k), 30)}" for k in kids),
+              *[(k, "part") for k in kids])
+    if s.details:
+        words = s.details.split()
+        d.say("Notes: " + " ".join(words[:60]) + ("…" if len(words) > 60 else ""))
+
+
+def _connections(c: Components, question: str, s: Standard, d: _Draft) -> None:
+    catalog = c.catalog
+    subject = None
+    if s.framework == "ngss":
+        asked = [name for name in ("math", "ela") if _SUBJECT_CUES[name].search(question)]
+        subject = asked[0] if len(asked) == 1 else None
+    linked = graph.connections(catalog, s, subject)
+    if not linked and subject:
+        linked, subject = graph.connections(catalog, s), None
+    if not linked:
+        d.say(f"The NGSS connections to Common Core list nothing for {ref(s)}.", (s.code, "asked"))
+        return
+    target = ("NGSS performance expectations" if s.framework != "ngss"
+              else f"Common Core {'math' if subject == 'math' else 'ELA/literacy' if subject == 'ela' else ''} standards")
+    d.say(f"{ref(s)} connects to these {' '.join(target.split())} (NGSS connections to Common Core): "
+          f"{refs(catalog, linked)}.", (s.code, "asked"), *[(x, "connection") for x in linked])
+
+
+def _anchor(catalog: Catalog, s: Standard) -> str | None:
+    key = catalog.key(s.code)
+    if key is None or key.family != "ela":
+        return None
+    strand = {"RL": "R", "RI": "R", "RH": "R", "RST": "R", "W": "W", "WHST": "W", "SL": "SL", "L": "L"}.get(key.domain)
+    code = f"CCRA.{strand}.{key.number}" if strand else None
+    return code if code and catalog.get(code) else None
+
+
+def _relate(c: Components, a: Standard, b: Standard, d: _Draft) -> None:
+    catalog = c.catalog
+    direct = graph.direct_relation(catalog, a, b)
+    if direct:
+        d.say(direct, (a.code, "asked"), (b.code, "asked"))
+        return
+    path = graph.progression_path(catalog, a, b)
+    if path:
+        steps = ", which progresses to ".join(path)
+        d.say(f"They are linked through the coherence map: {steps}.", *[(x, "asked" if x in (a.code, b.code)
+                                                                             else "on the path") for x in path])
+        return
+    anchor_a, anchor_b = _anchor(catalog, a), _anchor(catalog, b)
+    if anchor_a and anchor_a == anchor_b:
+        d.say(f"{a.code} and {b.code} are grade-level versions of the same anchor standard {anchor_a}: "
+              f"{snippet(catalog.get(anchor_a))}", (a.code, "asked"), (b.code, "asked"), (anchor_a, "anchor"))
+        return
+    d.say(f"The coherence map and the NGSS connections link {a.code} and {b.code} neither directly nor through a chain "
+          f"of up to four progressions.", (a.code, "asked"), (b.code, "asked"))
+
+
+def _compare(c: Components, a: Standard, b: Standard, d: _Draft) -> None:
+    order = {g: i for i, g in enumerate(["K", *map(str, range(1, 13))])}
+    earlier, later = sorted((a, b), key=lambda s: order.get(s.grades[0], 99) if s.grades else 99)
+    d.say(f"{a.code} ({a.grade_label}, {a.domain}): {a.text}", (a.code, "compared"))
+    d.say(f"{b.code} ({b.grade_label}, {b.domain}): {b.text}", (b.code, "compared"))
+    _relate(c, a, b, d)
+    if earlier.grades != later.grades:
+        changes = graph.changed_wording(earlier.text, later.text)
+        if changes:
+            d.say(f"What changes from {earlier.code} to {later.code}: " + "; ".join(changes) + ".")
+    else:
+        d.say(f"Both are {a.grade_label} standards.")
+
+
+def _topic_stems(question: str) -> list[str]:
+    words = [w for w in re.findall(r"[a-z]+", question.lower()) if w not in _LIST_STOPWORDS and len(w) > 2]
+    return _STEMMER.stemWords(words)
+
+
+def _stem_match(topic: list[str], name: str) -> bool:
+    stems = _STEMMER.stemWords(re.findall(r"[a-z]+", name.lower()))
+    return any(t == s or (min(len(t), len(s)) >= 6 and (s.startswith(t) or t.startswith(s))) for t in topic for s in stems)
+
+
+def _list(c: Components, question: str, grade: str | None, subject: str | None, framework: str | None,
+          k: int | None, d: _Draft) -> None:
+    catalog = c.catalog
+    grades = {grade} if grade else grade_cues(question)
+    subjects = [name for name, cue in _SUBJECT_CUES.items() if cue.search(question)]
+    subject = subject or (subjects[0] if len(subjects) == 1 else None)
+    pool = [s for s in catalog.indexable() if (not grades or grades & set(s.grades)) and (not subject or s.subject == subject)
+            and (not framework or s.framework == framework) and not s.code.startswith("MP.")]
+    if grades:  # a grade's own standards, not K-12 practices or broad bands that merely include it
+        narrow = min((len(s.grades) for s in pool), default=0)
+        pool = [s for s in pool if len(s.grades) <= max(narrow, 3)]
+    topic = _topic_stems(question)
+    where = ", ".join(sorted(grades, key=lambda g: (len(g), g))) if grades else "any grade"
+    label = f"grade {where}" if grades else where
+    if topic:
+        matched = [s for s in pool if _stem_match(topic, s.domain) or _stem_match(topic, s.cluster)]
+        how = "by domain and cluster names"
+        if not matched:
+            hits = hybrid_search(c, question, k or 8, grade=next(iter(grades)) if len(grades) == 1 else None,
+                                 subject=subject, framework=framework)
+            allowed = {s.code for s in pool}
+            matched = [catalog.get(h.code) for h in hits if h.code in allowed and h.dense >= c.settings.min_score]
+            how = "by retrieval"
+    else:
+        matched, how = pool, "all of them"
+    if not matched:
+        d.say(f"No {label} standards match that topic; try other words or another grade.")
+        return
+    shown = matched[:MAX_LISTED]
+    more = f" (the first {len(shown)} of {len(matched)})" if len(matched) > len(shown) else ""
+    d.say(f"{len(matched)} {label} standards found {how}{more}: {refs(catalog, [s.code for s in shown])}.",
+          *[(s.code, "listed") for s in shown])
+
+
+def check_reply(catalog: Catalog, reply: str, allowed: set[str]) -> bool:
+    """A generated reply is kept only if it cites at least one code and every code it names is among the facts."""
+    mentioned = catalog.mentions(reply)
+    codes = [code for r in mentioned for code in r.codes]
+    return bool(codes) and all(r.found for r in mentioned) and set(codes) <= allowed
+
+
+def facts_context(catalog: Catalog, named: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The graph facts as RAG context items: (code, "relation: statement"), each code once."""
+    return [(code, f"{relation}: {catalog.get(code).text}") for code, relation in dict(named).items()]
+
+
+def generated_answer(c: Components, question: str, facts: list[tuple[str, str]]) -> str | None:
+    """The generator's reply over the facts (edurag.prompts.rag_prompt), or None when `check_reply` rejects it."""
+    reply = c.generator.answer(question, facts).strip()
+    if check_reply(c.catalog, reply, {code for code, _ in facts}):
+        return reply
+    logger.info("generated reply rejected (cites no code, or codes outside the facts): %r", reply[:200])
+    return None
+
+
+def _finish(c: Components, question: str, intent: str, notes: list[str], d: _Draft,
+            unresolved: list[str]) -> Answer:
+    catalog = c.catalog
+    answer = " ".join(notes + d.sentences).strip()
+    if getattr(c.generator, "kind", "") == "hf" and d.named:
+        reply = generated_answer(c, question, facts_context(catalog, d.named))
+        if reply:
+            answer = " ".join(notes + [reply])
+    cited = list(dict.fromkeys(code for r in catalog.mentions(answer) if r.found for code in r.codes))
+    roles = dict(reversed(d.named))
+    standards = [AskedStandard(code=code, text=catalog.get(code).text, grades=catalog.get(code).grades,
+                               relation=roles.get(code, "mentioned")) for code in cited]
+    return Answer(answer=answer, intent=intent, citations=cited, standards=standards, unresolved=unresolved)
+
+
+def detector_for(embedder: Embedder) -> IntentDetector:
+    """The intent detector over the bundled examples for an embedder, built once (its centroids on first use)."""
+    held = _DETECTORS.get(id(embedder))
+    if held is None or held[0] is not embedder:
+        held = _DETECTORS[id(embedder)] = (embedder, IntentDetector.from_file(embedder))
+    return held[1]
+
+
+def ask(c: Components, question: str, grade: str | None = None, subject: str | None = None,
+        framework: str | None = None, k: int | None = None, detector: IntentDetector | None = None) -> Answer:
+    """Answer a question about standards (see the module docstring).
+
+    grade (K, 1..12) narrows grade-less codes and lists; subject (math, ela, science) and framework (ccss, ngss) scope
+    lists, alignments and code resolution; k caps retrieved lists (default 8) and alignments (default 5)."""
+    catalog = c.catalog
+    mentions: list[Resolution] = catalog.mentions(question, framework, grade)
+    intent = (detector or detector_for(c.embedder)).detect(question, len(mentions))
+    if intent == "align":
+        result = align(c, question, k or 5, grade, subject, framework)
+        standards = [AskedStandard(code=s.code, text=s.text, grades=s.grades, relation="aligned")
+                     for s in result.standards if s.code in result.citations]
+        return Answer(answer=result.answer, intent=intent, citations=result.citations, standards=standards)
+
+    notes = [r.message() for r in mentions if r.message()]
+    unresolved = [r.query for r in mentions if not r.found]
+    found = [r for r in mentions if r.found]
+    d = _Draft()
+    suggestions = [code for r in mentions if not r.found for code in r.suggestions]
+    if intent == "list":
+        _list(c, question, grade, subject, framework, k, d)
+    elif not found:
+        d.named += [(code, "suggestion") for code in suggestions]
+    elif intent in ("compare", "relate") and len(found) >= 2:
+        a, b = catalog.get(found[0].codes[0]), catalog.get(found[1].codes[0])
+        if intent == "relate":
+            d.say(f"{ref(a)}. {ref(b)}.")
+        (_compare if intent == "compare" else _relate)(c, a, b, d)
+    else:
+        handler = {"prerequisites": _prerequisites, "next": lambda *a: _prerequisites(*a, forward=True),
+                   "parts": _parts, "explain": _explain, "connections": _connections,
+                   "compare": _explain, "relate": _explain}[intent]
+        for code in [code for r in found for code in r.codes][:4]:
+            handler(c, question, catalog.get(code), d)
+    d.named += [(code, "suggestion") for code in suggestions if code not in dict(d.named)]
+    return _finish(c, question, intent, notes, d, unresolved)
