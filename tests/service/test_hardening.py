@@ -154,7 +154,7 @@ def test_every_error_has_the_problem_shape(url, method, path, body, status):
     assert all(isinstance(e["message"], str) for e in problem.get("errors", []))
     spec = httpx.get(f"{url}/openapi.json").json()
     operation = spec["paths"][path.replace("9.ZZ.Q.99", "{code}").replace("nope", "{job_id}")
-                              .replace("x.txt", "{source_file}")][method]
+                              .replace("x.txt", "{source_id}")][method]
     assert operation["responses"][str(status)]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
 
 
