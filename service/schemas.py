@@ -188,7 +188,7 @@ class AskRequest(StrictModel):
                               description="K, 1..12: narrows grade-less codes (RP.3) and lists.")
     subject: Subject | None = Field(None, description="Scopes lists and alignments.")
     framework: Framework | None = Field(None, description="Resolve codes and list standards within this framework.")
-    k: Annotated[JsonInt, Field(ge=1)] | None = Field(None, description="At most this many retrieved standards (lists by topic, "
+    k: Annotated[int, Field(ge=1), BeforeValidator(_json_number)] | None = Field(None, description="At most this many retrieved standards (lists by topic, "
                           "alignments; at most EDURAG_MAX_K).")
 
 
