@@ -22,6 +22,7 @@ install: $(BIN)/edurag
 
 ingest: install
 	EDURAG_EMBEDDING_BACKEND=$${EDURAG_EMBEDDING_BACKEND:-$(SERVE_BACKEND)} $(BIN)/edurag ingest standards
+	EDURAG_EMBEDDING_BACKEND=$${EDURAG_EMBEDDING_BACKEND:-$(SERVE_BACKEND)} $(BIN)/edurag ingest framework --bundled
 
 run: ingest
 	EDURAG_EMBEDDING_BACKEND=$${EDURAG_EMBEDDING_BACKEND:-$(SERVE_BACKEND)} $(BIN)/edurag serve

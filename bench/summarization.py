@@ -1,4 +1,6 @@
-"""Summarization throughput: docs/s and tokens/s of the extractive default and HF generators, batch 1 vs batched."""
+"""Summarization throughput: docs/s of the summary pipeline on lectures for each format and length (and the cost of
+outline relative to paragraph, measured in the same run), plus docs/s and tokens/s of the generators on DialogSum,
+batch 1 vs batched."""
 
 from __future__ import annotations
 
@@ -11,7 +13,42 @@ from typing import Any
 from bench.common import markdown_table, timer
 
 logger = logging.getLogger("bench.summarization")
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dialogsum" / "dialogsum.dev.jsonl"
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEV = DATA / "dialogsum" / "dialogsum.dev.jsonl"
+LECTURES = DATA / "lectures" / "yale_lectures_dev43.jsonl"
+FORMATS = ("paragraph", "bullets", "outline")
+LENGTHS = ("brief", "standard", "detailed")
+
+
+def lecture_formats(lectures: int, repeats: int) -> str:
+    """docs/s of summarize_document (extractive default) on the first `lectures` dev lectures for every format and
+    length; each configuration runs `repeats` times in interleaved order, the best time counts; outline / paragraph is
+    the ratio of their seconds at the same length."""
+    from edurag.embedder import load_embedder
+    from edurag.generators import ExtractiveGenerator
+    from edurag.settings import Settings
+    from eval.rouge import load_summary_items
+    from edurag.summarization.service import SummaryOptions, summarize_document
+
+    embedder = load_embedder(Settings())
+    generator = ExtractiveGenerator(embedder)
+    texts = [i.text for i in load_summary_items(LECTURES, lectures, "transcript", "lecture_description")]
+    words = sum(len(t.split()) for t in texts)
+    summarize_document(generator, embedder, texts[0][:2000])  # warm-up
+    best: dict[tuple[str, str], float] = {}
+    for _ in range(repeats):
+        for length in LENGTHS:
+            for fmt in FORMATS:
+                seconds: list[float] = []
+                with timer(seconds):
+                    for text in texts:
+                        summarize_document(generator, embedder, text, SummaryOptions(length=length, format=fmt))
+                key = (fmt, length)
+                best[key] = min(best.get(key, float("inf")), seconds[0])
+    rows = [[fmt, length, len(texts), words, best[(fmt, length)], len(texts) / best[(fmt, length)],
+             words / best[(fmt, length)], best[(fmt, length)] / best[("paragraph", length)]]
+            for length in LENGTHS for fmt in FORMATS]
+    return markdown_table(["format", "length", "lectures", "words", "seconds", "docs/s", "words/s", "x paragraph"], rows)
 
 
 def measure(name: str, generator: Any, texts: list[str], batch: int) -> list[object]:
@@ -63,6 +100,11 @@ if __name__ == "__main__":
     parser.add_argument("--batch", type=int, default=8, help="batched size compared with batch 1")
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--smollm", type=Path, default=None, help="local folder of a converted SmolLM2 (optional)")
+    parser.add_argument("--lectures", type=int, default=3, help="dev lectures per format/length configuration")
+    parser.add_argument("--repeats", type=int, default=2, help="interleaved repeats of the lecture table (best counts)")
+    parser.add_argument("--skip-generators", action="store_true", help="only the lecture format/length table")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="edurag-bench-") as tmp:
-        print(main(args.n, args.batch, args.max_new_tokens, args.smollm, Path(tmp)))
+    print(lecture_formats(args.lectures, args.repeats))
+    if not args.skip_generators:
+        with tempfile.TemporaryDirectory(prefix="edurag-bench-") as tmp:
+            print(main(args.n, args.batch, args.max_new_tokens, args.smollm, Path(tmp)))

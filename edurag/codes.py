@@ -33,7 +33,9 @@ HS_DOMAINS = {"N": {"RN", "Q", "CN", "VM"}, "A": {"SSE", "APR", "CED", "REI"}, "
 _HS_CATEGORY_OF = {d: c for c, ds in HS_DOMAINS.items() for d in ds if d not in GRADE_DOMAINS}
 _MATH_GRADES = frozenset({"K", *map(str, range(1, 9))})
 _ELA_GRADES = frozenset({"K", *map(str, range(1, 9))})
-_ELA_BANDS = {("9", "10"): "9-10", ("11", "12"): "11-12", ("6", "8"): "6-8"}
+_ELA_BANDS = {("9", "10"): "9-10", ("11", "12"): "11-12", ("6", "8"): "6-8", ("9", "12"): "9-12"}
+# Bands that name several of the catalog's bands (NGSS cites WHST.9-12.2 for both WHST.9-10.2 and WHST.11-12.2).
+_GRADE_GROUPS = {"9-12": frozenset({"9-10", "11-12"})}
 _PRACTICES = frozenset("12345678")
 _NGSS_GRADES = frozenset({"K", "1", "2", "3", "4", "5", "MS", "HS"})
 _NGSS_BANDS = {("K", "2"): "K-2", ("3", "5"): "3-5"}
@@ -78,7 +80,8 @@ class CodeKey:
 
     def matches(self, full: CodeKey) -> bool:
         """Whether a complete catalog key fits this (possibly partial) query key."""
-        return (self.index_key == full.index_key and (self.grade is None or self.grade == full.grade)
+        return (self.index_key == full.index_key
+                and (self.grade is None or self.grade == full.grade or full.grade in _GRADE_GROUPS.get(self.grade, ()))
                 and (self.category is None or self.category == full.category)
                 and (self.cluster is None or self.cluster == full.cluster))
 
@@ -265,3 +268,29 @@ def codes_in_text(text: str) -> list[str]:
         if short:
             seen.setdefault(short, None)
     return list(seen)
+
+
+_JURISDICTION_PREFIX = re.compile(r"^[A-Z]{1,3}-(?=[A-Z0-9])")
+
+
+def corestandards_uri_code(uri: str) -> str | None:
+    """The short CCSS code of an exact-match link to corestandards.org (…/Math/Content/6/RP/A/3/a -> 6.RP.A.3a,
+    …/Math/Practice/MP1 -> MP.1), parsed by parse_code; None for any other URI (asn.jesandco.org, OpenSALT)."""
+    if "corestandards.org" not in uri.lower():
+        return None
+    key = parse_code(uri)
+    return key.short() if key else None
+
+
+def notation_keys(code: str) -> list[str]:
+    """Lookup keys of an imported framework's code: its normal_form (case and separators ignored: 6.4(B) = 6.4.b),
+    the same without separators at all (6.4B), and both without a jurisdiction prefix (NY-6.RP.3 answers to 6.RP.3)."""
+    bare = _JURISDICTION_PREFIX.sub("", code.strip().upper())
+    keys = [normal_form(code), normal_form(code).replace(".", ""), normal_form(bare), normal_form(bare).replace(".", "")]
+    return [k for k in dict.fromkeys(keys) if k]
+
+
+def notation_candidates(text: str) -> list[str]:
+    """Spans of free text that may be codes of an imported framework ("how does 6.4.B relate to MA.6.NSO.1.1?"), in
+    order of first mention; the framework's catalog keeps those it knows."""
+    return list(dict.fromkeys(span for span in code_spans(text) if any(ch.isdigit() for ch in span)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from dataclasses import dataclass, field
@@ -14,12 +15,15 @@ from edurag.adapters import AdapterRegistry
 from edurag.embedder import Embedder
 from edurag.models import LanguageModel, has_local_weights, load_language_model
 from edurag.prompts import Shot, rag_prompt, summary_prompt
+from edurag.sentences import count_words, detect_language, split_sentences, truncate_words
 from edurag.settings import Settings
+from edurag.transcript_text import Unit, parse_turns, readable_speaker, sentence_units
 
 logger = logging.getLogger(__name__)
 
-_SPEAKER = re.compile(r"^\s*(#[^#]{1,30}#|[A-Z][\w .'-]{0,24})\s*:\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z#\"'(])")
+TOKENS_PER_WORD = 1.6  # subword tokens per English word in T5/SmolLM2 vocabularies, with room for punctuation
+MAX_UNIT_WORDS = 50  # longest extractable unit: longer "sentences" (unpunctuated speech) are cut (edurag.sentences)
 
 
 class Generator(Protocol):
@@ -40,8 +44,9 @@ class Generator(Protocol):
     def prompt_overhead(self, strategy: str) -> int:
         """Tokens the strategy's prompt adds around the text."""
 
-    def summarize(self, texts: Sequence[str], strategy: str, adapter: str | None = None) -> list[str]:
-        """One summary per text (each must fit the window)."""
+    def summarize(self, texts: Sequence[str], strategy: str, adapter: str | None = None,
+                  max_words: int | None = None) -> list[str]:
+        """One summary per text (each must fit the window), each at most `max_words` words when given."""
 
     def answer(self, question: str, context: Sequence[tuple[str, str]], adapter: str | None = None) -> str:
         """A reply grounded in (code, text) context items."""
@@ -56,28 +61,54 @@ class Generator(Protocol):
         """Drop every loaded adapter (changed files are re-read on next use); return those dropped."""
 
 
-def split_units(text: str) -> list[tuple[str, str]]:
-    """Split a dialogue or transcript into (speaker, utterance) units: turns by line, then sentences."""
-    units: list[tuple[str, str]] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        match = _SPEAKER.match(line)
-        speaker = match.group(1) if match else ""
-        body = line[match.end():] if match else line
-        # A regex sentence split: no chosen library splits sentences without extra model downloads (nltk punkt).
-        units += [(speaker, s.strip()) for s in _SENTENCE_END.split(body) if len(s.strip()) > 1]
-    return units
+def render_unit(speaker: str, sentence: str, attribute: bool) -> str:
+    """A sentence with its speaker as attribution (T -> Teacher) when the text has several speakers."""
+    return f"{readable_speaker(speaker)}: {sentence}" if attribute and speaker else sentence
 
 
-def render_unit(speaker: str, sentence: str) -> str:
-    """Keep DialogSum-style #PersonN# tags (summaries name them); drop other speaker labels."""
-    return f"{speaker}: {sentence}" if speaker.startswith("#") else sentence
+def attributed(units: Sequence[Unit]) -> bool:
+    """Speaker names carry meaning when more than one person speaks (a lecture's single "Prof:" label does not)."""
+    return len({u.speaker for u in units if u.speaker}) > 1
+
+
+def text_units(text: str, max_words: int = MAX_UNIT_WORDS) -> list[Unit]:
+    """A text's clean sentence units (timestamps and cue numbers removed, language-aware, at most max_words words)."""
+    turns = parse_turns(text)
+    language = detect_language(" ".join(t.text for t in turns[:50]))
+    return sentence_units(turns, language, max_words)
 
 
 def _first_sentence(text: str) -> str:
     return _SENTENCE_END.split(text, maxsplit=1)[0]
+
+
+def mmr_select(vectors: np.ndarray, words: np.ndarray, budget: int, max_sentences: int, diversity: float,
+               lead_weight: float, min_words: int, relevance: np.ndarray | None = None) -> list[int]:
+    """Greedy MMR under a hard word budget: indexes (in reading order) of the chosen sentences, never more than `budget`
+    words in total. Relevance defaults to centrality (cosine to the centroid) plus a lead prior for early sentences."""
+    n = len(words)
+    if n == 0:
+        return []
+    if relevance is None:
+        centroid = vectors.mean(axis=0)
+        centrality = vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
+        relevance = (1 - diversity) * centrality + lead_weight * (1.0 - np.arange(n) / n)
+    long_enough = words >= min_words
+    eligible = long_enough if long_enough.any() else np.ones(n, dtype=bool)
+    chosen: list[int] = []
+    used = 0
+    while len(chosen) < max_sentences:
+        fits = eligible & (words <= budget - used)
+        if chosen:
+            fits[chosen] = False
+        if not fits.any():
+            break
+        redundancy = (vectors @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(n)
+        score = np.where(fits, relevance - diversity * redundancy, -np.inf)
+        best = int(score.argmax())
+        chosen.append(best)
+        used += int(words[best])
+    return sorted(chosen)
 
 
 @dataclass
@@ -111,39 +142,34 @@ class ExtractiveGenerator:
         """No prompt: the text is read as is."""
         return 0
 
-    def summarize(self, texts: Sequence[str], strategy: str, adapter: str | None = None) -> list[str]:
-        """Extract central sentences of each text in their original order; all texts' sentences are embedded in one batch."""
+    def summarize(self, texts: Sequence[str], strategy: str, adapter: str | None = None,
+                  max_words: int | None = None) -> list[str]:
+        """Extract central sentences of each text in their original order; all texts' sentences are embedded in one batch.
+
+        max_words (else the configured EDURAG_SUMMARY_MAX_WORDS, 0 = no word budget) is a hard limit: a summary never
+        has more words (count_words units), and no sentence longer than it is ever chosen whole.
+        """
         if adapter:
             raise ValueError("the extractive generator has no adapters; configure EDURAG_GENERATOR=hf")
-        units = [split_units(text) for text in texts]
-        flat = [u[1] for text_units in units for u in text_units]
+        budget = max_words or self.max_words or 0
+        unit_limit = min(MAX_UNIT_WORDS, budget) if budget else MAX_UNIT_WORDS
+        units = [text_units(text, unit_limit) for text in texts]
+        flat = [u.text for text_units_ in units for u in text_units_]
         vectors = self.embedder.encode(flat) if flat else np.zeros((0, 1), dtype=np.float32)
         out, start = [], 0
-        for text_units in units:
-            out.append(self._extract(text_units, vectors[start:start + len(text_units)]))
-            start += len(text_units)
+        for text_units_ in units:
+            out.append(self.extract(text_units_, vectors[start:start + len(text_units_)], budget))
+            start += len(text_units_)
         return out
 
-    def _extract(self, units: list[tuple[str, str]], vectors: np.ndarray) -> str:
-        """Greedy MMR: centrality to the text's centroid plus a lead prior, minus redundancy, within the budgets."""
-        words = np.array([len(u[1].split()) for u in units])
-        if len(units) <= 1:
-            return " ".join(render_unit(*u) for u in units)
-        centroid = vectors.mean(axis=0)
-        centrality = vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
-        lead = 1.0 - np.arange(len(units)) / len(units)
-        relevance = (1 - self.diversity) * centrality + self.lead_weight * lead
-        eligible = words >= self.min_words if (words >= self.min_words).any() else np.ones(len(units), dtype=bool)
-        chosen: list[int] = []
-        while len(chosen) < min(self.sentences, int(eligible.sum())):
-            if self.max_words and chosen and words[chosen].sum() >= self.max_words:
-                break
-            redundancy = (vectors @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(units))
-            score = relevance - self.diversity * redundancy
-            score[chosen] = -np.inf
-            score[~eligible] = -np.inf
-            chosen.append(int(score.argmax()))
-        return " ".join(render_unit(*units[i]) for i in sorted(chosen))
+    def extract(self, units: Sequence[Unit], vectors: np.ndarray, budget: int = 0, sentences: int | None = None) -> str:
+        """The chosen units joined in reading order (speakers attributed when several speak), within the budgets."""
+        words = np.array([count_words(u.text) for u in units], dtype=np.int64)
+        limit = budget or int(words.sum()) or 1
+        chosen = mmr_select(vectors, words, limit, sentences or self.sentences, self.diversity, self.lead_weight,
+                            self.min_words)
+        attribute = attributed(units)
+        return " ".join(render_unit(units[i].speaker, units[i].text, attribute) for i in chosen)
 
     def answer(self, question: str, context: Sequence[tuple[str, str]], adapter: str | None = None) -> str:
         """A grounded template over the retrieved items, citing each code."""
@@ -166,6 +192,19 @@ class ExtractiveGenerator:
     def reload_adapters(self) -> list[str]:
         """Nothing to drop."""
         return []
+
+
+def fit_budget(text: str, max_words: int) -> str:
+    """Generated text cut back to its whole sentences within max_words words (its first words when even the first
+    sentence is longer): generation stops on tokens, budgets count words."""
+    if count_words(text) <= max_words:
+        return text
+    kept: list[str] = []
+    for sentence in split_sentences(text, detect_language(text)):
+        if count_words(" ".join(kept + [sentence])) > max_words:
+            break
+        kept.append(sentence)
+    return " ".join(kept) if kept else truncate_words(text, max_words)
 
 
 def chat_input(tokenizer: Any, prompt: str) -> str:
@@ -209,16 +248,21 @@ class HFGenerator:
         """Tokens of the rendered prompt with an empty text (shots included)."""
         return self.count_tokens(summary_prompt("", strategy, self.shots, self.few_shot_k))
 
-    def summarize(self, texts: Sequence[str], strategy: str, adapter: str | None = None) -> list[str]:
-        """Summarize each text with the strategy's prompt."""
+    def summarize(self, texts: Sequence[str], strategy: str, adapter: str | None = None,
+                  max_words: int | None = None) -> list[str]:
+        """Summarize each text with the strategy's prompt; with max_words, generation stops at about that many tokens'
+        worth of words (TOKENS_PER_WORD) and the output is cut back to whole sentences within the budget."""
         prompts = [summary_prompt(t, strategy, self.shots, self.few_shot_k) for t in texts]
-        return self.generate(prompts, adapter)
+        if not max_words:
+            return self.generate(prompts, adapter)
+        new_tokens = min(self.max_new_tokens, math.ceil(max_words * TOKENS_PER_WORD) + 8)
+        return [fit_budget(out, max_words) for out in self.generate(prompts, adapter, new_tokens)]
 
     def answer(self, question: str, context: Sequence[tuple[str, str]], adapter: str | None = None) -> str:
         """Generate a reply from the RAG prompt."""
         return self.generate([rag_prompt(question, context)], adapter)[0]
 
-    def generate(self, prompts: Sequence[str], adapter: str | None = None) -> list[str]:
+    def generate(self, prompts: Sequence[str], adapter: str | None = None, max_new_tokens: int | None = None) -> list[str]:
         """Batch generation; the adapter is activated and used under one lock so requests never mix adapters."""
         import torch
 
@@ -227,7 +271,7 @@ class HFGenerator:
         batch = tok(texts, return_tensors="pt", padding=True, truncation=True, max_length=self.lm.window)
         with self._lock, torch.inference_mode():
             model = self._activate(adapter or self.default_adapter)
-            out = model.generate(**batch, max_new_tokens=self.max_new_tokens, num_beams=self.num_beams, do_sample=False)
+            out = model.generate(**batch, max_new_tokens=max_new_tokens or self.max_new_tokens, num_beams=self.num_beams, do_sample=False)
         if not self.lm.is_encoder_decoder:
             out = out[:, batch["input_ids"].shape[1]:]
         decoded = tok.batch_decode(out, skip_special_tokens=True)

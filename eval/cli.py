@@ -58,15 +58,16 @@ def _settings(generator: str | None, model: str | None, shots_file: Path | None 
     return Settings().model_copy(update=update)
 
 
-def _generator(settings: Settings) -> Any:
-    """The generator the service would build from these settings (no vector store needed)."""
+def _generator(settings: Settings) -> tuple[Any, Any]:
+    """The generator and embedder the service would build from these settings (no vector store needed)."""
     from edurag.embedder import load_embedder
     from edurag.generators import build_generator
     from edurag.models import set_offline
     from edurag.prompts import load_shots
 
     set_offline(settings.allow_downloads)
-    return build_generator(settings, load_embedder(settings), load_shots(settings.shots_file))
+    embedder = load_embedder(settings)
+    return build_generator(settings, embedder, load_shots(settings.shots_file)), embedder
 
 
 def _write_json(base: Path | None, run: dict, suffix: str, several: bool) -> None:
@@ -117,23 +118,33 @@ def rouge_cmd(
     model: ModelOpt = None,
     limit: LimitOpt = None,
     shots_file: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="Solved examples for one/few-shot (default EDURAG_SHOTS_FILE, the bundled shots); never the scored split.")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Texts per generator call.")] = 8,
+    length: Annotated[str, typer.Option(help="Summary length: brief, standard or detailed (scaled to each input)")] = "standard",
+    max_words: Annotated[Optional[int], typer.Option(min=1, help="Word budget per summary (overrides --length)")] = None,
+    summary_format: Annotated[str, typer.Option("--format", help="paragraph, bullets or outline")] = "paragraph",
+    lead: Annotated[str, typer.Option(help="Comma-separated lead-N baselines scored on the same rows (first N words); '' for none")] = "150,300",
     text_field: Annotated[Optional[str], typer.Option(help="Field holding the text (default dialogue, then text)")] = None,
     summary_field: Annotated[Optional[str], typer.Option(help="Field holding the reference (default summary/summary1..N)")] = None,
     json_out: JsonOpt = None,
     label: LabelOpt = None,
 ) -> None:
-    """ROUGE-1/2/L/Lsum (stemmed F-measure) against summary1 and the multi-reference max."""
+    """ROUGE-1/2/L/Lsum (stemmed F-measure) against summary1 and the multi-reference max, beside lead-N baselines."""
     from edurag.prompts import STRATEGIES
-    from eval.generation import summarize_many
-    from eval.rouge import ROUGE_TYPES, confidence_intervals, load_summary_items, score_multi, score_pairs
+    from eval.generation import lead_words, summarize_many
+    from eval.rouge import ROUGE_TYPES, confidence_intervals, load_summary_items, per_item_scores, score_multi, score_pairs
+    from edurag.summarization.service import SummaryOptions, check_options
+
+    try:
+        leads = [int(x) for x in lead.split(",") if x.strip()]
+        check_options(SummaryOptions(length=length, max_words=max_words, format=summary_format))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
     strategies = list(STRATEGIES) if strategy == "all" else [strategy]
     if any(s not in STRATEGIES for s in strategies):
         raise typer.BadParameter(f"choose one of {', '.join(STRATEGIES)} or all", param_hint="--strategy")
     settings = _settings(generator, model, shots_file)
     items = load_summary_items(data, limit, text_field, summary_field)
-    gen = _generator(settings)
+    gen, embedder = _generator(settings)
     _check_adapters(gen, adapter)
     if gen.kind == "extractive" and strategies != ["zero_shot"]:
         logger.info("the extractive generator reads no prompt: every strategy gives the same summaries; scoring zero_shot only")
@@ -145,6 +156,14 @@ def rouge_cmd(
     texts = [i.text for i in items]
     configs = [(s, a) for a in [None, *(adapter or [])] for s in strategies]
     runs = []
+    single = [i.references[0] for i in items]
+    for n in leads:
+        preds = [lead_words(t, n) for t in texts]
+        runs.append({"kind": "rouge", "label": f"lead-{n}", "created": _now(), "metrics": score_pairs(preds, single),
+                     "metrics_multi_reference": score_multi(preds, [i.references for i in items]),
+                     "references_per_item": max(len(i.references) for i in items),
+                     "config": {"data": str(data), "items": len(items), "baseline": f"first {n} words"}})
+    baselines = {r["label"]: r["metrics"] for r in runs}
     for strat, adp in configs:
         name = label or f"{gen.kind}{'/' + adp if adp else ''}/{strat}"
         if label and len(configs) > 1:
@@ -152,18 +171,22 @@ def rouge_cmd(
         started = time.perf_counter()
         with _progress() as progress:
             task = progress.add_task(f"{name}", total=len(texts))
-            preds = summarize_many(gen, texts, strat, adp, batch_size, lambda n: progress.advance(task, n))
+            options = SummaryOptions(strategy=strat, adapter=adp, length=length, max_words=max_words, format=summary_format)
+            preds = summarize_many(gen, embedder, texts, options, lambda n: progress.advance(task, n))
         seconds = time.perf_counter() - started
-        single = [i.references[0] for i in items]
         run = {
             "kind": "rouge", "label": name, "created": _now(),
             "config": {"data": str(data), "items": len(items), "strategy": strat, "adapter": adp, "generator": gen.info(),
+                       "length": length, "max_words": max_words, "format": summary_format,
+                       "mean_summary_words": round(sum(len(p.split()) for p in preds) / max(len(preds), 1), 1),
                        "shots_file": str(settings.shots_file) if strat != "zero_shot" else None, "seconds": round(seconds, 1)},
             "metrics": score_pairs(preds, single),
             "metrics_multi_reference": score_multi(preds, [i.references for i in items]),
             "ci95": confidence_intervals(preds, single),
+            "baselines": baselines,
             "references_per_item": max(len(i.references) for i in items),
             "samples": [{"id": i.id, "prediction": p, "reference": i.references[0]} for i, p in list(zip(items, preds))[:5]],
+            "per_item": per_item_scores([i.id for i in items], preds, single),
         }
         runs.append(run)
         _write_json(json_out, run, f"{adp or 'base'}.{strat}".replace("/", "_"), len(configs) > 1)
@@ -180,7 +203,6 @@ def toxicity_cmd(
     generator: GeneratorOpt = None,
     model: ModelOpt = None,
     limit: LimitOpt = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Texts per generator call.")] = 8,
     json_out: JsonOpt = None,
     label: LabelOpt = None,
 ) -> None:
@@ -189,6 +211,7 @@ def toxicity_cmd(
     from eval.generation import summarize_many
     from eval.rouge import load_summary_items
     from eval.toxicity import score_texts, toxicity_stats
+    from edurag.summarization.service import SummaryOptions
 
     settings = _settings(generator, model)
     try:
@@ -197,7 +220,7 @@ def toxicity_cmd(
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     items = load_summary_items(data, limit)
-    gen = _generator(settings)
+    gen, embedder = _generator(settings)
     _check_adapters(gen, adapter)
     runs = []
     adapters = [None, *(adapter or [])]
@@ -205,7 +228,8 @@ def toxicity_cmd(
         name = f"{label or gen.kind}/{adp or 'base'}"
         with _progress() as progress:
             task = progress.add_task(name, total=len(items))
-            preds = summarize_many(gen, [i.text for i in items], "zero_shot", adp, batch_size, lambda n: progress.advance(task, n))
+            preds = summarize_many(gen, embedder, [i.text for i in items], SummaryOptions(adapter=adp),
+                                   lambda n: progress.advance(task, n))
         scores = score_texts(scorer, preds)
         run = {"kind": "toxicity", "label": name, "created": _now(), "metrics": toxicity_stats(scores),
                "config": {"data": str(data), "items": len(items), "adapter": adp, "classifier": scorer.name, "generator": gen.info()},
@@ -356,3 +380,42 @@ def report_cmd(
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     out_console.print(f"wrote {report} and {len(charts)} chart(s): {', '.join(c.name for c in charts)}")
+
+
+@eval_app.command("crosswalk")
+def crosswalk_cmd(
+    out: Annotated[Optional[Path], typer.Option(help="Write the result as JSON here.")] = None,
+    use_links: Annotated[bool, typer.Option("--links/--text-only", help="Let exact-match links decide (default: text only).")] = False,
+) -> None:
+    """hit@1/hit@3 of California 2010 -> CCSS (exactMatch links as gold, hidden from the crosswalk) and New York
+    Next Generation -> CCSS (pairs built from the codes), per split; needs `edurag ingest framework --bundled`."""
+    from edurag.components import build_components
+    from edurag.frameworks.crosswalk import Crosswalker
+    from eval.crosswalk import CA, NY, california_pairs, hits, new_york_pairs
+
+    c = build_components(Settings().model_copy(update={"generator": "extractive"}))
+    missing = [f for f in (CA, NY) if f not in c.catalog.frameworks()]
+    if missing:
+        err_console.print(f"[red]import {', '.join(missing)} first: edurag ingest framework --bundled[/red]")
+        raise typer.Exit(2)
+    walker = Crosswalker(c.catalog, c.embedder, c.settings.data_dir / "crosswalk")
+    result = {"california->ccss": hits(walker, california_pairs(c.catalog), use_links=use_links),
+              "new-york->ccss": hits(walker, new_york_pairs(c.catalog), use_links=use_links),
+              "embedder": c.embedder.name, "backend": c.embedder.backend, "use_links": use_links, "at": _now()}
+    typer.echo(json.dumps(result, indent=1))
+    if out:
+        out.write_text(json.dumps(result, indent=1), encoding="utf-8")
+
+
+@eval_app.command("bloom")
+def bloom_cmd(
+    questions: Annotated[Path, typer.Option(exists=True, help="Labelled questions CSV (Questions, Category BT1..BT6).")],
+    out: Annotated[Optional[Path], typer.Option(help="Write the table as JSON here.")] = None,
+) -> None:
+    """Bloom level accuracy (dev / heldout / all) of the verb classifier vs majority-class and verb-lookup baselines."""
+    from eval.bloom import accuracy_table, read_questions
+
+    table = accuracy_table(read_questions(questions))
+    typer.echo(json.dumps(table, indent=1))
+    if out:
+        out.write_text(json.dumps(table, indent=1), encoding="utf-8")

@@ -1,34 +1,26 @@
-"""Run a generator over many texts exactly as the service does, batching the texts that fit one window."""
+"""Run the product's summarizer over many texts exactly as /summarize does (cleaning, budget, format, map-reduce)."""
 
 from __future__ import annotations
 
 from typing import Callable, Sequence
 
+from edurag.embedder import Embedder
 from edurag.generators import Generator
-from edurag.summarization.mapreduce import split_for, summarize_text
+from edurag.summarization.service import SummaryOptions, summarize_document
 
 
-def summarize_many(generator: Generator, texts: Sequence[str], strategy: str = "zero_shot", adapter: str | None = None,
-                   batch_size: int = 8, advance: Callable[[int], None] = lambda n: None) -> list[str]:
-    """One summary per text: texts within the window go to `generator.summarize` in batches (summarize_text's
-    single-chunk path), longer ones through `summarize_text` map-reduce."""
-    out: list[str | None] = [None] * len(texts)
-    pending: list[int] = []
+def summarize_many(generator: Generator, embedder: Embedder, texts: Sequence[str], options: SummaryOptions,
+                   advance: Callable[[int], None] = lambda n: None) -> list[str]:
+    """One summary per text through summarize_document (the service's code path), in input order."""
+    out: list[str] = []
+    for text in texts:
+        out.append(summarize_document(generator, embedder, text, options).summary)
+        advance(1)
+    return out
 
-    def flush() -> None:
-        for index, summary in zip(pending, generator.summarize([texts[i] for i in pending], strategy, adapter)):
-            out[index] = summary
-        advance(len(pending))
-        pending.clear()
 
-    for index, text in enumerate(texts):
-        if len(split_for(generator, text, strategy)) > 1:
-            out[index] = summarize_text(generator, text, strategy, adapter).summary
-            advance(1)
-            continue
-        pending.append(index)
-        if len(pending) >= batch_size:
-            flush()
-    if pending:
-        flush()
-    return [s or "" for s in out]
+def lead_words(text: str, words: int) -> str:
+    """The lead-N baseline: the first `words` words of the transcript (timestamps and cue numbers removed)."""
+    from edurag.transcript_text import clean_text
+
+    return " ".join(" ".join(line.split(": ", 1)[-1] for line in clean_text(text).splitlines()).split()[:words])

@@ -87,3 +87,13 @@ def _mean_f(rows: Iterable[dict[str, scoring.Score]]) -> dict[str, float]:
     if not rows:
         return {t: 0.0 for t in ROUGE_TYPES}
     return {t: fmean(r[t].fmeasure for r in rows) for t in ROUGE_TYPES}
+
+
+def per_item_scores(ids: Sequence[str], predictions: Sequence[str], references: Sequence[str]) -> list[dict[str, float | str]]:
+    """F-measure per item and ROUGE type, with the prediction's word count (for split-wise and length analysis)."""
+    scorer = make_scorer()
+    rows: list[dict[str, float | str]] = []
+    for item_id, pred, ref in zip(ids, predictions, references):
+        scores = scorer.score(ref, pred)
+        rows.append({"id": item_id, "words": len(pred.split()), **{t: round(scores[t].fmeasure, 4) for t in ROUGE_TYPES}})
+    return rows

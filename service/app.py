@@ -13,7 +13,7 @@ from edurag.components import Components, build_components
 from edurag.settings import Settings
 from service import errors, metrics, openapi
 from service.limits import RequestLimits
-from service.routes import adapters, admin, align, ask, health, jobs, standards, summarize, transcripts
+from service.routes import adapters, admin, align, ask, frameworks, health, jobs, standards, summarize, transcripts
 from service.web import add_web
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
     app.state.settings = settings
     app.state.components = components
     errors.install(app)
-    for module in (health, align, ask, standards, summarize, transcripts, jobs, admin, adapters):
+    for module in (health, align, ask, standards, frameworks, summarize, transcripts, jobs, admin, adapters):
         app.include_router(module.router)
     add_web(app, settings)
     jobs.document_body(app)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
 from edurag.components import Components
+from edurag.frameworks.crosswalk import Crosswalker
 
 
 def get_components(request: Request) -> Components:
@@ -40,3 +42,22 @@ def check_adapter(adapter: str | None, components: Components) -> None:
     if adapter not in names:
         raise HTTPException(404, f"unknown adapter {adapter!r}; available: {', '.join(names) or 'none'} "
                                  f"(generator kind {components.generator.kind})")
+
+
+_crosswalk_lock = threading.Lock()
+
+
+def crosswalker(request: Request) -> Crosswalker:
+    """The app's crosswalker over the live catalog (built on first use; reset after a framework import)."""
+    with _crosswalk_lock:
+        walker = getattr(request.app.state, "crosswalker", None)
+        if walker is None:
+            c: Components = request.app.state.components
+            walker = request.app.state.crosswalker = Crosswalker(c.catalog, c.embedder, c.settings.data_dir / "crosswalk")
+        return walker
+
+
+def reset_crosswalker(request: Request) -> None:
+    """Forget the crosswalker's per-framework indexes (a framework changed)."""
+    with _crosswalk_lock:
+        request.app.state.crosswalker = None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
 
-Framework = Literal["ccss", "ngss"]
+FrameworkId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$", description="Framework id (GET /frameworks): "
+                                   "ccss, ngss, tx-teks-2012, ...; codes resolve within it.")]
 Subject = Literal["math", "ela", "science"]
 
 
@@ -35,9 +36,17 @@ class AlignRequest(StrictModel):
     grade_hint: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2]|HS|MS|K-2|3-5)$",
                                    description="The lesson's grade or band (K, 1..12, HS, MS, K-2, 3-5): its standards are boosted, others still count.")
     subject: Subject | None = None
-    framework: Framework | None = None
+    framework: FrameworkId | None = None
     adapter: str | None = None
     explain: StrictBool = Field(False, description="Include per-standard score components (dense, lexical, grade boost).")
+
+
+class LicenceOut(BaseModel):
+    """The licence a standard's text is shown under (state sets: CC BY 3.0 US / CC BY 4.0 US and the rights holder)."""
+
+    title: str
+    url: str = ""
+    rights_holder: str = ""
 
 
 class StandardOut(BaseModel):
@@ -55,6 +64,8 @@ class StandardOut(BaseModel):
     matched: str = Field("retrieval", description="retrieval, or code when the text names the standard.")
     passage: str = Field("", description="The part of the input that matched this standard best.")
     explain: dict[str, float] | None = None
+    licence: LicenceOut | None = Field(None, description="Licence of this standard's text (imported frameworks).")
+    bloom: BloomOut | None = Field(None, description="Bloom's taxonomy levels of the statement.")
 
 
 class AlignResponse(BaseModel):
@@ -91,20 +102,82 @@ class StandardDetail(BaseModel):
     progress_from: list[RelatedOut]
     related: list[RelatedOut]
     connections: list[RelatedOut] = Field(description="NGSS performance expectations <-> CCSS standards.")
+    exact_match: list[str] = Field(default_factory=list, description="Exact-match links from the source data (URIs or codes).")
+    licence: LicenceOut | None = Field(None, description="Licence of this standard's text (imported frameworks).")
+    bloom: BloomOut | None = Field(None, description="Bloom's taxonomy levels of the statement.")
 
 
-class SummarizeRequest(StrictModel):
-    """A dialogue or transcript to summarize."""
+SummaryLength = Literal["brief", "standard", "detailed"]
+SummaryFormat = Literal["paragraph", "bullets", "outline"]
 
-    text: str = Field(min_length=1, pattern=r"\S", description="At most EDURAG_MAX_TEXT_BYTES.")
+
+class SummaryOptionsIn(StrictModel):
+    """How a summary should look; shared by /summarize and bulk jobs."""
+
     strategy: Literal["zero_shot", "one_shot", "few_shot"] = "zero_shot"
     adapter: str | None = None
+    length: SummaryLength = Field("standard", description="brief (half), standard or detailed (double) of a word budget "
+                                  "that grows with the input: ~2-3 sentences for a short dialogue, a course-overview-sized "
+                                  "paragraph (~240 words) for a 50-minute lecture.")
+    max_words: int | None = Field(None, ge=1, le=5000, description="Explicit word budget (overrides length); never exceeded.")
+    format: SummaryFormat = Field("paragraph", description="paragraph, bullets (one key sentence each) or outline "
+                                  "(topic sections with key-term headings and start times when the source had cue times).")
+
+
+class SummarizeRequest(SummaryOptionsIn):
+    """A dialogue, lecture or classroom transcript to summarize (plain text, timestamped lines, WebVTT or SRT)."""
+
+    text: str = Field(min_length=1, pattern=r"\S", description="At most EDURAG_MAX_TEXT_BYTES.")
+
+
+class SectionOut(BaseModel):
+    """A topic section of the summary."""
+
+    heading: str = Field(description="The section's key terms.")
+    start: float | None = Field(description="Start time in seconds (null when the source had no cue times).")
+    start_label: str | None = Field(description="The start time as mm:ss or h:mm:ss.")
+    sentences: list[str]
+    key_terms: list[str]
+
+
+class StudentContributionOut(BaseModel):
+    """The longest student turn."""
+
+    speaker: str
+    words: int
+    text: str
+    start: float | None
+
+
+class ClassroomOut(BaseModel):
+    """Talk figures of a classroom transcript: teacher vs student words and turns, teacher questions (sentences ending
+    in a question mark), the longest student contribution."""
+
+    teacher_words: int
+    student_words: int
+    teacher_word_share: float
+    teacher_turns: int
+    student_turns: int
+    teacher_turn_share: float
+    teacher_questions: int
+    longest_student_contribution: StudentContributionOut | None
+    teachers: list[str]
+    students: list[str]
 
 
 class SummarizeResponse(BaseModel):
-    """The summary, the generator that wrote it and how many chunks it was mapped over."""
+    """The summary with its budget and parts; `chunks` is how many first-round pieces a generator read."""
 
     summary: str
+    format: SummaryFormat
+    length: SummaryLength
+    budget_words: int = Field(description="The word budget used (count of words; CJK characters count half a word each).")
+    words: int = Field(description="Words in the summary's sentences (never more than budget_words).")
+    input_words: int
+    language: str = Field(description="Detected language (ISO 639-1).")
+    key_terms: list[str]
+    sections: list[SectionOut]
+    classroom: ClassroomOut | None = None
     generator: dict
     chunks: int
 
@@ -166,6 +239,148 @@ class IngestResponse(BaseModel):
     total: int
 
 
+class ErrorOut(BaseModel):
+    """An error: a message, or a message with the list of problems."""
+
+    detail: str | dict | list
+
+
+class BloomOut(BaseModel):
+    """Bloom's taxonomy levels of a statement, from its verbs (ambiguous verbs spread their weight)."""
+
+    level: str | None = Field(description="Most likely level: Remember, Understand, Apply, Analyze, Evaluate or Create.")
+    weights: dict[str, float] = Field(default_factory=dict, description="Weight per level (sums to 1).")
+    verbs: list[str] = Field(default_factory=list, description="The verbs (or question word) that decided it.")
+    ambiguous: bool = False
+
+
+class FrameworkOut(BaseModel):
+    """A framework of the registry."""
+
+    id: str
+    title: str
+    jurisdiction: str
+    subject: str
+    format: str = Field(description="builtin, csp (Common Standards Project set JSON) or case (CASE CFPackage).")
+    version: str = ""
+    adopted: int | None = None
+    grades: list[str] = Field(default_factory=list)
+    licences: list[LicenceOut] = Field(default_factory=list)
+    attribution: str = ""
+    source: str = ""
+    source_url: str = ""
+    items: int = Field(0, description="Standards in the catalog.")
+    content_hash: str = ""
+
+
+class FrameworkDetailOut(FrameworkOut):
+    """A framework with its associations; those whose other end is outside the framework are kept and reported."""
+
+    associations: int
+    unknown_associations: int
+    unknown_examples: list[dict[str, str]]
+
+
+class FrameworkDeletedOut(BaseModel):
+    """An imported framework removed, and how many chunks went with it."""
+
+    framework: str
+    deleted_chunks: int
+
+
+class ImportReportOut(BaseModel):
+    """What importing one framework did."""
+
+    framework: str
+    items: int
+    unchanged: bool = Field(description="True when the source had not changed since the last import.")
+    added: int
+    updated: int
+    skipped: int
+    deleted: int
+    duplicate_codes: int
+    associations: int
+    unknown_associations: int = Field(description="Associations whose other end is not in the framework (kept).")
+    unknown_examples: list[dict[str, str]]
+    seconds: float = Field(description="Parsing and storing.")
+    index_seconds: float = Field(description="Embedding and indexing.")
+
+
+class CrosswalkRequest(StrictModel):
+    """A standard (by code) or a text of framework `from`, to match in framework `to`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: FrameworkId = Field(alias="from", description="Source framework id.")
+    to: FrameworkId
+    code: str | None = Field(None, min_length=1, max_length=200, description="A code of the source framework.")
+    text: str | None = Field(None, min_length=1, description="Or any objective or standard text.")
+    k: int = Field(5, ge=1)
+    grades: list[str] | None = Field(None, description="Grades the text is taught in (boosts the same grades in `to`).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CrosswalkRequest:
+        if (self.code is None) == (self.text is None):
+            raise ValueError("give exactly one of code or text")
+        return self
+
+
+class CrosswalkMatchOut(BaseModel):
+    """A standard of the target framework and how well it matches."""
+
+    code: str
+    framework: str
+    text: str
+    grades: list[str]
+    score: float = Field(description="cosine + lexical + grade-overlap components (ranking score).")
+    cosine: float = Field(description="Cosine similarity of the two statements (the label comes from it).")
+    label: Literal["exact", "close", "partial", "none"]
+    evidence: list[str] = Field(description="Key terms both statements share.")
+    exact_link: bool = Field(description="An exactMatch / exactMatchOf link of the source data names this pair.")
+    licence: LicenceOut | None = None
+
+
+class CrosswalkOut(BaseModel):
+    """Ranked matches for a crosswalk request."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    code: str | None
+    text: str | None
+    licence: LicenceOut | None = None
+    matches: list[CrosswalkMatchOut]
+
+
+class CoverageRowOut(BaseModel):
+    """A standard of A with its best match in B."""
+
+    code: str
+    grades: list[str]
+    text: str
+    match_code: str
+    match_grades: list[str]
+    match_text: str
+    score: float
+    cosine: float
+    label: str
+    grade_shift: int | None = Field(description="B's grade minus A's (0 when the spans overlap).")
+    evidence: list[str]
+
+
+class CompareOut(BaseModel):
+    """Coverage of framework A by framework B."""
+
+    source: str
+    target: str
+    grade: str | None
+    summary: dict[str, int]
+    rows: list[CoverageRowOut]
+    no_good_match: list[str]
+    grade_shifts: list[str]
+
+
 ASK_EXAMPLES = {
     "prerequisites": {"summary": "What to know before a standard",
                       "value": {"question": "What should students know before 7.RP.A.2?"}},
@@ -187,7 +402,7 @@ class AskRequest(StrictModel):
     grade: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2])$",
                               description="K, 1..12: narrows grade-less codes (RP.3) and lists.")
     subject: Subject | None = Field(None, description="Scopes lists and alignments.")
-    framework: Framework | None = Field(None, description="Resolve codes and list standards within this framework.")
+    framework: FrameworkId | None = Field(None, description="Resolve codes and list standards within this framework.")
     k: Annotated[int, Field(ge=1), BeforeValidator(_json_number)] | None = Field(None, description="At most this many retrieved standards (lists by topic, "
                           "alignments; at most EDURAG_MAX_K).")
 
@@ -206,7 +421,7 @@ class AskResponse(BaseModel):
     """The answer, composed from graph facts; citations are exactly the codes it names."""
 
     answer: str
-    intent: Literal["prerequisites", "next", "parts", "explain", "connections", "list", "compare", "relate", "align"]
+    intent: Literal["prerequisites", "next", "parts", "explain", "connections", "list", "compare", "relate", "align", "bloom"]
     citations: list[str] = Field(description="Every standard code the answer names, in order.")
     standards: list[AskedStandardOut]
     unresolved: list[str] = Field(default_factory=list,

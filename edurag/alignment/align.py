@@ -28,6 +28,7 @@ class AlignedStandard:
     matched: str = "retrieval"
     passage: str = ""
     explain: dict[str, float] | None = None
+    licence: dict[str, str] | None = None
 
 
 @dataclass
@@ -43,7 +44,7 @@ def _aligned(s: Standard, score: float, matched: str = "retrieval", passage: str
              explain: dict[str, float] | None = None) -> AlignedStandard:
     return AlignedStandard(code=s.code, official_code=s.official_code, framework=s.framework, subject=s.subject,
                            grades=s.grades, text=s.text, score=round(score, 4), domain=s.domain, cluster=s.cluster,
-                           matched=matched, passage=passage, explain=explain)
+                           matched=matched, passage=passage, explain=explain, licence=s.licence)
 
 
 def retrieve_standards(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
@@ -51,7 +52,7 @@ def retrieve_standards(c: Components, text: str, k: int, grade: str | None = Non
     """The k best standards for the text (hybrid search), honouring the filters; this is what eval measures."""
     out = []
     for hit in hybrid_search(c, text, k, grade, subject, framework, grade_hint):
-        standard = c.catalog.get(hit.code)
+        standard = c.catalog.get(hit.code, hit.metadata.get("framework"))
         if standard:
             out.append(_aligned(standard, hit.score, passage=hit.passage,
                                 explain={"dense": round(hit.dense, 4), "lexical": round(hit.lexical, 4), "grade_boost": round(hit.boost, 4)}))
@@ -83,7 +84,7 @@ def _context_line(s: Standard, relations: str = "") -> str:
 def align(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
           framework: str | None = None, adapter: str | None = None, grade_hint: str | None = None) -> Alignment:
     """Answer an alignment question: mentioned codes first, then retrieved standards above the relevance floor."""
-    mentioned = [c.catalog.by_code[code] for r in c.catalog.mentions(text, framework, grade) for code in r.codes]
+    mentioned = c.catalog.codes_in_text(text, framework, grade)
     retrieved = retrieve_standards(c, text, k, grade, subject, framework, grade_hint)
     mentioned_codes = {s.code for s in mentioned}
     ranked = [_aligned(s, 1.0, "code") for s in mentioned]
@@ -92,7 +93,7 @@ def align(c: Components, text: str, k: int, grade: str | None = None, subject: s
 
     context = [(s.code, _context_line(s, _relations(s, [o for o in mentioned if o is not s]))) for s in mentioned]
     if not mentioned:
-        context += [(r.code, _context_line(c.catalog.get(r.code))) for r in retrieved
+        context += [(r.code, _context_line(c.catalog.get(r.code, r.framework))) for r in retrieved
                     if r.explain and r.explain["dense"] >= c.settings.min_score]
     if not context:
         return Alignment(standards=ranked, answer=NO_MATCH)

@@ -18,7 +18,8 @@ from edurag.ask import graph
 from edurag.ask.intents import IntentDetector
 from edurag.components import Components
 from edurag.embedder import Embedder
-from edurag.standards import Catalog, Resolution, Standard
+from edurag.frameworks.bloom import classify
+from edurag.standards import BUILTIN_FRAMEWORKS, Catalog, Resolution, Standard
 from edurag.alignment.align import align
 from edurag.alignment.search import grade_cues, hybrid_search
 
@@ -312,6 +313,10 @@ def ask(c: Components, question: str, grade: str | None = None, subject: str | N
     lists, alignments and code resolution; k caps retrieved lists (default 8) and alignments (default 5)."""
     catalog = c.catalog
     mentions: list[Resolution] = catalog.mentions(question, framework, grade)
+    if _BLOOM.search(question):
+        return _bloom(c, question, mentions, framework)
+    if framework and framework not in BUILTIN_FRAMEWORKS:
+        return _imported(c, question, mentions, grade, subject, framework, k)
     intent = (detector or detector_for(c.embedder)).detect(question, len(mentions))
     if intent == "align":
         result = align(c, question, k or 5, grade, subject, framework)
@@ -341,3 +346,56 @@ def ask(c: Components, question: str, grade: str | None = None, subject: str | N
             handler(c, question, catalog.get(code), d)
     d.named += [(code, "suggestion") for code in suggestions if code not in dict(d.named)]
     return _finish(c, question, intent, notes, d, unresolved)
+
+
+_BLOOM = re.compile(r"\bbloom'?s?\b", re.IGNORECASE)
+_BLOOM_ASK = re.compile(r"^.*?\bbloom'?s?\b[^:?]*[:?]\s*", re.IGNORECASE)
+
+
+def _bloom(c: Components, question: str, mentions: list[Resolution], framework: str | None) -> Answer:
+    """"What Bloom level is this objective: ...?": the Bloom levels of the standards the question names, else of the
+    objective written after the question (edurag.frameworks.bloom; ambiguous verbs give several levels)."""
+    named = [s for r in mentions if r.found for s in [c.catalog.get(r.codes[0], framework)] if s]
+    targets = [(s.code, s.text) for s in named] or [("", _BLOOM_ASK.sub("", question).strip() or question)]
+    sentences = []
+    for code, text in targets:
+        result = classify(text)
+        subject = f"{code} ({text})" if code else f'"{text}"'
+        if result.level is None:
+            sentences.append(f"{subject} names no verb of the Bloom's taxonomy list, so its level cannot be read from it.")
+            continue
+        spread = ", ".join(f"{level} {weight:.0%}" for level, weight in result.weights.items())
+        cue = ", ".join(result.verbs)
+        sentences.append(f"{subject} is at the {result.level} level of Bloom's taxonomy (from {cue}: {spread})."
+                         + (" The verb is listed under several levels, hence the spread." if result.ambiguous else ""))
+    standards = [AskedStandard(code=s.code, text=s.text, grades=s.grades, relation="asked") for s in named]
+    return Answer(answer=" ".join(sentences), intent="bloom", citations=[s.code for s in named], standards=standards,
+                  unresolved=[r.query for r in mentions if not r.found])
+
+
+def _imported(c: Components, question: str, mentions: list[Resolution], grade: str | None, subject: str | None,
+              framework: str, k: int | None) -> Answer:
+    """A question scoped to an imported framework (TEKS, a CASE package): the standards it names, with their text,
+    grades, parent and licence, else the framework's standards aligned to the question. Imported frameworks carry no
+    coherence map, so prerequisite / next questions are answered from what the framework itself states."""
+    found = [s for r in mentions if r.found for s in [c.catalog.get(r.codes[0], framework)] if s]
+    if not found:
+        result = align(c, question, k or 5, grade, subject, framework)
+        standards = [AskedStandard(code=s.code, text=s.text, grades=s.grades, relation="aligned")
+                     for s in result.standards if s.code in result.citations]
+        return Answer(answer=result.answer, intent="align", citations=result.citations, standards=standards,
+                      unresolved=[r.query for r in mentions if not r.found])
+    sentences = []
+    for s in found:
+        line = f"{s.code} ({framework}, {s.grade_label}): {s.text}"
+        parent = c.catalog.get(s.parent, framework) if s.parent else None
+        if parent is not None:
+            line += f" It is part of {parent.code}: {parent.text}"
+        if s.progress_to or s.progress_from:
+            line += f" Progressions stated by the framework: before {', '.join(s.progress_from) or 'none'}; after {', '.join(s.progress_to) or 'none'}."
+        if s.licence:
+            line += f" (Text: {s.licence['title']}, {s.licence['rights_holder']}.)"
+        sentences.append(line)
+    standards = [AskedStandard(code=s.code, text=s.text, grades=s.grades, relation="asked") for s in found]
+    return Answer(answer=" ".join(sentences), intent="explain", citations=[s.code for s in found], standards=standards,
+                  unresolved=[r.query for r in mentions if not r.found])

@@ -7,7 +7,8 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated, Optional
+from dataclasses import asdict
+from typing import Annotated, Any, Optional
 
 import typer
 from pydantic import SecretStr
@@ -139,11 +140,104 @@ def transcripts_delete_cmd(ids: Annotated[list[str], typer.Argument(help="Source
         raise typer.Exit(1)
 
 
+@ingest_app.command("framework")
+def ingest_framework_cmd(
+    paths: Annotated[Optional[list[Path]], typer.Argument(exists=True, help="CASE CFPackage / CSP set .json files, or folders of them")] = None,
+    framework: Annotated[Optional[str], typer.Option(help="Framework id (default: from the file or its framework.json).")] = None,
+    bundled: Annotated[bool, typer.Option("--bundled", help="Import the frameworks shipped with the product.")] = False,
+) -> None:
+    """Import frameworks and embed their standards: idempotent (re-import changes nothing) and resumable (after a
+    kill, the next run skips what was embedded)."""
+    from edurag.components import build_components
+    from edurag.frameworks.model import FrameworkFormatError
+    from ingestion.frameworks import bundled_sources, ingest_frameworks
+
+    _setup_logging()
+    components = build_components(_ingest_settings())
+    targets = [*(paths or []), *(bundled_sources(components) if bundled else [])]
+    if not targets:
+        raise typer.BadParameter("give PATH... or --bundled")
+    try:
+        reports = ingest_frameworks(components, targets, framework, progress=True)
+    except FrameworkFormatError as exc:
+        console.print(f"[red]{exc}[/red]")
+        for problem in exc.problems:
+            console.print(f"  {problem['where']}: {problem['problem']}")
+        raise typer.Exit(2) from exc
+    for report in reports:
+        typer.echo(json.dumps(report.as_dict()))
+
+
+@app.command()
+def crosswalk(
+    source: Annotated[str, typer.Option("--from", help="Source framework id.")],
+    to: Annotated[str, typer.Option(help="Target framework id.")],
+    code: Annotated[Optional[str], typer.Option(help="A code of the source framework.")] = None,
+    text: Annotated[Optional[str], typer.Option(help="Or a text (objective, standard).")] = None,
+    k: Annotated[int, typer.Option(min=1, max=50)] = 5,
+    out: Annotated[Optional[Path], typer.Option(help="Write CSV here (default: a table on stdout).")] = None,
+) -> None:
+    """Best matches of a standard or text in another framework, with score, label and shared terms."""
+    import csv
+    import io
+
+    from edurag.components import build_components
+    from edurag.frameworks.crosswalk import Crosswalker
+
+    c = build_components(_ingest_settings())
+    for fid in (source, to):
+        if fid not in c.catalog.frameworks():
+            raise typer.BadParameter(f"unknown framework {fid!r}; known: {', '.join(sorted(c.catalog.frameworks()))}")
+    standard = c.catalog.resolve(code, source) if code else None
+    if code and standard is None:
+        raise typer.BadParameter(f"unknown code {code!r} in {source}", param_hint="--code")
+    if not standard and not text:
+        raise typer.BadParameter("give --code or --text")
+    matches = Crosswalker(c.catalog, c.embedder, c.settings.data_dir / "crosswalk").crosswalk(to, source=standard, text=text, k=k)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["rank", "code", "grades", "label", "score", "cosine", "exact_link", "shared_terms", "text"])
+    for rank, m in enumerate(matches, 1):
+        writer.writerow([rank, m.code, " ".join(m.grades), m.label, m.score, m.cosine, m.exact_link, "; ".join(m.evidence), m.text])
+    if out:
+        out.write_text(buffer.getvalue(), encoding="utf-8")
+        console.print(f"wrote {len(matches)} matches to {out}")
+    else:
+        typer.echo(buffer.getvalue().rstrip())
+
+
+@app.command()
+def compare(
+    a: Annotated[str, typer.Argument(help="Framework whose standards are covered.")],
+    b: Annotated[str, typer.Argument(help="Framework searched for each of them.")],
+    grade: Annotated[Optional[str], typer.Option(help="Only A's standards of this grade (K, 1..12).")] = None,
+    out: Annotated[Path, typer.Option(help="CSV to write.")] = Path("compare.csv"),
+) -> None:
+    """Coverage report A -> B as CSV: best match per standard of A, label, grade shift, shared terms."""
+    from rich.progress import track
+
+    from edurag.components import build_components
+    from edurag.frameworks.crosswalk import Crosswalker, compare as compare_frameworks
+
+    c = build_components(_ingest_settings())
+    for fid in (a, b):
+        if fid not in c.catalog.frameworks():
+            raise typer.BadParameter(f"unknown framework {fid!r}; known: {', '.join(sorted(c.catalog.frameworks()))}")
+    walker = Crosswalker(c.catalog, c.embedder, c.settings.data_dir / "crosswalk")
+    report = compare_frameworks(walker, a, b, grade, progress=lambda rows: track(rows, description="comparing", console=console))
+    out.write_text(report.to_csv(), encoding="utf-8")
+    console.print(report.summary())
+    console.print(f"wrote {len(report.rows)} rows to {out}")
+
+
 @app.command()
 def summarize(
     files: Annotated[list[Path], typer.Argument(exists=True, help="Transcripts (.txt/.vtt/.srt/.jsonl); one summary per transcript.")],
     strategy: Annotated[str, typer.Option(help="zero_shot, one_shot or few_shot")] = "zero_shot",
     adapter: Annotated[Optional[str], typer.Option(help="Adapter name or folder (Hugging Face generator).")] = None,
+    length: Annotated[str, typer.Option(help="brief, standard or detailed (a word budget scaled to each transcript)")] = "standard",
+    max_words: Annotated[Optional[int], typer.Option(min=1, help="Word budget per summary (overrides --length).")] = None,
+    summary_format: Annotated[str, typer.Option("--format", help="paragraph, bullets or outline")] = "paragraph",
     out: Annotated[Optional[Path], typer.Option(help="Write JSONL results here instead of stdout.")] = None,
     server: Annotated[Optional[str], typer.Option(help="Submit a job to a running service (http://host:port) instead.")] = None,
     api_key: Annotated[Optional[str], typer.Option(help="Bearer key for --server (user or admin key).")] = None,
@@ -151,18 +245,24 @@ def summarize(
     """Summarize transcripts locally (map-reduce for long ones), or as a job on a running service with --server."""
     from edurag.components import build_components
     from edurag.prompts import STRATEGIES
-    from edurag.summarization.mapreduce import summarize_text
+    from edurag.summarization.service import SummaryOptions, check_options, summarize_document
     from ingestion.transcripts import TranscriptError, read_paths
 
     _setup_logging()
     if strategy not in STRATEGIES:
         raise typer.BadParameter(f"choose one of {', '.join(STRATEGIES)}", param_hint="--strategy")
+    options = SummaryOptions(strategy=strategy, adapter=adapter, length=length, max_words=max_words, format=summary_format)
+    try:
+        check_options(options)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     if server:
-        _summarize_remote(files, strategy, adapter, out, server, api_key)
+        _summarize_remote(files, options, out, server, api_key)
         return
     try:
         # ids only name the summaries here: paths relative to the folder holding all inputs
-        transcripts = read_paths(files, Path(os.path.commonpath([os.path.abspath(f if f.is_dir() else f.parent) for f in files])))
+        root = Path(os.path.commonpath([os.path.abspath(f if f.is_dir() else f.parent) for f in files]))
+        transcripts = read_paths(files, root)
     except TranscriptError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -172,13 +272,21 @@ def summarize(
     components = build_components(settings)
     lines = []
     for t in track(transcripts, description="summarizing", console=console):
-        result = summarize_text(components.generator, t.text, strategy, adapter)
-        lines.append(json.dumps({"source": t.item_id, "title": t.title, "summary": result.summary, "chunks": result.chunks}))
+        result = summarize_document(components.generator, components.embedder, _summary_text(t, root), options)
+        lines.append(json.dumps({"source": t.item_id, "title": t.title, **result.as_dict()}, ensure_ascii=False))
     if out:
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
         console.print(f"wrote {len(lines)} summaries to {out}")
     else:
         typer.echo("\n".join(lines))
+
+
+def _summary_text(transcript: Any, root: Path) -> str:
+    """A caption file's raw text (its cue times give outline sections their start times), else the transcript text."""
+    file = root / transcript.path
+    if Path(transcript.path).suffix.lower() in (".vtt", ".srt") and file.is_file():
+        return file.read_text(encoding="utf-8-sig")
+    return transcript.text
 
 
 @app.command("ask")
@@ -191,8 +299,6 @@ def ask_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full response as JSON (as POST /ask returns it).")] = False,
 ) -> None:
     """Answer a question about standards from the standards graph (the same answer as POST /ask)."""
-    from dataclasses import asdict
-
     from edurag.ask import ask
     from edurag.components import build_components
 
@@ -225,8 +331,7 @@ def convert_gguf_cmd(
     console.print(f"wrote {out}")
 
 
-def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out: Path | None, server: str,
-                      api_key: str | None) -> None:
+def _summarize_remote(files: list[Path], options: Any, out: Path | None, server: str, api_key: str | None) -> None:
     """Upload the files as a job, show a progress bar while polling it, then write its JSONL results."""
     import httpx
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -235,7 +340,7 @@ def _summarize_remote(files: list[Path], strategy: str, adapter: str | None, out
 
     client = JobsClient(server, api_key)
     try:
-        created = client.submit_files(expand(files), strategy, adapter)
+        created = client.submit_files(expand(files), asdict(options))
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=console) as bar:
             task = bar.add_task(f"job {created['id'][:8]}", total=created["total"])

@@ -30,9 +30,10 @@ class JobsClient:
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         self.http = httpx.Client(base_url=self.server.rstrip("/"), headers=headers, timeout=self.timeout)
 
-    def submit_files(self, files: list[Path], strategy: str = "zero_shot", adapter: str | None = None) -> dict[str, Any]:
-        """Upload transcript files as one job; returns {"id", "total", "rejected", ...}."""
-        data = {"strategy": strategy} | ({"adapter": adapter} if adapter else {})
+    def submit_files(self, files: list[Path], options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Upload transcript files as one job with summary options (strategy, adapter, length, max_words, format);
+        returns {"id", "total", "rejected", ...}."""
+        data = {k: str(v) for k, v in (options or {}).items() if v is not None}
         upload = [("files", (f.name, f.read_bytes(), "application/octet-stream")) for f in files]
         response = self.http.post("/jobs/summarize", files=upload, data=data)
         response.raise_for_status()

@@ -7,12 +7,12 @@ from pathlib import PurePosixPath
 
 from sqlalchemy.exc import OperationalError
 
-from edurag.components import Components
-from edurag.summarization.mapreduce import summarize_text
-from edurag.jobs.store import JobStore, NewItem
-from ingestion.reindex import ReindexCancelled, ReindexCheckError, next_version, run_reindex
 from edurag.chunk_ids import transcript_item_id
-from ingestion.transcripts import TranscriptError, decode, normalize_path, parse_jsonl_line, parse_transcripts
+from edurag.components import Components
+from edurag.jobs.store import JobStore, NewItem
+from edurag.summarization.service import SummaryOptions, summarize_document
+from ingestion.reindex import ReindexCancelled, ReindexCheckError, next_version, run_reindex
+from ingestion.transcripts import TranscriptError, caption_cues, decode, normalize_path, parse_jsonl_line, parse_transcripts
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +30,13 @@ def summarize_item(c: Components, store: JobStore, job_id: str, idx: int) -> Non
         return
     params = store.params(job_id)
     try:
-        result = summarize_text(c.generator, item.text, params.get("strategy", "zero_shot"), params.get("adapter"))
+        options = SummaryOptions(**{k: v for k, v in params.items() if k in SummaryOptions.__dataclass_fields__})
+        result = summarize_document(c.generator, c.embedder, item.text, options)
     except Exception as exc:  # one bad item must not stop the job; its error is reported per item
         logger.exception("job %s item %s failed", job_id, item.item_id)
         store.finish_item(job_id, idx, error=f"{type(exc).__name__}: {exc}")
         return
-    store.finish_item(job_id, idx, {"summary": result.summary, "chunks": result.chunks})
+    store.finish_item(job_id, idx, result.as_dict())
 
 
 def reindex(c: Components, store: JobStore, job_id: str) -> None:
@@ -71,6 +72,8 @@ def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
         return [NewItem(item_id=filename, error=f"{filename}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")]
     try:
         path = normalize_path(filename)
+        if caption_cues(data, path) is not None:  # validated, then kept raw: the summary reads the cues' start times
+            return [NewItem(item_id=t.item_id, title=t.title, text=decode(data, path)) for t in parse_transcripts(data, path)]
         if PurePosixPath(path).suffix.lower() != ".jsonl":
             return [NewItem(item_id=t.item_id, title=t.title, text=t.text) for t in parse_transcripts(data, path)]
         text = decode(data, path)

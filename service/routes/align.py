@@ -7,9 +7,11 @@ from dataclasses import asdict
 from fastapi import APIRouter
 
 from edurag.alignment.align import align
+from edurag.frameworks.bloom import classify
 from service.auth import UserDep
 from service.errors import errors
 from service.deps import ComponentsDep, check_adapter, check_k, check_text_size
+from service.routes.frameworks import check_framework
 from service.schemas import AlignRequest, AlignResponse
 
 router = APIRouter(tags=["align"], dependencies=[UserDep])
@@ -21,6 +23,8 @@ def align_route(body: AlignRequest, c: ComponentsDep) -> AlignResponse:
     check_text_size(body.text, c)
     check_k(body.k, c)
     check_adapter(body.adapter, c)
+    check_framework(body.framework, c)
     result = align(c, body.text, body.k, body.grade, body.subject, body.framework, body.adapter, body.grade_hint)
-    items = [asdict(s) | ({} if body.explain else {"explain": None}) for s in result.standards]
+    items = [asdict(s) | {"bloom": classify(s.text).as_dict()} | ({} if body.explain else {"explain": None})
+             for s in result.standards]
     return AlignResponse(standards=items, answer=result.answer, citations=result.citations)

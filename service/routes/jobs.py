@@ -15,16 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.json_schema import SkipJsonSchema
 from starlette.datastructures import UploadFile
 
-from edurag.prompts import STRATEGIES
 from edurag.jobs.store import JobStore, JobView, NewItem, open_store
 from edurag.jobs.tasks import SUMMARIZE, text_items, upload_items
 from edurag.jobs.worker import Runner, make_runner
 from service.auth import UserDep
 from service.deps import ComponentsDep, check_adapter
 from service.errors import errors
-from service.schemas import StrictModel
+from service.schemas import StrictModel, SummaryOptionsIn
 
-CSV_FIELDS = ("id", "title", "status", "summary", "chunks", "error")
+CSV_FIELDS = ("id", "title", "status", "summary", "key_terms", "budget_words", "words", "chunks", "error")
 
 
 @dataclass
@@ -66,15 +65,14 @@ class ItemIn(StrictModel):
     text: NonBlank
 
 
-class SummarizeJobRequest(StrictModel):
-    """Either plain texts (ids are their positions) or items with ids: exactly one of the two, not empty."""
+class SummarizeJobRequest(SummaryOptionsIn):
+    """Either plain texts (ids are their positions) or items with ids (exactly one of the two, not empty), and the
+    summary options for all of them."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [{"required": ["texts"]}, {"required": ["items"]}]})
 
     texts: Annotated[list[NonBlank], Field(min_length=1)] | SkipJsonSchema[None] = None
     items: Annotated[list[ItemIn], Field(min_length=1)] | SkipJsonSchema[None] = None
-    strategy: Literal["zero_shot", "one_shot", "few_shot"] = "zero_shot"
-    adapter: str | None = None
 
     @field_validator("texts", "items", mode="before")
     @classmethod
@@ -161,23 +159,18 @@ async def _multipart_items(request: Request, limit: int) -> tuple[list[NewItem],
     items: list[NewItem] = []
     for upload in uploads:
         items += upload_items(await upload.read(limit + 1), upload.filename or "upload", limit)
-    strategy = str(form.get("strategy") or "zero_shot")
-    if strategy not in STRATEGIES:
-        raise HTTPException(422, f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
-    adapter = form.get("adapter")
-    return items, {"strategy": strategy, "adapter": str(adapter) if adapter else None}
+    fields = {k: str(form[k]) for k in SummaryOptionsIn.model_fields if form.get(k) not in (None, "")}
+    try:
+        options = SummaryOptionsIn.model_validate(fields)
+    except ValidationError as exc:
+        raise HTTPException(422, [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+                                  for e in exc.errors()]) from exc
+    return items, options.model_dump()
 
 
-UPLOAD_SCHEMA = {
-    "type": "object", "required": ["files"],
-    "properties": {
-        "files": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
-                  "description": ".txt, .vtt, .srt or .jsonl transcripts; a file or line that cannot be read is rejected "
-                                 "as an item (listed in the job's errors), the rest run."},
-        "strategy": {"type": "string", "enum": list(STRATEGIES), "default": "zero_shot"},
-        "adapter": {"type": "string"},
-    },
-}
+FILES_SCHEMA = {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
+                "description": ".txt, .vtt, .srt or .jsonl transcripts; a file or line that cannot be read is rejected "
+                               "as an item (listed in the job's errors), the rest run."}
 JOB_BODY = {"required": True, "description": "JSON texts/items, or a multipart upload of transcript files.", "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/SummarizeJobRequest"}},
     "multipart/form-data": {"schema": {"$ref": "#/components/schemas/SummarizeJobUpload"}},
@@ -187,7 +180,10 @@ JOB_BODY = {"required": True, "description": "JSON texts/items, or a multipart u
 def document_body(app: FastAPI) -> None:
     """Put the two documented bodies of POST /jobs/summarize into the app's OpenAPI components."""
     schema = SummarizeJobRequest.model_json_schema(ref_template="#/components/schemas/{model}")
-    extra = {**schema.pop("$defs", {}), "SummarizeJobRequest": schema, "SummarizeJobUpload": UPLOAD_SCHEMA}
+    options = SummaryOptionsIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    upload = {"type": "object", "required": ["files"], "properties": {"files": FILES_SCHEMA, **options["properties"]}}
+    extra = {**schema.pop("$defs", {}), **options.pop("$defs", {}), "SummarizeJobRequest": schema,
+             "SummarizeJobUpload": upload}
     app.state.extra_schemas = {**getattr(app.state, "extra_schemas", {}), **extra}
 
 
@@ -207,7 +203,7 @@ async def submit_summarize(request: Request, c: ComponentsDep, jobs: JobsDep) ->
                                       for e in exc.errors()]) from exc
         pairs = [(str(i), t) for i, t in enumerate(body.texts)] if body.texts is not None else \
             [(item.id, item.text) for item in body.items or []]
-        items, params = text_items(pairs, s.max_text_bytes), {"strategy": body.strategy, "adapter": body.adapter}
+        items, params = text_items(pairs, s.max_text_bytes), body.model_dump(exclude={"texts", "items"})
     else:
         raise HTTPException(415, "send application/json ({\"texts\": [...]} or {\"items\": [...]}) or multipart files")
     if len(items) > s.max_job_items:
@@ -239,7 +235,7 @@ def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

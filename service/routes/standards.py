@@ -2,46 +2,67 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated
 
+from fastapi import APIRouter, HTTPException, Query
+
+from edurag.frameworks.bloom import classify
 from edurag.standards import Catalog, Standard
 from service.auth import UserDep
 from service.errors import errors
 from service.deps import ComponentsDep
+from service.routes.frameworks import check_framework
 from service.schemas import RelatedOut, StandardDetail
 
 router = APIRouter(prefix="/standards", tags=["standards"], dependencies=[UserDep])
 
 
-def _refs(catalog: Catalog, codes: list[str]) -> list[RelatedOut]:
+def _refs(catalog: Catalog, codes: list[str], framework: str) -> list[RelatedOut]:
     out = []
     for code in codes:
-        found = catalog.resolve(code)
+        found = catalog.resolve(code, framework) or (catalog.resolve(code) if framework == "ngss" else None)
         out.append(RelatedOut(code=found.code if found else code, text=found.text if found else None))
     return out
 
 
 def detail(catalog: Catalog, s: Standard) -> StandardDetail:
-    """A standard with parent, children and relations resolved to texts."""
+    """A standard with parent, children and relations resolved to texts (within its framework; NGSS connections
+    name CCSS codes), its licence and its Bloom levels."""
+    f = s.framework
     return StandardDetail(
         code=s.code, official_code=s.official_code, framework=s.framework, subject=s.subject, level=s.level,
         grades=s.grades, text=s.text, domain=s.domain, cluster=s.cluster, details=s.details,
-        parent=_refs(catalog, [s.parent])[0] if s.parent else None, children=_refs(catalog, s.children),
-        progress_to=_refs(catalog, s.progress_to), progress_from=_refs(catalog, s.progress_from),
-        related=_refs(catalog, s.related), connections=_refs(catalog, s.connections),
+        parent=_refs(catalog, [s.parent], f)[0] if s.parent else None, children=_refs(catalog, s.children, f),
+        progress_to=_refs(catalog, s.progress_to, f), progress_from=_refs(catalog, s.progress_from, f),
+        related=_refs(catalog, s.related, f), connections=_refs(catalog, s.connections, f),
+        exact_match=s.exact_match, licence=s.licence, bloom=classify(s.text).as_dict(),
     )
 
 
-@router.get("/{code}", response_model=StandardDetail, responses=errors(404))
-def get_standard(code: str, c: ComponentsDep) -> StandardDetail:
-    """Look a standard up by any written form of its code: short (6.RP.A.3), official (CCSS.Math.Content.6.RP.A.3),
-    2010 print (6.RP.3, A-REI.3), corestandards.org (HSA-REI.B.4), any case, dots or hyphens (see edurag.codes).
-
-    404 when no standard or several match; the detail names the candidates or the nearest codes."""
-    result = c.catalog.resolve_all(code)
+@router.get("/{code}", response_model=StandardDetail,
+            responses=errors(404, 409))
+def get_standard(code: str, c: ComponentsDep,
+                 framework: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$",
+                                                        description="Resolve the code within this framework (GET /frameworks).")] = None,
+                 ) -> StandardDetail:
+    """Look a standard up by any written form of its code, within a framework (TEKS 6.4.B with
+    framework=tx-teks-2012). Without one: CCSS/NGSS forms (short 6.RP.A.3, official CCSS.Math.Content.6.RP.A.3, 2010
+    print 6.RP.3, corestandards.org HSA-REI.B.4, any case, dots or hyphens; see edurag.codes), else a code only one
+    imported framework has; 409 names the frameworks when several have it."""
+    check_framework(framework, c)
+    result = c.catalog.resolve_all(code, framework)
     if result.ambiguous:
         raise HTTPException(404, result.message())
-    if not result.found:
-        raise HTTPException(404, f"unknown standard code {code!r}: " + (
-            result.message() if result.suggestions else "try a code like 6.RP.A.3, RL.5.1 or MS-PS1-1"))
-    return detail(c.catalog, c.catalog.by_code[result.codes[0]])
+    found = c.catalog.get(result.codes[0], framework) if result.found else None
+    if found is None and framework is None:
+        candidates = c.catalog.resolve_anywhere(code)
+        if len(candidates) > 1:
+            raise HTTPException(409, f"code {code!r} exists in several frameworks ({', '.join(s.framework for s in candidates)}): "
+                                     "add ?framework=")
+        found = candidates[0] if candidates else None
+    if found is None:
+        where = f" in framework {framework!r}" if framework else ""
+        raise HTTPException(404, f"unknown standard code {code!r}{where}: " + (
+            result.message() if result.suggestions else "try a code like 6.RP.A.3, RL.5.1 or MS-PS1-1, or name the "
+                                                       "framework (?framework=tx-teks-2012)"))
+    return detail(c.catalog, found)

@@ -1,23 +1,28 @@
-"""POST /summarize: one dialogue or transcript, map-reduce when it is longer than the generator's window."""
+"""POST /summarize: one dialogue, lecture or classroom transcript, at the requested length and format."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 
-from edurag.summarization.mapreduce import summarize_text
 from service.auth import UserDep
 from service.errors import errors
 from service.deps import ComponentsDep, check_adapter, check_text_size
 from service.schemas import SummarizeRequest, SummarizeResponse
+from edurag.summarization.service import EmptyTextError, SummaryOptions, summarize_document
 
 router = APIRouter(tags=["summarize"], dependencies=[UserDep])
 
 
 @router.post("/summarize", response_model=SummarizeResponse, responses=errors(400, 404, 413, 422))
 def summarize_route(body: SummarizeRequest, c: ComponentsDep) -> SummarizeResponse:
-    """Summarize with the chosen prompt strategy (and adapter, for Hugging Face generators)."""
+    """Summarize within a word budget (length or max_words) as a paragraph, bullets or an outline, with key terms and,
+    for classroom transcripts, talk figures."""
     check_text_size(body.text, c)
     check_adapter(body.adapter, c)
-    result = summarize_text(c.generator, body.text, body.strategy, body.adapter)
+    options = SummaryOptions(**body.model_dump(exclude={"text"}))
+    try:
+        result = summarize_document(c.generator, c.embedder, body.text, options)
+    except EmptyTextError as exc:
+        raise HTTPException(422, str(exc)) from exc
     info = c.generator.info() | ({"adapter": body.adapter} if body.adapter else {})
-    return SummarizeResponse(summary=result.summary, generator=info, chunks=result.chunks)
+    return SummarizeResponse(**result.as_dict(), generator=info)

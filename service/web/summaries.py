@@ -20,7 +20,7 @@ from service.routes.jobs import JobsDep, cancel_job, get_job, job_results, submi
 from service.routes.summarize import summarize_route
 from service.schemas import SummarizeRequest
 from service.web.session import require_reader
-from service.web.templating import HTMLRoute, is_htmx, read_form, render, text_field, uploads
+from service.web.templating import HTMLRoute, fragment_or_page, is_htmx, read_form, render, text_field, uploads
 
 router = APIRouter(route_class=HTMLRoute, include_in_schema=False, dependencies=[Depends(require_reader)])
 
@@ -33,6 +33,8 @@ def _choices(name: str) -> tuple[str, ...]:
     field = SummarizeRequest.model_fields.get(name)
     if field is None:
         return ()
+    if typing.get_origin(field.annotation) is typing.Literal:
+        return tuple(str(v) for v in typing.get_args(field.annotation))
     args = [a for a in typing.get_args(field.annotation) if a is not type(None)] or [field.annotation]
     literal = next((a for a in args if typing.get_origin(a) is typing.Literal), None)
     return tuple(str(v) for v in typing.get_args(literal)) if literal else ()
@@ -55,10 +57,8 @@ def _summary(request: Request, c: Any, text: str, form: Any, title: str) -> Resp
     body = SummarizeRequest(text=text, strategy=text_field(form, "strategy") or "zero_shot",
                             **{k: v for k, v in values.items() if v})
     result = summarize_route(body, c)
-    context = {"summary": result, "title": title, "page": "summarize"}
-    if is_htmx(request):
-        return render(request, "_summary.html", **context)
-    return render(request, "summarize.html", options=options(), **context)
+    return fragment_or_page(request, "_summary.html", "summarize.html", {"options": options()}, summary=result,
+                            title=title, page="summarize")
 
 
 @router.post("/app/summarize")

@@ -20,11 +20,12 @@ from service.deps import ComponentsDep
 from service.routes.align import align_route
 from service.routes.ask import ask_route
 from service.routes.standards import get_standard
+from edurag.standards import BUILTIN_FRAMEWORKS
 from service.schemas import AlignRequest, AlignResponse, AskRequest
 from service.web.graph import layout
 from service.web.highlight import segments
 from service.web.session import require_reader
-from service.web.templating import HTMLRoute, read_form, render, text_field, uploads
+from service.web.templating import HTMLRoute, fragment_or_page, read_form, render, text_field, uploads
 
 router = APIRouter(route_class=HTMLRoute, include_in_schema=False, dependencies=[Depends(require_reader)])
 
@@ -43,8 +44,8 @@ def _literal_choices(field: str) -> tuple[str, ...]:
 
 
 def align_options(c: Any) -> dict[str, Any]:
-    """Choices the Align and Ask forms offer: the API schema's values, frameworks as the catalog holds them."""
-    frameworks = _literal_choices("framework") or tuple(sorted({s.framework for s in c.catalog.by_code.values()}))
+    """Choices the Align and Ask forms offer: the API schema's values, frameworks as the registry holds them."""
+    frameworks = sorted(c.catalog.frameworks(), key=lambda f: (f not in BUILTIN_FRAMEWORKS, f))
     return {"grade_hints": GRADE_HINTS, "grades": GRADES, "subjects": _literal_choices("subject"),
             "frameworks": frameworks, "max_k": c.settings.max_k, "suffixes": ", ".join(LESSON_SUFFIXES)}
 
@@ -91,11 +92,9 @@ async def align_submit(request: Request, c: ComponentsDep) -> Response:
     form = await read_form(request, c.settings.max_text_bytes)
     text = await _lesson_text(form, c)
     body, result = _run_align(form, text, c)
-    context = {"result": result, "body": body, "lesson": text,
-               "segments": segments(text, [s.passage for s in result.standards]), "page": "align"}
-    if request.headers.get("HX-Request") == "true":
-        return render(request, "_align_results.html", **context)
-    return render(request, "align.html", options=align_options(c), form=dict(form), **context)
+    return fragment_or_page(request, "_align_results.html", "align.html",
+                            {"options": align_options(c), "form": dict(form)}, result=result, body=body, lesson=text,
+                            segments=segments(text, [s.passage for s in result.standards]), page="align")
 
 
 @router.post("/app/align.csv")
@@ -106,12 +105,10 @@ async def align_csv(request: Request, c: ComponentsDep) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for rank, s in enumerate(result.standards, 1):
+    ranked = [(rank, s) for rank, s in enumerate(result.standards, 1)]
+    for rank, s in ranked + [("practice", p) for p in getattr(result, "practices", [])]:
         writer.writerow([rank, s.code, s.official_code, s.framework, s.subject, " ".join(s.grades), s.score,
                          getattr(s, "confidence", ""), getattr(s, "confidence_label", ""), s.text, s.passage])
-    for p in getattr(result, "practices", []):
-        writer.writerow(["practice", p.code, p.official_code, p.framework, p.subject, " ".join(p.grades), p.score,
-                         getattr(p, "confidence", ""), getattr(p, "confidence_label", ""), p.text, p.passage])
     return Response(buffer.getvalue(), media_type="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="alignment.csv"'})
 
@@ -132,10 +129,8 @@ async def ask_submit(request: Request, c: ComponentsDep) -> Response:
                       subject=text_field(form, "subject"), framework=text_field(form, "framework"),
                       k=int(k) if k and k.isdigit() else None)
     result = ask_route(body, c)
-    context = {"result": result, "question": body.question, "page": "ask"}
-    if request.headers.get("HX-Request") == "true":
-        return render(request, "_ask_answer.html", **context)
-    return render(request, "ask.html", options=align_options(c), form=dict(form), **context)
+    return fragment_or_page(request, "_ask_answer.html", "ask.html", {"options": align_options(c), "form": dict(form)},
+                            result=result, question=body.question, page="ask")
 
 
 @router.get("/app/standards")
@@ -147,10 +142,11 @@ def standards_search(request: Request, c: ComponentsDep, code: str | None = None
 
 
 @router.get("/app/standards/{code:path}")
-def standard_page(request: Request, code: str, c: ComponentsDep) -> Response:
-    """A standard: text, grade, domain, cluster, sub-standards and its progression graph (any code form)."""
+def standard_page(request: Request, code: str, c: ComponentsDep, framework: str | None = None) -> Response:
+    """A standard: text, grade, domain, cluster, sub-standards and its progression graph (any code form; within
+    `framework` when given, as GET /standards/{code}?framework= resolves it)."""
     try:
-        detail = get_standard(code, c)
+        detail = get_standard(code, c, framework=framework or None)
     except HTTPException as exc:
         return render(request, "standard.html", status=exc.status_code, page="standards", standard=None,
                       message=exc.detail, query=code)

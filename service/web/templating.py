@@ -20,7 +20,16 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
-templates.env.filters["code_url"] = lambda code: "/app/standards/" + quote(str(code), safe="")
+BUILTIN_FRAMEWORKS = ("ccss", "ngss")
+
+
+def code_url(code: str, framework: str | None = None) -> str:
+    """The page of a standard; codes of an imported framework carry it (its codes may look like CCSS ones)."""
+    url = "/app/standards/" + quote(str(code), safe="")
+    return url if not framework or framework in BUILTIN_FRAMEWORKS else f"{url}?framework={quote(framework, safe='')}"
+
+
+templates.env.filters["code_url"] = code_url
 templates.env.globals.update(CSRF_FIELD=CSRF_FIELD, CSRF_HEADER=CSRF_HEADER)
 
 NAV = [("/", "Align", "align"), ("/app/ask", "Ask", "ask"), ("/app/standards", "Standards", "standards"),
@@ -44,6 +53,14 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
     response.headers["Content-Security-Policy"] = CSP
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def fragment_or_page(request: Request, fragment_template: str, page_template: str, page_context: dict[str, Any],
+                     **context: Any) -> Response:
+    """The result fragment for htmx, else the whole page around it (no-JavaScript form posts)."""
+    if is_htmx(request):
+        return render(request, fragment_template, **context)
+    return render(request, page_template, **page_context, **context)
 
 
 def error_page(request: Request, status: int, detail: Any) -> Response:

@@ -150,6 +150,7 @@ RESOLVER_TABLE = [
     ("EE.2", ["6.EE.A.2", "7.EE.A.2", "8.EE.A.2"]),
     ("MS-ESS1", ["MS-ESS1-1", "MS-ESS1-2", "MS-ESS1-3", "MS-ESS1-4"]),
     ("REI.4", ["A-REI.B.4"]),
+    ("WHST.9-12.2", ["WHST.9-10.2", "WHST.11-12.2"]),  # NGSS cites the 9-12 band for both
 ]
 
 
@@ -203,3 +204,9 @@ def test_mentions_find_every_form_in_text(catalog):
 def test_mentions_report_unknown_codes_with_suggestions(catalog):
     (result,) = catalog.mentions("What should students know before 6.RP.A.9?")
     assert not result.found and result.query == "6.RP.A.9" and "6.RP.A.3" in result.suggestions
+
+
+def test_ngss_links_the_9_12_writing_band_to_both_bands(catalog):
+    """NGSS connections cite WHST.9-12.x: linked to both high-school bands."""
+    pe = next(s for s in catalog.by_code.values() if s.framework == "ngss" and "WHST.9-10.2" in s.connections)
+    assert "WHST.11-12.2" in pe.connections and pe.code in catalog.get("WHST.11-12.2").connections

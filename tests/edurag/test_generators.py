@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from edurag.generators import ExtractiveGenerator, HFGenerator, build_generator, split_units
+from edurag.generators import ExtractiveGenerator, HFGenerator, build_generator, fit_budget, text_units
 from edurag.models import has_local_weights, load_language_model
 from edurag.prompts import load_shots
 from edurag.settings import BUNDLED_SHOTS_FILE, Settings
@@ -68,8 +68,9 @@ def test_long_text_is_map_reduced_within_the_window(tiny_t5_dir):
     assert result.chunks == len(chunks) and result.summary
 
 
-def test_extractive_keeps_dialogsum_speaker_tags_and_drops_others(embedder):
-    assert split_units("#Person1#: Hi there. How are you?\nT: Open your books.") == [
+def test_extractive_units_keep_speakers_and_dialogsum_tags(embedder):
+    units = text_units("#Person1#: Hi there. How are you?\nT: Open your books.")
+    assert [(u.speaker, u.text) for u in units] == [
         ("#Person1#", "Hi there."), ("#Person1#", "How are you?"), ("T", "Open your books.")]
     dialogue = dialogues(1)[0]
     summary = ExtractiveGenerator(embedder, sentences=2).summarize([dialogue], "zero_shot")[0]
@@ -79,3 +80,10 @@ def test_extractive_keeps_dialogsum_speaker_tags_and_drops_others(embedder):
 def test_extractive_refuses_adapters(embedder):
     with pytest.raises(ValueError, match="no adapters"):
         ExtractiveGenerator(embedder).summarize(["a. b."], "zero_shot", adapter="lora")
+
+
+def test_fit_budget_keeps_whole_sentences_within_the_budget():
+    text = "Water evaporates from the ocean. Vapor condenses into clouds high above. Rain falls back to the land."
+    assert fit_budget(text, 12) == "Water evaporates from the ocean. Vapor condenses into clouds high above."
+    assert fit_budget(text, 3) == "Water evaporates from…"
+    assert fit_budget(text, 100) == text

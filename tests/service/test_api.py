@@ -123,12 +123,22 @@ def test_summarize_dialogue(api):
     assert body["summary"] and all(sentence.strip(" .") in dialogue for sentence in body["summary"].split("#Person")[1:] if sentence)
 
 
-def test_summarize_seven_thousand_word_lecture_map_reduce(api):
+def test_summarize_seven_thousand_word_lecture_as_outline(api):
     lectures = [json.loads(line) for line in (SHARED_DATA / "lectures" / "yale_lectures_dev43.jsonl").read_text().splitlines()]
     lecture = next(x for x in lectures if x["transcript_words"] >= 7000)
-    body = api.post("/summarize", json={"text": lecture["transcript"], "strategy": "few_shot"}).json()
-    assert body["chunks"] > 5
-    assert 0 < len(body["summary"].split()) < 400
+    body = api.post("/summarize", json={"text": lecture["transcript"], "format": "outline", "length": "standard"}).json()
+    assert 250 <= body["budget_words"] <= 450 and 0.8 * body["budget_words"] <= body["words"] <= body["budget_words"]
+    assert len(body["sections"]) >= 3 and all(s["heading"] and s["start"] is None for s in body["sections"])
+    assert len(body["key_terms"]) >= 5 and body["classroom"] is None and body["language"] == "en"
+    assert body["summary"].count("## ") == len(body["sections"])
+
+
+def test_summarize_options_are_validated(api):
+    for bad in ({"format": "essay"}, {"length": "long"}, {"max_words": 0}):
+        response = api.post("/summarize", json={"text": "Plants need light. Roots take in water.", **bad})
+        assert response.status_code == 422 and next(iter(bad)) in response.text
+    response = api.post("/summarize", json={"text": "[00:00:01]\n[00:00:02]"})
+    assert response.status_code == 422 and "no text left" in response.text
 
 
 def test_transcripts_upload_then_search(api):

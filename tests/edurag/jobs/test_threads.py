@@ -184,3 +184,24 @@ def test_restart_resumes_without_redoing_or_duplicating(components, settings: Se
     attempts = open_store(settings).attempts(created["id"])
     assert all(attempts[i] == 1 for i in done_before), "finished items were not redone"
     assert all(n >= 1 for n in attempts.values())
+
+
+def test_job_summary_options_apply_to_every_item(client: TestClient):
+    from tests.conftest import FIXTURES
+
+    body = {"items": dialogues()[:2], "format": "bullets", "max_words": 20}
+    created = client.post("/jobs/summarize", json=body, headers=USER).json()
+    assert wait_job(_get(client), created["id"])["status"] == "succeeded"
+    rows = [json.loads(x) for x in client.get(f"/jobs/{created['id']}/results", headers=USER).text.splitlines()]
+    assert all(r["format"] == "bullets" and r["budget_words"] == 20 and 0 < r["words"] <= 20 and r["key_terms"]
+               for r in rows)
+    files = [("files", ("lectures.vtt", (FIXTURES / "three_lectures.vtt").read_bytes(), "text/vtt"))]
+    created = client.post("/jobs/summarize", files=files, data={"format": "outline", "length": "brief"}, headers=USER).json()
+    assert wait_job(_get(client), created["id"])["status"] == "succeeded"
+    (row,) = [json.loads(x) for x in client.get(f"/jobs/{created['id']}/results", headers=USER).text.splitlines()]
+    assert row["format"] == "outline" and row["length"] == "brief"
+    assert len(row["sections"]) >= 2 and all(s["start_label"] for s in row["sections"])
+    table = list(csv.DictReader(io.StringIO(client.get(f"/jobs/{created['id']}/results?format=csv", headers=USER).text)))
+    assert table[0]["key_terms"] == "; ".join(row["key_terms"])
+    bad = client.post("/jobs/summarize", files=files, data={"format": "essay"}, headers=USER)
+    assert bad.status_code == 422 and "format" in bad.text

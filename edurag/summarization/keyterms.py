@@ -1,0 +1,83 @@
+"""Key terms of a transcript or a section: KeyBERT over the embedder the summarizer already uses.
+
+Candidates are the most frequent 1-2 word phrases (stop words and speech fillers removed); KeyBERT ranks them by cosine
+to the text's embedding with MMR for variety. The text's embedding is the mean of its sentence vectors, because the
+encoder reads only its first 256 word pieces: KeyBERT's own document embedding would see the first minute of a lecture.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from keybert.backend import BaseEmbedder
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+from edurag.embedder import Embedder
+from keybert import KeyBERT
+
+# Speech fillers and classroom talk that are frequent in every transcript and say nothing about its topic.
+SPEECH_FILLERS = frozenset(
+    "okay ok yeah yes uh um uhm hmm mm like just really right going gonna wanna got get gets getting know think thing things "
+    "lot kind sort actually basically say says said saying want let let's sure maybe way mean look looking good great "
+    "today guys people time little bit does did doing make makes use used talk talking question questions point "
+    "inaudible crosstalk laughter applause student students teacher class".split()
+)
+_UNSPACED_LANGUAGES = {"zh", "ja", "th", "lo", "km", "my"}
+MAX_CANDIDATES = 200
+
+
+class _KeyBERTBackend(BaseEmbedder):
+    """Lets KeyBERT embed candidate phrases with edurag's Embedder (torch or ONNX backend alike)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        super().__init__()
+        self.embedder = embedder
+
+    def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
+        """Unit-length vectors of the phrases."""
+        return self.embedder.encode(list(documents))
+
+
+def _vectorizer(language: str, vocabulary: Sequence[str] | None = None, max_features: int | None = None) -> CountVectorizer:
+    if language in _UNSPACED_LANGUAGES:  # no spaces between words: character 2-4 grams of the script
+        return CountVectorizer(analyzer="char", ngram_range=(2, 4), vocabulary=vocabulary, max_features=max_features,
+                               token_pattern=None)
+    stop = list(ENGLISH_STOP_WORDS | SPEECH_FILLERS) if language == "en" else None
+    return CountVectorizer(ngram_range=(1, 2), stop_words=stop, vocabulary=vocabulary, max_features=max_features,
+                           token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
+
+
+class KeyTermExtractor:
+    """Key terms of a whole text and of its parts, embedding the candidate phrases once."""
+
+    def __init__(self, embedder: Embedder, text: str, language: str) -> None:
+        self.language = language
+        self.model = KeyBERT(model=_KeyBERTBackend(embedder))  # type: ignore[arg-type]
+        try:
+            counts = _vectorizer(language, max_features=MAX_CANDIDATES).fit([text])
+            self.vocabulary = list(counts.get_feature_names_out())
+        except ValueError:  # only stop words or no letters
+            self.vocabulary = []
+        self.vectors = embedder.encode(self.vocabulary) if self.vocabulary else np.zeros((0, 1), dtype=np.float32)
+
+    def terms(self, texts: Sequence[str], centroids: np.ndarray, top_n: int) -> list[list[str]]:
+        """Up to top_n key terms per text; `centroids` are the texts' mean sentence vectors (one row per text)."""
+        if not self.vocabulary or not texts:
+            return [[] for _ in texts]
+        vectorizer = _vectorizer(self.language, vocabulary=self.vocabulary)
+        found = self.model.extract_keywords(list(texts), vectorizer=vectorizer, doc_embeddings=np.asarray(centroids),
+                                            word_embeddings=self.vectors, use_mmr=True, diversity=0.5, top_n=top_n)
+        if texts and found and isinstance(found[0], tuple):  # KeyBERT unwraps the list for a single text
+            found = [found]  # type: ignore[list-item]
+        return [_drop_nested([term for term, _ in per_text]) for per_text in found]
+
+
+def _drop_nested(terms: list[str]) -> list[str]:
+    """Keep "water cycle" and drop a later "water" or "cycle" that only repeats part of it."""
+    kept: list[str] = []
+    for term in terms:
+        words = set(term.split())
+        if not any(words <= set(k.split()) or set(k.split()) <= words for k in kept):
+            kept.append(term)
+    return kept

@@ -1,0 +1,246 @@
+"""One summary of one text, as /summarize, bulk jobs, the CLI and eval all produce it.
+
+Clean the text (edurag.transcript_text), split it into bounded sentences in its language, pick a word budget from its
+length (summarization.length), find topic sections (summarization.topics) and key terms (summarization.keyterms), then
+either extract (the embedded default) or generate per section with the Hugging Face model (map-reduce within its
+window). Classroom transcripts also get talk figures (summarization.classroom).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal, Sequence
+
+import numpy as np
+
+from edurag.embedder import Embedder
+from edurag.generators import ExtractiveGenerator, Generator, attributed, mmr_select, render_unit
+from edurag.sentences import count_words, detect_language, truncate_words
+from edurag.summarization.mapreduce import summarize_text
+from edurag.transcript_text import Turn, Unit, join_lines, parse_turns, sentence_units
+from ingestion.captions import CaptionError, read_cues, sniff_format
+from edurag.summarization.classroom import TalkFigures, is_classroom, is_teacher, talk_figures
+from edurag.summarization.keyterms import KeyTermExtractor
+from edurag.summarization.length import budget_words, max_sentences
+from edurag.summarization.topics import section_starts
+
+Format = Literal["paragraph", "bullets", "outline"]
+FORMATS: tuple[str, ...] = ("paragraph", "bullets", "outline")
+MAX_UNIT_WORDS = 50
+KEY_TERMS = 8
+HEADING_TERMS = 3
+MIN_SECTION_BUDGET = 25  # words: fewer sections when the budget is small, so each gets a sentence or two
+
+
+class EmptyTextError(ValueError):
+    """Nothing is left to summarize once timestamps, cue numbers and markup are removed."""
+
+
+def read_turns(text: str) -> list[Turn]:
+    """Speaker turns of any transcript: WebVTT/SRT through the one caption reader (ingestion.captions: voice spans are
+    speakers, cue starts are line times), anything else through the plain-text cleaner. ValueError for a broken
+    caption file."""
+    fmt = sniff_format(text)
+    if fmt is None:
+        return parse_turns(text)
+    try:
+        cues = read_cues(text, fmt)
+    except CaptionError as exc:
+        raise ValueError(f"{'WebVTT' if fmt == 'vtt' else 'SRT'} captions {exc}") from exc
+    return join_lines([(cue.speaker, cue.text, cue.start) for cue in cues])
+
+
+@dataclass
+class SummaryOptions:
+    """What the caller asked for: prompt strategy, adapter, length (brief / standard / detailed) or max_words, format."""
+
+    strategy: str = "zero_shot"
+    adapter: str | None = None
+    length: str = "standard"
+    max_words: int | None = None
+    format: str = "paragraph"
+
+
+@dataclass
+class Section:
+    """A topic section: its heading (key terms), start time in seconds when the source had cue times, key sentences."""
+
+    heading: str
+    start: float | None
+    sentences: list[str]
+    key_terms: list[str] = field(default_factory=list)
+
+    @property
+    def start_label(self) -> str | None:
+        """The start time as [h:]mm:ss, or None."""
+        return clock(self.start) if self.start is not None else None
+
+
+@dataclass
+class DocumentSummary:
+    """The rendered summary with its parts: budget and words (count_words units), language, sections, key terms,
+    classroom talk figures (None unless the text is a classroom transcript) and first-round chunks."""
+
+    summary: str
+    format: str
+    length: str
+    budget_words: int
+    words: int
+    input_words: int
+    language: str
+    key_terms: list[str]
+    sections: list[Section]
+    classroom: TalkFigures | None
+    chunks: int
+
+    def as_dict(self) -> dict:
+        """JSON-ready dict (sections carry their start label)."""
+        out = asdict(self)
+        out["sections"] = [asdict(s) | {"start_label": s.start_label} for s in self.sections]
+        return out
+
+
+def clock(seconds: float) -> str:
+    """Seconds as mm:ss, or h:mm:ss from an hour on."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def check_options(options: SummaryOptions) -> None:
+    """ValueError naming the bad option (format, length or max_words)."""
+    if options.format not in FORMATS:
+        raise ValueError(f"unknown format {options.format!r}; choose one of {', '.join(FORMATS)}")
+    budget_words(1, options.length)
+    if options.max_words is not None and options.max_words < 1:
+        raise ValueError("max_words must be at least 1")
+
+
+def summarize_document(generator: Generator, embedder: Embedder, text: str,
+                       options: SummaryOptions | None = None) -> DocumentSummary:
+    """Summarize one text of any length and kind (dialogue, lecture, captions, classroom) within its word budget.
+
+    Raises EmptyTextError when cleaning leaves no text, ValueError for bad options, KeyError for an unknown adapter.
+    """
+    options = options or SummaryOptions()
+    check_options(options)
+    turns = read_turns(text)
+    if not turns:
+        raise EmptyTextError("no text left to summarize once timestamps, cue numbers and markup are removed")
+    language = detect_language(" ".join(t.text for t in turns[:200]))
+    input_words = sum(count_words(t.text) for t in turns)
+    budget = budget_words(input_words, options.length, options.max_words)
+    section_limit = max(1, budget // MIN_SECTION_BUDGET)
+    units = sentence_units(turns, language, min(MAX_UNIT_WORDS, budget // section_limit))
+    vectors = embedder.encode([u.text for u in units])
+    words = np.array([count_words(u.text) for u in units], dtype=np.int64)
+    terms = KeyTermExtractor(embedder, "\n".join(u.text for u in units), language)
+    key_terms = terms.terms(["\n".join(u.text for u in units)], vectors.mean(axis=0, keepdims=True), KEY_TERMS)[0]
+    figures = talk_figures(turns, language) if is_classroom(turns) else None
+    starts = section_starts(vectors, words, section_limit)
+    bounds = list(zip(starts, starts[1:] + [len(units)]))
+    headings = terms.terms(["\n".join(u.text for u in units[a:b]) for a, b in bounds],
+                           np.stack([vectors[a:b].mean(axis=0) for a, b in bounds]), HEADING_TERMS)
+    if isinstance(generator, ExtractiveGenerator):
+        sections, chunks = _extract_sections(generator, units, vectors, words, bounds, budget, figures), 1
+    else:
+        sections, chunks = _generate_sections(generator, units, bounds, budget, options, figures)
+    for section, heading, (a, _) in zip(sections, headings, bounds):
+        section.key_terms = heading
+        section.heading = ", ".join(heading).capitalize() if heading else f"Part {bounds.index((a, _)) + 1}"
+    sections = [s for s in sections if s.sentences]
+    summary = render(sections, options.format, figures, budget)
+    return DocumentSummary(summary=summary, format=options.format, length=options.length, budget_words=budget,
+                           words=count_words(summary), input_words=input_words, language=language, key_terms=key_terms,
+                           sections=sections, classroom=figures, chunks=chunks)
+
+
+def _shares(bounds: Sequence[tuple[int, int]], words: np.ndarray, budget: int) -> list[int]:
+    """The budget split over sections in proportion to their words (largest remainders)."""
+    sizes = np.array([words[a:b].sum() for a, b in bounds], dtype=np.float64)
+    exact = budget * sizes / max(sizes.sum(), 1)
+    shares = np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - shares))[: budget - int(shares.sum())]:
+        shares[i] += 1
+    return shares.tolist()
+
+
+def _extract_sections(generator: ExtractiveGenerator, units: list[Unit], vectors: np.ndarray, words: np.ndarray,
+                      bounds: list[tuple[int, int]], budget: int, figures: TalkFigures | None) -> list[Section]:
+    """Key sentences per section by MMR: centrality to the whole text, a lead prior, redundancy against everything
+    chosen so far; each section gets a share of the budget by its length."""
+    n = len(units)
+    if figures is not None:
+        budget = max(budget - count_words(figures.sentence()), 1)
+    centroid = vectors.mean(axis=0)
+    centrality = vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
+    relevance = (1 - generator.diversity) * centrality + generator.lead_weight * (1.0 - np.arange(n) / max(n, 1))
+    attribute = attributed(units)
+    cap = max_sentences(budget)
+    sections: list[Section] = []
+    carry = 0  # budget a section could not use (no sentence fitted) passes to the next one
+    for (a, b), share in zip(bounds, _shares(bounds, words, budget)):
+        groups = _speaker_groups(units, a, b) if figures is not None else [(list(range(a, b)), 1.0)]
+        picked: list[int] = []
+        share += carry
+        for indexes, weight in groups:
+            part = int(share * weight) if len(groups) > 1 else share
+            if not indexes or part < 1:
+                continue
+            chosen = mmr_select(vectors[indexes], words[indexes], part, max(1, round(cap * part / budget)),
+                                generator.diversity, generator.lead_weight, generator.min_words, relevance[indexes])
+            picked += [indexes[i] for i in chosen]
+        carry = share - int(words[picked].sum())
+        sections.append(Section(heading="", start=units[a].start,
+                                sentences=[render_unit(units[i].speaker, units[i].text, attribute) for i in sorted(picked)]))
+    return sections
+
+
+TEACHER_SHARE = 0.6  # of a classroom summary's budget: what was taught; the rest says what students did
+
+
+def _speaker_groups(units: list[Unit], a: int, b: int) -> list[tuple[list[int], float]]:
+    """Teacher and student sentences of units[a:b] with their shares of the budget (all to one group if the other is
+    silent in this part)."""
+    teacher = [i for i in range(a, b) if is_teacher(units[i].speaker)]
+    students = [i for i in range(a, b) if units[i].speaker and not is_teacher(units[i].speaker)]
+    if not students or not teacher:
+        return [(teacher or students, 1.0)]
+    return [(teacher, TEACHER_SHARE), (students, 1 - TEACHER_SHARE)]
+
+
+def _generate_sections(generator: Generator, units: list[Unit], bounds: list[tuple[int, int]], budget: int,
+                       options: SummaryOptions, figures: TalkFigures | None) -> tuple[list[Section], int]:
+    """The Hugging Face path: paragraph = one map-reduce summary of the whole text; bullets and outline = one summary
+    per section (each map-reduced within the model's window), each within its share of the budget."""
+    if figures is not None:
+        budget = max(budget - count_words(figures.sentence()), 1)
+    attribute = attributed(units)
+    texts = ["\n".join(render_unit(u.speaker, u.text, attribute) for u in units[a:b]) for a, b in bounds]
+    if options.format == "paragraph" or len(bounds) == 1:
+        result = summarize_text(generator, "\n".join(texts), options.strategy, options.adapter, budget)
+        return [Section(heading="", start=units[0].start, sentences=[result.summary])] + \
+            [Section(heading="", start=units[a].start, sentences=[]) for a, _ in bounds[1:]], result.chunks
+    words = np.array([count_words(u.text) for u in units], dtype=np.int64)
+    sections, chunks = [], 0
+    for (a, _), text, share in zip(bounds, texts, _shares(bounds, words, budget)):
+        result = summarize_text(generator, text, options.strategy, options.adapter, max(share, 1))
+        chunks += result.chunks
+        sections.append(Section(heading="", start=units[a].start, sentences=[result.summary] if result.summary else []))
+    return sections, chunks
+
+
+def render(sections: list[Section], fmt: str, figures: TalkFigures | None, budget: int) -> str:
+    """The summary text: a paragraph, one bullet per key sentence, or headed sections with start times; never over
+    budget words (count_words units; bullet marks and headings are not counted as words of the summary)."""
+    lead = [figures.sentence()] if figures is not None else []
+    if fmt == "paragraph":
+        text = " ".join(lead + [s for section in sections for s in section.sentences])
+        return truncate_words(text, budget)
+    if fmt == "bullets":
+        return "\n".join(f"- {s}" for s in lead + [s for section in sections for s in section.sentences])
+    blocks = [lead[0]] if lead else []
+    for section in sections:
+        when = f"[{section.start_label}] " if section.start_label else ""
+        blocks.append(f"## {when}{section.heading}\n" + "\n".join(f"- {s}" for s in section.sentences))
+    return "\n\n".join(blocks)

@@ -1,0 +1,164 @@
+"""Transcript text as clean speaker turns: timestamps, cue numbers and markup removed, line start times kept.
+
+Reads what teachers paste: plain text, `[00:00:01] Teacher: Good morning.` lines, `Teacher (00:01): ...`, stray caption
+timing lines and cue numbers, DialogSum `#Person1#:` turns and single-line transcripts (caption files themselves are
+read by ingestion.captions). Every summary is built from these turns, so no timestamp or cue number can reach it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# A leading time: [00:00:01], (0:01), 00:01:02.500, 1:02 -, optionally bracketed, before or after a speaker label.
+_TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+_LEAD_TIME = re.compile(rf"^\s*[\[(]?\s*({_TIME})\s*[\])]?\s*[-–—|]?\s*")
+_ANY_TIME = re.compile(rf"[\[(]\s*{_TIME}\s*[\])]|(?<![\w:.,]){_TIME}(?![\w:])")
+_CUE_TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}.*$")
+_CUE_NUMBER = re.compile(r"^\s*\d+\s*$")
+_TAG = re.compile(r"</?[a-z][^>]*>|<\d[\d:.]*>", re.IGNORECASE)
+_SPEAKER = re.compile(r"^\s*(#[^#]{1,30}#|[A-Z][\w.'-]*(?: [A-Z0-9][\w.'-]*){0,3})\s*(?:\(\s*" + _TIME + r"\s*\))?\s*:\s+")
+
+TEACHER_LABELS = re.compile(r"^(T\d*|Teacher\d*|Tchr|Instructor|Prof(essor)?|(Mr|Mrs|Ms|Miss|Mx|Dr)\.? [A-Z][\w'-]*)$", re.IGNORECASE)
+STUDENT_GROUP_LABELS = re.compile(r"^(S|SS|Ss|SN|S\d+|Student\d*|Students|Class|Group)$", re.IGNORECASE)
+_READABLE = {"t": "Teacher", "s": "Student", "ss": "Students", "sn": "Student", "class": "Class"}
+
+
+@dataclass
+class Turn:
+    """Consecutive speech by one speaker: its lines joined, where each line starts (character offset, seconds)."""
+
+    speaker: str
+    text: str
+    start: float | None = None
+    line_starts: list[tuple[int, float | None]] = field(default_factory=list)
+
+    def time_at(self, offset: int) -> float | None:
+        """Start time of the line holding character `offset` of this turn's text (None without cue times)."""
+        time = self.start
+        for line_offset, line_time in self.line_starts:
+            if line_offset > offset:
+                break
+            if line_time is not None:
+                time = line_time
+        return time
+
+
+def seconds(stamp: str) -> float:
+    """'01:02:03.5', '2:03' or '2:03,500' in seconds."""
+    parts = stamp.replace(",", ".").split(":")
+    total = 0.0
+    for part in parts:
+        total = total * 60 + float(part)
+    return total
+
+
+def readable_speaker(label: str) -> str:
+    """A speaker label as a reader sees it: T -> Teacher, S/SS -> Student(s); names and #Person1# tags unchanged."""
+    return _READABLE.get(label.lower(), label)
+
+
+def _plain_lines(text: str) -> list[tuple[str, str, float | None]]:
+    """(speaker, text, start seconds) per non-empty line of plain text; timings, cue numbers and markup removed."""
+    out: list[tuple[str, str, float | None]] = []
+    for raw in text.splitlines():
+        if _CUE_TIMING.match(raw) or _CUE_NUMBER.match(raw) or not raw.strip():
+            continue
+        line = _TAG.sub("", raw)
+        start: float | None = None
+        match = _LEAD_TIME.match(line)
+        if match:
+            start, line = seconds(match.group(1)), line[match.end():]
+        speaker = ""
+        match = _SPEAKER.match(line)
+        if match:
+            speaker, line = match.group(1).strip(), line[match.end():]
+            time = re.search(_TIME, match.group(0)[len(match.group(1)):])
+            if time and start is None:
+                start = seconds(time.group(0))
+        if start is None:
+            match = _LEAD_TIME.match(line)
+            if match:
+                start, line = seconds(match.group(1)), line[match.end():]
+        line = re.sub(r"\s{2,}", " ", _ANY_TIME.sub(" ", line)).strip()
+        if line:
+            out.append((speaker, line, start))
+    return out
+
+
+def parse_turns(text: str) -> list[Turn]:
+    """Plain text as speaker turns: consecutive lines of one speaker joined (unlabelled lines continue the last
+    speaker). Caption files are read by ingestion.captions (edurag.summarization.service.read_turns)."""
+    return join_lines(_plain_lines(text))
+
+
+def join_lines(lines: list[tuple[str, str, float | None]]) -> list[Turn]:
+    """(speaker, text, start seconds) lines as turns: a line by the speaker of the turn before, or by nobody, continues
+    that turn."""
+    turns: list[Turn] = []
+    for speaker, line, start in lines:
+        if turns and (speaker == turns[-1].speaker or not speaker):
+            turn = turns[-1]
+            turn.line_starts.append((len(turn.text) + 1, start))
+            turn.text += " " + line
+        else:
+            turns.append(Turn(speaker=speaker, text=line, start=start, line_starts=[(0, start)]))
+    return turns
+
+
+def clean_text(text: str) -> str:
+    """The transcript without timestamps, cue numbers or markup: one `Speaker: text` line per turn."""
+    return "\n".join(f"{t.speaker}: {t.text}" if t.speaker else t.text for t in parse_turns(text))
+
+
+@dataclass
+class Unit:
+    """An extractable piece of a transcript: a sentence (or a bounded piece of one) with its speaker, turn and start time."""
+
+    speaker: str
+    text: str
+    turn: int
+    start: float | None = None
+
+
+def _line_pieces(turn: Turn, begin: int, end: int, max_words: int) -> list[tuple[int, str]]:
+    """The span [begin, end) of a turn cut at its line (cue) boundaries into pieces of at most max_words words."""
+    from edurag.sentences import bound_sentence, count_words
+
+    cuts = sorted({begin, end, *(o for o, _ in turn.line_starts if begin < o < end)})
+    pieces: list[tuple[int, str]] = []
+    current_start, current = begin, ""
+    for a, b in zip(cuts, cuts[1:]):
+        line = turn.text[a:b].strip()
+        candidate = f"{current} {line}".strip()
+        if current and count_words(candidate) > max_words:
+            pieces.append((current_start, current))
+            current_start, current = a, line
+        else:
+            current = candidate
+    if current:
+        pieces.append((current_start, current))
+    return [(offset, part) for offset, text in pieces for part in bound_sentence(text, max_words)]
+
+
+def sentence_units(turns: list[Turn], language: str, max_words: int) -> list[Unit]:
+    """Sentences of every turn (split in the text's language), none longer than `max_words` words: an over-long
+    "sentence" (unpunctuated speech-to-text) is cut at cue boundaries when the turn has them, else at clauses or into
+    fixed word windows."""
+    from edurag.sentences import bound_sentence, count_words, split_sentences
+
+    units: list[Unit] = []
+    for index, turn in enumerate(turns):
+        offset = 0
+        for sentence in split_sentences(turn.text, language):
+            begin = turn.text.find(sentence, offset)
+            begin = offset if begin < 0 else begin
+            offset = begin + len(sentence)
+            if count_words(sentence) <= max_words:
+                pieces = [(begin, sentence)]
+            elif len(turn.line_starts) > 1:
+                pieces = _line_pieces(turn, begin, offset, max_words)
+            else:
+                pieces = [(begin, p) for p in bound_sentence(sentence, max_words)]
+            units += [Unit(speaker=turn.speaker, text=p, turn=index, start=turn.time_at(o)) for o, p in pieces]
+    return units

@@ -1,0 +1,96 @@
+"""Framework ingestion: parse and store a framework (edurag.frameworks), then embed its standards into the live
+standards collection. Idempotent (unchanged standards are skipped by the record manager) and resumable: after a
+kill -9 the next run re-parses (seconds), skips every chunk already written and embeds only the rest."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Iterator
+
+from langchain_core.documents import Document
+
+from edurag.components import Components, embedder_for
+from edurag.framework_store import FrameworkStore
+from edurag.frameworks.importer import Source, import_source, plan
+from edurag.frameworks.model import ImportReport
+from edurag.settings import STANDARDS_COLLECTION
+from edurag.chunk_ids import chunk_id
+from ingestion.indexer import record_manager, sync
+
+from ingestion.standards_docs import standard_document
+from vectorstore.aliases import current_target
+from vectorstore.chroma import get_collection
+
+logger = logging.getLogger(__name__)
+
+
+def framework_store(c: Components) -> FrameworkStore:
+    """The store of imported frameworks in the data dir."""
+    return FrameworkStore(c.settings.framework_store)
+
+
+def bundled_sources(c: Components) -> list[Path]:
+    """The framework folders shipped with the product."""
+    return sorted(p for p in c.settings.frameworks_dir.iterdir() if p.is_dir())
+
+
+def ingest_frameworks(c: Components, paths: list[Path], framework: str | None = None, progress: bool = False) -> list[ImportReport]:
+    """Import every framework the paths hold and index its standards; FrameworkFormatError before anything is
+    written when a file is not a valid CASE package or CSP set."""
+    sources = plan(paths, framework)
+    return [ingest_source(c, source, progress) for source in sources]
+
+
+def ingest_source(c: Components, source: Source, progress: bool = False) -> ImportReport:
+    """Store one framework, embed what changed, delete its standards that are gone, refresh the catalog."""
+    store = framework_store(c)
+    report = import_source(store, source)
+    logger.info("framework stored: %s, %d items in %.1f s (%.0f items/s)%s", report.framework, report.items,
+                report.seconds, report.items / max(report.seconds, 1e-9), " (unchanged)" if report.unchanged else "")
+    standards = store.load_standards(report.framework)
+    c.catalog.remove_framework(report.framework)
+    c.catalog.add(standards)
+    expected: set[str] = set()
+
+    def documents() -> Iterator[Document]:
+        for standard in standards:
+            doc = standard_document(standard, c.catalog)
+            expected.add(chunk_id(doc))
+            yield doc
+
+    started = time.perf_counter()
+    target = current_target(c.client, STANDARDS_COLLECTION)
+    present = len(get_collection(c.client, target.name).get(where={"framework": report.framework}, include=[])["ids"])
+    logger.info("framework %s: %d of %d standards already indexed (unchanged ones are skipped, not re-embedded)",
+                report.framework, present, len(standards))
+    index = sync(documents(), target.name, client=c.client, embedder=embedder_for(c, target.embedding_model),
+                 settings=c.settings, cleanup="scoped_full", total=len(standards), progress=progress)
+    report.added, report.updated, report.skipped = index.added, index.updated, index.skipped
+    report.deleted = index.deleted + _delete_stale(c, target.name, report.framework, expected)
+    c.lexical.invalidate()
+    c.aliases.invalidate()
+    report.index_seconds = round(time.perf_counter() - started, 2)
+    return report
+
+
+def _delete_stale(c: Components, collection: str, framework: str, expected: set[str]) -> int:
+    """Remove the framework's chunks that no current standard produced (standards dropped from the source)."""
+    col = get_collection(c.client, collection)
+    stale = [i for i in col.get(where={"framework": framework}, include=[])["ids"] if i not in expected]
+    for start in range(0, len(stale), 5000):
+        col.delete(ids=stale[start:start + 5000])
+    if stale:
+        record_manager(c.settings, collection).delete_keys(stale)
+    return len(stale)
+
+
+def remove_framework(c: Components, framework: str) -> int:
+    """Delete an imported framework: its stored files, chunks and catalog entries; returns chunks removed."""
+    target = current_target(c.client, STANDARDS_COLLECTION)
+    removed = _delete_stale(c, target.name, framework, set())
+    framework_store(c).remove(framework)
+    c.catalog.remove_framework(framework)
+    c.lexical.invalidate()
+    return removed

@@ -1,0 +1,133 @@
+"""Framework import (CASE, CSP), per-framework code resolution, crosswalk pieces and Bloom: no models, no server."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from edurag.codes import corestandards_uri_code, notation_keys
+from edurag.framework_store import FrameworkStore, load_standards
+from edurag.frameworks import case
+from edurag.frameworks.bloom import classify, verb_lookup
+from edurag.frameworks.crosswalk import grade_shift, label_for, shared_terms
+from edurag.frameworks.importer import import_source, plan, sniff
+from edurag.frameworks.model import FrameworkFormatError
+from edurag.settings import BUNDLED_FRAMEWORKS_DIR, BUNDLED_STANDARDS_DIR
+from edurag.standards import load_catalog
+from tests.conftest import FIXTURES
+
+FRAMEWORKS = FIXTURES / "frameworks"
+CASE_V1P0 = FRAMEWORKS / "opensalt_sample_case_v1p0.json"
+
+
+def test_case_v1p0_is_lifted_and_validated_against_the_v1p1_schema():
+    package = case.load_file(CASE_V1P0)
+    assert case.is_v1p0(package)
+    lifted = case.validate(package)
+    assert "CFPackageURI" not in lifted["CFDocument"] and lifted["CFItems"][0]["educationLevel"] == ["06"]
+
+
+def test_case_schema_violations_are_listed_with_their_place():
+    package = copy.deepcopy(case.load_file(CASE_V1P0))
+    del package["CFItems"][3]["fullStatement"]
+    package["CFAssociations"][0]["associationType"] = 42
+    with pytest.raises(FrameworkFormatError) as caught:
+        case.validate(package)
+    where = {p["where"] for p in caught.value.problems}
+    assert "/CFItems/3" in where and "/CFAssociations/0/associationType" in where
+    assert "2 schema violation" in str(caught.value)
+
+
+def test_case_associations_to_unknown_nodes_are_kept_and_reported(tmp_path):
+    store = FrameworkStore(tmp_path)
+    report = import_source(store, plan([CASE_V1P0], "opensalt-sample")[0])
+    assert (report.items, report.associations, report.unknown_associations) == (16, 39, 21)
+    kept = list(store.associations("opensalt-sample"))
+    assert len(kept) == 39 and sum(not a.known for a in kept) == 21
+    outside = next(a for a in kept if a.type == "exactMatchOf")
+    assert not outside.known and outside.destination_uri.startswith("http")
+    ratio = next(s for s in store.load_standards("opensalt-sample") if s.code == "CCSS.Math.Content.6.RP.A")
+    assert ratio.exact_match and len(ratio.children) == 3 and ratio.grades == ["6"]
+
+
+def test_csp_import_is_idempotent_and_keeps_licences(tmp_path):
+    store = FrameworkStore(tmp_path)
+    first = import_source(store, plan([FRAMEWORKS / "tx-teks-2012-grade-06.json"], "tx-teks-2012")[0])
+    again = import_source(store, plan([FRAMEWORKS / "tx-teks-2012-grade-06.json"], "tx-teks-2012")[0])
+    assert first.items == 72 and not first.unchanged and again.unchanged
+    record = store.record("tx-teks-2012")
+    assert record.licences == [{"title": "CC BY 3.0 US", "url": "http://creativecommons.org/licenses/by/3.0/us/",
+                                "rights_holder": "D2L Corporation"}]
+    item = next(s for s in store.standards("tx-teks-2012") if s.code == "6.4.B")
+    assert item.grades == ["6"] and item.parent == "6.4" and item.licence["title"] == "CC BY 3.0 US"
+    assert item.cluster.startswith("Proportionality")
+
+
+def test_bad_files_are_refused_and_nothing_is_stored(tmp_path):
+    bad = tmp_path / "notes.json"
+    bad.write_text(json.dumps({"hello": "world"}))
+    with pytest.raises(FrameworkFormatError, match="neither a CASE CFPackage"):
+        sniff(bad)
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'{"CFDocument": "caf\xe9"')
+    with pytest.raises(FrameworkFormatError, match="not UTF-8 JSON"):
+        import_source(FrameworkStore(tmp_path / "store"), plan([latin])[0])
+    assert not (tmp_path / "store").exists() or not any((tmp_path / "store").iterdir())
+    with pytest.raises(FrameworkFormatError, match="built-in"):
+        plan([FRAMEWORKS / "tx-teks-2012-grade-06.json"], "ccss")
+
+
+def test_codes_resolve_within_their_framework_and_never_mix(tmp_path):
+    store = FrameworkStore(tmp_path)
+    for name, fid in (("tx-teks-2012-grade-06.json", "tx-teks-2012"), ("ca-ccss-2010-grade-06.json", "ca-ccss-2010"),
+                      ("ny-nextgen-2017-grade-06.json", "ny-nextgen-2017")):
+        import_source(store, plan([FRAMEWORKS / name], fid)[0])
+    catalog = load_catalog(BUNDLED_STANDARDS_DIR, load_standards(tmp_path))
+    # MP.1 exists in CCSS, California and New York: each framework answers with its own.
+    assert catalog.resolve("MP.1").framework == "ccss"
+    assert {catalog.resolve("MP.1", f).framework for f in ("ca-ccss-2010", "ny-nextgen-2017")} == {"ca-ccss-2010", "ny-nextgen-2017"}
+    # 6.RP.3 is a CCSS legacy code and a California code: never each other's.
+    assert catalog.resolve("6.RP.3").code == "6.RP.A.3" and catalog.resolve("6.RP.3", "ca-ccss-2010").framework == "ca-ccss-2010"
+    assert catalog.resolve("6.4.B") is None and catalog.resolve("6.RP.A.3", "tx-teks-2012") is None
+    assert catalog.resolve("6.4(B)", "tx-teks-2012").code == "6.4.B"
+    assert catalog.resolve("6.rp.3", "ny-nextgen-2017").code == "NY-6.RP.3"
+    assert [s.framework for s in catalog.resolve_anywhere("MP.1")] == ["ccss", "ca-ccss-2010", "ny-nextgen-2017"]
+    found = catalog.codes_in_text("How does 6.4.B relate to 6.4.D and 6.RP.A.3?", "tx-teks-2012")
+    assert [s.code for s in found] == ["6.4.B", "6.4.D"]
+    assert all(s.framework == "tx-teks-2012" for s in catalog.indexable("tx-teks-2012"))
+
+
+def test_bundled_frameworks_plan_one_source_each():
+    sources = plan(sorted(p for p in BUNDLED_FRAMEWORKS_DIR.iterdir() if p.is_dir()))
+    assert sorted(s.framework for s in sources) == ["ca-ccss-2010", "fl-best-2020", "ny-nextgen-2017", "tx-teks-2012", "va-sol-2023"]
+    assert all(s.kind == "csp" and s.paths for s in sources)
+
+
+def test_corestandards_uris_and_notation_keys():
+    assert corestandards_uri_code("http://corestandards.org/Math/Content/6/RP/A/3/d") == "6.RP.A.3d"
+    assert corestandards_uri_code("http://corestandards.org/Math/Content/HSF/LE/A/1/c") == "F-LE.A.1c"
+    assert corestandards_uri_code("http://corestandards.org/Math/Practice/MP1") == "MP.1"
+    assert corestandards_uri_code("http://asn.jesandco.org/resources/S100556D") is None
+    assert notation_keys("NY-6.RP.3") == ["NY.6.RP.3", "NY6RP3", "6.RP.3", "6RP3"] and notation_keys("6.4(B)") == ["6.4.B", "64B"]
+
+
+def test_crosswalk_labels_terms_and_grade_shifts():
+    assert label_for(0.5, exact_link=True) == "exact" and label_for(0.97) == "exact"
+    assert label_for(0.85) == "close" and label_for(0.65) == "partial" and label_for(0.3) == "none"
+    assert shared_terms("Solve unit rate problems including unit pricing", "Use unit rates to solve pricing problems") == \
+        ["solve", "unit", "rate", "problems", "pricing"]
+    assert grade_shift(["6"], ["7"]) == 1 and grade_shift(["7"], ["6"]) == -1 and grade_shift(["6"], ["6", "7"]) == 0
+    assert grade_shift(["6"], []) is None
+
+
+def test_bloom_ambiguous_verbs_spread_their_weight():
+    describe = classify("Describe the output of this program fragment")
+    assert describe.weights == {"Remember": 0.5, "Understand": 0.5} and describe.ambiguous
+    assert describe.verbs == ["describe"]  # "program" is a noun here, not Create's verb
+    assert classify("Design an experiment to test the effect of light").level == "Create"
+    assert classify("What is the title of the first movie you saw").level == "Remember"
+    assert classify("The cat sat on the mat").level is None
+    assert verb_lookup("Describe the output") == "Remember"

@@ -1,0 +1,153 @@
+"""Summaries a teacher can use: budgets that hold on any input, clean output, outlines with start times, classroom figures."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from edurag.generators import ExtractiveGenerator
+from edurag.sentences import count_words
+from edurag.summarization.length import budget_words
+from edurag.summarization.service import DocumentSummary, EmptyTextError, SummaryOptions, summarize_document
+from tests.conftest import FIXTURES
+
+TIMESTAMP = re.compile(r"\d{1,2}:\d{2}")
+CHINESE = ("水循环是地球上最重要的自然过程之一。太阳照射海洋和湖泊，水受热以后蒸发，变成看不见的水蒸气。水蒸气随着空气上升，"
+           "在高空遇冷凝结成小水滴，许多小水滴聚在一起就形成了云。云里的水滴越来越大，最后落到地面，这就是降水。"
+           "雨水一部分流进河流，再回到海洋；一部分渗入地下，成为地下水。植物的根吸收地下水，叶子又把水分蒸腾到空气中。"
+           "老师让学生画出水循环的示意图，并用箭头标出蒸发、凝结、降水和径流四个环节。")
+
+
+@pytest.fixture(scope="module")
+def generator(embedder) -> ExtractiveGenerator:
+    return ExtractiveGenerator(embedder)
+
+
+def summarize(generator: ExtractiveGenerator, text: str, **options) -> DocumentSummary:
+    return summarize_document(generator, generator.embedder, text, SummaryOptions(**options))
+
+
+def content_words(result: DocumentSummary) -> int:
+    """Words of the summary's sentences (headings, bullet marks and the talk-figures line are not summary content)."""
+    return sum(count_words(s) for section in result.sections for s in section.sentences)
+
+
+def unpunctuated_dialogues(words: int) -> str:
+    """Real DialogSum dialogues as speech-to-text would give them: lower case, no punctuation, no speakers, one line."""
+    texts = [json.loads(line)["dialogue"] for line in (FIXTURES / "dialogsum_dev40.jsonl").read_text().splitlines()]
+    flat = re.sub(r"[^\w\s]", " ", re.sub(r"#Person\d#:", " ", " ".join(texts))).lower().split()
+    return " ".join((flat * (words // len(flat) + 1))[:words])
+
+
+@pytest.mark.parametrize(("length", "max_words", "fmt"), [("standard", None, "paragraph"), ("brief", None, "bullets"),
+                                                          ("detailed", None, "outline"), ("standard", 40, "paragraph")])
+def test_unpunctuated_single_line_stays_within_budget(generator, length, max_words, fmt):
+    text = unpunctuated_dialogues(3000)
+    result = summarize(generator, text, length=length, max_words=max_words, format=fmt)
+    assert result.budget_words == (max_words or budget_words(3000, length))
+    assert 0 < content_words(result) <= result.budget_words
+    if fmt == "paragraph":
+        assert count_words(result.summary) <= result.budget_words
+
+
+def test_budget_grows_with_the_input_and_length():
+    dialogue, lecture = budget_words(115), budget_words(7000)
+    assert 15 <= dialogue <= 40 and 150 <= lecture <= 350
+    assert budget_words(7000, "brief") < lecture < budget_words(7000, "detailed")
+    assert budget_words(7000, max_words=50) == 50
+    with pytest.raises(ValueError, match="unknown length"):
+        budget_words(100, "huge")
+
+
+@pytest.mark.parametrize("text", [CHINESE * 6, re.sub(r"[。，；]", "", CHINESE) * 6], ids=["punctuated", "unpunctuated"])
+def test_chinese_summaries_are_bounded(generator, text):
+    for options in ({"max_words": 30}, {"length": "brief"}, {"format": "bullets", "max_words": 20}):
+        result = summarize(generator, text, **options)
+        assert result.language == "zh"
+        assert 0 < content_words(result) <= result.budget_words, (options, result.summary)
+        assert all(count_words(s.removeprefix("- ")) <= result.budget_words for s in result.summary.splitlines())
+    assert count_words(CHINESE) < len(CHINESE)  # two characters count one word
+
+
+def test_timestamped_lesson_keeps_content_and_drops_times(generator):
+    lines = ["[00:00:01] Teacher: Good morning, everyone.", "[00:00:04] Teacher: Please sit down.",
+             "[00:00:09] Teacher: Today we study how water moves between the ocean, the air and the land.",
+             "[00:00:20] Teacher: When the sun heats the ocean, water evaporates and rises as water vapor.",
+             "[00:00:31] Student: Is evaporation why puddles disappear after it rains?",
+             "[00:00:37] Teacher: Yes, and high in the sky the vapor cools, and condensation forms the droplets of clouds.",
+             "[00:00:50] Teacher: When the droplets get heavy they fall as precipitation, rain or snow.",
+             "[00:01:02] Student: Then the rain flows into rivers and back to the ocean.",
+             "[00:01:10] Teacher: Exactly, that runoff closes the water cycle."]
+    for fmt in ("paragraph", "bullets", "outline"):
+        result = summarize(generator, "\n".join(lines), max_words=45, format=fmt)
+        sentences = [line for line in result.summary.splitlines() if not line.startswith("## ")]
+        assert not any(TIMESTAMP.search(line) for line in sentences), result.summary
+        assert "evaporat" in result.summary.lower() and "Good morning" not in result.summary
+        assert "Teacher: " in result.summary  # several speakers: attribution kept
+
+
+def test_srt_cue_numbers_and_times_never_reach_the_summary(generator):
+    srt = "\n\n".join(f"{i}\n00:00:{i:02d},000 --> 00:00:{i + 1:02d},000\n{line}" for i, line in enumerate([
+        "Photosynthesis happens in the chloroplasts of plant cells.", "Plants take in carbon dioxide and water.",
+        "Light energy turns them into glucose and oxygen.", "The oxygen leaves the leaf through small pores."], 1))
+    result = summarize(generator, srt, max_words=25)
+    assert not re.search(r"\d", result.summary) and "-->" not in result.summary
+    assert "Photosynthesis" in result.summary or "glucose" in result.summary
+
+
+def test_outline_of_a_vtt_lecture_has_sections_with_start_times(generator):
+    vtt = (FIXTURES / "three_lectures.vtt").read_text()
+    result = summarize(generator, vtt, format="outline")
+    starts = [s.start for s in result.sections]
+    assert len(result.sections) >= 2 and all(s is not None and s % 4 == 0 for s in starts)
+    assert all(f"[{s.start_label}] {s.heading}" in result.summary for s in result.sections)
+    # the excerpts change lecture at 05:00 and 10:00: the topic shifts found are within two minutes of them
+    assert all(min(abs(s - shift) for shift in (0, 300, 600)) <= 120 for s in starts)
+    assert result.key_terms and all(s.key_terms for s in result.sections)
+    assert 0 < content_words(result) <= result.budget_words
+
+
+def test_classroom_figures_match_hand_count(generator):
+    result = summarize(generator, (FIXTURES / "classroom_fractions.txt").read_text(), max_words=60)
+    figures = result.classroom
+    assert figures is not None
+    # counted by hand: teacher turns (19 + 7 + 8 + 14 words), student turns Maya 17, Leo 9, SS 2, Maya 5
+    assert (figures.teacher_words, figures.student_words) == (48, 33)
+    assert (figures.teacher_turns, figures.student_turns) == (4, 4)
+    assert figures.teacher_word_share == round(48 / 81, 4) and figures.teacher_turn_share == 0.5
+    assert figures.teacher_questions == 3
+    longest = figures.longest_student_contribution
+    assert (longest.speaker, longest.words, longest.start) == ("Maya", 17, 20.0)
+    assert figures.teachers == ["T"] and figures.students == ["Maya", "Leo", "SS"]
+    assert result.summary.startswith("Teacher talk: 59% of words and 50% of turns; 3 teacher questions.")
+    assert "Teacher: " in result.summary and ("Maya: " in result.summary or "Leo: " in result.summary)
+    assert not TIMESTAMP.search(result.summary)
+    assert count_words(result.summary) <= 60
+
+
+def test_a_lecture_is_not_a_classroom_and_keeps_no_speaker_label(generator):
+    text = "Prof: " + " ".join(["Markets set prices through supply and demand.", "Demand falls when prices rise."] * 20)
+    result = summarize(generator, text, max_words=20)
+    assert result.classroom is None and "Prof" not in result.summary
+
+
+def test_text_of_only_timestamps_is_rejected(generator):
+    with pytest.raises(EmptyTextError):
+        summarize(generator, "[00:00:01]\n[00:00:02]\n1\n")
+    with pytest.raises(ValueError, match="format"):
+        summarize(generator, "Hello there.", format="poem")
+
+
+def test_hf_generator_honours_budget_and_outline(embedder, tiny_t5_dir):
+    from edurag.generators import HFGenerator
+    from edurag.models import load_language_model
+
+    generator = HFGenerator(lm=load_language_model(str(tiny_t5_dir)), max_new_tokens=16)
+    vtt = (FIXTURES / "three_lectures.vtt").read_text()
+    outline = summarize_document(generator, embedder, vtt, SummaryOptions(format="outline", max_words=80))
+    assert len(outline.sections) >= 2 and all(s.start_label for s in outline.sections)
+    assert content_words(outline) <= 80 and outline.chunks >= len(outline.sections)
+    paragraph = summarize_document(generator, embedder, vtt, SummaryOptions(length="brief"))
+    assert count_words(paragraph.summary) <= paragraph.budget_words and not TIMESTAMP.search(paragraph.summary)

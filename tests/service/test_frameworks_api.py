@@ -1,0 +1,150 @@
+"""Frameworks over HTTP: admin import (CASE, CSP), per-framework codes, licences, crosswalk and compare, on a real
+uvicorn server with real Chroma and the packaged MiniLM."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from edurag.components import build_components
+from edurag.settings import Settings
+from ingestion.service import ingest_standards
+from service.app import create_app
+from tests.conftest import FIXTURES
+from tests.utils.servers import serve_app
+
+FRAMEWORKS = FIXTURES / "frameworks"
+ADMIN = {"Authorization": "Bearer admin-secret"}
+D2L_CC_BY_3 = {"title": "CC BY 3.0 US", "url": "http://creativecommons.org/licenses/by/3.0/us/", "rights_holder": "D2L Corporation"}
+
+
+def upload(api, path: Path, framework: str | None = None, content: bytes | None = None) -> httpx.Response:
+    data = {"framework": framework} if framework else {}
+    return api.post("/admin/frameworks", headers=ADMIN, data=data,
+                    files={"file": (path.name, content if content is not None else path.read_bytes(), "application/json")})
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory, embedder, standards_subset_dir):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("frameworks-api"), standards_dir=standards_subset_dir,
+                        generator="extractive", admin_key="admin-secret")
+    components = build_components(settings, embedder=embedder)
+    ingest_standards(components)
+    with serve_app(create_app(components=components)) as url, httpx.Client(base_url=url, timeout=300) as client:
+        for name, fid in (("tx-teks-2012-grade-06.json", "tx-teks-2012"), ("ca-ccss-2010-grade-06.json", "ca-ccss-2010")):
+            response = upload(client, FRAMEWORKS / name, fid)
+            assert response.status_code == 200, response.text
+        yield client
+
+
+def test_case_schema_failure_is_a_clear_400_and_imports_nothing(api):
+    package = json.loads((FRAMEWORKS / "opensalt_sample_case_v1p0.json").read_text())
+    del package["CFItems"][0]["fullStatement"]
+    package["CFDocument"]["title"] = 7
+    response = upload(api, FRAMEWORKS / "broken.json", "broken-case", json.dumps(package).encode())
+    assert response.status_code == 400
+    problem = response.json()  # service.errors.Problem: the message as detail, each schema problem in errors
+    assert "not a valid CASE v1.0 CFPackage" in problem["detail"] and "nothing was imported" in problem["detail"]
+    assert {"/CFItems/0", "/CFDocument/title"} <= {p["where"] for p in problem["errors"]}
+    assert "broken-case" not in {f["id"] for f in api.get("/frameworks").json()}
+    assert upload(api, FRAMEWORKS / "x.json", "not-json", b"\xff\xfe{").status_code == 400
+    assert api.post("/admin/frameworks", files={"file": ("x.json", b"{}")}).status_code == 401
+
+
+def test_case_associations_to_unknown_nodes_are_kept_and_reported(api):
+    response = upload(api, FRAMEWORKS / "opensalt_sample_case_v1p0.json", "opensalt-sample")
+    assert response.status_code == 200, response.text
+    report = response.json()[0]
+    assert (report["items"], report["associations"], report["unknown_associations"]) == (16, 39, 21)
+    detail = api.get("/frameworks/opensalt-sample").json()
+    assert detail["format"] == "case" and detail["unknown_associations"] == 21
+    assert all(e["destination"].startswith("http") for e in detail["unknown_examples"])
+    standard = api.get("/standards/CCSS.Math.Content.6.RP.A", params={"framework": "opensalt-sample"}).json()
+    assert standard["framework"] == "opensalt-sample" and standard["exact_match"]
+    assert [c["code"] for c in standard["children"]][:1] == ["CCSS.Math.Content.6.RP.A.1"]
+
+
+def test_case_package_without_grades_imports_and_reimports_unchanged(api):
+    first = upload(api, FRAMEWORKS / "act_holistic_math_case_v1p0.json").json()[0]
+    assert (first["framework"], first["items"], first["added"], first["unknown_associations"]) == ("act-holistic-framework-math", 28, 28, 0)
+    again = upload(api, FRAMEWORKS / "act_holistic_math_case_v1p0.json").json()[0]
+    assert again["unchanged"] and (again["added"], again["skipped"]) == (0, 28)
+    node = api.get("/standards/H.A.MATH.GM.PF", params={"framework": "act-holistic-framework-math"}).json()
+    assert node["grades"] == [] and node["parent"]["code"] == "H.A.MATH.GM"
+
+
+def test_two_frameworks_with_overlapping_codes_never_mix(api):
+    ca = api.get("/standards/MP.1", params={"framework": "ca-ccss-2010"}).json()
+    assert ca["framework"] == "ca-ccss-2010" and ca["licence"] == D2L_CC_BY_3
+    assert api.get("/standards/MP.1", params={"framework": "tx-teks-2012"}).status_code == 404
+    assert api.get("/standards/6.RP.3").json()["code"] == "6.RP.A.3"  # the CCSS legacy code, not California's 6.RP.3
+    assert api.get("/standards/6.RP.3", params={"framework": "ca-ccss-2010"}).json()["code"] == "6.RP.3"
+    assert api.get("/standards/6.RP.A.3", params={"framework": "tx-teks-2012"}).status_code == 404
+    assert api.get("/standards/6.4.B", params={"framework": "nope"}).status_code == 404
+    teks = api.post("/align", json={"text": "How does 6.4.B relate to 6.4.D? Students compare ratios and rates.",
+                                     "framework": "tx-teks-2012", "k": 5}).json()
+    assert [s["code"] for s in teks["standards"][:2]] == ["6.4.B", "6.4.D"]
+    assert {s["framework"] for s in teks["standards"]} == {"tx-teks-2012"}
+    assert all(s["licence"] == D2L_CC_BY_3 and s["bloom"] for s in teks["standards"])
+    plain = api.post("/align", json={"text": "Students compare ratios and rates using tables", "k": 10}).json()
+    assert {s["framework"] for s in plain["standards"]} <= {"ccss", "tx-teks-2012", "ca-ccss-2010", "ngss", "opensalt-sample"}
+    ccss_only = api.post("/align", json={"text": "Students compare ratios and rates using tables", "framework": "ccss"}).json()
+    assert {s["framework"] for s in ccss_only["standards"]} == {"ccss"}
+    assert api.post("/align", json={"text": "ratios", "framework": "atlantis"}).status_code == 404
+
+
+def test_licence_is_shown_on_standards_for_a_state_item(api):
+    body = api.get("/standards/6.4.B", params={"framework": "tx-teks-2012"}).json()
+    assert body["licence"] == D2L_CC_BY_3
+    assert body["text"].startswith("apply qualitative and quantitative reasoning to solve prediction and comparison")
+    assert body["parent"]["code"] == "6.4" and body["bloom"]["level"]
+    assert api.get("/standards/6.4.B").json()["framework"] == "tx-teks-2012"  # unique across frameworks
+    listed = {f["id"]: f for f in api.get("/frameworks").json()}
+    assert listed["tx-teks-2012"]["licences"] == [D2L_CC_BY_3] and listed["tx-teks-2012"]["items"] == 72
+    assert listed["ccss"]["format"] == "builtin" and listed["ccss"]["licences"]
+
+
+def test_reimport_changes_nothing(api):
+    report = upload(api, FRAMEWORKS / "tx-teks-2012-grade-06.json", "tx-teks-2012").json()[0]
+    assert report["unchanged"] and (report["added"], report["updated"], report["deleted"]) == (0, 0, 0)
+    assert report["skipped"] == 72
+
+
+def test_crosswalk_uses_exact_links_and_text(api):
+    linked = api.post("/crosswalk", json={"from": "ca-ccss-2010", "code": "6.RP.3", "to": "ccss", "k": 3}).json()
+    assert linked["matches"][0]["code"] == "6.RP.A.3" and linked["matches"][0]["exact_link"]
+    assert linked["matches"][0]["label"] == "exact" and linked["licence"] == D2L_CC_BY_3
+    text = api.post("/crosswalk", json={"from": "tx-teks-2012", "to": "ccss", "k": 3,
+                                        "text": "solve real-world problems to find the whole given a part and the percent"}).json()
+    top = text["matches"][0]
+    assert top["code"] == "6.RP.A.3" and {"percent", "whole"} <= set(top["evidence"]) and not top["exact_link"]
+    assert api.post("/crosswalk", json={"from": "ccss", "to": "tx-teks-2012", "code": "6.RP.A.3", "text": "x"}).status_code == 422
+    assert api.post("/crosswalk", json={"from": "ccss", "to": "atlantis", "code": "6.RP.A.3"}).status_code == 404
+    assert api.post("/crosswalk", json={"from": "tx-teks-2012", "to": "ccss", "code": "9.9.Z"}).status_code == 404
+
+
+def test_compare_report_as_json_and_csv(api):
+    report = api.get("/frameworks/tx-teks-2012/compare/ccss", params={"grade": "6"}).json()
+    assert report["summary"]["standards"] == len(report["rows"]) == 72
+    assert set(report["no_good_match"]) == {r["code"] for r in report["rows"] if r["label"] == "none"}
+    row = next(r for r in report["rows"] if r["code"] == "6.4.B")
+    assert row["match_code"].split(".")[1] == "RP"  # ratios and rates land in CCSS Ratios & Proportional Relationships
+    assert row["grade_shift"] == int(row["match_grades"][0]) - 6
+    text = api.get("/frameworks/tx-teks-2012/compare/ccss", params={"grade": "6", "format": "csv"}).text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 72 and rows[0].keys() >= {"tx-teks-2012_code", "ccss_code", "label", "grade_shift", "shared_terms"}
+
+
+def test_ask_within_a_framework_and_about_bloom_levels(api):
+    teks = api.post("/ask", json={"question": "What does 6.4.B ask of students?", "framework": "tx-teks-2012"}).json()
+    assert teks["citations"] == ["6.4.B"] and "CC BY 3.0 US" in teks["answer"] and "6.4" in teks["answer"]
+    bloom = api.post("/ask", json={"question": "What Bloom level is this objective: design an experiment to compare two fertilizers?"}).json()
+    assert bloom["intent"] == "bloom" and "Create" in bloom["answer"]
+    named = api.post("/ask", json={"question": "Which Bloom's level is 6.4.B?", "framework": "tx-teks-2012"}).json()
+    assert named["intent"] == "bloom" and named["citations"] == ["6.4.B"] and "Apply" in named["answer"]
+    assert api.post("/ask", json={"question": "What is 6.4.B?", "framework": "atlantis"}).status_code == 404
