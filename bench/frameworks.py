@@ -151,7 +151,7 @@ def align_latency(data_dir: Path, backend: str, n: int) -> dict[str, dict[str, f
     """/align (domain call, as the route makes it) p50/p95 with and without the framework filter."""
     from edurag.components import build_components
     from edurag.settings import Settings
-    from service.alignment import align
+    from edurag.alignment.align import align
 
     c = build_components(Settings(data_dir=data_dir, generator="extractive", embedding_backend=backend))
     align(c, QUERIES[0], 5, framework=FRAMEWORK)  # warm-up: lexical index over the collection, ONNX session

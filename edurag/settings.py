@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(0.3, ge=0, description="Weight of the max-normalized BM25 score added to the cosine score.")
     grade_boost: float = Field(0.05, ge=0, description="Added to standards of a grade the text names (\"grade 6\", \"7th grade\").")
     grade_hint_boost: float = Field(0.2, ge=0, description="Added to standards of the grade the request names as grade_hint (0.05/0.1/0.2 tried on the dev split).")
+    aligner_model: str = Field("", description="Folder of the /align ranker (aligner.npz + edurag_manifest.json from `edurag "
+                               "finetune aligner`); empty = the bundled one, off = fused score with grade boosts only.")
     min_score: float = Field(0.3, description="Below this cosine similarity a standard is not a good match.")
     max_k: int = Field(50, ge=1)
     max_text_bytes: int = Field(1_000_000, ge=1, description="Largest text accepted by /summarize and /align.")

@@ -271,6 +271,8 @@ def retrieval_cmd(
     item_filters: Annotated[bool, typer.Option(help="Apply each item's own filters (e.g. subject=math for math problems).")] = True,
     grade_hint: Annotated[bool, typer.Option(help="Pass each item's grade as the lesson's grade hint (a boost, as a teacher "
                                                    "naming the grade would), like /align's grade_hint.")] = True,
+    include_practices: Annotated[bool, typer.Option(help="Rank practices (CCSS MP) among the standards, as /align's "
+                                                          "include_practices; by default they are listed apart and not scored.")] = False,
     json_out: JsonOpt = None,
     label: LabelOpt = None,
 ) -> None:
@@ -278,8 +280,8 @@ def retrieval_cmd(
     from edurag.components import build_components
     from edurag.settings import STANDARDS_COLLECTION
     from eval.items import load_items
-    from eval.retrieval import CodeNormalizer, RetrievalEvaluator
     from edurag.alignment.align import retrieve_standards
+    from eval.retrieval import CodeNormalizer, RetrievalEvaluator, reliability_table
     from vectorstore.aliases import current_target
     from vectorstore.chroma import get_collection
 
@@ -296,10 +298,14 @@ def retrieval_cmd(
     if grade_hint:
         items = [replace(i, filters={**i.filters, "grade_hint": i.grade}) if i.grade else i for i in items]
 
+    confidences: list[list[float | None]] = []
+
     def retrieve(text: str, top: int, filters: dict) -> list[str]:
         hint = {"grade_hint": filters["grade_hint"]} if "grade_hint" in filters else {}
         merged = {**(filters if item_filters else hint), **overrides}
-        return [s.code for s in retrieve_standards(components, text, top, **merged)]
+        found = retrieve_standards(components, text, top, include_practices=include_practices, **merged)
+        confidences.append([s.confidence for s in found])
+        return [s.code for s in found]
 
     evaluator = RetrievalEvaluator(items, CodeNormalizer(components.catalog), ks)
     started = time.perf_counter()
@@ -312,13 +318,16 @@ def retrieval_cmd(
                 progress.advance(task)
 
         result = evaluator(retrieve, advance)
+    calibration = _reliability(result.per_item, confidences, CodeNormalizer(components.catalog), reliability_table)
     name = label or f"{components.embedder.name.split('/')[-1]}/{split}"
     run = {"kind": "retrieval", "label": name, "created": _now(), "metrics": result.metrics,
            "primary_metric": result.primary_metric, "breakdown": result.breakdown,
            "config": {"items_file": str(items_file), "split": split, "ks": ks, "filters": overrides, "item_filters": item_filters,
                       "grade_hint": grade_hint, "embedding_model": components.embedder.name,
                       "embedding_backend": components.embedder.backend, "seconds": round(time.perf_counter() - started, 1)},
-           "per_item": result.per_item}
+           "reliability_top5": calibration, "per_item": result.per_item}
+    run["config"]["include_practices"] = include_practices
+    run["config"]["aligner_model"] = components.settings.aligner_model or "bundled"
     _write_json(json_out, run, "", False)
     names = [*(f"hit@{x}" for x in ks), *(f"recall@{x}" for x in ks if x != 1), "mrr"]
     out_console.print(_metrics_table(f"Standards retrieval ({int(result.metrics['items'])} items)", [run], names))
@@ -330,6 +339,25 @@ def retrieval_cmd(
         for group, metrics in groups.items():
             table.add_row(group, str(int(metrics["items"])), *(f"{metrics[n]:.3f}" for n in names))
         out_console.print(table)
+    if calibration:
+        table = Table(title="Reliability of the top-5 confidences (share of returned standards the item is tagged with)")
+        for column in ("confidence", "standards", "mean confidence", "tagged share"):
+            table.add_column(column, justify="right")
+        for row in calibration:
+            table.add_row(str(row["bin"]), str(row["standards"]), f"{row['mean_confidence']:.3f}", f"{row['tagged_share']:.3f}")
+        out_console.print(table)
+
+
+def _reliability(rows: list[dict], confidences: list[list[float | None]], normalizer: Any, table: Any) -> list[dict]:
+    """Reliability table over each item's top 5: its confidences against whether the item is tagged with the standard."""
+    values, tagged = [], []
+    for row, found in zip(rows, confidences):
+        groups = [normalizer.group(code) for code in row["gold"]]
+        for code, confidence in list(zip(row["retrieved"], found))[:5]:
+            if confidence is not None:
+                values.append(confidence)
+                tagged.append(any(code in group for group in groups))
+    return table(values, tagged) if values else []
 
 
 @eval_app.command("ask")

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Iterable
 
 from edurag.codes import canonical
-from edurag.datasets import FULL, PARTIAL, read_alignment_csv, split_of
-from edurag.standards import Catalog
+from edurag.datasets import FULL, PARTIAL, group_splits, read_alignment_csv, split_of
+from edurag.standards import Catalog, expand_grades
 from eval.retrieval import RetrievalItem
 
 logger = logging.getLogger(__name__)
+
 
 def domain_label(code: str, domain: str) -> str:
     """A short breakdown key: the code's domain letters plus the domain name before any note (`NF: Number & ...`)."""
@@ -91,19 +92,42 @@ def _code(catalog: Catalog | None, written: str) -> str:
 
 
 def load_items(path: Path, split: str = "all", catalog: Catalog | None = None) -> list[RetrievalItem]:
-    """Read jsonl items (`text`, `standard_ids`; optional id, filters, grade, domain, source, split)."""
+    """Read jsonl items (`text`, `standard_ids`; optional id, filters, grade, domain, source, split).
+
+    Items without a recorded split get their group's (group_splits); without a grade or domain, the first tagged
+    standard's grade (or band, e.g. HS) and domain label stand in, for the per-grade and per-domain breakdowns.
+    """
+    rows = read_item_rows(path)
+    splits = group_splits(rows)
     items = []
-    for number, row in enumerate(_jsonl(path)):
-        item_id = str(row.get("id", number))
-        if split != "all" and row.get("split", split_of(item_id)) != split:
+    for row in rows:
+        item_id = str(row["id"])
+        if split != "all" and splits[item_id] != split:
             continue
         codes = tuple(_code(catalog, c) for c in row["standard_ids"])
-        domain = row.get("domain", "")
-        if not domain and catalog is not None and catalog.resolve(codes[0]):
-            domain = domain_label(catalog.resolve(codes[0]).code, catalog.resolve(codes[0]).domain)
+        first = catalog.resolve(codes[0]) if catalog is not None and codes else None
+        domain = row.get("domain", "") or (domain_label(first.code, first.domain) if first else "")
+        grade = str(row.get("grade", "")) or (grade_label(first.grades) if first else "")
         items.append(RetrievalItem(id=item_id, text=row["text"], standard_ids=codes, filters=row.get("filters") or {},
-                                   grade=str(row.get("grade", "")), domain=domain, source=row.get("source", "")))
+                                   grade=grade, domain=domain, source=row.get("source", "")))
     return items
+
+
+def read_item_rows(path: Path) -> list[dict]:
+    """The rows of an items jsonl, each with an `id` (its line number when it has none)."""
+    rows = _jsonl(path)
+    for number, row in enumerate(rows):
+        row.setdefault("id", str(number))
+    return rows
+
+
+def grade_label(grades: list[str]) -> str:
+    """A breakdown key for a standard's grades: the grade itself, HS for high school, else the span (6-8)."""
+    if len(grades) == 1:
+        return grades[0]
+    if grades == expand_grades("HS"):
+        return "HS"
+    return f"{grades[0]}-{grades[-1]}" if grades else ""
 
 
 def _jsonl(path: Path) -> list[dict]:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Callable, Iterable, Sequence
 
+import numpy as np
+
 from edurag.standards import Catalog
 
 logger = logging.getLogger(__name__)
@@ -108,6 +110,24 @@ class RetrievalEvaluator:
             per_item=rows,
             breakdown={by: _grouped(rows, by, names) for by in ("grade", "domain", "source")},
         )
+
+
+RELIABILITY_BINS = (0.0, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0)
+
+
+def reliability_table(confidences: Sequence[float], tagged: Sequence[bool],
+                      bins: Sequence[float] = RELIABILITY_BINS) -> list[dict[str, float | str]]:
+    """Calibration of returned standards: per confidence bin, how many, their mean confidence and the share that the
+    publisher tagged (a calibrated model has mean confidence close to the tagged share in every bin)."""
+    confidence, hit = np.asarray(confidences, dtype=float), np.asarray(tagged, dtype=float)
+    table: list[dict[str, float | str]] = []
+    for low, high in zip(bins, bins[1:]):
+        inside = (confidence >= low) & ((confidence < high) if high < bins[-1] else (confidence <= high))
+        if inside.any():
+            table.append({"bin": f"{low:.2f}-{high:.2f}", "standards": int(inside.sum()),
+                          "mean_confidence": round(float(confidence[inside].mean()), 3),
+                          "tagged_share": round(float(hit[inside].mean()), 3)})
+    return table
 
 
 def _mean(rows: Sequence[dict], names: Sequence[str]) -> dict[str, float]:

@@ -173,3 +173,28 @@ def embedder(out: Out,
         raise typer.Exit(2) from exc
     keys = ("method", "steps", "final_loss", "wall_time_seconds")
     console.print_json(json.dumps({k: manifest[k] for k in keys} | {"pairs": manifest["data"]["pairs_used_by_source"], "out": str(out)}))
+
+
+@app.command()
+def aligner(items: Annotated[Path, typer.Option("--items", exists=True, dir_okay=False, help="Tagged lessons jsonl (text, standard_ids); only its dev split is trained on.")],
+            out: Annotated[Path, typer.Option("--out", help="Folder for aligner.npz + edurag_manifest.json (the bundled one: edurag/data/aligner).")],
+            adapter_steps: Annotated[int, typer.Option(help="Full-batch steps of the query adapter (0 = no adapter).")] = 200,
+            limit: Limit = None, seed: Seed = 13) -> None:
+    """Train /align's ranker on real lessons: query adapter on the frozen embedder, logistic ranker, isotonic confidence."""
+    from rich.progress import track
+
+    from edurag.models import set_offline
+    from edurag.settings import Settings
+    from finetune.aligner import AlignerArgs, run_aligner_training
+
+    _setup_logging()
+    settings = Settings()
+    set_offline(settings.allow_downloads)
+    args = AlignerArgs(adapter_steps=adapter_steps, limit=limit, seed=seed)
+    try:
+        manifest = run_aligner_training(items, out, args, settings, lambda seq: track(seq, description="encoding", console=console))
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print_json(json.dumps({"method": manifest["method"], "steps": manifest["steps"], "metrics": manifest["metrics"],
+                                   "out": str(out)}))

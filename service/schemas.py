@@ -38,7 +38,9 @@ class AlignRequest(StrictModel):
     subject: Subject | None = None
     framework: FrameworkId | None = None
     adapter: str | None = None
-    explain: StrictBool = Field(False, description="Include per-standard score components (dense, lexical, grade boost).")
+    explain: StrictBool = Field(False, description="Include per-standard score components (dense, lexical, grade boost, ranker features).")
+    include_practices: StrictBool = Field(False, description="Also rank practices (CCSS Standards for Mathematical Practice) among "
+                                          "`standards`; they are always listed apart in `practices`.")
 
 
 class LicenceOut(BaseModel):
@@ -63,6 +65,10 @@ class StandardOut(BaseModel):
     cluster: str = ""
     matched: str = Field("retrieval", description="retrieval, or code when the text names the standard.")
     passage: str = Field("", description="The part of the input that matched this standard best.")
+    confidence: float | None = Field(None, ge=0, le=1, description="Calibrated probability that a publisher would tag the "
+                                     "lesson with this standard (isotonic on real lessons' tags); null for named codes, "
+                                     "practices, or without the aligner model.")
+    confidence_label: str | None = Field(None, description="`likely addressed` (confidence >= 0.5) or `related`.")
     explain: dict[str, float] | None = None
     licence: LicenceOut | None = Field(None, description="Licence of this standard's text (imported frameworks).")
     bloom: BloomOut | None = Field(None, description="Bloom's taxonomy levels of the statement.")
@@ -72,6 +78,8 @@ class AlignResponse(BaseModel):
     """Ranked standards plus a grounded answer and its citations."""
 
     standards: list[StandardOut]
+    practices: list[StandardOut] = Field(default_factory=list, description="Practices the text exercises (CCSS MP): "
+                                         "named in the text or retrieved; apart from `standards` unless include_practices.")
     answer: str
     citations: list[str]
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from edurag.codes import codes_in_text
 from edurag.standards import Standard
 from edurag.components import Components
-from edurag.alignment.search import hybrid_search
+from edurag.alignment.ranking import is_practice
+from edurag.alignment.search import Candidate, rank_standards
 
 NO_MATCH = "No standard matches this text well; try describing the lesson objective in more detail or removing filters."
 
@@ -27,36 +28,56 @@ class AlignedStandard:
     cluster: str = ""
     matched: str = "retrieval"
     passage: str = ""
+    confidence: float | None = None
+    confidence_label: str | None = None
     explain: dict[str, float] | None = None
     licence: dict[str, str] | None = None
 
 
 @dataclass
 class Alignment:
-    """Ranked standards, the grounded answer and the codes it cites."""
+    """Ranked content standards, the practices the text exercises, the grounded answer and the codes it cites."""
 
     standards: list[AlignedStandard]
     answer: str
     citations: list[str] = field(default_factory=list)
+    practices: list[AlignedStandard] = field(default_factory=list)
 
 
 def _aligned(s: Standard, score: float, matched: str = "retrieval", passage: str = "",
-             explain: dict[str, float] | None = None) -> AlignedStandard:
+             explain: dict[str, float] | None = None, hit: Candidate | None = None) -> AlignedStandard:
+    confidence = None if hit is None or hit.confidence is None else round(hit.confidence, 3)
     return AlignedStandard(code=s.code, official_code=s.official_code, framework=s.framework, subject=s.subject,
                            grades=s.grades, text=s.text, score=round(score, 4), domain=s.domain, cluster=s.cluster,
-                           matched=matched, passage=passage, explain=explain, licence=s.licence)
+                           matched=matched, passage=passage, confidence=confidence,
+                           confidence_label=hit.label or None if hit is not None else None, explain=explain,
+                           licence=s.licence)
+
+
+def _from_hits(c: Components, hits: list[Candidate]) -> list[AlignedStandard]:
+    out = []
+    for hit in hits:
+        standard = c.catalog.get(hit.code, hit.metadata.get("framework"))
+        if standard:
+            explain = {"dense": round(hit.dense, 4), "lexical": round(hit.lexical, 4), "grade_boost": round(hit.boost, 4)}
+            explain |= {name: round(value, 4) for name, value in hit.features.items()}
+            out.append(_aligned(standard, hit.score, passage=hit.passage, explain=explain, hit=hit))
+    return out
+
+
+def retrieve(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
+             framework: str | None = None, grade_hint: str | None = None,
+             include_practices: bool = False) -> tuple[list[AlignedStandard], list[AlignedStandard]]:
+    """The k best content standards for the text and, apart, the practices it exercises (rank_standards)."""
+    ranking = rank_standards(c, text, k, grade, subject, framework, grade_hint, include_practices)
+    return _from_hits(c, ranking.standards), _from_hits(c, ranking.practices)
 
 
 def retrieve_standards(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
-                       framework: str | None = None, grade_hint: str | None = None) -> list[AlignedStandard]:
-    """The k best standards for the text (hybrid search), honouring the filters; this is what eval measures."""
-    out = []
-    for hit in hybrid_search(c, text, k, grade, subject, framework, grade_hint):
-        standard = c.catalog.get(hit.code, hit.metadata.get("framework"))
-        if standard:
-            out.append(_aligned(standard, hit.score, passage=hit.passage,
-                                explain={"dense": round(hit.dense, 4), "lexical": round(hit.lexical, 4), "grade_boost": round(hit.boost, 4)}))
-    return out
+                       framework: str | None = None, grade_hint: str | None = None,
+                       include_practices: bool = False) -> list[AlignedStandard]:
+    """The k best standards for the text (practices only if asked), honouring the filters; this is what eval measures."""
+    return retrieve(c, text, k, grade, subject, framework, grade_hint, include_practices)[0]
 
 
 def _relations(s: Standard, others: list[Standard]) -> str:
@@ -82,10 +103,18 @@ def _context_line(s: Standard, relations: str = "") -> str:
 
 
 def align(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
-          framework: str | None = None, adapter: str | None = None, grade_hint: str | None = None) -> Alignment:
-    """Answer an alignment question: mentioned codes first, then retrieved standards above the relevance floor."""
-    mentioned = c.catalog.codes_in_text(text, framework, grade)
-    retrieved = retrieve_standards(c, text, k, grade, subject, framework, grade_hint)
+          framework: str | None = None, adapter: str | None = None, grade_hint: str | None = None,
+          include_practices: bool = False) -> Alignment:
+    """Answer an alignment question: mentioned codes first, then retrieved standards above the relevance floor.
+
+    Practices (CCSS MP), retrieved or named in the text ("(MP2)"), are listed in `practices`; they join `standards`
+    only with include_practices."""
+    named = c.catalog.codes_in_text(text, framework, grade)
+    retrieved, practices = retrieve(c, text, k, grade, subject, framework, grade_hint, include_practices)
+    named_practices = [s for s in named if is_practice(s.code)]
+    mentioned = [s for s in named if include_practices or s not in named_practices]
+    practices = [_aligned(s, 1.0, "code") for s in named_practices] + [
+        p for p in practices if p.code not in {s.code for s in named_practices}]
     mentioned_codes = {s.code for s in mentioned}
     ranked = [_aligned(s, 1.0, "code") for s in mentioned]
     ranked += [r for r in retrieved if r.code not in mentioned_codes]
@@ -96,7 +125,7 @@ def align(c: Components, text: str, k: int, grade: str | None = None, subject: s
         context += [(r.code, _context_line(c.catalog.get(r.code, r.framework))) for r in retrieved
                     if r.explain and r.explain["dense"] >= c.settings.min_score]
     if not context:
-        return Alignment(standards=ranked, answer=NO_MATCH)
+        return Alignment(standards=ranked, answer=NO_MATCH, practices=practices)
 
     answer = c.generator.answer(text, context, adapter)
     allowed = [code for code, _ in context]
@@ -104,4 +133,4 @@ def align(c: Components, text: str, k: int, grade: str | None = None, subject: s
     if not citations:
         citations = allowed[:3]
         answer = f"{answer.rstrip()} (Sources: {', '.join(f'[{code}]' for code in citations)})"
-    return Alignment(standards=ranked, answer=answer, citations=citations)
+    return Alignment(standards=ranked, answer=answer, citations=citations, practices=practices)

@@ -1,21 +1,29 @@
-"""Hybrid standards retrieval: long texts split into passages, dense (Chroma) + lexical (BM25, tantivy) top hits fused
-per passage, aggregated per standard, with soft boosts for grade cues found in the text."""
+"""Hybrid standards retrieval: long texts split into passages, dense (Chroma) + lexical (BM25) scores fused per
+passage, aggregated per standard, with soft boosts for grade cues found in the text."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from chromadb.api.models.Collection import Collection
 from chromadb.errors import NotFoundError
 
+from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, grade_fit, is_practice, load_aligner_model,
+                                      read_model_manifest, standard_features)
 from edurag.components import Components, embedder_for
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import expand_grades
 from vectorstore.chroma import get_collection, where_all
 
+logger = logging.getLogger(__name__)
+
+PRACTICES_K = 3
 _ORDINALS = {"first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7",
              "eighth": "8", "ninth": "9", "tenth": "10", "eleventh": "11", "twelfth": "12"}
 _GRADE_PATTERNS = [
@@ -32,7 +40,11 @@ _BAND_CUES = {
 
 @dataclass
 class Candidate:
-    """A standard's fused score with its parts and the input passage that matched it best."""
+    """A standard's score with its parts and the input passage that matched it best.
+
+    `score` is the learned ranker's logit when the aligner model is in use (else the fused cosine + BM25 + grade
+    boosts); `confidence` is its calibrated probability of being a standard the lesson addresses (None without a model).
+    """
 
     code: str
     score: float
@@ -41,6 +53,17 @@ class Candidate:
     boost: float
     passage: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    confidence: float | None = None
+    label: str = ""
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Ranking:
+    """Content standards (practices only if asked) and, apart, the practices (CCSS MP) the text exercises."""
+
+    standards: list[Candidate]
+    practices: list[Candidate]
 
 
 def grade_cues(text: str) -> set[str]:
@@ -57,10 +80,130 @@ def grade_cues(text: str) -> set[str]:
     return cues
 
 
-def grade_match(named: set[str], grades: list[str] | None) -> float:
-    """How well a standard's grade span fits the named grades (Jaccard): 1 for the same span, 1/13 for a K-12 practice."""
-    span = set(grades or [])
-    return len(named & span) / len(named | span) if named & span else 0.0
+@lru_cache(maxsize=4)
+def aligner_model_for(setting: str, embedding_model: str) -> AlignerModel | None:
+    """The aligner model EDURAG_ALIGNER_MODEL names ("" = bundled, "off" = none), if it was trained on this embedder;
+    else None and /align ranks by the fused score with grade boosts. Loaded once per process."""
+    if setting == "off":
+        return None
+    folder = Path(setting) if setting else None
+    base = read_model_manifest(folder)["base"]["id"]
+    if base != embedding_model:
+        logger.warning("the aligner model was trained on %s, the standards index uses %s: ranking by fused score", base,
+                       embedding_model)
+        return None
+    return load_aligner_model(folder)
+
+
+def _allowed(metadatas: list[dict[str, Any]], grade: str | None, subject: str | None, framework: str | None) -> np.ndarray:
+    return np.array([(grade is None or grade in (m.get("grades") or [])) and (subject is None or m.get("subject") == subject)
+                     and (framework is None or m.get("framework") == framework) for m in metadatas], dtype=bool)
+
+
+def hybrid_search(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
+                  framework: str | None = None, grade_hint: str | None = None, include_practices: bool = False) -> list[Candidate]:
+    """The k best standards for a text of any length, best first (rank_standards without the practices list)."""
+    return rank_standards(c, text, k, grade, subject, framework, grade_hint, include_practices).standards
+
+
+_tables: dict[str, StandardTable] = {}
+
+
+def _table(lexical: Any) -> StandardTable:
+    """The feature table of a lexical index's standards, built once per index version (its fingerprint)."""
+    table = _tables.get(lexical.fingerprint)
+    if table is None:
+        _tables.clear()  # one live index version at a time; an old one is not needed again
+        table = _tables[lexical.fingerprint] = StandardTable.of(lexical.metadatas)
+    return table
+
+
+def rank_standards(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
+                   framework: str | None = None, grade_hint: str | None = None, include_practices: bool = False,
+                   practices_k: int = PRACTICES_K) -> Ranking:
+    """The k best content standards for a text of any length, best first, and up to practices_k practices apart.
+
+    Each passage is encoded (through the aligner model's query adapter), its nearest standards come from Chroma
+    and its BM25 scores from the lexical index; the aligner model ranks the candidates on features of all passages
+    (edurag.alignment.ranking) and calibrates a confidence. `grade` filters; `grade_hint` (the lesson's grade) and
+    grades the text names count in the ranker's features. Practices (CCSS MP) go to `practices` and enter
+    `standards` only with include_practices. Raises nothing for an empty index: both lists are then empty.
+    """
+    s = c.settings
+    try:
+        target, collection = c.aliases.get(c.client, STANDARDS_COLLECTION)
+        lexical = c.lexical.get(collection)
+    except NotFoundError:  # a cached target dropped by a re-index elsewhere: look the alias up again
+        c.aliases.invalidate()
+        target, collection = c.aliases.get(c.client, STANDARDS_COLLECTION)
+        lexical = c.lexical.get(collection)
+    if not lexical.ids:
+        return Ranking([], [])
+    allowed = _allowed(lexical.metadatas, grade, subject, framework)
+    if not allowed.any():
+        return Ranking([], [])
+    embedder = embedder_for(c, target.embedding_model)
+    model = aligner_model_for(s.aligner_model, embedder.name)
+    split = embedder.passages(text, s.passage_tokens, s.passage_overlap)
+    parts = split.texts
+    vectors = embedder.encode_tokens(split.tokens)
+    table = _table(lexical)
+    prior = model.prior(vectors, table.subjects) if model is not None else None
+    if model is not None:
+        vectors = model.adapt(vectors)
+    position = {chunk_id: i for i, chunk_id in enumerate(lexical.ids)}
+
+    n = len(lexical.ids)
+    dense = np.zeros((len(parts), n), dtype=np.float32)
+    result = collection.query(query_embeddings=vectors.tolist(), n_results=min(s.dense_candidates, n),
+                              where=where_all(framework=framework, subject=subject, grades=[grade] if grade else None),
+                              include=["distances"])
+    for p, (ids, distances) in enumerate(zip(result["ids"], result["distances"])):
+        for chunk_id, distance in zip(ids, distances):
+            if chunk_id in position:
+                dense[p, position[chunk_id]] = 1.0 - distance
+    lex = np.stack([lexical.scores(part) for part in parts]) * allowed
+    lex_norm = lex / np.maximum(lex.max(axis=1, keepdims=True), 1e-9)
+    fused = dense + s.lexical_weight * lex_norm
+    best_passage = fused.argmax(axis=0)
+    practice = np.array([is_practice(str(m.get("code", ""))) for m in lexical.metadatas], dtype=bool)
+    named, hinted = grade_cues(text), set(expand_grades(grade_hint))
+
+    def candidate(i: int, score: float, boost: float = 0.0, confidence: float | None = None,
+                  features: dict[str, float] | None = None) -> Candidate:
+        return Candidate(code=str(lexical.metadatas[i].get("code", "")), score=float(score),
+                         dense=float(dense[best_passage[i], i]), lexical=float(lex_norm[best_passage[i], i]),
+                         boost=float(boost), passage=parts[best_passage[i]], metadata=lexical.metadatas[i],
+                         confidence=confidence, label=model.label(confidence) if model and confidence is not None else "",
+                         features=features or {})
+
+    found = allowed & (dense.max(axis=0) > 0)
+    practice_order = [i for i in np.argsort(-fused.max(axis=0)) if practice[i] and found[i]][:practices_k]
+
+    def practices_for(top: list[Candidate]) -> list[Candidate]:
+        """The best-matching practices of the subject the top content standard belongs to (or any close match)."""
+        subject = top[0].metadata.get("subject") if top and top[0].dense >= s.min_score else None
+        return [candidate(i, fused[:, i].max()) for i in practice_order
+                if dense[:, i].max() >= s.min_score or lexical.metadatas[i].get("subject") == subject]
+
+    ranked = np.flatnonzero(found & (~practice | include_practices))
+    if model is not None:
+        features = standard_features(dense[:, ranked], lex_norm[:, ranked], table.take(ranked), named, hinted, prior)
+        scores = model.score(features)
+        confidences = model.confidence(scores)
+        order = np.argsort(-scores)[:k]
+        top = [candidate(ranked[j], scores[j], confidence=float(confidences[j]),
+                         features=dict(zip(FEATURES, map(float, features[j])))) for j in order]
+        return Ranking(top, practices_for(top))
+    boost = np.zeros(n, dtype=np.float32)
+    for weight, grades in ((s.grade_boost, named), (s.grade_hint_boost, hinted)):
+        if grades:  # most requests name no grade: no pass over every standard then
+            boost[ranked] += weight * np.array([grade_fit(grades, lexical.metadatas[i].get("grades")) for i in ranked],
+                                               dtype=np.float32)
+    score = fused.max(axis=0) + boost
+    order = ranked[np.argsort(-score[ranked])[:k]]
+    top = [candidate(i, score[i], boost[i]) for i in order]
+    return Ranking(top, practices_for(top))
 
 
 def _fuse(c: Components, collection: Collection, parts: list[str], vectors: np.ndarray, where: dict[str, Any] | None,
@@ -74,7 +217,7 @@ def _fuse(c: Components, collection: Collection, parts: list[str], vectors: np.n
     s = c.settings
     dense_hits = collection.query(query_embeddings=vectors.tolist(), n_results=s.dense_candidates, where=where,
                                   include=["distances", "metadatas"])
-    lexical = c.lexical.get(collection.name)
+    lexical = c.lexical_indexes.get(collection.name)
     lexical_hits = [lexical.search(part, s.lexical_candidates, where) for part in parts]
     position: dict[str, int] = {}
     metadatas: list[dict[str, Any]] = []
@@ -100,42 +243,6 @@ def _fuse(c: Components, collection: Collection, parts: list[str], vectors: np.n
         return [], [], dense, lex
     lex_norm = lex / np.maximum(lex.max(axis=1, keepdims=True), 1e-9)
     return list(position), metadatas, dense, lex_norm
-
-
-def hybrid_search(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
-                  framework: str | None = None, grade_hint: str | None = None) -> list[Candidate]:
-    """The k best standards for a text of any length, best first; grade filters, grade_hint (the lesson's grade) boosts."""
-    try:
-        return _standards_search(c, text, k, grade, subject, framework, grade_hint)
-    except NotFoundError:  # a cached target dropped by a re-index elsewhere: look the alias up again
-        c.aliases.invalidate()
-        return _standards_search(c, text, k, grade, subject, framework, grade_hint)
-
-
-def _standards_search(c: Components, text: str, k: int, grade: str | None, subject: str | None, framework: str | None,
-                      grade_hint: str | None) -> list[Candidate]:
-    s = c.settings
-    target, collection = c.aliases.get(c.client, STANDARDS_COLLECTION)
-    embedder = embedder_for(c, target.embedding_model)
-    split = embedder.passages(text, s.passage_tokens, s.passage_overlap)
-    parts = split.texts
-    where = where_all(framework=framework, subject=subject, grades=[grade] if grade else None)
-    ids, metadatas, dense, lex_norm = _fuse(c, collection, parts, embedder.encode_tokens(split.tokens), where)
-    if not ids:
-        return []
-    fused = dense + s.lexical_weight * lex_norm
-    best_passage = fused.argmax(axis=0)
-
-    boost = np.zeros(len(ids), dtype=np.float32)
-    for weight, named in ((s.grade_boost, grade_cues(text)), (s.grade_hint_boost, set(expand_grades(grade_hint)))):
-        if named:
-            boost += weight * np.array([grade_match(named, m.get("grades")) for m in metadatas], dtype=np.float32)
-    score = fused.max(axis=0) + boost
-    order = np.argsort(-score)[:k]
-    return [Candidate(code=str(metadatas[i].get("code", "")), score=float(score[i]),
-                      dense=float(dense[best_passage[i], i]), lexical=float(lex_norm[best_passage[i], i]),
-                      boost=float(boost[i]), passage=parts[best_passage[i]], metadata=metadatas[i])
-            for i in order]
 
 
 @dataclass

@@ -24,7 +24,9 @@ def align_route(body: AlignRequest, c: ComponentsDep) -> AlignResponse:
     check_k(body.k, c)
     check_adapter(body.adapter, c)
     check_framework(body.framework, c)
-    result = align(c, body.text, body.k, body.grade, body.subject, body.framework, body.adapter, body.grade_hint)
+    result = align(c, body.text, body.k, body.grade, body.subject, body.framework, body.adapter, body.grade_hint,
+                   body.include_practices)
     items = [asdict(s) | {"bloom": classify(s.text).as_dict()} | ({} if body.explain else {"explain": None})
              for s in result.standards]
-    return AlignResponse(standards=items, answer=result.answer, citations=result.citations)
+    practices = [asdict(s) | ({} if body.explain else {"explain": None}) for s in result.practices]
+    return AlignResponse(standards=items, practices=practices, answer=result.answer, citations=result.citations)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from edurag.settings import BUNDLED_STANDARDS_DIR
 from edurag.standards import load_catalog
-from eval.retrieval import CodeNormalizer, RetrievalEvaluator, RetrievalItem, item_metrics
+from eval.items import load_items
+from eval.retrieval import CodeNormalizer, RetrievalEvaluator, RetrievalItem, item_metrics, reliability_table
 
 RANKED = {
     "ratios": ["6.RP.A.1", "6.RP.A.3", "6.RP.A.2"],                    # first relevant at rank 2
@@ -63,3 +66,25 @@ def test_item_metrics_counts_a_repeated_standard_once() -> None:
 def test_empty_item_list_is_refused(normalizer: CodeNormalizer) -> None:
     with pytest.raises(ValueError):
         RetrievalEvaluator([], normalizer)
+
+
+def test_reliability_table_bins_confidences_against_tags() -> None:
+    """Per bin: how many standards, their mean confidence and the share the items are tagged with."""
+    table = reliability_table([0.05, 0.08, 0.6, 0.65, 0.95, 1.0], [False, True, True, False, True, True])
+    assert table == [{"bin": "0.00-0.10", "standards": 2, "mean_confidence": 0.065, "tagged_share": 0.5},
+                     {"bin": "0.50-0.70", "standards": 2, "mean_confidence": 0.625, "tagged_share": 0.5},
+                     {"bin": "0.70-1.00", "standards": 2, "mean_confidence": 0.975, "tagged_share": 1.0}]
+    assert reliability_table([], []) == []
+
+
+def test_tagged_lessons_get_grade_domain_and_group_split(tmp_path, normalizer: CodeNormalizer) -> None:
+    """A lesson file without grade, domain or split: the first tag gives grade and domain, the group gives the split."""
+    path = tmp_path / "lessons.jsonl"
+    rows = [{"id": "im_lesson_000010", "text": "Compare ratios with tape diagrams.", "standard_ids": ["6.RP.A.3a"]},
+            {"id": "im_lesson_000011", "text": "Notice and wonder.", "standard_ids": ["A-REI.B.3", "6.EE.B.7"]}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    items = load_items(path, "all", normalizer.catalog)
+    assert [(i.grade, i.domain) for i in items] == [("6", "RP: Ratios & Proportional Relationships"),
+                                                    ("HS", "A-REI: Reasoning with Equations & Inequalities")]
+    dev, heldout = load_items(path, "dev", normalizer.catalog), load_items(path, "heldout", normalizer.catalog)
+    assert sorted([len(dev), len(heldout)]) == [0, 2]  # neighbours: one group, one side

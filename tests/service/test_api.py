@@ -10,6 +10,8 @@ import pytest
 from edurag.components import build_components
 from edurag.settings import Settings
 from ingestion.service import ingest_standards
+from edurag.alignment.ranking import FEATURES
+from edurag.alignment.align import retrieve_standards
 from service.app import create_app
 from tests.conftest import SHARED_DATA
 from tests.utils.servers import serve_app
@@ -49,7 +51,7 @@ def test_health_reports_components(api, components):
 def test_align_grade_hint_boosts_and_is_validated(api):
     text = "Students solve problems about proportional relationships and unit rates"
     hinted = align(api, text, k=5, grade_hint="7", explain=True)["standards"]
-    assert hinted[0]["grades"] == ["7"] and hinted[0]["explain"]["grade_boost"] > 0
+    assert hinted[0]["grades"] == ["7"] and hinted[0]["explain"]["grade_stated"] == 1.0
     bad = api.post("/align", json={"text": text, "grade_hint": "grade seven"})
     assert bad.status_code == 422 and "grade_hint" in bad.text
 
@@ -211,7 +213,32 @@ def test_align_explain_and_matched_passage(api):
     plain = align(api, text, k=3)
     assert all(s["explain"] is None and s["passage"] == text for s in plain["standards"])
     explained = align(api, text, k=3, explain=True)["standards"][0]
-    assert set(explained["explain"]) == {"dense", "lexical", "grade_boost"}
-    assert explained["explain"]["grade_boost"] > 0 and 0 < explained["explain"]["dense"] <= 1
-    assert explained["score"] == pytest.approx(explained["explain"]["dense"] + 0.3 * explained["explain"]["lexical"]
-                                               + explained["explain"]["grade_boost"], abs=1e-3)
+    assert set(explained["explain"]) == {"dense", "lexical", "grade_boost", *FEATURES}
+    assert explained["explain"]["grade_stated"] > 0 and 0 < explained["explain"]["dense"] <= 1
+    assert explained["explain"]["fused"] == pytest.approx(explained["explain"]["dense"] + 0.3 * explained["explain"]["lexical"],
+                                                          abs=1e-3)
+
+
+def test_practices_are_listed_apart_unless_asked(api, components):
+    """CCSS MP codes never enter `standards` unless include_practices; they come back in `practices`."""
+    text = ("Students make sense of the problem and persevere in solving it, construct viable arguments and critique the "
+            "reasoning of others as they compare unit rates with ratio tables.")
+    body = align(api, text, k=10)
+    assert body["standards"] and not any(s["code"].startswith("MP.") for s in body["standards"])
+    practices = [p["code"] for p in body["practices"]]
+    assert {"MP.1", "MP.3"} & set(practices) and all(code.startswith("MP.") for code in practices)
+    assert not any(s["code"].startswith("MP.") for s in retrieve_standards(components, text, 50))
+    asked = align(api, text, k=10, include_practices=True)
+    assert {"MP.1", "MP.3"} & {s["code"] for s in asked["standards"]}
+    named = align(api, text + " (MP2)", k=10)
+    assert named["practices"][0]["code"] == "MP.2" and named["practices"][0]["matched"] == "code"
+    assert not any(s["code"].startswith("MP.") for s in named["standards"])
+
+
+def test_confidence_falls_with_rank(api):
+    """Each retrieved standard carries a calibrated confidence that never rises down the ranking."""
+    standards = align(api, "Students compare unit rates using ratio tables and double number lines", k=10)["standards"]
+    confidences = [s["confidence"] for s in standards]
+    assert all(0 <= c <= 1 for c in confidences) and confidences == sorted(confidences, reverse=True)
+    assert {s["confidence_label"] for s in standards} <= {"likely addressed", "related"}
+    assert [s["score"] for s in standards] == sorted((s["score"] for s in standards), reverse=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -61,28 +62,38 @@ def test_two_topic_lesson_ranks_both_standards_in_top_five(subset):
     assert "probability" in by_code["7.SP.C.8"].passage and "lemonade" not in by_code["7.SP.C.8"].passage
 
 
-def test_grade_cue_boosts_the_named_grade(subset):
+def test_grade_cue_favours_the_named_grade(subset):
     text = "Students solve problems about proportional relationships and unit rates"
     plain = hybrid_search(subset, text, 10)
     cued = hybrid_search(subset, text + " in grade 7", 10)
-    assert all(h.boost == 0 for h in plain)
-    assert all((h.boost > 0) == ("7" in h.metadata["grades"]) for h in cued)
+    assert all(h.features["grade_stated"] == 0 for h in plain)
+    assert all((h.features["grade_stated"] > 0) == ("7" in h.metadata["grades"]) for h in cued)
     assert cued[0].metadata["grades"] == ["7"]
 
 
-def test_grade_hint_boosts_that_grade_without_filtering(subset):
+def test_grade_hint_favours_that_grade_without_filtering(subset):
     text = "Students solve problems about proportional relationships and unit rates"
     hinted = hybrid_search(subset, text, 10, grade_hint="7")
-    assert all((h.boost > 0) == ("7" in h.metadata["grades"]) for h in hinted)
+    assert all((h.features["grade_stated"] > 0) == ("7" in h.metadata["grades"]) for h in hinted)
     assert hinted[0].metadata["grades"] == ["7"]
     assert any("6" in h.metadata["grades"] for h in hinted)  # a hint, not a filter
     band = hybrid_search(subset, text, 10, grade_hint="MS")
-    assert all(h.boost > 0 for h in band if {"6", "7", "8"} & set(h.metadata["grades"]))
+    assert all(h.features["grade_stated"] > 0 for h in band if {"6", "7", "8"} & set(h.metadata["grades"]))
+
+
+def test_without_the_ranker_grade_boosts_add_to_the_fused_score(subset):
+    """EDURAG_ALIGNER_MODEL=off: the fused cosine + BM25 score plus the grade boosts, as before the ranker."""
+    off = replace(subset, settings=subset.settings.model_copy(update={"aligner_model": "off"}))
+    text = "Students solve problems about proportional relationships and unit rates"
+    hinted = hybrid_search(off, text, 10, grade_hint="7")
+    assert all((h.boost > 0) == ("7" in h.metadata["grades"]) for h in hinted)
+    assert all(h.confidence is None and not h.features for h in hinted)
+    assert hinted[0].score == pytest.approx(hinted[0].dense + 0.3 * hinted[0].lexical + hinted[0].boost, abs=1e-4)
 
 
 def test_lexical_index_stays_in_step_with_chroma(subset, tmp_path):
     collection = get_collection(subset.client, "standards")
-    index = subset.lexical.get("standards")
+    index = subset.lexical_indexes.get("standards")
     assert index.count() == collection.count()
     path = subset.settings.standards_dir / "ngss_pe.jsonl"
     original = path.read_text()
@@ -95,8 +106,7 @@ def test_lexical_index_stays_in_step_with_chroma(subset, tmp_path):
         ingest_standards(changed)
         assert index.count() == collection.count() == len(changed.catalog.indexable())
         assert not [h for h in index.search(dropped["description"], 50) if h.metadata["code"] == dropped["id"]]
-        top = hybrid_search(changed, "zorbulite crystals", 1)[0]
-        assert top.code == rows[0]["id"] and top.lexical == 1.0
+        assert index.search("zorbulite crystals", 1)[0].metadata["code"] == rows[0]["id"]
     finally:
         path.write_text(original)
         ingest_standards(build_components(subset.settings, embedder=subset.embedder))
@@ -113,7 +123,7 @@ def test_lexical_index_is_shared_through_the_data_dir_and_repaired_after_a_crash
     collection = get_collection(subset.client, "standards")
     assert other.count() == collection.count()
     some = collection.get(limit=7, include=[])["ids"]
-    subset.lexical.get("standards").delete(some)  # Chroma kept them: the lexical side lost 7 chunks
+    subset.lexical_indexes.get("standards").delete(some)  # Chroma kept them: the lexical side lost 7 chunks
     assert other.count() == collection.count() - 7
     assert ingest_standards(subset).added == 0  # nothing re-embedded ...
     assert other.count() == collection.count()  # ... and BM25 holds every chunk again
@@ -126,10 +136,10 @@ def test_dropped_collection_drops_its_lexical_index(subset):
 
     docs = [Document(page_content="Photosynthesis turns light into chemical energy", metadata={"source": "a", "code": "X"})]
     sync(docs, "scratch__v1", client=subset.client, embedder=subset.embedder, settings=subset.settings, cleanup="full")
-    assert subset.lexical.get("scratch__v1").search("photosynthesis", 3)[0].metadata["code"] == "X"
+    assert subset.lexical_indexes.get("scratch__v1").search("photosynthesis", 3)[0].metadata["code"] == "X"
     drop_collection(subset.client, subset.settings, "scratch__v1")
     assert not (subset.settings.lexical_dir / "scratch__v1").exists()
-    assert subset.lexical.get("scratch__v1").count() == 0
+    assert subset.lexical_indexes.get("scratch__v1").count() == 0
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -1,0 +1,256 @@
+"""The learned part of /align: a query-side linear adapter on the embedder and a logistic ranker over per-standard
+features of a (possibly long, multi-passage) text, with an isotonic map from ranker score to calibrated confidence.
+
+The features are computed here for serving and for training alike (finetune.aligner fits the weights on the dev
+split of real publisher lessons). Shapes: `dense` and `lexical` are (passages, standards) arrays; `dense` holds the
+cosine similarity of each passage to each candidate standard (0 where Chroma did not return the standard for that
+passage), `lexical` the BM25 score of each passage against each standard divided by the passage's best BM25 score.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from edurag.standards import ALL_GRADES, expand_grades
+
+FEATURES = ("fused", "dense", "lexical", "dense_mean", "dense_z", "passage_share", "grade_mass", "cluster_support",
+            "domain_support", "subject_mass", "span", "grade_stated", "text_prior")
+LEXICAL_WEIGHT = 0.3
+PRIOR_TEMPERATURE = 0.05
+PASSAGE_TOP = 10
+PRACTICE_PREFIX = "MP."
+LIKELY = "likely addressed"
+RELATED = "related"
+MODEL_FILE = "aligner.npz"
+MANIFEST_FILE = "edurag_manifest.json"  # finetune.manifest.MANIFEST_NAME; serving never imports finetune
+_GRADE_INDEX = {grade: i for i, grade in enumerate(ALL_GRADES)}
+BUNDLED_MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "aligner"
+
+
+def is_practice(code: str) -> bool:
+    """A practice standard (CCSS Standards for Mathematical Practice), listed apart from content standards."""
+    return code.startswith(PRACTICE_PREFIX)
+
+
+def grade_fit(named: set[str], grades: Sequence[str] | None) -> float:
+    """How well a standard's grade span fits the named grades (Jaccard): 1 for the same span, 1/13 for a K-12 practice."""
+    span = set(grades or [])
+    return len(named & span) / len(named | span) if named & span else 0.0
+
+
+def _softmax(x: np.ndarray, temperature: float) -> np.ndarray:
+    z = np.exp((x - x.max()) / temperature)
+    return z / z.sum()
+
+
+@dataclass
+class StandardTable:
+    """What the features need of each indexed standard, as arrays in index order: a (standards, 13) grade indicator
+    (K..12) and integer keys of its cluster, domain and subject. Built once per index (of), sliced per request (take)."""
+
+    grades: np.ndarray
+    cluster: np.ndarray
+    domain: np.ndarray
+    subject: np.ndarray
+    subjects: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, metadatas: Sequence[dict[str, Any]]) -> StandardTable:
+        """The table of standards given their Chroma metadata (grades, domain, cluster, subject)."""
+        grades = np.zeros((len(metadatas), len(ALL_GRADES)), dtype=np.float32)
+        for j, m in enumerate(metadatas):
+            for grade in m.get("grades") or ():
+                if grade in _GRADE_INDEX:
+                    grades[j, _GRADE_INDEX[grade]] = 1.0
+        keys = {name: [str(m.get(name, "")) for m in metadatas] for name in ("domain", "cluster", "subject")}
+        span = [tuple(np.flatnonzero(row)) for row in grades]
+        ids = {name: np.unique(np.array(values, dtype=object), return_inverse=True)[1] if values else np.zeros(0, int)
+               for name, values in (("cluster", [f"{d}|{c}|{g}" for d, c, g in zip(keys["domain"], keys["cluster"], span)]),
+                                    ("domain", [f"{d}|{g}" for d, g in zip(keys["domain"], span)]),
+                                    ("subject", keys["subject"]))}
+        return cls(grades=grades, cluster=ids["cluster"], domain=ids["domain"], subject=ids["subject"],
+                   subjects=tuple(sorted(set(keys["subject"]))))
+
+    def take(self, columns: np.ndarray) -> StandardTable:
+        """The rows of these standards, in this order."""
+        return StandardTable(self.grades[columns], self.cluster[columns], self.domain[columns], self.subject[columns],
+                             self.subjects)
+
+
+def prior_class(subject: str, grades: Sequence[str]) -> str | None:
+    """The text-prior class of a standard or tagged lesson: `subject|grade` for one grade, `subject|HS` for grades 9-12,
+    `subject|MS` for 6-8; None for wider spans (K-12 practices and anchors teach the prior nothing)."""
+    if len(grades) == 1:
+        return f"{subject}|{grades[0]}"
+    if list(grades) == expand_grades("HS"):
+        return f"{subject}|HS"
+    if list(grades) == expand_grades("MS"):
+        return f"{subject}|MS"
+    return None
+
+
+def prior_grid(classes: Sequence[str], probabilities: np.ndarray, subjects: Sequence[str]) -> np.ndarray:
+    """(len(subjects), 13) probability of each subject and grade (K..12) from the text-prior classes' probabilities;
+    a band class (HS, MS) gives its probability to each of its grades."""
+    grid = np.zeros((len(subjects), len(ALL_GRADES)), dtype=np.float32)
+    row = {subject: i for i, subject in enumerate(subjects)}
+    for name, probability in zip(classes, probabilities):
+        subject, grade = name.split("|")
+        if subject in row:
+            for g in expand_grades(grade):
+                grid[row[subject], _GRADE_INDEX[g]] = max(grid[row[subject], _GRADE_INDEX[g]], probability)
+    return grid
+
+
+def grade_vector(grades: set[str]) -> np.ndarray:
+    """A 13-slot (K..12) indicator of grades; unknown names are ignored."""
+    out = np.zeros(len(ALL_GRADES), dtype=np.float32)
+    out[[_GRADE_INDEX[g] for g in grades if g in _GRADE_INDEX]] = 1.0
+    return out
+
+
+def _jaccard(table: np.ndarray, named: np.ndarray) -> np.ndarray:
+    shared = table @ named
+    union = table.sum(axis=1) + named.sum() - shared
+    return np.where(shared > 0, shared / np.maximum(union, 1), 0.0)
+
+
+def _support(keys: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Softmax mass of the other candidates sharing each candidate's key."""
+    inverse = np.unique(keys, return_inverse=True)[1]
+    return np.bincount(inverse, weights=weight)[inverse] - weight
+
+
+def standard_features(dense: np.ndarray, lexical: np.ndarray, table: StandardTable,
+                      named_grades: set[str] = frozenset(), hint_grades: set[str] = frozenset(),
+                      prior: np.ndarray | None = None) -> np.ndarray:
+    """(standards, len(FEATURES)) features of every column of `dense`/`lexical` (see the module docstring), whose
+    standards `table` describes in the same order.
+
+    Besides the best passage's scores, a standard is supported by the other passages (mean, z-score within its
+    passage, share of passages ranking it in their top 10) and by its neighbours: the grades, clusters, domains and
+    subject that the best-scoring standards of the whole text concentrate on (soft priors, no grade needed), and by
+    `prior`, the text prior's (subjects, 13) grid (prior_grid) of how likely the text is of each subject and grade.
+    """
+    p, n = dense.shape
+    out = np.zeros((n, len(FEATURES)), dtype=np.float32)
+    if n == 0:
+        return out
+    fused = dense + LEXICAL_WEIGHT * lexical
+    best = fused.max(axis=0)
+    candidate = dense > 0
+    counts = np.maximum(candidate.sum(axis=1, keepdims=True), 1)
+    mean = np.where(candidate, dense, 0).sum(axis=1, keepdims=True) / counts
+    sd = np.sqrt(np.where(candidate, (dense - mean) ** 2, 0).sum(axis=1, keepdims=True) / counts) + 1e-6
+    top = min(PASSAGE_TOP, n)
+    threshold = -np.partition(-fused, top - 1, axis=1)[:, top - 1:top]
+    weight = _softmax(best, PRIOR_TEMPERATURE)
+    span = table.grades.sum(axis=1)
+    per_grade = (weight / np.maximum(span, 1)) @ table.grades
+    out[:, 0] = best
+    out[:, 1] = dense.max(axis=0)
+    out[:, 2] = lexical.max(axis=0)
+    out[:, 3] = dense.mean(axis=0)
+    out[:, 4] = np.where(candidate, (dense - mean) / sd, -3.0).max(axis=0) / 10.0
+    out[:, 5] = (fused >= threshold).mean(axis=0)
+    out[:, 6] = table.grades @ per_grade
+    out[:, 7] = _support(table.cluster, weight)
+    out[:, 8] = _support(table.domain, weight)
+    out[:, 9] = _support(table.subject, weight) + weight
+    out[:, 10] = np.log(np.maximum(span, 1)) / np.log(len(ALL_GRADES))
+    for stated in (named_grades, hint_grades):  # a grade the text names counts like the request's grade_hint
+        if stated:
+            out[:, 11] = np.maximum(out[:, 11], _jaccard(table.grades, grade_vector(stated)))
+    if prior is not None:
+        out[:, 12] = (table.grades * prior[table.subject]).max(axis=1)
+    return out
+
+
+@dataclass
+class AlignerModel:
+    """Trained weights: an optional (dim, dim) query adapter, a logistic ranker over FEATURES (standardized by
+    `mean`/`scale`) and an isotonic calibration curve (`calibration_x` scores -> `calibration_y` probabilities)."""
+
+    weights: np.ndarray
+    bias: float
+    mean: np.ndarray
+    scale: np.ndarray
+    calibration_x: np.ndarray
+    calibration_y: np.ndarray
+    adapter: np.ndarray | None = None
+    likely_threshold: float = 0.5
+    prior_classes: tuple[str, ...] = ()
+    prior_coef: np.ndarray | None = None
+    prior_intercept: np.ndarray | None = None
+
+    def prior(self, vectors: np.ndarray, subjects: Sequence[str]) -> np.ndarray | None:
+        """The text prior (multinomial logistic regression on the mean passage vector, before the adapter) as a
+        (len(subjects), 13) grid (prior_grid); None without a prior."""
+        if self.prior_coef is None or len(vectors) == 0:
+            return None
+        mean = vectors.mean(axis=0)
+        logits = self.prior_coef @ (mean / max(float(np.linalg.norm(mean)), 1e-12)) + self.prior_intercept
+        probabilities = np.exp(logits - logits.max())
+        return prior_grid(self.prior_classes, probabilities / probabilities.sum(), subjects)
+
+    def adapt(self, vectors: np.ndarray) -> np.ndarray:
+        """Passage vectors (n, dim) mapped by the query adapter and re-normalized; unchanged without one."""
+        if self.adapter is None or len(vectors) == 0:
+            return vectors
+        mapped = vectors @ self.adapter
+        return (mapped / np.maximum(np.linalg.norm(mapped, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """Ranker logits (higher = more likely a publisher would tag the standard), one per feature row."""
+        return ((features - self.mean) / self.scale) @ self.weights + self.bias
+
+    def confidence(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probability that a standard with this score is tagged (monotone non-decreasing in score)."""
+        return np.interp(scores, self.calibration_x, self.calibration_y)
+
+    def label(self, probability: float) -> str:
+        """`likely addressed` at or above likely_threshold, else `related`."""
+        return LIKELY if probability >= self.likely_threshold else RELATED
+
+    def save(self, folder: Path) -> Path:
+        """Write aligner.npz into folder (the manifest is written by the trainer)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays = {"weights": self.weights, "bias": np.array([self.bias]), "mean": self.mean, "scale": self.scale,
+                  "calibration_x": self.calibration_x, "calibration_y": self.calibration_y,
+                  "likely_threshold": np.array([self.likely_threshold]), "features": np.array(FEATURES)}
+        if self.adapter is not None:
+            arrays["adapter"] = self.adapter.astype(np.float16)
+        if self.prior_coef is not None:
+            arrays |= {"prior_classes": np.array(self.prior_classes), "prior_coef": self.prior_coef.astype(np.float16),
+                       "prior_intercept": self.prior_intercept}
+        path = folder / MODEL_FILE
+        np.savez_compressed(path, **arrays)
+        return path
+
+
+def load_aligner_model(folder: Path | None = None) -> AlignerModel:
+    """The ranker in folder (default: the bundled edurag/data/aligner); raises FileNotFoundError or ValueError."""
+    path = (folder or BUNDLED_MODEL_DIR) / MODEL_FILE
+    with np.load(path, allow_pickle=False) as data:
+        if tuple(str(f) for f in data["features"]) != FEATURES:
+            raise ValueError(f"{path} was trained on features {list(data['features'])}, this code computes {list(FEATURES)}")
+        return AlignerModel(
+            weights=data["weights"].astype(np.float32), bias=float(data["bias"][0]), mean=data["mean"].astype(np.float32),
+            scale=data["scale"].astype(np.float32), calibration_x=data["calibration_x"].astype(np.float64),
+            calibration_y=data["calibration_y"].astype(np.float64),
+            adapter=data["adapter"].astype(np.float32) if "adapter" in data else None,
+            likely_threshold=float(data["likely_threshold"][0]),
+            prior_classes=tuple(str(c) for c in data["prior_classes"]) if "prior_classes" in data else (),
+            prior_coef=data["prior_coef"].astype(np.float32) if "prior_coef" in data else None,
+            prior_intercept=data["prior_intercept"].astype(np.float32) if "prior_intercept" in data else None)
+
+
+def read_model_manifest(folder: Path | None = None) -> dict[str, Any]:
+    """The manifest beside the ranker (base model, data sha256, hyperparameters, metrics)."""
+    return json.loads(((folder or BUNDLED_MODEL_DIR) / MANIFEST_FILE).read_text(encoding="utf-8"))

@@ -1,0 +1,393 @@
+"""Train /align's learned ranking on real lessons: a query-side linear adapter on the frozen embedder (multi-positive
+contrastive loss over every standard, so sibling standards are the hard negatives) and a logistic ranker over
+edurag.alignment.ranking's features, calibrated with isotonic regression on out-of-fold scores.
+
+Only the dev split of the items file is used (edurag.datasets' group split); the held-out split is scored at the end
+for the manifest and never touches a fitted number. The encoder stays frozen, so passages and standards are encoded
+once and training runs on those vectors: seconds instead of the minutes a sentence-transformers fit would spend
+re-encoding every step (the index is unchanged, the adapter only maps query vectors).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import bm25s
+import numpy as np
+
+from edurag.alignment.ranking import FEATURES, AlignerModel, StandardTable, is_practice, prior_class, standard_features
+from edurag.embedder import Embedder
+from edurag.standards import Catalog
+from eval.retrieval import CodeNormalizer, RetrievalItem, item_metrics, reliability_table
+from vectorstore.lexical import tokenize
+
+logger = logging.getLogger(__name__)
+
+METHOD = "aligner-ranker"
+
+
+@dataclass
+class AlignerArgs:
+    """Hyperparameters of the aligner ranker."""
+
+    adapter_steps: int = 200
+    adapter_learning_rate: float = 0.01
+    adapter_regularization: float = 1.0
+    temperature: float = 0.05
+    candidates: int = 100
+    train_depth: int = 30
+    ranker_c: float = 1.0
+    prior_c: float = 10.0
+    folds: int = 4
+    seed: int = 13
+    limit: int | None = None
+
+
+@dataclass
+class EncodedItem:
+    """One lesson item ready for training: passage vectors, normalized BM25 per passage, gold standard columns."""
+
+    id: str
+    group: str
+    vectors: np.ndarray
+    lexical: np.ndarray
+    gold: list[frozenset[int]]
+    named_grades: set[str] = field(default_factory=set)
+    hint_grades: set[str] = field(default_factory=set)
+
+
+@dataclass
+class StandardsIndex:
+    """The indexed standards as /align sees them: codes, metadata, unit vectors and a BM25 index, in one order."""
+
+    codes: list[str]
+    metadatas: list[dict[str, Any]]
+    vectors: np.ndarray
+    bm25: Any
+
+    @cached_property
+    def table(self) -> StandardTable:
+        """The standards' grades, cluster, domain and subject keys for the features."""
+        return StandardTable.of(self.metadatas)
+
+    @cached_property
+    def practice(self) -> np.ndarray:
+        """True for practice standards (CCSS MP), which /align lists apart and the ranker never trains on."""
+        return np.array([is_practice(c) for c in self.codes])
+
+
+def standards_index(catalog: Catalog, embedder: Embedder) -> StandardsIndex:
+    """Encode and BM25-index the indexable standards exactly as ingestion does (Standard.document)."""
+    from ingestion.standards_docs import standard_documents
+
+    docs = standard_documents(catalog)
+    texts = [d.page_content for d in docs]
+    bm25 = bm25s.BM25()
+    bm25.index(tokenize(texts), show_progress=False)
+    return StandardsIndex(codes=[d.metadata["code"] for d in docs], metadatas=[d.metadata for d in docs],
+                          vectors=embedder.encode(texts), bm25=bm25)
+
+
+def normalized_lexical(index: StandardsIndex, passages: Sequence[str]) -> np.ndarray:
+    """(passages, standards) BM25 scores, each row divided by its maximum (as /align fuses them)."""
+    rows = []
+    for passage in passages:
+        tokens = tokenize([passage])[0]
+        rows.append(index.bm25.get_scores(tokens) if tokens else np.zeros(len(index.codes)))
+    lexical = np.asarray(rows, dtype=np.float32)
+    return lexical / np.maximum(lexical.max(axis=1, keepdims=True), 1e-9)
+
+
+def encode_items(items: Sequence[RetrievalItem], groups: dict[str, str], index: StandardsIndex, embedder: Embedder,
+                 normalizer: CodeNormalizer, passage_tokens: int, passage_overlap: int,
+                 progress: Callable[[Iterable], Iterable] = iter) -> list[EncodedItem]:
+    """Split, encode and lexically score every item; tags become sets of acceptable standard columns."""
+    from edurag.alignment.search import grade_cues
+
+    column = {code: j for j, code in enumerate(index.codes)}
+    out = []
+    for item in progress(items):
+        split = embedder.passages(item.text, passage_tokens, passage_overlap)
+        gold = [frozenset(column[c] for c in normalizer.group(code) if c in column) for code in item.standard_ids]
+        out.append(EncodedItem(id=item.id, group=groups.get(item.id, item.id), vectors=embedder.encode_tokens(split.tokens),
+                               lexical=normalized_lexical(index, split.texts), gold=[g for g in gold if g],
+                               named_grades=grade_cues(item.text)))
+    return out
+
+
+def candidate_dense(vectors: np.ndarray, standards: np.ndarray, candidates: int) -> np.ndarray:
+    """(passages, standards) cosine similarities kept only for each passage's `candidates` nearest standards, as Chroma
+    returns them to /align (0 elsewhere)."""
+    dense = vectors @ standards.T
+    if candidates < dense.shape[1]:
+        threshold = -np.partition(-dense, candidates - 1, axis=1)[:, candidates - 1:candidates]
+        dense = np.where(dense >= threshold, dense, 0.0)
+    return dense.astype(np.float32)
+
+
+def train_adapter(items: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArgs) -> tuple[np.ndarray, list[float]]:
+    """A (dim, dim) query adapter, initialized at identity. Each item contributes its passage closest to one of its
+    tags (the one /align's max over passages would pick); a softmax over all content standards maximizes the tagged
+    standards' mass, so sibling standards are the hard negatives; the L2 pull toward identity keeps the embedder's
+    geometry for standards the dev lessons never tag. Full-batch Adam. Returns the adapter and the loss per step."""
+    import torch
+
+    torch.manual_seed(args.seed)
+    usable = [it for it in items if it.gold]
+    anchors = np.stack([_closest_passage(it, index) for it in usable])
+    positives = torch.zeros(len(usable), len(index.codes), dtype=torch.bool)
+    for row, item in enumerate(usable):
+        for group in item.gold:
+            positives[row, list(group)] = True
+    content = torch.from_numpy(~index.practice)
+    standards = torch.from_numpy(index.vectors)
+    queries = torch.from_numpy(anchors)
+    identity = torch.eye(standards.shape[1])
+    weight = torch.nn.Parameter(identity.clone())
+    optimizer = torch.optim.Adam([weight], lr=args.adapter_learning_rate)
+    losses = []
+    for _ in range(args.adapter_steps):
+        optimizer.zero_grad()
+        scores = torch.nn.functional.normalize(queries @ weight, dim=1) @ standards.T
+        log_probs = (scores.masked_fill(~content, -1.0) / args.temperature).log_softmax(dim=1)
+        loss = -(torch.logsumexp(log_probs.masked_fill(~positives, -1e4), dim=1)).mean()
+        loss = loss + args.adapter_regularization * ((weight - identity) ** 2).sum() / len(identity)
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    return weight.detach().numpy().astype(np.float32), losses
+
+
+def _closest_passage(item: EncodedItem, index: StandardsIndex) -> np.ndarray:
+    """The item's passage vector most similar to any of its tagged standards."""
+    gold = sorted(set().union(*item.gold))
+    return item.vectors[int((item.vectors @ index.vectors[gold].T).max(axis=1).argmax())]
+
+
+def item_features(item: EncodedItem, index: StandardsIndex, model: AlignerModel | None, candidates: int,
+                  content_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, features) of an item's candidate standards: those some passage retrieves, practices excluded.
+    The model's adapter maps the passages and its text prior feeds the features, as in /align."""
+    vectors = model.adapt(item.vectors) if model is not None else item.vectors
+    prior = model.prior(item.vectors, index.table.subjects) if model is not None else None
+    dense = candidate_dense(vectors, index.vectors, candidates)
+    keep = dense.max(axis=0) > 0
+    if content_only:
+        keep &= ~index.practice
+    columns = np.flatnonzero(keep)
+    return columns, standard_features(dense[:, columns], item.lexical[:, columns], index.table.take(columns),
+                                      item.named_grades, item.hint_grades, prior)
+
+
+def fused_only(adapter: np.ndarray | None = None, prior: tuple | None = None) -> AlignerModel:
+    """A model that ranks by the fused score (feature 0) through an adapter and text prior: the stage before the ranker."""
+    size = len(FEATURES)
+    classes, coef, intercept = prior or ((), None, None)
+    return AlignerModel(weights=np.eye(size, dtype=np.float32)[0], bias=0.0, mean=np.zeros(size, np.float32),
+                        scale=np.ones(size, np.float32), calibration_x=np.array([0.0, 1.0]),
+                        calibration_y=np.array([0.0, 1.0]), adapter=adapter, prior_classes=tuple(classes),
+                        prior_coef=coef, prior_intercept=intercept)
+
+
+def fit_prior(items: Sequence[EncodedItem], index: StandardsIndex, c: float = 10.0) -> tuple:
+    """The text prior: multinomial logistic regression (scikit-learn) from a text's mean passage vector to its
+    `subject|grade` class (prior_class), fitted on the indexed standards' own vectors and the dev lessons (first tag)."""
+    from sklearn.linear_model import LogisticRegression
+
+    xs, ys = [], []
+    for vector, metadata in zip(index.vectors, index.metadatas):
+        label = prior_class(metadata.get("subject", ""), metadata.get("grades") or [])
+        if label:
+            xs.append(vector)
+            ys.append(label)
+    for item in items:
+        if not item.gold:
+            continue
+        tagged = index.metadatas[min(item.gold[0])]
+        label = prior_class(tagged.get("subject", ""), tagged.get("grades") or [])
+        if label:
+            mean = item.vectors.mean(axis=0)
+            xs.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+            ys.append(label)
+    classifier = LogisticRegression(C=c, max_iter=2000).fit(np.array(xs), np.array(ys))
+    return tuple(str(x) for x in classifier.classes_), classifier.coef_.astype(np.float32), classifier.intercept_.astype(np.float32)
+
+
+def _labels(item: EncodedItem, columns: np.ndarray) -> np.ndarray:
+    gold = set().union(*item.gold) if item.gold else set()
+    return np.array([j in gold for j in columns])
+
+
+def _rows(items: Sequence[EncodedItem], index: StandardsIndex, stage: AlignerModel | None, args: AlignerArgs):
+    """Training rows: each item's train_depth best candidates by fused score, with labels and the item's group."""
+    xs, ys, groups = [], [], []
+    for item in items:
+        columns, features = item_features(item, index, stage, args.candidates)
+        top = np.argsort(-features[:, 0])[:args.train_depth]
+        xs.append(features[top])
+        ys.append(_labels(item, columns[top]))
+        groups += [item.group] * len(top)
+    return np.concatenate(xs), np.concatenate(ys), np.array(groups)
+
+
+def fit_ranker(items: Sequence[EncodedItem], index: StandardsIndex, stage: AlignerModel | None,
+               args: AlignerArgs, rows: tuple | None = None) -> AlignerModel:
+    """Logistic regression on standardized features (scikit-learn), then isotonic calibration of its out-of-fold
+    scores (GroupKFold by item group, so a lesson's items never calibrate each other). `rows` (features, labels,
+    groups) replaces the items' features computed through `stage`, e.g. cross-fitted ones (train_aligner)."""
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    x, y, groups = rows if rows is not None else _rows(items, index, stage, args)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    z = (x - mean) / scale
+    folds = min(args.folds, len(set(groups)))
+    out_of_fold = np.zeros(len(y))
+    if folds >= 2 and y.any():
+        for train, test in GroupKFold(n_splits=folds).split(z, y, groups):
+            if y[train].any() and not y[train].all():
+                fold = LogisticRegression(C=args.ranker_c, max_iter=1000).fit(z[train], y[train])
+                out_of_fold[test] = fold.decision_function(z[test])
+    if not (y.any() and not y.all()):
+        raise ValueError("the training items give no positive (or no negative) candidates; use more items")
+    ranker = LogisticRegression(C=args.ranker_c, max_iter=1000).fit(z, y)
+    calibration = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(out_of_fold, y)
+    return replace(stage or fused_only(), weights=ranker.coef_[0].astype(np.float32), bias=float(ranker.intercept_[0]),
+                   mean=mean.astype(np.float32), scale=scale.astype(np.float32),
+                   calibration_x=np.asarray(calibration.X_thresholds_, dtype=np.float64),
+                   calibration_y=np.asarray(calibration.y_thresholds_, dtype=np.float64))
+
+
+def rank_item(item: EncodedItem, index: StandardsIndex, model: AlignerModel | None, candidates: int, k: int = 10,
+              content_only: bool = True) -> list[int]:
+    """The k best content-standard columns for an item (model None = the fused score alone, as before the ranker)."""
+    columns, features = item_features(item, index, model, candidates, content_only)
+    scores = model.score(features) if model else features[:, 0]
+    return [int(columns[i]) for i in np.argsort(-scores)[:k]]
+
+
+def score_items(items: Sequence[EncodedItem], index: StandardsIndex, model: AlignerModel | None, candidates: int,
+                normalizer: CodeNormalizer, content_only: bool = True) -> dict[str, float]:
+    """Mean hit@1/5/10, recall@5/10 and MRR of rank_item over items."""
+    totals: dict[str, float] = {}
+    for item in items:
+        ranked = [normalizer.rollup(index.codes[j]) for j in rank_item(item, index, model, candidates, 10, content_only)]
+        groups = [frozenset(index.codes[j] for j in g) for g in item.gold]
+        for name, value in item_metrics(ranked, groups, (1, 5, 10)).items():
+            totals[name] = totals.get(name, 0.0) + value
+    return {name: round(value / max(len(items), 1), 4) for name, value in totals.items()}
+
+
+def reliability(items: Sequence[EncodedItem], index: StandardsIndex, model: AlignerModel, candidates: int,
+                k: int = 5) -> list[dict[str, Any]]:
+    """Reliability table (eval.retrieval.reliability_table) of the confidences of each item's top k standards."""
+    confidences, tagged = [], []
+    for item in items:
+        columns, features = item_features(item, index, model, candidates)
+        scores = model.score(features)
+        top = np.argsort(-scores)[:k]
+        confidences += list(model.confidence(scores[top]))
+        tagged += list(_labels(item, columns[top]))
+    return reliability_table(confidences, tagged)
+
+
+def with_grade_hints(items: Sequence[EncodedItem], index: StandardsIndex, catalog: Catalog, seed: int,
+                     share: float = 0.5) -> list[EncodedItem]:
+    """Training copies of the items where a random share carries its first tag's grades as grade_hint, so the ranker
+    learns what a teacher-given grade is worth (the lessons themselves rarely name one); scoring uses the originals."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for item in items:
+        hinted = rng.random() < share and item.gold
+        grades = set(catalog.get(index.codes[min(item.gold[0])]).grades) if hinted else set()
+        out.append(replace(item, hint_grades=grades))
+    return out
+
+
+def _stage(items: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArgs) -> tuple[AlignerModel, list[float]]:
+    """Adapter and text prior fitted on items: what the ranker's features are computed through."""
+    adapter, losses = train_adapter(items, index, args) if args.adapter_steps > 0 else (None, [])
+    prior = fit_prior(items, index, args.prior_c) if args.prior_c > 0 else None
+    return fused_only(adapter, prior), losses
+
+
+def cross_fitted_rows(items: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArgs) -> tuple:
+    """Ranker training rows whose features come from an adapter and prior fitted without the item's group
+    (GroupKFold): features of items the adapter was trained on look better than any new lesson's would."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.array([item.group for item in items])
+    folds = min(args.folds, len(set(groups)))
+    if args.adapter_steps == 0 and args.prior_c == 0 or folds < 2:
+        return _rows(items, index, _stage(items, index, args)[0], args)
+    parts = []
+    for train, test in GroupKFold(n_splits=folds).split(np.zeros(len(items)), groups=groups):
+        stage, _ = _stage([items[i] for i in train], index, args)
+        parts.append(_rows([items[i] for i in test], index, stage, args))
+    return tuple(np.concatenate(column) for column in zip(*parts))
+
+
+def train_aligner(dev: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArgs) -> tuple[AlignerModel, dict[str, Any]]:
+    """Ranker on cross-fitted features, then the adapter and prior refitted on all dev items; returns the model and
+    what the manifest records."""
+    started = time.perf_counter()
+    rows = cross_fitted_rows(dev, index, args)
+    stage, losses = _stage(dev, index, args)
+    model = fit_ranker(dev, index, stage, args, rows)
+    return model, {"steps": args.adapter_steps, "final_loss": round(losses[-1], 4) if losses else None,
+                   "adapter_losses": [round(x, 4) for x in losses[::max(1, len(losses) // 10)]],
+                   "wall_time_seconds": round(time.perf_counter() - started, 1), "hyperparameters": asdict(args)}
+
+
+def run_aligner_training(items_file: Path, out: Path, args: AlignerArgs, settings: Any,
+                         progress: Callable[[Iterable], Iterable] = iter) -> dict[str, Any]:
+    """`edurag finetune aligner`: encode the items file's dev split with the configured embedder and backend, train,
+    score dev and held-out before (fused score, practices apart) and after, write aligner.npz and the manifest."""
+    from edurag.embedder import load_embedder
+    from edurag.standards import load_catalog
+    from edurag.datasets import group_splits, item_groups
+    from eval.items import load_items, read_item_rows
+    from finetune.data import file_sha256
+    from finetune.manifest import library_versions, write_manifest
+
+    catalog = load_catalog(settings.standards_dir)
+    embedder = load_embedder(settings)
+    rows = read_item_rows(items_file)
+    groups, splits = item_groups(rows), group_splits(rows)
+    items = load_items(items_file, "all", catalog)
+    dev = [i for i in items if splits[i.id] == "dev"][:args.limit]
+    heldout = [i for i in items if splits[i.id] == "heldout"][:args.limit]
+    if not dev:
+        raise ValueError(f"{items_file} has no dev items")
+    index = standards_index(catalog, embedder)
+    normalizer = CodeNormalizer(catalog)
+    encoded_dev, encoded_heldout = (encode_items(part, groups, index, embedder, normalizer, settings.passage_tokens,
+                                                 settings.passage_overlap, progress) for part in (dev, heldout))
+    model, run = train_aligner(with_grade_hints(encoded_dev, index, catalog, args.seed), index, args)
+    model.save(out)
+    metrics = {split: {"before": score_items(part, index, None, args.candidates, normalizer),
+                       "after": score_items(part, index, model, args.candidates, normalizer)}
+               for split, part in (("dev", encoded_dev), ("heldout", encoded_heldout)) if part}
+    parameters = int(model.weights.size + 1 + (model.adapter.size if model.adapter is not None else 0))
+    manifest = {
+        "base": {"id": embedder.name, "backend": embedder.backend, "dim": embedder.dim},
+        "method": METHOD, "features": list(FEATURES),
+        "hyperparameters": run["hyperparameters"],
+        "data": {"items_file": items_file.name, "sha256": file_sha256(items_file), "dev_items": len(dev),
+                 "heldout_items": len(heldout), "split_rule": "edurag.datasets.group_splits (dev only is trained on)",
+                 "standards": len(index.codes)},
+        "steps": run["steps"], "final_loss": run["final_loss"], "adapter_losses": run["adapter_losses"],
+        "trainable_parameters": parameters, "total_parameters": parameters, "trainable_share": 1.0,
+        "wall_time_seconds": run["wall_time_seconds"], "versions": library_versions(),
+        "metrics": metrics,
+        "reliability_heldout": reliability(encoded_heldout, index, model, args.candidates) if encoded_heldout else [],
+        "rebuild": f"EDURAG_EMBEDDING_BACKEND={embedder.backend} edurag finetune aligner --items {items_file} --out {out}",
+    }
+    write_manifest(out, manifest)
+    return manifest
