@@ -28,6 +28,7 @@ run: ingest
 	EDURAG_EMBEDDING_BACKEND=$${EDURAG_EMBEDDING_BACKEND:-$(SERVE_BACKEND)} $(BIN)/edurag serve
 
 test: install
+	@command -v redis-server >/dev/null || { echo "make test: redis-server is missing; the Celery tests need it (apt-get install redis-server; .ci/run installs it)" >&2; exit 1; }
 	$(BIN)/pytest
 
 test-fast: install

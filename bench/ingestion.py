@@ -57,7 +57,9 @@ def main(limit: int, data_dir: Path) -> str:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from edurag.settings import setup_logging
+
+    setup_logging()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=400, help="standard documents to ingest (1,175 = all)")
     parser.add_argument("--data-dir", type=Path, default=None, help="scratch data dir (default: a temp dir)")

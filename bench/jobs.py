@@ -24,6 +24,8 @@ from typing import Iterator
 
 import httpx
 
+from bench.common import percentiles
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SOURCES = [SHARED / "lectures" / "yale_lectures_dev43.jsonl", SHARED / "classroom" / "talkmoves_dev60.jsonl"]
 KEY = "bench-admin"
@@ -92,8 +94,8 @@ def submit_corpus(http: httpx.Client, per_source: int | None) -> str:
 
 
 def p95(latencies: list[float]) -> float:
-    """95th percentile in milliseconds."""
-    return 1000 * statistics.quantiles(latencies, n=20)[-1]
+    """95th percentile in milliseconds (bench.common.percentiles, as every bench reports it)."""
+    return percentiles(latencies)["p95"]
 
 
 def align_latencies(url: str, n: int, until: threading.Event | None = None) -> list[float]:
@@ -131,7 +133,9 @@ def main() -> None:
     parser.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"],
                         help="EDURAG_EMBEDDING_BACKEND of the API and the workers.")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from edurag.settings import setup_logging
+
+    setup_logging()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the started processes are stopped on kill
     root = Path(tempfile.mkdtemp(prefix="edurag-bench-jobs-"))
     redis_port, chroma_port, api_port = free_port(), free_port(), free_port()

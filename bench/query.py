@@ -151,7 +151,9 @@ def main(chunks: int, requests: int, k: int, data_dir: Path, chroma_url: str | N
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from edurag.settings import setup_logging
+
+    setup_logging()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chunks", type=int, default=10_000, help="synthetic chunks added (100000, 1000000 for the big runs)")
     parser.add_argument("--requests", type=int, default=100)

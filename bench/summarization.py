@@ -94,7 +94,9 @@ def main(n: int, batch: int, max_new_tokens: int, smollm: Path | None, scratch: 
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from edurag.settings import setup_logging
+
+    setup_logging()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=32, help="DialogSum dev dialogues to summarize")
     parser.add_argument("--batch", type=int, default=8, help="batched size compared with batch 1")

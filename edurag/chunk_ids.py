@@ -12,6 +12,16 @@ SOURCE_KEY = "source"
 RECORD_KEY = "record"
 POSITION_KEY = "chunk_index"
 TRANSCRIPT_PREFIX = "transcript:"
+CODE_KEY = "code"  # a standard chunk's short code
+SOURCE_FILE_KEY = "source_file"  # a transcript chunk's source path (its source id without the prefix)
+TITLE_KEY = "title"
+COURSE_KEY = "course"
+
+
+def standard_source_id(code: str, framework: str | None = None) -> str:
+    """The source id of a standard's chunk: `standard:6.RP.A.3` for the built-in CCSS/NGSS, `standard:{framework}/{code}`
+    for imported frameworks (their codes are unique only within the framework)."""
+    return f"standard:{framework}/{code}" if framework else f"standard:{code}"
 
 
 def transcript_source_id(path: str) -> str:

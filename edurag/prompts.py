@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal, Sequence, get_args
 
-Strategy = Literal["zero_shot", "one_shot", "few_shot"]
-STRATEGIES: tuple[str, ...] = ("zero_shot", "one_shot", "few_shot")
+from edurag.datasets import read_jsonl
+
+Strategy = Literal["zero_shot", "one_shot", "few_shot"]  # the paper's prompt strategies; API and CLI accept these
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
 
 ZERO_SHOT_TEMPLATE = "Summarize the following conversation.\n\n{dialogue}\n\nSummary: "
 FLAN_TEMPLATE = "Dialogue:\n\n{dialogue}\n\nWhat was going on?"
@@ -18,6 +19,8 @@ RAG_TEMPLATE = (
     "by its code in square brackets, e.g. [6.RP.A.3]. If none of them fits, say that no standard matches well.\n\n"
     "Standards:\n{context}\n\nQuestion: {question}\n\nAnswer:"
 )
+
+NO_MATCH = "No standard matches this text well; try describing the lesson objective in more detail or removing filters."
 
 
 @dataclass(frozen=True)
@@ -39,12 +42,17 @@ def shots_prompt(dialogue: str, shots: Sequence[Shot]) -> str:
     return solved + FLAN_TEMPLATE.format(dialogue=dialogue)
 
 
-def summary_prompt(dialogue: str, strategy: str, shots: Sequence[Shot] = (), few_shot_k: int = 2) -> str:
-    """Render the summary prompt for a strategy; shots must come from data other than the scored dialogue."""
-    if strategy == "zero_shot":
-        return zero_shot_prompt(dialogue)
+def check_strategy(strategy: str) -> Strategy:
+    """The strategy itself when it is one of STRATEGIES, else ValueError naming the choices."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    return strategy  # type: ignore[return-value]
+
+
+def summary_prompt(dialogue: str, strategy: str, shots: Sequence[Shot] = (), few_shot_k: int = 2) -> str:
+    """Render the summary prompt for a strategy; shots must come from data other than the scored dialogue."""
+    if check_strategy(strategy) == "zero_shot":
+        return zero_shot_prompt(dialogue)
     wanted = 1 if strategy == "one_shot" else few_shot_k
     usable = [s for s in shots if s.dialogue.strip() != dialogue.strip()][:wanted]
     if len(usable) < wanted:
@@ -60,6 +68,4 @@ def rag_prompt(question: str, context: Sequence[tuple[str, str]]) -> str:
 
 def load_shots(path: Path) -> list[Shot]:
     """Read solved examples from a jsonl file with `dialogue` and `summary` fields."""
-    with path.open(encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    return [Shot(dialogue=r["dialogue"], summary=r["summary"]) for r in rows]
+    return [Shot(dialogue=r["dialogue"], summary=r["summary"]) for r in read_jsonl(path)]

@@ -1,7 +1,8 @@
-"""The one configuration object, read from EDURAG_* environment variables (and a .env file)."""
+"""The one configuration object, read from EDURAG_* environment variables (and a .env file), and the process's log setup."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -11,6 +12,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 BUNDLED_STANDARDS_DIR = Path(__file__).parent / "data" / "standards"
 BUNDLED_FRAMEWORKS_DIR = Path(__file__).parent / "data" / "frameworks"
 BUNDLED_SHOTS_FILE = Path(__file__).parent / "data" / "shots.jsonl"
+
+# correlation_id: the HTTP request id a line belongs to (set by asgi-correlation-id's log filter while serving; "-" elsewhere)
+LOG_FORMAT = "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"
 
 STANDARDS_COLLECTION = "standards"
 TRANSCRIPTS_COLLECTION = "transcripts"
@@ -126,3 +130,13 @@ class Settings(BaseSettings):
     def resolved_adapters_dir(self) -> Path:
         """The folder of named adapters."""
         return self.adapters_dir or self.data_dir / "adapters"
+
+
+def setup_logging(level: int = logging.INFO, *filters: logging.Filter) -> None:
+    """Log to stderr in edurag's one format; every entry point (the CLI, benches) calls this once at start. `filters`
+    go on the handler (the CLI passes the one that stamps each line with its request id)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, defaults={"correlation_id": "-"}))
+    for log_filter in filters:
+        handler.addFilter(log_filter)
+    logging.basicConfig(level=level, handlers=[handler])

@@ -4,7 +4,6 @@ their hierarchy and relations; codes resolve within one framework (TEKS 6.4.B ne
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from rapidfuzz import fuzz, process
 
 from edurag.codes import (CodeKey, canonical, code_spans, normal_form, notation_candidates, notation_keys,
                           official_math_code, parse_code, short_code)
+from edurag.datasets import read_jsonl
 
 HS_GRADES = ["9", "10", "11", "12"]
 GRADE_SPANS = {"HS": HS_GRADES, "MS": ["6", "7", "8"], "K-2": ["K", "1", "2"], "3-5": ["3", "4", "5"]}
@@ -92,11 +92,6 @@ def expand_grades(value: object) -> list[str]:
     for grade in raw:
         out += GRADE_SPANS.get(str(grade), [str(grade)])
     return sorted(set(out), key=ALL_GRADES.index) if all(g in ALL_GRADES for g in out) else out
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 @dataclass(frozen=True)
@@ -309,17 +304,22 @@ class Catalog:
             return node.parent
         return node.code if node else canonical(code)
 
+    def indexed_standard(self, code: str) -> Standard | None:
+        """The retrieval-indexed Standard a code rolls up to (see standard_of), or None for other levels and unknown codes."""
+        node = self.get(self.standard_of(code))
+        return node if node and node.level == "Standard" else None
+
 
 def load_catalog(standards_dir: Path, imported: list[Standard] | None = None) -> Catalog:
     """Build the catalog from ccss_math_atc, ccss_asn, ngss_pe and ngss_ccss_connections jsonl files, plus the
     standards of imported frameworks (frameworks.store.load_standards)."""
-    asn = _read_jsonl(standards_dir / "ccss_asn.jsonl")
+    asn = read_jsonl(standards_dir / "ccss_asn.jsonl")
     asn_by_code = {r["code"]: r for r in asn if r["code"]}
     asn_by_id = {r["asn_id"]: r for r in asn}
     aliases: dict[str, str] = {}
     standards: list[Standard] = []
 
-    atc = {r["id"]: r for r in _read_jsonl(standards_dir / "ccss_math_atc.jsonl")}
+    atc = {r["id"]: r for r in read_jsonl(standards_dir / "ccss_math_atc.jsonl")}
     for node in atc.values():
         if node["level"] in ("Grade", "HS Category"):
             continue
@@ -361,7 +361,7 @@ def load_catalog(standards_dir: Path, imported: list[Standard] | None = None) ->
         if row.get("alt_code"):
             aliases[row["alt_code"]] = short_code(code)
 
-    for pe in _read_jsonl(standards_dir / "ngss_pe.jsonl"):
+    for pe in read_jsonl(standards_dir / "ngss_pe.jsonl"):
         details = " ".join(filter(None, [clean(pe.get("clarification_statement")), clean(pe.get("assessment_boundary"))]))
         standards.append(Standard(
             code=pe["id"], official_code=pe["id"], framework="ngss", subject="science", level="Standard",
@@ -372,7 +372,7 @@ def load_catalog(standards_dir: Path, imported: list[Standard] | None = None) ->
     catalog = Catalog(standards, aliases)
     catalog.add(imported or [])
     _link_children(catalog)
-    _link_ngss(catalog, _read_jsonl(standards_dir / "ngss_ccss_connections.jsonl"))
+    _link_ngss(catalog, read_jsonl(standards_dir / "ngss_ccss_connections.jsonl"))
     return catalog
 
 

@@ -25,11 +25,6 @@ out_console = Console()
 err_console = Console(stderr=True)
 
 
-@eval_app.callback()
-def _setup_logging() -> None:
-    """Log progress of model loading and runs to stderr."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
 DataOpt = Annotated[Path, typer.Option("--data", exists=True, dir_okay=False, help="jsonl with dialogue + summary/summary1..3")]
 AdapterOpt = Annotated[Optional[list[str]], typer.Option("--adapter", help="Adapter name or folder; repeat to compare several (the base model runs too).")]
 GeneratorOpt = Annotated[Optional[str], typer.Option("--generator", help="extractive or hf (default: EDURAG_GENERATOR)")]
@@ -44,8 +39,8 @@ def _progress() -> Progress:
                     TimeRemainingColumn(), console=err_console)
 
 
-def _settings(generator: str | None, model: str | None, shots_file: Path | None = None) -> Settings:
-    """Settings from the environment with the command's overrides."""
+def _settings(ctx: typer.Context, generator: str | None, model: str | None, shots_file: Path | None = None) -> Settings:
+    """The CLI's settings (ctx.obj, read once by the `edurag` entry point) with the command's overrides."""
     update: dict[str, Any] = {}
     if generator:
         if generator not in ("extractive", "hf"):
@@ -55,17 +50,15 @@ def _settings(generator: str | None, model: str | None, shots_file: Path | None 
         update["generator_model"] = model
     if shots_file:
         update["shots_file"] = shots_file
-    return Settings().model_copy(update=update)
+    return ctx.obj.model_copy(update=update)
 
 
 def _generator(settings: Settings) -> tuple[Any, Any]:
     """The generator and embedder the service would build from these settings (no vector store needed)."""
     from edurag.embedder import load_embedder
     from edurag.generators import build_generator
-    from edurag.models import set_offline
     from edurag.prompts import load_shots
 
-    set_offline(settings.allow_downloads)
     embedder = load_embedder(settings)
     return build_generator(settings, embedder, load_shots(settings.shots_file)), embedder
 
@@ -111,6 +104,7 @@ def _check_shots(shots: list, texts: list[str], shots_file: Path, data: Path) ->
 
 @eval_app.command("rouge")
 def rouge_cmd(
+    ctx: typer.Context,
     data: DataOpt,
     strategy: Annotated[str, typer.Option(help="zero_shot, one_shot, few_shot or all")] = "zero_shot",
     adapter: AdapterOpt = None,
@@ -142,7 +136,7 @@ def rouge_cmd(
     strategies = list(STRATEGIES) if strategy == "all" else [strategy]
     if any(s not in STRATEGIES for s in strategies):
         raise typer.BadParameter(f"choose one of {', '.join(STRATEGIES)} or all", param_hint="--strategy")
-    settings = _settings(generator, model, shots_file)
+    settings = _settings(ctx, generator, model, shots_file)
     items = load_summary_items(data, limit, text_field, summary_field)
     gen, embedder = _generator(settings)
     _check_adapters(gen, adapter)
@@ -197,6 +191,7 @@ def rouge_cmd(
 
 @eval_app.command("toxicity")
 def toxicity_cmd(
+    ctx: typer.Context,
     data: DataOpt,
     classifier: Annotated[str, typer.Option(help="HF sequence-classifier id/path, or profanity-check (offline)")] = "",
     adapter: AdapterOpt = None,
@@ -213,7 +208,7 @@ def toxicity_cmd(
     from eval.toxicity import score_texts, toxicity_stats
     from edurag.summarization.service import SummaryOptions
 
-    settings = _settings(generator, model)
+    settings = _settings(ctx, generator, model)
     try:
         scorer = load_toxicity_scorer(classifier or DEFAULT_CLASSIFIER, settings.allow_downloads)
     except FileNotFoundError as exc:
@@ -241,6 +236,7 @@ def toxicity_cmd(
 
 @eval_app.command("items")
 def items_cmd(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option(dir_okay=False, help="jsonl to write")],
     alignment_csv: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="allenai teacher-annotations CSV")] = None,
     include_partial: Annotated[bool, typer.Option(help="Also count Partial-alignment rows as positives.")] = False,
@@ -250,7 +246,7 @@ def items_cmd(
     from edurag.standards import load_catalog
     from eval.items import alignment_items, ngss_items, write_items
 
-    settings = Settings()
+    settings = ctx.obj
     catalog = load_catalog(settings.standards_dir)
     items = alignment_items(alignment_csv, catalog, include_partial) if alignment_csv else []
     if ngss:
@@ -262,6 +258,7 @@ def items_cmd(
 
 @eval_app.command("retrieval")
 def retrieval_cmd(
+    ctx: typer.Context,
     items_file: Annotated[Path, typer.Option("--items", exists=True, dir_okay=False, help="jsonl with text + standard_ids")],
     k: Annotated[str, typer.Option(help="Comma-separated cutoffs")] = "1,5,10",
     split: Annotated[str, typer.Option(help="all, dev or heldout (stable hash split of item ids)")] = "all",
@@ -289,14 +286,15 @@ def retrieval_cmd(
         ks = sorted({int(x) for x in k.split(",") if x.strip()})
     except ValueError as exc:
         raise typer.BadParameter("use integers like 1,5,10", param_hint="--k") from exc
-    components = build_components(Settings().model_copy(update={"generator": "extractive"}))
+    components = build_components(ctx.obj.model_copy(update={"generator": "extractive"}))
     if get_collection(components.client, current_target(components.client, STANDARDS_COLLECTION).name).count() == 0:
         err_console.print("[red]the standards collection is empty: run `edurag ingest standards` first[/red]")
         raise typer.Exit(2)
     items = load_items(items_file, split, components.catalog)
     overrides = {key: value for key, value in (("grade", grade), ("subject", subject), ("framework", framework)) if value}
     if grade_hint:
-        items = [replace(i, filters={**i.filters, "grade_hint": i.grade}) if i.grade else i for i in items]
+        items = [replace(i, filters={**i.filters, "grade_hint": i.grade}) if i.grade and not i.grade_from_tags else i
+                 for i in items]
 
     confidences: list[list[float | None]] = []
 
@@ -362,6 +360,7 @@ def _reliability(rows: list[dict], confidences: list[list[float | None]], normal
 
 @eval_app.command("ask")
 def ask_cmd(
+    ctx: typer.Context,
     data: Annotated[Path, typer.Option("--data", exists=True, dir_okay=False,
                                        help="Labelled questions (jsonl); see eval/ask.py")] = Path("tests/fixtures/ask_questions.jsonl"),
     split: Annotated[str, typer.Option(help="all, dev or held_out")] = "all",
@@ -374,7 +373,7 @@ def ask_cmd(
     from eval.ask import confusions, load_items, score, summarize
 
     items = [i for i in load_items(data) if split == "all" or i.split == split]
-    c = build_components(Settings())
+    c = build_components(ctx.obj)
     scores = []
     with _progress() as progress:
         for item in progress.track(items, description="asking"):
@@ -412,6 +411,7 @@ def report_cmd(
 
 @eval_app.command("crosswalk")
 def crosswalk_cmd(
+    ctx: typer.Context,
     out: Annotated[Optional[Path], typer.Option(help="Write the result as JSON here.")] = None,
     use_links: Annotated[bool, typer.Option("--links/--text-only", help="Let exact-match links decide (default: text only).")] = False,
 ) -> None:
@@ -421,7 +421,7 @@ def crosswalk_cmd(
     from edurag.frameworks.crosswalk import Crosswalker
     from eval.crosswalk import CA, NY, california_pairs, hits, new_york_pairs
 
-    c = build_components(Settings().model_copy(update={"generator": "extractive"}))
+    c = build_components(ctx.obj.model_copy(update={"generator": "extractive"}))
     missing = [f for f in (CA, NY) if f not in c.catalog.frameworks()]
     if missing:
         err_console.print(f"[red]import {', '.join(missing)} first: edurag ingest framework --bundled[/red]")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable
 
 from edurag.codes import canonical
-from edurag.datasets import FULL, PARTIAL, group_splits, read_alignment_csv, split_of
+from edurag.datasets import FULL, PARTIAL, group_splits, read_alignment_csv, read_jsonl, split_of
 from edurag.standards import Catalog, expand_grades
 from eval.retrieval import RetrievalItem
 
@@ -46,10 +46,10 @@ def alignment_items(csv_path: Path, catalog: Catalog, include_partial: bool = Fa
 
 def ngss_items(pe_path: Path, connections_path: Path, catalog: Catalog) -> list[RetrievalItem]:
     """One item per (NGSS PE, CCSS subject): the PE text and clarification, tagged with its connected CCSS codes."""
-    pes = {row["id"]: row for row in _jsonl(pe_path)}
+    pes = {row["id"]: row for row in read_jsonl(pe_path)}
     tagged: dict[tuple[str, str], list[str]] = defaultdict(list)
     unresolved = 0
-    for pair in _jsonl(connections_path):
+    for pair in read_jsonl(connections_path):
         standard = catalog.resolve(pair["ccss_code"])
         if standard is None or pair["ngss_pe"] not in pes:
             unresolved += 1
@@ -95,7 +95,8 @@ def load_items(path: Path, split: str = "all", catalog: Catalog | None = None) -
     """Read jsonl items (`text`, `standard_ids`; optional id, filters, grade, domain, source, split).
 
     Items without a recorded split get their group's (group_splits); without a grade or domain, the first tagged
-    standard's grade (or band, e.g. HS) and domain label stand in, for the per-grade and per-domain breakdowns.
+    standard's grade (or band, e.g. HS) and domain label stand in, for the per-grade and per-domain breakdowns only
+    (`grade_from_tags`: such a grade comes from the answer and must never be passed to the retriever).
     """
     rows = read_item_rows(path)
     splits = group_splits(rows)
@@ -109,13 +110,14 @@ def load_items(path: Path, split: str = "all", catalog: Catalog | None = None) -
         domain = row.get("domain", "") or (domain_label(first.code, first.domain) if first else "")
         grade = str(row.get("grade", "")) or (grade_label(first.grades) if first else "")
         items.append(RetrievalItem(id=item_id, text=row["text"], standard_ids=codes, filters=row.get("filters") or {},
-                                   grade=grade, domain=domain, source=row.get("source", "")))
+                                   grade=grade, domain=domain, source=row.get("source", ""),
+                                   grade_from_tags=not row.get("grade")))
     return items
 
 
 def read_item_rows(path: Path) -> list[dict]:
     """The rows of an items jsonl, each with an `id` (its line number when it has none)."""
-    rows = _jsonl(path)
+    rows = read_jsonl(path)
     for number, row in enumerate(rows):
         row.setdefault("id", str(number))
     return rows
@@ -128,8 +130,3 @@ def grade_label(grades: list[str]) -> str:
     if grades == expand_grades("HS"):
         return "HS"
     return f"{grades[0]}-{grades[-1]}" if grades else ""
-
-
-def _jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]

@@ -29,6 +29,7 @@ class RetrievalItem:
     grade: str = ""
     domain: str = ""
     source: str = ""
+    grade_from_tags: bool = False
 
 
 class CodeNormalizer:
@@ -37,15 +38,11 @@ class CodeNormalizer:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
 
-    def rollup(self, code: str) -> str:
-        """A retrieved or tagged code at standard level (sub-standards count as their parent)."""
-        return self.catalog.standard_of(code)
-
     def group(self, code: str) -> frozenset[str]:
         """Standards that satisfy one tag: itself rolled up, or every standard under a cluster/domain tag."""
         node = self.catalog.resolve(code)
         if node is None or node.level in ("Standard", "Sub-standard"):
-            return frozenset({self.rollup(code)})
+            return frozenset({self.catalog.standard_of(code)})
         found: set[str] = set()
         stack = list(node.children)
         while stack:
@@ -100,7 +97,7 @@ class RetrievalEvaluator:
         rows = []
         for item in progress(self.items):
             groups = list(dict.fromkeys(self.normalizer.group(code) for code in item.standard_ids))
-            ranked = [self.normalizer.rollup(code) for code in retrieve(item.text, max(self.ks), dict(item.filters))]
+            ranked = [self.normalizer.catalog.standard_of(code) for code in retrieve(item.text, max(self.ks), dict(item.filters))]
             metrics = item_metrics(ranked, groups, self.ks)
             rows.append({"id": item.id, "grade": item.grade, "domain": item.domain, "source": item.source,
                          "gold": list(item.standard_ids), "retrieved": ranked, **metrics})

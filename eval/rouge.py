@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +9,8 @@ from statistics import fmean
 from typing import Iterable, Sequence
 
 from rouge_score import rouge_scorer, scoring
+
+from edurag.datasets import iter_jsonl
 
 logger = logging.getLogger(__name__)
 
@@ -30,22 +31,18 @@ def load_summary_items(path: Path, limit: int | None = None, text_field: str | N
     """Read jsonl rows with `dialogue` (or `text`) and `summary` or `summary1..N` (DialogSum test has three);
     other layouts (e.g. lectures: transcript / lecture_description) name their fields."""
     items: list[SummaryItem] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            if summary_field:
-                refs = [row[summary_field]] if row.get(summary_field) else []
-            else:
-                refs = [row["summary"]] if row.get("summary") else []
-                refs += [row[key] for key in sorted(k for k in row if k.startswith("summary") and k[7:].isdigit()) if row[key]]
-            text = row.get(text_field or "dialogue") or ("" if text_field else row.get("text")) or ""
-            if not text or not refs:
-                raise ValueError(f"{path}:{number + 1} has no text or no reference summary")
-            items.append(SummaryItem(id=str(row.get("fname") or row.get("id") or number), text=text, references=tuple(refs)))
-            if limit is not None and len(items) >= limit:
-                break
+    for number, row in iter_jsonl(path):
+        if summary_field:
+            refs = [row[summary_field]] if row.get(summary_field) else []
+        else:
+            refs = [row["summary"]] if row.get("summary") else []
+            refs += [row[key] for key in sorted(k for k in row if k.startswith("summary") and k[7:].isdigit()) if row[key]]
+        text = row.get(text_field or "dialogue") or ("" if text_field else row.get("text")) or ""
+        if not text or not refs:
+            raise ValueError(f"{path}:{number} has no text or no reference summary")
+        items.append(SummaryItem(id=str(row.get("fname") or row.get("id") or number - 1), text=text, references=tuple(refs)))
+        if limit is not None and len(items) >= limit:
+            break
     return items
 
 

@@ -277,7 +277,7 @@ def score_items(items: Sequence[EncodedItem], index: StandardsIndex, model: Alig
     """Mean hit@1/5/10, recall@5/10 and MRR of rank_item over items."""
     totals: dict[str, float] = {}
     for item in items:
-        ranked = [normalizer.rollup(index.codes[j]) for j in rank_item(item, index, model, candidates, 10, content_only)]
+        ranked = [normalizer.catalog.standard_of(index.codes[j]) for j in rank_item(item, index, model, candidates, 10, content_only)]
         groups = [frozenset(index.codes[j] for j in g) for g in item.gold]
         for name, value in item_metrics(ranked, groups, (1, 5, 10)).items():
             totals[name] = totals.get(name, 0.0) + value

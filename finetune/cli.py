@@ -3,53 +3,53 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 
-from finetune.config import DataArgs, LoraArgs, PPOArgs, PromptTuningArgs, TrainArgs
+from edurag.toxicity import DEFAULT_CLASSIFIER
+from finetune.config import (DataArgs, EmbedderArgs, LoraArgs, PPOArgs, PromptTuningArgs, TrainArgs, field_default,
+                             field_help)
 from finetune.data import DataError
 
 app = typer.Typer(help="Fine-tune the generator: LoRA, prompt tuning, full, PPO detox. Each run writes a manifest.",
                   no_args_is_help=True)
 console = Console(stderr=True)
 
+def _option(args: type, name: str, *flags: str) -> Any:
+    """A typer option whose help is the run argument's own (finetune.config defines each default and help once)."""
+    return typer.Option(*flags, help=field_help(args, name))
+
+
 Base = Annotated[Optional[str], typer.Option("--base", help="HF id or local folder of the base model.")]
-Data = Annotated[Path, typer.Option("--data", help="jsonl with dialogue/summary pairs.")]
+Data = Annotated[Path, _option(DataArgs, "path", "--data")]
 Out = Annotated[Path, typer.Option("--out", help="Artifact folder (adapter or model, tokenizer, edurag_manifest.json).")]
-DialogueField = Annotated[str, typer.Option(help="Dialogue field name in the jsonl.")]
-SummaryField = Annotated[str, typer.Option(help="Summary field name in the jsonl.")]
-Limit = Annotated[Optional[int], typer.Option(help="Use only the first N rows.")]
-MaxSteps = Annotated[int, typer.Option(help="Stop after N optimizer steps (-1 = all epochs).")]
-Epochs = Annotated[float, typer.Option(help="Passes over the data.")]
-BatchSize = Annotated[int, typer.Option(help="Examples per step.")]
-GradAccum = Annotated[int, typer.Option(help="Gradient accumulation steps.")]
-LearningRate = Annotated[Optional[float], typer.Option(help="Learning rate (default: the method's paper value).")]
-WeightDecay = Annotated[Optional[float], typer.Option(help="Weight decay (default: full 0.01, else 0).")]
-MaxSource = Annotated[int, typer.Option(help="Prompt tokens kept.")]
-MaxTarget = Annotated[int, typer.Option(help="Summary tokens kept.")]
-Seed = Annotated[int, typer.Option(help="Random seed.")]
-SaveSteps = Annotated[int, typer.Option(help="Checkpoint every N steps.")]
-LoggingSteps = Annotated[int, typer.Option(help="Log the loss every N steps.")]
-Resume = Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the last checkpoint in OUT/checkpoints.")]
+DialogueField = Annotated[str, _option(DataArgs, "dialogue_field")]
+SummaryField = Annotated[str, _option(DataArgs, "summary_field")]
+Limit = Annotated[Optional[int], _option(DataArgs, "limit")]
+MaxSteps = Annotated[int, _option(TrainArgs, "max_steps")]
+Epochs = Annotated[float, _option(TrainArgs, "epochs")]
+BatchSize = Annotated[int, _option(TrainArgs, "batch_size")]
+GradAccum = Annotated[int, _option(TrainArgs, "grad_accum")]
+LearningRate = Annotated[Optional[float], _option(TrainArgs, "learning_rate")]
+WeightDecay = Annotated[Optional[float], _option(TrainArgs, "weight_decay")]
+MaxSource = Annotated[int, _option(DataArgs, "max_source_tokens")]
+MaxTarget = Annotated[int, _option(DataArgs, "max_target_tokens")]
+Seed = Annotated[int, _option(TrainArgs, "seed")]
+SaveSteps = Annotated[int, _option(TrainArgs, "save_steps")]
+LoggingSteps = Annotated[int, _option(TrainArgs, "logging_steps")]
+Resume = Annotated[bool, _option(TrainArgs, "resume", "--resume/--no-resume")]
+D, T = DataArgs, TrainArgs  # short names for the defaults below
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-def _run(method: str, base: Optional[str], data: DataArgs, out: Path, train: TrainArgs, **extra: object) -> None:
+def _run(ctx: typer.Context, method: str, base: Optional[str], data: DataArgs, out: Path, train: TrainArgs,
+         **extra: object) -> None:
     """Run a supervised method, turning input problems into a clear message and exit code 2."""
-    from edurag.models import set_offline
-    from edurag.settings import Settings
     from finetune.train import run_training
 
-    _setup_logging()
-    settings = Settings()
-    set_offline(settings.allow_downloads)
+    settings = ctx.obj  # read once by the `edurag` entry point, which also set the offline flags
     try:
         manifest = run_training(method, base, data, out, train, allow_downloads=settings.allow_downloads, **extra)
     except (DataError, ValueError, FileNotFoundError) as exc:
@@ -60,84 +60,80 @@ def _run(method: str, base: Optional[str], data: DataArgs, out: Path, train: Tra
 
 
 @app.command()
-def lora(base: Base, data: Data, out: Out, dialogue_field: DialogueField = "dialogue", summary_field: SummaryField = "summary",
-         limit: Limit = None, max_steps: MaxSteps = -1, epochs: Epochs = 1.0, batch_size: BatchSize = 8,
-         grad_accum: GradAccum = 1, learning_rate: LearningRate = None, weight_decay: WeightDecay = None,
-         max_source_tokens: MaxSource = 512, max_target_tokens: MaxTarget = 128, seed: Seed = 42,
-         save_steps: SaveSteps = 200, logging_steps: LoggingSteps = 10, resume: Resume = True,
-         r: Annotated[int, typer.Option(help="LoRA rank.")] = 32,
-         alpha: Annotated[int, typer.Option(help="LoRA alpha.")] = 32,
-         dropout: Annotated[float, typer.Option(help="LoRA dropout.")] = 0.05,
-         target_modules: Annotated[Optional[str], typer.Option(help="Comma-separated modules (default q,v or q_proj,v_proj).")] = None,
+def lora(ctx: typer.Context, base: Base, data: Data, out: Out, dialogue_field: DialogueField = D.dialogue_field, summary_field: SummaryField = D.summary_field,
+         limit: Limit = D.limit, max_steps: MaxSteps = T.max_steps, epochs: Epochs = T.epochs, batch_size: BatchSize = T.batch_size,
+         grad_accum: GradAccum = T.grad_accum, learning_rate: LearningRate = T.learning_rate, weight_decay: WeightDecay = T.weight_decay,
+         max_source_tokens: MaxSource = D.max_source_tokens, max_target_tokens: MaxTarget = D.max_target_tokens, seed: Seed = T.seed,
+         save_steps: SaveSteps = T.save_steps, logging_steps: LoggingSteps = T.logging_steps, resume: Resume = T.resume,
+         r: Annotated[int, _option(LoraArgs, "r")] = LoraArgs.r,
+         alpha: Annotated[int, _option(LoraArgs, "alpha")] = LoraArgs.alpha,
+         dropout: Annotated[float, _option(LoraArgs, "dropout")] = LoraArgs.dropout,
+         target_modules: Annotated[Optional[str], _option(LoraArgs, "target_modules")] = None,
          ) -> None:
     """PEFT LoRA (paper defaults r=32, alpha=32, q/v, dropout 0.05, lr 1e-3)."""
     targets = [t.strip() for t in target_modules.split(",") if t.strip()] if target_modules else None
-    _run("lora", base, DataArgs(data, dialogue_field, summary_field, limit, max_source_tokens, max_target_tokens), out,
+    _run(ctx, "lora", base, DataArgs(data, dialogue_field, summary_field, limit, max_source_tokens, max_target_tokens), out,
          TrainArgs(epochs, max_steps, batch_size, grad_accum, learning_rate, weight_decay, 0, seed, logging_steps, save_steps, resume),
          lora=LoraArgs(r, alpha, dropout, targets))
 
 
 @app.command("prompt-tuning")
-def prompt_tuning(base: Base, data: Data, out: Out, dialogue_field: DialogueField = "dialogue",
-                  summary_field: SummaryField = "summary", limit: Limit = None, max_steps: MaxSteps = -1,
-                  epochs: Epochs = 1.0, batch_size: BatchSize = 8, grad_accum: GradAccum = 1,
-                  learning_rate: LearningRate = None, weight_decay: WeightDecay = None, max_source_tokens: MaxSource = 512,
-                  max_target_tokens: MaxTarget = 128, seed: Seed = 42, save_steps: SaveSteps = 200,
-                  logging_steps: LoggingSteps = 10, resume: Resume = True,
-                  num_virtual_tokens: Annotated[int, typer.Option(help="Trainable virtual tokens.")] = 20,
-                  init_text: Annotated[Optional[str], typer.Option(help="Initialisation text (default: the instruction).")] = None,
+def prompt_tuning(ctx: typer.Context, base: Base, data: Data, out: Out, dialogue_field: DialogueField = D.dialogue_field,
+                  summary_field: SummaryField = D.summary_field, limit: Limit = D.limit, max_steps: MaxSteps = T.max_steps,
+                  epochs: Epochs = T.epochs, batch_size: BatchSize = T.batch_size, grad_accum: GradAccum = T.grad_accum,
+                  learning_rate: LearningRate = T.learning_rate, weight_decay: WeightDecay = T.weight_decay, max_source_tokens: MaxSource = D.max_source_tokens,
+                  max_target_tokens: MaxTarget = D.max_target_tokens, seed: Seed = T.seed, save_steps: SaveSteps = T.save_steps,
+                  logging_steps: LoggingSteps = T.logging_steps, resume: Resume = T.resume,
+                  num_virtual_tokens: Annotated[int, _option(PromptTuningArgs, "num_virtual_tokens")] = PromptTuningArgs.num_virtual_tokens,
+                  init_text: Annotated[Optional[str], _option(PromptTuningArgs, "init_text")] = None,
                   ) -> None:
     """PEFT prompt tuning, virtual tokens initialised from the instruction text."""
-    prompt = PromptTuningArgs(num_virtual_tokens) if init_text is None else PromptTuningArgs(num_virtual_tokens, init_text)
-    _run("prompt-tuning", base, DataArgs(data, dialogue_field, summary_field, limit, max_source_tokens, max_target_tokens),
+    prompt = PromptTuningArgs(num_virtual_tokens, init_text or field_default(PromptTuningArgs, "init_text"))
+    _run(ctx, "prompt-tuning", base, DataArgs(data, dialogue_field, summary_field, limit, max_source_tokens, max_target_tokens),
          out, TrainArgs(epochs, max_steps, batch_size, grad_accum, learning_rate, weight_decay, 0, seed, logging_steps,
                         save_steps, resume), prompt=prompt)
 
 
 @app.command()
-def full(data: Data, out: Out, base: Base = None, dialogue_field: DialogueField = "dialogue",
-         summary_field: SummaryField = "summary", limit: Limit = None, max_steps: MaxSteps = -1, epochs: Epochs = 1.0,
-         batch_size: BatchSize = 8, grad_accum: GradAccum = 1, learning_rate: LearningRate = None,
-         weight_decay: WeightDecay = None, max_source_tokens: MaxSource = 512, max_target_tokens: MaxTarget = 128,
-         seed: Seed = 42, save_steps: SaveSteps = 200, logging_steps: LoggingSteps = 10, resume: Resume = True,
+def full(ctx: typer.Context, data: Data, out: Out, base: Base = None, dialogue_field: DialogueField = D.dialogue_field,
+         summary_field: SummaryField = D.summary_field, limit: Limit = D.limit, max_steps: MaxSteps = T.max_steps, epochs: Epochs = T.epochs,
+         batch_size: BatchSize = T.batch_size, grad_accum: GradAccum = T.grad_accum, learning_rate: LearningRate = T.learning_rate,
+         weight_decay: WeightDecay = T.weight_decay, max_source_tokens: MaxSource = D.max_source_tokens, max_target_tokens: MaxTarget = D.max_target_tokens,
+         seed: Seed = T.seed, save_steps: SaveSteps = T.save_steps, logging_steps: LoggingSteps = T.logging_steps, resume: Resume = T.resume,
          init_from_config: Annotated[Optional[str], typer.Option(help="Build a new T5 from a preset (tiny|small) instead of --base.")] = None,
          ) -> None:
     """Full fine-tune (lr 1e-5, weight decay 0.01), or train a preset-sized T5 from scratch."""
-    _run("full", base, DataArgs(data, dialogue_field, summary_field, limit, max_source_tokens, max_target_tokens), out,
+    _run(ctx, "full", base, DataArgs(data, dialogue_field, summary_field, limit, max_source_tokens, max_target_tokens), out,
          TrainArgs(epochs, max_steps, batch_size, grad_accum, learning_rate, weight_decay, 0, seed, logging_steps, save_steps, resume),
          init_from_config=init_from_config)
 
 
 @app.command()
-def ppo(base: Annotated[str, typer.Option("--base", help="HF id or local folder of the base model.")],
+def ppo(ctx: typer.Context, base: Annotated[str, typer.Option("--base", help="HF id or local folder of the base model.")],
         adapter: Annotated[Path, typer.Option("--adapter", help="LoRA adapter folder to detoxify (the policy).")],
         data: Data, out: Out,
         reward: Annotated[str, typer.Option("--reward", help="profanity-check or an HF hate-speech classifier id/path.")]
-        = "facebook/roberta-hate-speech-dynabench-r4-target",
-        dialogue_field: DialogueField = "dialogue", limit: Limit = None,
-        max_steps: Annotated[Optional[int], typer.Option(help="PPO steps (default: one pass over the data).")] = None,
-        learning_rate: Annotated[float, typer.Option(help="Policy learning rate.")] = 1.41e-5,
-        ppo_epochs: Annotated[int, typer.Option(help="Optimisation passes per batch.")] = 1,
-        mini_batch_size: Annotated[int, typer.Option(help="PPO minibatch size.")] = 4,
-        batch_size: Annotated[int, typer.Option(help="Rollouts per PPO step.")] = 16,
-        init_kl_coef: Annotated[float, typer.Option(help="Initial KL coefficient.")] = 0.2,
-        target_kl: Annotated[float, typer.Option(help="Adaptive KL target.")] = 6.0,
-        max_new_tokens: Annotated[int, typer.Option(help="Longest sampled summary.")] = 64,
-        max_source_tokens: MaxSource = 512, seed: Seed = 42,
-        save_steps: Annotated[int, typer.Option(help="Checkpoint every N PPO steps.")] = 10, resume: Resume = True,
+        = DEFAULT_CLASSIFIER,
+        dialogue_field: DialogueField = D.dialogue_field, limit: Limit = D.limit,
+        max_steps: Annotated[Optional[int], _option(PPOArgs, "max_steps")] = PPOArgs.max_steps,
+        learning_rate: Annotated[float, _option(PPOArgs, "learning_rate")] = PPOArgs.learning_rate,
+        ppo_epochs: Annotated[int, _option(PPOArgs, "ppo_epochs")] = PPOArgs.ppo_epochs,
+        mini_batch_size: Annotated[int, _option(PPOArgs, "mini_batch_size")] = PPOArgs.mini_batch_size,
+        batch_size: Annotated[int, _option(PPOArgs, "batch_size")] = PPOArgs.batch_size,
+        init_kl_coef: Annotated[float, _option(PPOArgs, "init_kl_coef")] = PPOArgs.init_kl_coef,
+        target_kl: Annotated[float, _option(PPOArgs, "target_kl")] = PPOArgs.target_kl,
+        max_new_tokens: Annotated[int, _option(PPOArgs, "max_new_tokens")] = PPOArgs.max_new_tokens,
+        max_source_tokens: MaxSource = D.max_source_tokens, seed: Seed = PPOArgs.seed,
+        save_steps: Annotated[int, _option(PPOArgs, "save_steps")] = PPOArgs.save_steps, resume: Resume = PPOArgs.resume,
         ) -> None:
     """PPO detox (trl 0.11.4): policy = LoRA model + value head, reference = frozen copy of the LoRA model, reward = not-hate logit."""
-    from edurag.models import set_offline
-    from edurag.settings import Settings
     from finetune.ppo import run_ppo
 
-    _setup_logging()
-    settings = Settings()
-    set_offline(settings.allow_downloads)
+    settings = ctx.obj
     args = PPOArgs(learning_rate=learning_rate, ppo_epochs=ppo_epochs, mini_batch_size=mini_batch_size,
                    batch_size=batch_size, init_kl_coef=init_kl_coef, target_kl=target_kl, max_steps=max_steps,
                    max_new_tokens=max_new_tokens, seed=seed, save_steps=save_steps, resume=resume)
-    data_args = DataArgs(data, dialogue_field, "summary", limit, max_source_tokens)
+    data_args = DataArgs(data, dialogue_field, D.summary_field, limit, max_source_tokens)
     try:
         manifest = run_ppo(base, adapter, reward, data_args, out, args, allow_downloads=settings.allow_downloads)
     except (DataError, ValueError, FileNotFoundError) as exc:
@@ -148,23 +144,20 @@ def ppo(base: Annotated[str, typer.Option("--base", help="HF id or local folder 
 
 
 @app.command()
-def embedder(out: Out,
+def embedder(ctx: typer.Context, out: Out,
              base: Annotated[Optional[str], typer.Option("--base", help="Bi-encoder to tune (default: the packaged all-MiniLM-L6-v2).")] = None,
-             epochs: Epochs = 1.0, batch_size: BatchSize = 32, limit: Limit = None,
-             learning_rate: Annotated[float, typer.Option(help="Learning rate.")] = 2e-5,
-             warmup_ratio: Annotated[float, typer.Option(help="Share of steps spent warming up the learning rate.")] = 0.1,
+             epochs: Epochs = EmbedderArgs.epochs, batch_size: BatchSize = EmbedderArgs.batch_size,
+             limit: Limit = EmbedderArgs.limit,
+             learning_rate: Annotated[float, _option(EmbedderArgs, "learning_rate")] = EmbedderArgs.learning_rate,
+             warmup_ratio: Annotated[float, _option(EmbedderArgs, "warmup_ratio")] = EmbedderArgs.warmup_ratio,
              dev_items: Annotated[Optional[Path], typer.Option("--dev-items", help="Teacher-annotated alignment CSV; only its dev half is used.")] = None,
-             seed: Seed = 42, logging_steps: LoggingSteps = 10,
-             max_seq_length: Annotated[Optional[int], typer.Option(help="Word pieces read per text while training (default: the model's; serving keeps it).")] = None,
+             seed: Seed = EmbedderArgs.seed, logging_steps: LoggingSteps = EmbedderArgs.logging_steps,
+             max_seq_length: Annotated[Optional[int], _option(EmbedderArgs, "max_seq_length")] = EmbedderArgs.max_seq_length,
              ) -> None:
     """Domain-tune the bi-encoder (MNRL) on standard ↔ examples/sub-standards, NGSS ↔ CCSS and dev alignment pairs."""
-    from edurag.models import set_offline
-    from edurag.settings import Settings
-    from finetune.embedder import EmbedderArgs, run_embedder_training
+    from finetune.embedder import run_embedder_training
 
-    _setup_logging()
-    settings = Settings()
-    set_offline(settings.allow_downloads)
+    settings = ctx.obj
     args = EmbedderArgs(epochs, batch_size, learning_rate, warmup_ratio, limit, seed, logging_steps, max_seq_length)
     try:
         manifest = run_embedder_training(settings.standards_dir, out, args, dev_items, base, settings.allow_downloads)
@@ -176,20 +169,16 @@ def embedder(out: Out,
 
 
 @app.command()
-def aligner(items: Annotated[Path, typer.Option("--items", exists=True, dir_okay=False, help="Tagged lessons jsonl (text, standard_ids); only its dev split is trained on.")],
+def aligner(ctx: typer.Context, items: Annotated[Path, typer.Option("--items", exists=True, dir_okay=False, help="Tagged lessons jsonl (text, standard_ids); only its dev split is trained on.")],
             out: Annotated[Path, typer.Option("--out", help="Folder for aligner.npz + edurag_manifest.json (the bundled one: edurag/data/aligner).")],
             adapter_steps: Annotated[int, typer.Option(help="Full-batch steps of the query adapter (0 = no adapter).")] = 200,
             limit: Limit = None, seed: Seed = 13) -> None:
     """Train /align's ranker on real lessons: query adapter on the frozen embedder, logistic ranker, isotonic confidence."""
     from rich.progress import track
 
-    from edurag.models import set_offline
-    from edurag.settings import Settings
     from finetune.aligner import AlignerArgs, run_aligner_training
 
-    _setup_logging()
-    settings = Settings()
-    set_offline(settings.allow_downloads)
+    settings = ctx.obj
     args = AlignerArgs(adapter_steps=adapter_steps, limit=limit, seed=seed)
     try:
         manifest = run_aligner_training(items, out, args, settings, lambda seq: track(seq, description="encoding", console=console))

@@ -1,8 +1,9 @@
-"""Run arguments as dataclasses with help text; defaults are the paper's recipe (see shared README §1)."""
+"""Run arguments as dataclasses: each hyperparameter's default and help are defined here once (`edurag finetune` builds its
+options from them); defaults are the paper's recipe (see shared README §1)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,66 +23,92 @@ def instruction_text() -> str:
 class DataArgs:
     """Where the pairs come from and how they are cut to the model's window."""
 
-    path: Path = field(metadata={"help": "jsonl file with one dialogue/summary pair per line"})
-    dialogue_field: str = field(default="dialogue", metadata={"help": "name of the dialogue/transcript field"})
-    summary_field: str = field(default="summary", metadata={"help": "name of the reference-summary field"})
-    limit: int | None = field(default=None, metadata={"help": "use only the first N rows (smoke runs)"})
-    max_source_tokens: int = field(default=512, metadata={"help": "prompt tokens kept (truncation, as in the paper)"})
-    max_target_tokens: int = field(default=128, metadata={"help": "summary tokens kept"})
+    path: Path = field(metadata={"help": "jsonl with dialogue/summary pairs."})
+    dialogue_field: str = field(default="dialogue", metadata={"help": "Dialogue field name in the jsonl."})
+    summary_field: str = field(default="summary", metadata={"help": "Summary field name in the jsonl."})
+    limit: int | None = field(default=None, metadata={"help": "Use only the first N rows."})
+    max_source_tokens: int = field(default=512, metadata={"help": "Prompt tokens kept."})
+    max_target_tokens: int = field(default=128, metadata={"help": "Summary tokens kept."})
 
 
 @dataclass
 class TrainArgs:
     """Trainer settings shared by every method; learning rate and weight decay default per method."""
 
-    epochs: float = field(default=1.0, metadata={"help": "passes over the data (the paper: 1)"})
-    max_steps: int = field(default=-1, metadata={"help": "stop after N optimizer steps; -1 = run all epochs"})
-    batch_size: int = field(default=8, metadata={"help": "examples per device step"})
-    grad_accum: int = field(default=1, metadata={"help": "gradient accumulation steps"})
-    learning_rate: float | None = field(default=None, metadata={"help": "None = method default (LoRA 1e-3, full 1e-5, prompt tuning 3e-2)"})
-    weight_decay: float | None = field(default=None, metadata={"help": "None = method default (full 0.01, else 0)"})
-    warmup_steps: int = field(default=0, metadata={"help": "linear warm-up steps"})
-    seed: int = field(default=42, metadata={"help": "random seed for data order and initialisation"})
-    logging_steps: int = field(default=10, metadata={"help": "log the loss every N steps"})
-    save_steps: int = field(default=200, metadata={"help": "checkpoint every N steps (resume picks up the last one)"})
-    resume: bool = field(default=True, metadata={"help": "continue from the last checkpoint in OUT/checkpoints"})
+    epochs: float = field(default=1.0, metadata={"help": "Passes over the data."})
+    max_steps: int = field(default=-1, metadata={"help": "Stop after N optimizer steps (-1 = all epochs)."})
+    batch_size: int = field(default=8, metadata={"help": "Examples per step."})
+    grad_accum: int = field(default=1, metadata={"help": "Gradient accumulation steps."})
+    learning_rate: float | None = field(default=None, metadata={"help": "Learning rate (default: the method's paper value)."})
+    weight_decay: float | None = field(default=None, metadata={"help": "Weight decay (default: full 0.01, else 0)."})
+    warmup_steps: int = field(default=0, metadata={"help": "Linear warm-up steps."})
+    seed: int = field(default=42, metadata={"help": "Random seed."})
+    logging_steps: int = field(default=10, metadata={"help": "Log the loss every N steps."})
+    save_steps: int = field(default=200, metadata={"help": "Checkpoint every N steps."})
+    resume: bool = field(default=True, metadata={"help": "Continue from the last checkpoint in OUT/checkpoints."})
 
 
 @dataclass
 class LoraArgs:
     """The paper's LoraConfig: r=32, alpha=32, q/v projections, dropout 0.05, no bias."""
 
-    r: int = field(default=32, metadata={"help": "LoRA rank"})
-    alpha: int = field(default=32, metadata={"help": "LoRA alpha (scaling = alpha / r)"})
-    dropout: float = field(default=0.05, metadata={"help": "dropout on the LoRA input"})
-    target_modules: list[str] | None = field(default=None, metadata={"help": "None = q,v (T5) or q_proj,v_proj (decoder-only)"})
+    r: int = field(default=32, metadata={"help": "LoRA rank."})
+    alpha: int = field(default=32, metadata={"help": "LoRA alpha."})
+    dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
+    target_modules: list[str] | None = field(default=None, metadata={"help": "Comma-separated modules (default q,v or q_proj,v_proj)."})
 
 
 @dataclass
 class PromptTuningArgs:
     """PEFT prompt tuning: soft virtual tokens initialised from the instruction text."""
 
-    num_virtual_tokens: int = field(default=20, metadata={"help": "number of trainable virtual tokens"})
-    init_text: str = field(default_factory=instruction_text, metadata={"help": "text whose embeddings initialise them"})
+    num_virtual_tokens: int = field(default=20, metadata={"help": "Trainable virtual tokens."})
+    init_text: str = field(default_factory=instruction_text, metadata={"help": "Initialisation text (default: the instruction)."})
 
 
 @dataclass
 class PPOArgs:
     """The paper's PPOConfig (lr 1.41e-5, ppo_epochs 1, mini batch 4, batch 16) plus KL control and sampling."""
 
-    learning_rate: float = field(default=1.41e-5, metadata={"help": "policy learning rate"})
-    ppo_epochs: int = field(default=1, metadata={"help": "optimisation passes per batch"})
-    mini_batch_size: int = field(default=4, metadata={"help": "examples per PPO minibatch"})
-    batch_size: int = field(default=16, metadata={"help": "rollouts per PPO step"})
-    init_kl_coef: float = field(default=0.2, metadata={"help": "initial KL penalty coefficient against the reference"})
-    adap_kl_ctrl: bool = field(default=True, metadata={"help": "adapt the KL coefficient toward target_kl"})
-    target_kl: float = field(default=6.0, metadata={"help": "KL target of the adaptive controller"})
-    max_steps: int | None = field(default=None, metadata={"help": "PPO steps; None = one pass over the data"})
-    min_new_tokens: int = field(default=5, metadata={"help": "shortest sampled summary"})
-    max_new_tokens: int = field(default=64, metadata={"help": "longest sampled summary"})
-    seed: int = field(default=42, metadata={"help": "seed for sampling and PPO"})
-    save_steps: int = field(default=10, metadata={"help": "checkpoint every N PPO steps"})
-    resume: bool = field(default=True, metadata={"help": "continue from the last checkpoint in OUT/checkpoints"})
+    learning_rate: float = field(default=1.41e-5, metadata={"help": "Policy learning rate."})
+    ppo_epochs: int = field(default=1, metadata={"help": "Optimisation passes per batch."})
+    mini_batch_size: int = field(default=4, metadata={"help": "PPO minibatch size."})
+    batch_size: int = field(default=16, metadata={"help": "Rollouts per PPO step."})
+    init_kl_coef: float = field(default=0.2, metadata={"help": "Initial KL coefficient."})
+    adap_kl_ctrl: bool = field(default=True, metadata={"help": "Adapt the KL coefficient toward target_kl."})
+    target_kl: float = field(default=6.0, metadata={"help": "Adaptive KL target."})
+    max_steps: int | None = field(default=None, metadata={"help": "PPO steps (default: one pass over the data)."})
+    min_new_tokens: int = field(default=5, metadata={"help": "Shortest sampled summary."})
+    max_new_tokens: int = field(default=64, metadata={"help": "Longest sampled summary."})
+    seed: int = field(default=42, metadata={"help": "Random seed."})
+    save_steps: int = field(default=10, metadata={"help": "Checkpoint every N PPO steps."})
+    resume: bool = field(default=True, metadata={"help": "Continue from the last checkpoint in OUT/checkpoints."})
+
+
+@dataclass
+class EmbedderArgs:
+    """Hyperparameters of an MNRL fine-tune of the bi-encoder."""
+
+    epochs: float = field(default=1.0, metadata={"help": "Passes over the data."})
+    batch_size: int = field(default=32, metadata={"help": "Examples per step."})
+    learning_rate: float = field(default=2e-5, metadata={"help": "Learning rate."})
+    warmup_ratio: float = field(default=0.1, metadata={"help": "Share of steps spent warming up the learning rate."})
+    limit: int | None = field(default=None, metadata={"help": "Use only the first N rows."})
+    seed: int = field(default=42, metadata={"help": "Random seed."})
+    logging_steps: int = field(default=10, metadata={"help": "Log the loss every N steps."})
+    max_seq_length: int | None = field(default=None, metadata={
+        "help": "Word pieces read per text while training (default: the model's; serving keeps it)."})
+
+
+def field_help(args: type, name: str) -> str:
+    """The help text of one run argument."""
+    return next(f for f in fields(args) if f.name == name).metadata["help"]
+
+
+def field_default(args: type, name: str) -> Any:
+    """The default of one run argument (calling its factory when it has one)."""
+    found = next(f for f in fields(args) if f.name == name)
+    return found.default_factory() if found.default is MISSING else found.default
 
 
 METHOD_DEFAULTS: dict[str, dict[str, float]] = {

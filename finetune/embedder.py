@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import tempfile
@@ -14,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from edurag.codes import canonical
-from edurag.datasets import ALIGNED, read_alignment_csv, split_of
+from edurag.datasets import ALIGNED, read_alignment_csv, read_jsonl, split_of
 from edurag.models import default_embedding_model, load_sentence_transformer, resolve_model_path
-from edurag.standards import Catalog, Standard, load_catalog
+from edurag.standards import Catalog, load_catalog
+from finetune.config import EmbedderArgs
 from finetune.data import file_sha256
 from finetune.manifest import describe_base, library_versions, write_manifest
 
@@ -25,20 +25,6 @@ logger = logging.getLogger(__name__)
 METHOD = "mnrl-embedder"
 DEFAULT_BASE = "sentence-transformers/all-MiniLM-L6-v2"
 DEV_SPLIT_RULE = "edurag.datasets.split_of(alignment_item_id(row_index)) == 'dev' (the split `edurag eval retrieval` uses)"
-
-
-@dataclass
-class EmbedderArgs:
-    """Hyperparameters of an MNRL fine-tune."""
-
-    epochs: float = 1.0
-    batch_size: int = 32
-    learning_rate: float = 2e-5
-    warmup_ratio: float = 0.1
-    limit: int | None = None
-    seed: int = 42
-    logging_steps: int = 10
-    max_seq_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,17 +36,11 @@ class TextPair:
     source: str
 
 
-def _standard(catalog: Catalog, code: str) -> Standard | None:
-    """The indexable standard a code rolls up to, or None."""
-    node = catalog.get(catalog.standard_of(code))
-    return node if node and node.level == "Standard" else None
-
-
 def catalog_pairs(catalog: Catalog, standards_dir: Path) -> list[TextPair]:
     """Sub-standard texts and examples → their standard; NGSS PE ↔ connected CCSS (as quoted in NGSS)."""
     pairs: list[TextPair] = []
     for node in catalog.by_code.values():
-        target = _standard(catalog, node.code) if node.level in ("Standard", "Sub-standard") else None
+        target = catalog.indexed_standard(node.code) if node.level in ("Standard", "Sub-standard") else None
         if target is None:
             continue
         doc = target.document(catalog)
@@ -70,15 +50,14 @@ def catalog_pairs(catalog: Catalog, standards_dir: Path) -> list[TextPair]:
             pairs.append(TextPair(node.details, doc, "details"))
         if node.framework == "ngss":
             for code in node.connections:
-                connected = _standard(catalog, code)
+                connected = catalog.indexed_standard(code)
                 if connected:
                     pairs.append(TextPair(node.text, connected.document(catalog), "ngss-to-ccss"))
-    with (standards_dir / "ngss_ccss_connections.jsonl").open(encoding="utf-8") as handle:
-        for row in (json.loads(line) for line in handle if line.strip()):
-            pe = catalog.get(row["ngss_pe"])
-            quoted = (row.get("ccss_text_as_quoted_in_ngss") or "").strip()
-            if pe and quoted:
-                pairs.append(TextPair(quoted, pe.document(catalog), "ccss-to-ngss"))
+    for row in read_jsonl(standards_dir / "ngss_ccss_connections.jsonl"):
+        pe = catalog.get(row["ngss_pe"])
+        quoted = (row.get("ccss_text_as_quoted_in_ngss") or "").strip()
+        if pe and quoted:
+            pairs.append(TextPair(quoted, pe.document(catalog), "ccss-to-ngss"))
     return pairs
 
 
@@ -88,7 +67,7 @@ def dev_item_pairs(path: Path, catalog: Catalog) -> list[TextPair]:
     for row in read_alignment_csv(path):
         if split_of(row.item_id) != "dev" or row.label not in ALIGNED:
             continue
-        target = _standard(catalog, canonical(row.standard))
+        target = catalog.indexed_standard(canonical(row.standard))
         if target and row.text.strip():
             pairs.append(TextPair(row.text.strip(), target.document(catalog), "dev-items"))
     return pairs

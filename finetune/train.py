@@ -7,8 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from edurag.generators import chat_input
-from edurag.models import LanguageModel, load_language_model, resolve_model_path
+from edurag.models import LanguageModel, load_language_model, model_input, resolve_model_path
 from edurag.prompts import zero_shot_prompt
 from finetune.config import (CAUSAL_LORA_TARGETS, SEQ2SEQ_LORA_TARGETS, DataArgs, LoraArgs, PromptTuningArgs, TrainArgs,
                              as_json, check_method, resolved_optimizer)
@@ -21,8 +20,7 @@ logger = logging.getLogger(__name__)
 
 def model_prompt(tokenizer: Any, dialogue: str, is_encoder_decoder: bool) -> str:
     """The exact text the served generator feeds the model: the zero-shot prompt (chat-wrapped for decoder-only)."""
-    prompt = zero_shot_prompt(dialogue)
-    return prompt if is_encoder_decoder else chat_input(tokenizer, prompt)
+    return model_input(tokenizer, zero_shot_prompt(dialogue), is_encoder_decoder)
 
 
 def fit_dialogue(tokenizer: Any, dialogue: str, is_encoder_decoder: bool, max_tokens: int) -> str:

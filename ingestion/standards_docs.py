@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from langchain_core.documents import Document
 
-from edurag.chunk_ids import POSITION_KEY, SOURCE_KEY
+from edurag.chunk_ids import CODE_KEY, POSITION_KEY, SOURCE_KEY, standard_source_id
 from edurag.standards import BUILTIN_FRAMEWORKS, Catalog, Standard
 
 
 def standard_source(standard: Standard) -> str:
     """The chunk's source id: `standard:6.RP.A.3` for built-in CCSS/NGSS, `standard:tx-teks-2012/6.4.B` for the rest
     (codes are unique only within a framework)."""
-    if standard.framework in BUILTIN_FRAMEWORKS:
-        return f"standard:{standard.code}"
-    return f"standard:{standard.framework}/{standard.code}"
+    return standard_source_id(standard.code, None if standard.framework in BUILTIN_FRAMEWORKS else standard.framework)
 
 
 def standard_metadata(standard: Standard) -> dict:
@@ -22,7 +20,7 @@ def standard_metadata(standard: Standard) -> dict:
     metadata = {
         SOURCE_KEY: standard_source(standard),
         POSITION_KEY: 0,
-        "code": standard.code,
+        CODE_KEY: standard.code,
         "official_code": standard.official_code,
         "framework": standard.framework,
         "subject": standard.subject,

@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from edurag.chunk_ids import RECORD_KEY, SOURCE_KEY, transcript_source_id
+from edurag.alignment.search import ChunkHit, search_chunks
+from edurag.chunk_ids import COURSE_KEY, RECORD_KEY, SOURCE_FILE_KEY, SOURCE_KEY, TITLE_KEY, transcript_source_id
 from edurag.components import Components
 from edurag.settings import TRANSCRIPTS_COLLECTION
 from ingestion.indexer import IndexReport, delete_where, iter_chunks, sync
 from ingestion.transcripts import Transcript, normalize_path, transcript_documents
+from vectorstore.chroma import where_all
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: b
     for t in transcripts:
         sources.setdefault(t.path, SourceReport(id=t.path, transcripts=0, chunks=0)).transcripts += 1
     for doc in docs:
-        sources[doc.metadata["source_file"]].chunks += 1
+        sources[doc.metadata[SOURCE_FILE_KEY]].chunks += 1
     legacy = _drop_other_keys(c, list(sources))
     report = sync(docs, TRANSCRIPTS_COLLECTION, client=c.client, embedder=c.embedder, settings=s,
                   cleanup="scoped_full", total=len(docs), progress=progress)
@@ -64,7 +66,7 @@ def _drop_other_keys(c: Components, paths: list[str]) -> int:
     deleted = 0
     for start in range(0, len(paths), 500):
         batch = paths[start:start + 500]
-        deleted += delete_where({"$and": [{"source_file": {"$in": batch}},
+        deleted += delete_where({"$and": [{SOURCE_FILE_KEY: {"$in": batch}},
                                           {SOURCE_KEY: {"$nin": [transcript_source_id(p) for p in batch]}}]},
                                 TRANSCRIPTS_COLLECTION, client=c.client, settings=c.settings)
     if deleted:
@@ -78,12 +80,12 @@ def list_transcript_sources(c: Components) -> list[SourceInfo]:
     records: dict[str, set[str]] = {}
     for chunk in iter_chunks(c.client, TRANSCRIPTS_COLLECTION, ["metadatas"]):
         meta = chunk["metadata"] or {}
-        path = str(meta.get("source_file", ""))
-        info = found.setdefault(path, SourceInfo(id=path, chunks=0, transcripts=0, titles=[], course=str(meta.get("course", ""))))
+        path = str(meta.get(SOURCE_FILE_KEY, ""))
+        info = found.setdefault(path, SourceInfo(id=path, chunks=0, transcripts=0, titles=[], course=str(meta.get(COURSE_KEY, ""))))
         info.chunks += 1
         records.setdefault(path, set()).add(str(meta.get(RECORD_KEY, "")))
-        if meta.get("title") and meta["title"] not in info.titles:
-            info.titles.append(str(meta["title"]))
+        if meta.get(TITLE_KEY) and meta[TITLE_KEY] not in info.titles:
+            info.titles.append(str(meta[TITLE_KEY]))
     for path, info in found.items():
         info.transcripts = len(records[path])
     return sorted(found.values(), key=lambda i: i.id)
@@ -91,7 +93,7 @@ def list_transcript_sources(c: Components) -> list[SourceInfo]:
 
 def remove_transcript_source(c: Components, path: str) -> int:
     """Delete every chunk of one source (its id, the normalized path; NFC applied here too); returns how many."""
-    return delete_where({"source_file": normalize_path(path)}, TRANSCRIPTS_COLLECTION, client=c.client,
+    return delete_where({SOURCE_FILE_KEY: normalize_path(path)}, TRANSCRIPTS_COLLECTION, client=c.client,
                         settings=c.settings)
 
 
@@ -103,3 +105,9 @@ def prune_transcript_sources(c: Components, keep: set[str], prefixes: list[str])
     for path in stale:
         remove_transcript_source(c, path)
     return stale
+
+
+def nearest_transcript_chunks(c: Components, text: str, k: int, course: str | None = None) -> list[ChunkHit]:
+    """The k transcript chunks best matching the text, optionally within one course: Chroma's dense top hits and the
+    persistent BM25 index's top hits fused (score = cosine + EDURAG_LEXICAL_WEIGHT x BM25/max); reads no collection."""
+    return search_chunks(c, TRANSCRIPTS_COLLECTION, text, k, where_all(**{COURSE_KEY: course}))

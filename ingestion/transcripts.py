@@ -17,9 +17,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from langchain_core.documents import Document
-from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from edurag.chunk_ids import POSITION_KEY, RECORD_KEY, SOURCE_KEY, transcript_item_id, transcript_source_id
+from edurag.chunk_ids import (COURSE_KEY, POSITION_KEY, RECORD_KEY, SOURCE_FILE_KEY, SOURCE_KEY, TITLE_KEY, transcript_item_id,
+                              transcript_source_id)
+from edurag.chunking import split_by_tokens
 from ingestion.captions import CaptionError, CaptionFormat, Cue, cues_text, normalize_newlines, read_cues, sniff_format
 
 SUPPORTED_SUFFIXES = (".txt", ".vtt", ".srt", ".jsonl")
@@ -178,15 +179,45 @@ def caption_cues(data: bytes, filename: str) -> list[Cue] | None:
         raise TranscriptError(f"{path}: {_FORMAT_NAMES[fmt]} {exc}") from exc
 
 
+def transcript_files(paths: list[Path]) -> list[Path]:
+    """Files as given and, for folders, their transcript files (supported suffixes, recursively, sorted)."""
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES) \
+            if path.is_dir() else [path]
+    return files
+
+
+def parse_uploads(files: list[tuple[str, bytes]], limit: int) -> tuple[list[tuple[str, list[Transcript]]], list[str]]:
+    """Parse every (file name, bytes) upload: the transcripts per file, and one message per file that is too large
+    (over `limit` bytes, EDURAG_MAX_UPLOAD_BYTES), cannot be read, or has the source id of an earlier file."""
+    parsed: list[tuple[str, list[Transcript]]] = []
+    errors: list[str] = []
+    seen: dict[str, str] = {}
+    for name, data in files:
+        if len(data) > limit:
+            errors.append(f"{name}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")
+            continue
+        try:
+            transcripts = parse_transcripts(data, name)
+        except TranscriptError as exc:
+            errors.append(str(exc))
+            continue
+        path = transcripts[0].path
+        if path in seen:
+            errors.append(f"{name}: same source id {path!r} as {seen[path]!r} in this upload")
+            continue
+        seen[path] = name
+        parsed.append((name, transcripts))
+    return parsed, errors
+
+
 def read_paths(paths: list[Path], root: Path | None = None) -> list[Transcript]:
     """Read local files and folders (recursively, supported suffixes only); each file's identity is its path relative
     to `root` (default: the current directory). Raises TranscriptError for a path outside root, a bad file, or when
     two files normalize to one identity (e.g. NFC and NFD spellings of one name)."""
     base = Path(os.path.abspath(root or Path.cwd()))
-    files: list[Path] = []
-    for path in paths:
-        files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES) \
-            if path.is_dir() else [path]
+    files = transcript_files(paths)
     if not files:
         raise TranscriptError("no transcript files found")
     out: list[Transcript] = []
@@ -212,13 +243,11 @@ def transcript_documents(transcripts: list[Transcript], count_tokens: Callable[[
 
     Metadata: source (source id), record, chunk_index (within the record), title, course, source_file (the path).
     """
-    splitter = RecursiveCharacterTextSplitter(chunk_size=chunk_tokens, chunk_overlap=min(overlap, chunk_tokens // 2),
-                                              length_function=count_tokens)
     docs: list[Document] = []
     for t in transcripts:
-        for index, chunk in enumerate(splitter.split_text(t.text)):
+        for index, chunk in enumerate(split_by_tokens(t.text, chunk_tokens, overlap, count_tokens)):
             docs.append(Document(page_content=chunk, metadata={
-                SOURCE_KEY: t.source_id, RECORD_KEY: t.record, POSITION_KEY: index, "title": t.title,
-                "course": t.course, "source_file": t.path,
+                SOURCE_KEY: t.source_id, RECORD_KEY: t.record, POSITION_KEY: index, TITLE_KEY: t.title,
+                COURSE_KEY: t.course, SOURCE_FILE_KEY: t.path,
             }))
     return docs

@@ -22,6 +22,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_fastapi_instrumentator import Instrumentator
 
+from edurag.jobs.store import JobStatus
+
 logger = logging.getLogger(__name__)
 
 
@@ -60,8 +62,8 @@ class EduragCollector(Collector):
             logger.exception("job store unreadable for /metrics")
             return
         by_status = GaugeMetricFamily("edurag_jobs", "Jobs by status", labels=["status"])
-        for status in ("queued", "running", "succeeded", "failed", "cancelled"):
-            by_status.add_metric([status], stats.jobs.get(status, 0))
+        for status in JobStatus:
+            by_status.add_metric([status.value], stats.jobs.get(status, 0))
         yield by_status
         yield GaugeMetricFamily("edurag_job_pending_items", "Items waiting in queued or running jobs", value=stats.pending_items)
         yield GaugeMetricFamily("edurag_job_items_per_second", "Job items finished per second over the last minute",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from edurag.jobs.store import JobStatus, JobView
+from edurag.prompts import Strategy
 
 FrameworkId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$", description="Framework id (GET /frameworks): "
                                    "ccss, ngss, tx-teks-2012, ...; codes resolve within it.")]
@@ -122,7 +126,7 @@ SummaryFormat = Literal["paragraph", "bullets", "outline"]
 class SummaryOptionsIn(StrictModel):
     """How a summary should look; shared by /summarize and bulk jobs."""
 
-    strategy: Literal["zero_shot", "one_shot", "few_shot"] = "zero_shot"
+    strategy: Strategy = "zero_shot"
     adapter: str | None = None
     length: SummaryLength = Field("standard", description="brief (half), standard or detailed (double) of a word budget "
                                   "that grows with the input: ~2-3 sentences for a short dialogue, a course-overview-sized "
@@ -245,6 +249,152 @@ class IngestResponse(BaseModel):
     skipped: int
     deleted: int
     total: int
+
+
+NonBlank = Annotated[str, Field(pattern=r"\S")]
+
+
+class ItemIn(StrictModel):
+    """One text with the id its result carries."""
+
+    id: str = Field(min_length=1, max_length=500)
+    text: NonBlank
+
+
+class SummarizeJobRequest(SummaryOptionsIn):
+    """Either plain texts (ids are their positions) or items with ids (exactly one of the two, not empty), and the
+    summary options for all of them."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [{"required": ["texts"]}, {"required": ["items"]}]})
+
+    texts: Annotated[list[NonBlank], Field(min_length=1)] | SkipJsonSchema[None] = None
+    items: Annotated[list[ItemIn], Field(min_length=1)] | SkipJsonSchema[None] = None
+
+    @field_validator("texts", "items", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must be a list (leave the field out instead of sending null)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SummarizeJobRequest:
+        if (self.texts is None) == (self.items is None):
+            raise ValueError("send exactly one of texts or items")
+        if not (self.texts or self.items):
+            raise ValueError("no texts to summarize")
+        return self
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(id, text) of every text: ids are positions for plain texts."""
+        if self.texts is not None:
+            return [(str(i), t) for i, t in enumerate(self.texts)]
+        return [(item.id, item.text) for item in self.items or []]
+
+
+class JobCreated(BaseModel):
+    """A submitted job."""
+
+    id: str
+    status: str
+    total: int
+    rejected: int = 0
+
+
+class Progress(BaseModel):
+    """Items finished out of the total, with the share that failed."""
+
+    done: int
+    total: int
+    succeeded: int
+    failed: int
+    percent: float
+
+
+class JobOut(BaseModel):
+    """A job's status, progress, speed and per-item errors."""
+
+    id: str
+    kind: str
+    status: Literal[tuple(s.value for s in JobStatus)]  # type: ignore[valid-type]  # JobStatus values, in order
+    progress: Progress
+    rate_per_second: float | None
+    eta_seconds: float | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    params: dict[str, Any]
+    errors: list[dict[str, str]]
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+    @classmethod
+    def of(cls, view: JobView) -> JobOut:
+        """API shape of a stored job."""
+        percent = round(100.0 * view.done / view.total, 1) if view.total else 0.0
+        return cls(
+            id=view.id, kind=view.kind, status=view.status,
+            progress=Progress(done=view.done, total=view.total, succeeded=view.succeeded, failed=view.failed, percent=percent),
+            rate_per_second=round(view.rate, 4) if view.rate else None,
+            eta_seconds=round(view.eta_seconds, 1) if view.eta_seconds is not None else None,
+            created_at=view.created_at, started_at=view.started_at, finished_at=view.finished_at, params=view.params,
+            errors=view.errors, result=view.result, error=view.error,
+        )
+
+
+class Check(BaseModel):
+    """One dependency probe of /health."""
+
+    ok: bool
+    error: str | None = None
+
+
+class HealthOut(BaseModel):
+    """`status` is degraded (still HTTP 200) when a store does not answer; `checks` says which."""
+
+    status: Literal["ok", "degraded"]
+    embedder: dict[str, Any]
+    generator: dict[str, Any]
+    collections: dict[str, int] | None = Field(description="Chunks per live collection; null when Chroma is unreachable.")
+    chroma: dict[str, str]
+    checks: dict[str, Check]
+
+
+class ReindexRequest(StrictModel):
+    """Optionally re-embed with another model (HF id or local path); the switch happens only after checks pass."""
+
+    embedding_model: str | None = Field(None, min_length=1)
+
+
+class IndexStateOut(BaseModel):
+    """Where the standards alias points, the spare version, and each standards collection's size."""
+
+    current: str
+    previous: str | None
+    embedding_model: str | None
+    collections: dict[str, int]
+
+
+class AdapterInfo(BaseModel):
+    """One adapter folder in EDURAG_ADAPTERS_DIR."""
+
+    name: str
+    loaded: bool = Field(description="Already loaded into the served model.")
+    manifest: dict[str, Any] | None = Field(description="edurag_manifest.json, or null for adapters trained elsewhere.")
+
+
+class AdaptersResponse(BaseModel):
+    """Adapters the generator can switch to per request."""
+
+    generator: str
+    adapters: list[AdapterInfo]
+
+
+class ReloadResponse(BaseModel):
+    """What a reload dropped and what is now available."""
+
+    dropped: list[str]
+    available: list[str]
 
 
 class ErrorOut(BaseModel):

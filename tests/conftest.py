@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
+# An empty Hugging Face cache of the test run's own: a model id resolves only if a test puts it there, so results do not
+# depend on what happens to be cached on the machine (e.g. flan-t5-base making EDURAG_GENERATOR=auto pick it).
+_EMPTY_HF_CACHE = tempfile.TemporaryDirectory(prefix="edurag-tests-hf-cache-")
+os.environ["HF_HUB_CACHE"] = _EMPTY_HF_CACHE.name
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from edurag.codes import codes_in_text
+from edurag.prompts import NO_MATCH
 from edurag.standards import Standard
 from edurag.components import Components
 from edurag.alignment.ranking import is_practice
 from edurag.alignment.search import Candidate, rank_standards
-
-NO_MATCH = "No standard matches this text well; try describing the lesson objective in more detail or removing filters."
-
 
 @dataclass
 class AlignedStandard:

@@ -11,11 +11,13 @@ from dataclasses import asdict
 from typing import Annotated, Any, Optional
 
 import typer
+from asgi_correlation_id import CorrelationIdFilter
 from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import track
 
-from edurag.settings import Settings
+from edurag.models import set_offline
+from edurag.settings import Settings, setup_logging
 from eval.cli import eval_app
 from finetune.cli import app as finetune_app
 
@@ -31,13 +33,14 @@ app.add_typer(models_app, name="models")
 console = Console(stderr=True)
 
 
-def _setup_logging() -> None:
-    """INFO logs; each line carries the id of the HTTP request it belongs to (`-` outside requests)."""
-    from asgi_correlation_id import CorrelationIdFilter
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(CorrelationIdFilter(default_value="-"))
+@app.callback()
+def _load_settings(ctx: typer.Context) -> None:
+    # The one place the CLI reads the settings: every command (eval and finetune too) gets them as ctx.obj. The offline
+    # flags are set before any command imports a Hugging Face library, which reads them once at import.
+    settings = Settings()
+    set_offline(settings.allow_downloads)
+    setup_logging(logging.INFO, CorrelationIdFilter(default_value="-"))
+    ctx.obj = settings
 
 
 def ensure_admin_key(settings: Settings) -> Settings:
@@ -56,32 +59,31 @@ def ensure_admin_key(settings: Settings) -> Settings:
 
 
 @app.command()
-def serve(host: Annotated[Optional[str], typer.Option(help="Bind address.")] = None,
+def serve(ctx: typer.Context, host: Annotated[Optional[str], typer.Option(help="Bind address.")] = None,
           port: Annotated[Optional[int], typer.Option(help="Port.")] = None) -> None:
     """Serve the HTTP API."""
     import uvicorn
 
     from service.app import create_app
 
-    _setup_logging()
-    settings = ensure_admin_key(Settings())
+    settings = ensure_admin_key(ctx.obj)
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
 
 @ingest_app.command("standards")
-def ingest_standards_cmd() -> None:
+def ingest_standards_cmd(ctx: typer.Context) -> None:
     """Embed the bundled standards; unchanged standards are skipped, removed ones deleted."""
     from edurag.components import build_components
     from ingestion.service import ingest_standards
 
-    _setup_logging()
-    components = build_components(_ingest_settings())
+    components = build_components(_ingest_settings(ctx.obj))
     report = ingest_standards(components, progress=True)
     console.print(report.as_dict())
 
 
 @ingest_app.command("transcripts")
 def ingest_transcripts_cmd(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(exists=True, help=".txt/.vtt/.srt/.jsonl files or folders")],
     root: Annotated[Optional[Path], typer.Option(exists=True, file_okay=False,
                                                  help="Ids are paths relative to this folder (default: the current one).")] = None,
@@ -93,13 +95,12 @@ def ingest_transcripts_cmd(
     from ingestion.transcript_store import ingest_transcripts, prune_transcript_sources
     from ingestion.transcripts import TranscriptError, folder_prefix, read_paths
 
-    _setup_logging()
     try:
         transcripts = read_paths(paths, root)
     except TranscriptError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    components = build_components(_ingest_settings())
+    components = build_components(_ingest_settings(ctx.obj))
     report, sources = ingest_transcripts(components, transcripts, progress=True)
     pruned = prune_transcript_sources(components, {s.id for s in sources},
                                       [folder_prefix(p, root) for p in paths if p.is_dir()]) if prune else []
@@ -107,23 +108,23 @@ def ingest_transcripts_cmd(
 
 
 @transcripts_app.command("list")
-def transcripts_list_cmd() -> None:
+def transcripts_list_cmd(ctx: typer.Context) -> None:
     """Print every stored transcript source as JSON lines: id, chunks, transcripts, titles, course."""
     from edurag.components import build_components
     from ingestion.transcript_store import list_transcript_sources
 
-    for source in list_transcript_sources(build_components(_ingest_settings())):
+    for source in list_transcript_sources(build_components(_ingest_settings(ctx.obj))):
         typer.echo(json.dumps(vars(source), ensure_ascii=False))
 
 
 @transcripts_app.command("delete")
-def transcripts_delete_cmd(ids: Annotated[list[str], typer.Argument(help="Source ids, as `transcripts list` prints them.")]) -> None:
+def transcripts_delete_cmd(ctx: typer.Context, ids: Annotated[list[str], typer.Argument(help="Source ids, as `transcripts list` prints them.")]) -> None:
     """Delete stored transcript sources by id; exits 1 if any id is unknown (the others are still deleted)."""
     from edurag.components import build_components
     from ingestion.transcript_store import remove_transcript_source
     from ingestion.transcripts import TranscriptError
 
-    components = build_components(_ingest_settings())
+    components = build_components(_ingest_settings(ctx.obj))
     unknown = 0
     for source_id in ids:
         try:
@@ -142,6 +143,7 @@ def transcripts_delete_cmd(ids: Annotated[list[str], typer.Argument(help="Source
 
 @ingest_app.command("framework")
 def ingest_framework_cmd(
+    ctx: typer.Context,
     paths: Annotated[Optional[list[Path]], typer.Argument(exists=True, help="CASE CFPackage / CSP set .json files, or folders of them")] = None,
     framework: Annotated[Optional[str], typer.Option(help="Framework id (default: from the file or its framework.json).")] = None,
     bundled: Annotated[bool, typer.Option("--bundled", help="Import the frameworks shipped with the product.")] = False,
@@ -152,8 +154,7 @@ def ingest_framework_cmd(
     from edurag.frameworks.model import FrameworkFormatError
     from ingestion.frameworks import bundled_sources, ingest_frameworks
 
-    _setup_logging()
-    components = build_components(_ingest_settings())
+    components = build_components(_ingest_settings(ctx.obj))
     targets = [*(paths or []), *(bundled_sources(components) if bundled else [])]
     if not targets:
         raise typer.BadParameter("give PATH... or --bundled")
@@ -170,6 +171,7 @@ def ingest_framework_cmd(
 
 @app.command()
 def crosswalk(
+    ctx: typer.Context,
     source: Annotated[str, typer.Option("--from", help="Source framework id.")],
     to: Annotated[str, typer.Option(help="Target framework id.")],
     code: Annotated[Optional[str], typer.Option(help="A code of the source framework.")] = None,
@@ -184,7 +186,7 @@ def crosswalk(
     from edurag.components import build_components
     from edurag.frameworks.crosswalk import Crosswalker
 
-    c = build_components(_ingest_settings())
+    c = build_components(_ingest_settings(ctx.obj))
     for fid in (source, to):
         if fid not in c.catalog.frameworks():
             raise typer.BadParameter(f"unknown framework {fid!r}; known: {', '.join(sorted(c.catalog.frameworks()))}")
@@ -208,6 +210,7 @@ def crosswalk(
 
 @app.command()
 def compare(
+    ctx: typer.Context,
     a: Annotated[str, typer.Argument(help="Framework whose standards are covered.")],
     b: Annotated[str, typer.Argument(help="Framework searched for each of them.")],
     grade: Annotated[Optional[str], typer.Option(help="Only A's standards of this grade (K, 1..12).")] = None,
@@ -219,7 +222,7 @@ def compare(
     from edurag.components import build_components
     from edurag.frameworks.crosswalk import Crosswalker, compare as compare_frameworks
 
-    c = build_components(_ingest_settings())
+    c = build_components(_ingest_settings(ctx.obj))
     for fid in (a, b):
         if fid not in c.catalog.frameworks():
             raise typer.BadParameter(f"unknown framework {fid!r}; known: {', '.join(sorted(c.catalog.frameworks()))}")
@@ -232,6 +235,7 @@ def compare(
 
 @app.command()
 def summarize(
+    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(exists=True, help="Transcripts (.txt/.vtt/.srt/.jsonl); one summary per transcript.")],
     strategy: Annotated[str, typer.Option(help="zero_shot, one_shot or few_shot")] = "zero_shot",
     adapter: Annotated[Optional[str], typer.Option(help="Adapter name or folder (Hugging Face generator).")] = None,
@@ -248,7 +252,6 @@ def summarize(
     from edurag.summarization.service import SummaryOptions, check_options, summarize_document
     from ingestion.transcripts import TranscriptError, read_paths
 
-    _setup_logging()
     if strategy not in STRATEGIES:
         raise typer.BadParameter(f"choose one of {', '.join(STRATEGIES)}", param_hint="--strategy")
     options = SummaryOptions(strategy=strategy, adapter=adapter, length=length, max_words=max_words, format=summary_format)
@@ -266,7 +269,7 @@ def summarize(
     except TranscriptError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    settings = Settings()
+    settings = ctx.obj
     if adapter:
         settings = settings.model_copy(update={"adapter": adapter})
     components = build_components(settings)
@@ -291,6 +294,7 @@ def _summary_text(transcript: Any, root: Path) -> str:
 
 @app.command("ask")
 def ask_cmd(
+    ctx: typer.Context,
     question: Annotated[str, typer.Argument(help="A question about standards, e.g. \"What comes after 3.NF.A.1?\"")],
     grade: Annotated[Optional[str], typer.Option(help="K, 1..12: narrows grade-less codes (RP.3) and lists.")] = None,
     subject: Annotated[Optional[str], typer.Option(help="math, ela or science.")] = None,
@@ -304,7 +308,7 @@ def ask_cmd(
 
     if not question.strip():
         raise typer.BadParameter("the question is empty", param_hint="QUESTION")
-    result = ask(build_components(Settings()), question, grade, subject, framework, k)
+    result = ask(build_components(ctx.obj), question, grade, subject, framework, k)
     if as_json:
         typer.echo(json.dumps(asdict(result), ensure_ascii=False, indent=2))
         return
@@ -320,7 +324,6 @@ def convert_gguf_cmd(
     """Convert a GGUF checkpoint into a plain HF folder (use it as EDURAG_GENERATOR_MODEL or a finetune --base)."""
     from edurag.models import bundled_gguf_path, convert_gguf
 
-    _setup_logging()
     try:
         source = gguf or bundled_gguf_path()
     except FileNotFoundError as exc:
@@ -336,11 +339,13 @@ def _summarize_remote(files: list[Path], options: Any, out: Path | None, server:
     import httpx
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from edurag.cli.client import JobsClient, expand
+    from edurag.cli.client import JobsClient
+    from edurag.jobs.store import JobStatus
+    from ingestion.transcripts import transcript_files
 
     client = JobsClient(server, api_key)
     try:
-        created = client.submit_files(expand(files), asdict(options))
+        created = client.submit_files(transcript_files(files), asdict(options))
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=console) as bar:
             task = bar.add_task(f"job {created['id'][:8]}", total=created["total"])
@@ -360,12 +365,13 @@ def _summarize_remote(files: list[Path], options: Any, out: Path | None, server:
         console.print(f"wrote {len(lines)} results to {out} (job {final['status']})")
     else:
         typer.echo("\n".join(lines))
-    if final["status"] != "succeeded":
+    if final["status"] != JobStatus.SUCCEEDED:
         raise typer.Exit(1)
 
 
 @app.command()
 def worker(
+    ctx: typer.Context,
     concurrency: Annotated[int, typer.Option(min=1, help="Task processes in this worker (each loads the models).")] = 1,
     pool: Annotated[str, typer.Option(help="Celery pool: prefork, solo or threads.")] = "prefork",
     niceness: Annotated[int, typer.Option("--nice", min=0, max=19, help="Added niceness, so an API on the same machine keeps priority.")] = 10,
@@ -379,11 +385,9 @@ def worker(
         # Set before any thread or pool child exists: all of them inherit it. Nice 10 alone still takes ~10% of a
         # busy core from the API, and every torch op of the API then waits for its slowest thread.
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    os.environ["EDURAG_TORCH_THREADS"] = str(torch_threads)  # applied by build_components in each task process
     from edurag.jobs.worker import configure_celery
 
-    _setup_logging()
-    settings = Settings()
+    settings = ctx.obj.model_copy(update={"torch_threads": torch_threads})  # applied by build_components in each task process
     if not settings.broker_url:
         console.print("[red]EDURAG_BROKER_URL is not set; without a broker, jobs run inside `edurag serve`[/red]")
         raise typer.Exit(2)
@@ -391,7 +395,7 @@ def worker(
                                             "--without-gossip", "--without-mingle"])
 
 
-def _ingest_settings() -> Settings:
+def _ingest_settings(settings: Settings) -> Settings:
     """Ingestion never generates text, so it skips loading a generator model."""
-    return Settings().model_copy(update={"generator": "extractive"})
+    return settings.model_copy(update={"generator": "extractive"})
 

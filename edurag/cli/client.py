@@ -10,11 +10,9 @@ from typing import Any, Callable, Iterator
 
 import httpx
 
-from ingestion.transcripts import SUPPORTED_SUFFIXES
+from edurag.jobs.store import FINISHED
 
 logger = logging.getLogger(__name__)
-
-FINISHED = ("succeeded", "failed", "cancelled")
 
 
 @dataclass
@@ -59,11 +57,3 @@ class JobsClient:
         with self.http.stream("GET", f"/jobs/{job_id}/results") as response:
             response.raise_for_status()
             yield from (line for line in response.iter_lines() if line.strip())
-
-
-def expand(paths: list[Path]) -> list[Path]:
-    """Files and, for folders, their supported transcript files (recursively)."""
-    out: list[Path] = []
-    for path in paths:
-        out += sorted(p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED_SUFFIXES) if path.is_dir() else [path]
-    return out

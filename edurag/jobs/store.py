@@ -6,6 +6,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Iterator
 
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, create_engine, event, func, select, update
@@ -16,9 +17,31 @@ from edurag.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-ACTIVE = ("queued", "running")
-FINISHED = ("succeeded", "failed", "cancelled")
-ITEM_DONE = ("succeeded", "failed", "rejected")
+
+
+class JobStatus(StrEnum):
+    """Where a job is: queued -> running -> succeeded | failed, or cancelled while queued or running."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ItemStatus(StrEnum):
+    """Where one item of a job is: pending until it succeeds or fails; rejected at submission; cancelled with its job."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+ITEM_DONE = (ItemStatus.SUCCEEDED, ItemStatus.FAILED, ItemStatus.REJECTED)
 
 
 class Base(DeclarativeBase):
@@ -134,11 +157,11 @@ class JobStore:
         job_id = uuid.uuid4().hex
         now = time.time()
         with Session(self.engine) as s, s.begin():
-            s.add(JobRow(id=job_id, kind=kind, status="queued", params=params or {},
+            s.add(JobRow(id=job_id, kind=kind, status=JobStatus.QUEUED, params=params or {},
                          total=len(items) if total is None else total, progress=0, created_at=now))
             s.flush()
             s.add_all(ItemRow(job_id=job_id, idx=i, item_id=it.item_id, title=it.title, text=it.text,
-                              status="rejected" if it.error else "pending", error=it.error,
+                              status=ItemStatus.REJECTED if it.error else ItemStatus.PENDING, error=it.error,
                               finished_at=now if it.error else None) for i, it in enumerate(items))
         logger.info("job %s (%s) created with %d items", job_id, kind, len(items))
         return job_id
@@ -155,8 +178,8 @@ class JobStore:
                 select(ItemRow.item_id, ItemRow.error).where(ItemRow.job_id == job_id, ItemRow.error.is_not(None))
                 .order_by(ItemRow.idx)).all()]
         has_items = bool(counts)
-        failed = counts.get("failed", 0) + counts.get("rejected", 0)
-        succeeded = counts.get("succeeded", 0)
+        failed = counts.get(ItemStatus.FAILED, 0) + counts.get(ItemStatus.REJECTED, 0)
+        succeeded = counts.get(ItemStatus.SUCCEEDED, 0)
         done = succeeded + failed if has_items else job.progress
         return JobView(id=job.id, kind=job.kind, status=job.status, params=job.params, total=job.total, done=done,
                        succeeded=succeeded, failed=failed, created_at=job.created_at, started_at=job.started_at,
@@ -171,7 +194,7 @@ class JobStore:
         """Indexes of items not yet finished, longest text first: the order work is queued in, so a long lecture is never
         left running alone at the end of a job while the other workers idle."""
         with Session(self.engine) as s:
-            return list(s.scalars(select(ItemRow.idx).where(ItemRow.job_id == job_id, ItemRow.status == "pending")
+            return list(s.scalars(select(ItemRow.idx).where(ItemRow.job_id == job_id, ItemRow.status == ItemStatus.PENDING)
                                   .order_by(func.length(ItemRow.text).desc(), ItemRow.idx)))
 
     def active_jobs(self) -> list[tuple[str, str]]:
@@ -183,15 +206,15 @@ class JobStore:
     def start(self, job_id: str) -> bool:
         """Mark the job running (first item picked up); False when it is cancelled or finished."""
         with Session(self.engine) as s, s.begin():
-            s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.status == "queued")
-                      .values(status="running", started_at=time.time()))
-            return s.scalar(select(JobRow.status).where(JobRow.id == job_id)) == "running"
+            s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.status == JobStatus.QUEUED)
+                      .values(status=JobStatus.RUNNING, started_at=time.time()))
+            return s.scalar(select(JobRow.status).where(JobRow.id == job_id)) == JobStatus.RUNNING
 
     def claim(self, job_id: str, idx: int) -> ItemRow | None:
         """The pending item to work on (counting the attempt), or None when it is already finished."""
         with Session(self.engine, expire_on_commit=False) as s, s.begin():
             claimed = s.execute(update(ItemRow).where(ItemRow.job_id == job_id, ItemRow.idx == idx,
-                                                      ItemRow.status == "pending")
+                                                      ItemRow.status == ItemStatus.PENDING)
                                 .values(attempts=ItemRow.attempts + 1)).rowcount
             return s.get(ItemRow, (job_id, idx)) if claimed else None
 
@@ -199,8 +222,8 @@ class JobStore:
         """Store the item's one result (or error); False if another delivery already finished it."""
         with Session(self.engine) as s, s.begin():
             stored = s.execute(update(ItemRow).where(ItemRow.job_id == job_id, ItemRow.idx == idx,
-                                                     ItemRow.status == "pending")
-                               .values(status="failed" if error else "succeeded", result=result, error=error,
+                                                     ItemRow.status == ItemStatus.PENDING)
+                               .values(status=ItemStatus.FAILED if error else ItemStatus.SUCCEEDED, result=result, error=error,
                                        finished_at=time.time())).rowcount
         if stored:
             self.complete_if_done(job_id)
@@ -209,11 +232,11 @@ class JobStore:
     def complete_if_done(self, job_id: str) -> None:
         """When no item is pending, the job succeeds (failed if no item succeeded); safe to call repeatedly."""
         with Session(self.engine) as s, s.begin():
-            if s.scalar(select(func.count()).where(ItemRow.job_id == job_id, ItemRow.status == "pending")):
+            if s.scalar(select(func.count()).where(ItemRow.job_id == job_id, ItemRow.status == ItemStatus.PENDING)):
                 return
-            ok = s.scalar(select(func.count()).where(ItemRow.job_id == job_id, ItemRow.status == "succeeded"))
+            ok = s.scalar(select(func.count()).where(ItemRow.job_id == job_id, ItemRow.status == ItemStatus.SUCCEEDED))
             s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.status.in_(ACTIVE)).values(
-                status="succeeded" if ok else "failed", finished_at=time.time(),
+                status=JobStatus.SUCCEEDED if ok else JobStatus.FAILED, finished_at=time.time(),
                 error=None if ok else "every item failed"))
 
     def set_progress(self, job_id: str, progress: int, total: int | None = None) -> None:
@@ -233,7 +256,7 @@ class JobStore:
             job = s.get(JobRow, job_id)
             job.params = {**job.params, **values}
 
-    def finish(self, job_id: str, status: str, result: dict[str, Any] | None = None, error: str | None = None) -> bool:
+    def finish(self, job_id: str, status: JobStatus, result: dict[str, Any] | None = None, error: str | None = None) -> bool:
         """End an active job; False if it already ended (e.g. was cancelled)."""
         with Session(self.engine) as s, s.begin():
             return bool(s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.status.in_(ACTIVE))
@@ -243,10 +266,10 @@ class JobStore:
         """Cancel an active job; its pending items are never started. False if it had already ended."""
         with Session(self.engine) as s, s.begin():
             cancelled = s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.status.in_(ACTIVE))
-                                  .values(status="cancelled", finished_at=time.time())).rowcount
+                                  .values(status=JobStatus.CANCELLED, finished_at=time.time())).rowcount
             if cancelled:
-                s.execute(update(ItemRow).where(ItemRow.job_id == job_id, ItemRow.status == "pending")
-                          .values(status="cancelled"))
+                s.execute(update(ItemRow).where(ItemRow.job_id == job_id, ItemRow.status == ItemStatus.PENDING)
+                          .values(status=ItemStatus.CANCELLED))
         if cancelled:
             logger.info("job %s cancelled", job_id)
         return bool(cancelled)
@@ -277,7 +300,7 @@ class JobStore:
         with Session(self.engine) as s:
             jobs = dict(s.execute(select(JobRow.status, func.count()).group_by(JobRow.status)).all())
             pending = s.scalar(select(func.count()).select_from(ItemRow).join(JobRow, JobRow.id == ItemRow.job_id)
-                               .where(ItemRow.status == "pending", JobRow.status.in_(ACTIVE))) or 0
+                               .where(ItemRow.status == ItemStatus.PENDING, JobRow.status.in_(ACTIVE))) or 0
             recent = s.scalar(select(func.count()).select_from(ItemRow)
                               .where(ItemRow.finished_at >= time.time() - window_seconds)) or 0
         return QueueStats(jobs=jobs, pending_items=pending, items_per_second=recent / window_seconds)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 
 from edurag.chunk_ids import transcript_item_id
 from edurag.components import Components
-from edurag.jobs.store import JobStore, NewItem
+from edurag.jobs.store import JobStatus, JobStore, NewItem
 from edurag.summarization.service import SummaryOptions, summarize_document
 from ingestion.reindex import ReindexCancelled, ReindexCheckError, next_version, run_reindex
 from ingestion.transcripts import TranscriptError, caption_cues, decode, normalize_path, parse_jsonl_line, parse_transcripts
@@ -49,20 +49,20 @@ def reindex(c: Components, store: JobStore, job_id: str) -> None:
         store.update_params(job_id, version=version)
         result = run_reindex(c, version, params.get("embedding_model"),
                              progress=lambda done, total: store.set_progress(job_id, done, total),
-                             running=lambda: store.status(job_id) == "running")
+                             running=lambda: store.status(job_id) == JobStatus.RUNNING)
     except ReindexCancelled:
         return
     except ReindexCheckError as exc:
         logger.error("re-index job %s failed its checks: %s", job_id, exc)
-        store.finish(job_id, "failed", error=str(exc))
+        store.finish(job_id, JobStatus.FAILED, error=str(exc))
         return
     except OperationalError:
         raise
     except Exception as exc:  # e.g. an embedding model that does not load; reported on the job
         logger.exception("re-index job %s failed", job_id)
-        store.finish(job_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        store.finish(job_id, JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
         return
-    store.finish(job_id, "succeeded", result=result)
+    store.finish(job_id, JobStatus.SUCCEEDED, result=result)
 
 
 def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:

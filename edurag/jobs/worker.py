@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, Protocol
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
 
 from celery import Celery
 from sqlalchemy.exc import OperationalError
@@ -13,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from edurag.components import Components, build_components
 from edurag.settings import Settings
 from edurag.jobs import tasks
-from edurag.jobs.store import JobStore, open_store
+from edurag.jobs.store import JobStore, NewItem, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,67 @@ class ThreadRunner:
 def _log_failure(future: Future) -> None:
     if not future.cancelled() and future.exception() is not None:
         logger.error("job task failed", exc_info=future.exception())
+
+
+@dataclass
+class Jobs:
+    """The job store and the runner that executes its work, as one serving process holds them."""
+
+    store: JobStore
+    runner: Runner
+
+    def submit(self, kind: str, items: list[NewItem], params: dict[str, Any]) -> str:
+        """Store a job and queue its good items (longest first); returns the job id.
+
+        Raises NoUsableItem when every item was rejected (nothing is stored then)."""
+        if all(item.error for item in items):
+            raise NoUsableItem([item.error for item in items])
+        job_id = self.store.create(kind, items, params)
+        self.runner.enqueue_items(job_id, self.store.pending(job_id))
+        return job_id
+
+    def submit_reindex(self, embedding_model: str | None) -> str:
+        """Queue a blue-green re-index of the standards; raises ReindexRunning while another one is queued or running."""
+        running = self.store.active_of_kind(tasks.REINDEX)
+        if running:
+            raise ReindexRunning(running)
+        job_id = self.store.create(tasks.REINDEX, [], {"embedding_model": embedding_model}, total=0)
+        self.runner.enqueue_reindex(job_id)
+        return job_id
+
+    def close(self) -> None:
+        """Stop taking work (unfinished items stay pending in the store)."""
+        self.runner.close()
+
+
+def check_item_count(items: list[NewItem], max_items: int) -> None:
+    """Raises TooManyItems when a job would have more than `max_items` (EDURAG_MAX_JOB_ITEMS) items."""
+    if len(items) > max_items:
+        raise TooManyItems(f"{len(items)} items is more than the {max_items:,}-item limit (EDURAG_MAX_JOB_ITEMS)")
+
+
+class TooManyItems(ValueError):
+    """A job with more items than EDURAG_MAX_JOB_ITEMS."""
+
+
+class NoUsableItem(ValueError):
+    """Every item of a job was rejected; `errors` says why, item by item."""
+
+    def __init__(self, errors: list[str | None]) -> None:
+        super().__init__("no usable item; nothing was queued")
+        self.errors = errors
+
+
+class ReindexRunning(RuntimeError):
+    """A re-index job is still queued or running; its id is the message."""
+
+
+def start_jobs(components: Components) -> Jobs:
+    """Open the job store, pick the runner and resume unfinished in-process jobs (what `edurag serve` does at start)."""
+    store = open_store(components.settings)
+    runner = make_runner(components, store)
+    runner.resume()
+    return Jobs(store=store, runner=runner)
 
 
 def make_runner(components: Components, store: JobStore) -> Runner:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
-
+from edurag.chunking import SENTENCE_SEPARATORS, split_by_tokens
 from edurag.generators import Generator
 from edurag.sentences import count_words
 
@@ -26,9 +25,7 @@ def split_for(generator: Generator, text: str, strategy: str) -> list[str]:
     budget = max(generator.window_tokens() - generator.prompt_overhead(strategy) - 8, 32)
     if generator.count_tokens(text) <= budget:
         return [text]
-    splitter = RecursiveCharacterTextSplitter(chunk_size=budget, chunk_overlap=0, separators=["\n\n", "\n", ". ", " ", ""],
-                                              length_function=generator.count_tokens)
-    return splitter.split_text(text)
+    return split_by_tokens(text, budget, 0, generator.count_tokens, SENTENCE_SEPARATORS)
 
 
 def summarize_text(generator: Generator, text: str, strategy: str = "zero_shot", adapter: str | None = None,

@@ -22,7 +22,7 @@ from ingestion.captions import CaptionError, read_cues, sniff_format
 from edurag.summarization.classroom import TalkFigures, is_classroom, is_teacher, talk_figures
 from edurag.summarization.keyterms import KeyTermExtractor
 from edurag.summarization.length import budget_words, max_sentences
-from edurag.summarization.topics import section_starts
+from edurag.summarization.topics import MAX_SECTIONS, WORDS_PER_SECTION, section_starts
 
 Format = Literal["paragraph", "bullets", "outline"]
 FORMATS: tuple[str, ...] = ("paragraph", "bullets", "outline")
@@ -131,7 +131,8 @@ def summarize_document(generator: Generator, embedder: Embedder, text: str,
     input_words = sum(count_words(t.text) for t in turns)
     budget = budget_words(input_words, options.length, options.max_words)
     section_limit = max(1, budget // MIN_SECTION_BUDGET)
-    units = sentence_units(turns, language, min(MAX_UNIT_WORDS, budget // section_limit))
+    sections_expected = max(1, min(section_limit, MAX_SECTIONS, input_words // WORDS_PER_SECTION))
+    units = sentence_units(turns, language, min(MAX_UNIT_WORDS, budget // sections_expected))
     vectors = embedder.encode([u.text for u in units])
     words = np.array([count_words(u.text) for u in units], dtype=np.int64)
     terms = KeyTermExtractor(embedder, "\n".join(u.text for u in units), language)
@@ -151,7 +152,8 @@ def summarize_document(generator: Generator, embedder: Embedder, text: str,
     sections = [s for s in sections if s.sentences]
     summary = render(sections, options.format, figures, budget)
     return DocumentSummary(summary=summary, format=options.format, length=options.length, budget_words=budget,
-                           words=count_words(summary), input_words=input_words, language=language, key_terms=key_terms,
+                           words=summary_words(summary, sections, options.format, figures), input_words=input_words,
+                           language=language, key_terms=key_terms,
                            sections=sections, classroom=figures, chunks=chunks)
 
 
@@ -228,6 +230,15 @@ def _generate_sections(generator: Generator, units: list[Unit], bounds: list[tup
         chunks += result.chunks
         sections.append(Section(heading="", start=units[a].start, sentences=[result.summary] if result.summary else []))
     return sections, chunks
+
+
+def summary_words(summary: str, sections: list[Section], fmt: str, figures: TalkFigures | None) -> int:
+    """Words of a rendered summary in the budget's unit: its sentences (and the talk-figures sentence), without the
+    bullet marks, headings and start times that bullets and outlines add (see `render`)."""
+    if fmt == "paragraph":
+        return count_words(summary)
+    lead = [figures.sentence()] if figures is not None else []
+    return sum(count_words(s) for s in lead + [s for section in sections for s in section.sentences])
 
 
 def render(sections: list[Section], fmt: str, figures: TalkFigures | None, budget: int) -> str:

@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field
 
 from edurag.adapters import AdapterRegistry
-from service.auth import AdminDep, UserDep
 from edurag.components import Components
 from edurag.generators import Generator
+from service.auth import AdminDep, UserDep
 from service.errors import errors
 from service.deps import ComponentsDep
+from service.schemas import AdapterInfo, AdaptersResponse, ReloadResponse
 
 router = APIRouter(tags=["adapters"])
-
-
-class AdapterInfo(BaseModel):
-    """One adapter folder in EDURAG_ADAPTERS_DIR."""
-
-    name: str
-    loaded: bool = Field(description="Already loaded into the served model.")
-    manifest: dict[str, Any] | None = Field(description="edurag_manifest.json, or null for adapters trained elsewhere.")
-
-
-class AdaptersResponse(BaseModel):
-    """Adapters the generator can switch to per request."""
-
-    generator: str
-    adapters: list[AdapterInfo]
-
-
-class ReloadResponse(BaseModel):
-    """What a reload dropped and what is now available."""
-
-    dropped: list[str]
-    available: list[str]
 
 
 def _adapter_generator(c: Components) -> Generator:

@@ -3,39 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Any
 
 import redis
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
 from edurag.components import Components
-from edurag.settings import STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION
+from ingestion.service import collection_sizes
 from service.deps import ComponentsDep
-from vectorstore.aliases import current_collection
-from vectorstore.chroma import describe_mode, get_collection
+from service.schemas import HealthOut
+from vectorstore.chroma import describe_mode
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 PROBE_TIMEOUT_SECONDS = 2.0
-
-
-class Check(BaseModel):
-    """One dependency probe."""
-
-    ok: bool
-    error: str | None = None
-
-
-class HealthOut(BaseModel):
-    """`status` is degraded (still HTTP 200) when a store does not answer; `checks` says which."""
-
-    status: Literal["ok", "degraded"]
-    embedder: dict[str, Any]
-    generator: dict[str, Any]
-    collections: dict[str, int] | None = Field(description="Chunks per live collection; null when Chroma is unreachable.")
-    chroma: dict[str, str]
-    checks: dict[str, Check]
 
 
 def health_report(c: Components) -> dict[str, Any]:
@@ -43,8 +24,7 @@ def health_report(c: Components) -> dict[str, Any]:
     checks: dict[str, dict[str, Any]] = {}
     collections = None
     try:
-        collections = {name: get_collection(c.client, current_collection(c.client, name)).count()
-                       for name in (STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION)}
+        collections = collection_sizes(c)
         checks["chroma"] = {"ok": True}
     except Exception as exc:  # any client error means the store is not usable: report it, do not fail
         logger.warning("health: Chroma unreachable: %s", exc)

@@ -2,48 +2,30 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Annotated, Any, AsyncIterator, Iterator, Literal
+from typing import Annotated, Any, AsyncIterator, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from edurag.jobs.store import JobStore, JobView, NewItem, open_store
+from edurag.jobs.export import csv_lines, jsonl_lines
+from edurag.jobs.store import JobStatus, JobView, NewItem
 from edurag.jobs.tasks import SUMMARIZE, text_items, upload_items
-from edurag.jobs.worker import Runner, make_runner
+from edurag.jobs.worker import Jobs, NoUsableItem, TooManyItems, check_item_count, start_jobs
 from service.auth import UserDep
 from service.deps import ComponentsDep, check_adapter
 from service.errors import errors
-from service.schemas import StrictModel, SummaryOptionsIn
-
-CSV_FIELDS = ("id", "title", "status", "summary", "key_terms", "budget_words", "words", "chunks", "error")
-
-
-@dataclass
-class Jobs:
-    """The job store and the runner that executes work, shared by the job and admin routes."""
-
-    store: JobStore
-    runner: Runner
+from service.schemas import JobCreated, JobOut, SummarizeJobRequest, SummaryOptionsIn
 
 
 @asynccontextmanager
 async def jobs_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the job store and start the runner after the components load; resume unfinished in-process jobs."""
-    components = app.state.components
-    store = open_store(components.settings)
-    runner = make_runner(components, store)
-    runner.resume()
-    app.state.jobs = Jobs(store=store, runner=runner)
+    app.state.jobs = start_jobs(app.state.components)
     yield
-    runner.close()
+    app.state.jobs.close()
 
 
 def get_jobs(request: Request) -> Jobs:
@@ -53,102 +35,6 @@ def get_jobs(request: Request) -> Jobs:
 
 JobsDep = Annotated[Jobs, Depends(get_jobs)]
 router = APIRouter(tags=["jobs"], dependencies=[UserDep], lifespan=jobs_lifespan)
-
-
-NonBlank = Annotated[str, Field(pattern=r"\S")]
-
-
-class ItemIn(StrictModel):
-    """One text with the id its result carries."""
-
-    id: str = Field(min_length=1, max_length=500)
-    text: NonBlank
-
-
-class SummarizeJobRequest(SummaryOptionsIn):
-    """Either plain texts (ids are their positions) or items with ids (exactly one of the two, not empty), and the
-    summary options for all of them."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [{"required": ["texts"]}, {"required": ["items"]}]})
-
-    texts: Annotated[list[NonBlank], Field(min_length=1)] | SkipJsonSchema[None] = None
-    items: Annotated[list[ItemIn], Field(min_length=1)] | SkipJsonSchema[None] = None
-
-    @field_validator("texts", "items", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("must be a list (leave the field out instead of sending null)")
-        return value
-
-    @model_validator(mode="after")
-    def _one_source(self) -> SummarizeJobRequest:
-        if (self.texts is None) == (self.items is None):
-            raise ValueError("send exactly one of texts or items")
-        if not (self.texts or self.items):
-            raise ValueError("no texts to summarize")
-        return self
-
-
-class JobCreated(BaseModel):
-    """A submitted job."""
-
-    id: str
-    status: str
-    total: int
-    rejected: int = 0
-
-
-class Progress(BaseModel):
-    """Items finished out of the total, with the share that failed."""
-
-    done: int
-    total: int
-    succeeded: int
-    failed: int
-    percent: float
-
-
-class JobOut(BaseModel):
-    """A job's status, progress, speed and per-item errors."""
-
-    id: str
-    kind: str
-    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
-    progress: Progress
-    rate_per_second: float | None
-    eta_seconds: float | None
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    params: dict[str, Any]
-    errors: list[dict[str, str]]
-    result: dict[str, Any] | None = None
-    error: str | None = None
-
-
-def job_out(view: JobView) -> JobOut:
-    """API shape of a stored job."""
-    percent = round(100.0 * view.done / view.total, 1) if view.total else 0.0
-    return JobOut(
-        id=view.id, kind=view.kind, status=view.status,
-        progress=Progress(done=view.done, total=view.total, succeeded=view.succeeded, failed=view.failed, percent=percent),
-        rate_per_second=round(view.rate, 4) if view.rate else None,
-        eta_seconds=round(view.eta_seconds, 1) if view.eta_seconds is not None else None,
-        created_at=view.created_at, started_at=view.started_at, finished_at=view.finished_at, params=view.params,
-        errors=view.errors, result=view.result, error=view.error,
-    )
-
-
-def submit(jobs: Jobs, kind: str, items: list[NewItem], params: dict[str, Any]) -> JobCreated:
-    """Store the job and hand its good items to the runner in the store's pending order; 422 when no item is usable."""
-    good = [i for i, item in enumerate(items) if not item.error]
-    if not good:
-        raise HTTPException(422, {"message": "no usable item; nothing was queued",
-                                  "errors": [item.error for item in items]})
-    job_id = jobs.store.create(kind, items, params)
-    jobs.runner.enqueue_items(job_id, jobs.store.pending(job_id))
-    return JobCreated(id=job_id, status="queued", total=len(items), rejected=len(items) - len(good))
 
 
 async def _multipart_items(request: Request, limit: int) -> tuple[list[NewItem], dict[str, Any]]:
@@ -166,6 +52,15 @@ async def _multipart_items(request: Request, limit: int) -> tuple[list[NewItem],
         raise HTTPException(422, [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
                                   for e in exc.errors()]) from exc
     return items, options.model_dump()
+
+
+async def _json_items(request: Request, limit: int) -> tuple[list[NewItem], dict[str, Any]]:
+    try:
+        body = SummarizeJobRequest.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise HTTPException(422, [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+                                  for e in exc.errors()]) from exc
+    return text_items(body.pairs(), limit), body.model_dump(exclude={"texts", "items"})
 
 
 FILES_SCHEMA = {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
@@ -196,20 +91,20 @@ async def submit_summarize(request: Request, c: ComponentsDep, jobs: JobsDep) ->
     if content_type.startswith("multipart/form-data"):
         items, params = await _multipart_items(request, s.max_upload_bytes)
     elif content_type.startswith("application/json"):
-        try:
-            body = SummarizeJobRequest.model_validate_json(await request.body())
-        except ValidationError as exc:
-            raise HTTPException(422, [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-                                      for e in exc.errors()]) from exc
-        pairs = [(str(i), t) for i, t in enumerate(body.texts)] if body.texts is not None else \
-            [(item.id, item.text) for item in body.items or []]
-        items, params = text_items(pairs, s.max_text_bytes), body.model_dump(exclude={"texts", "items"})
+        items, params = await _json_items(request, s.max_text_bytes)
     else:
         raise HTTPException(415, "send application/json ({\"texts\": [...]} or {\"items\": [...]}) or multipart files")
-    if len(items) > s.max_job_items:
-        raise HTTPException(413, f"{len(items)} items is more than the {s.max_job_items:,}-item limit (EDURAG_MAX_JOB_ITEMS)")
+    try:
+        check_item_count(items, s.max_job_items)
+    except TooManyItems as exc:
+        raise HTTPException(413, str(exc)) from exc
     check_adapter(params["adapter"], c)
-    return submit(jobs, SUMMARIZE, items, params)
+    try:
+        job_id = jobs.submit(SUMMARIZE, items, params)
+    except NoUsableItem as exc:
+        raise HTTPException(422, {"message": str(exc), "errors": exc.errors}) from exc
+    rejected = sum(1 for item in items if item.error)
+    return JobCreated(id=job_id, status=JobStatus.QUEUED, total=len(items), rejected=rejected)
 
 
 def _view(jobs: Jobs, job_id: str) -> JobView:
@@ -222,24 +117,7 @@ def _view(jobs: Jobs, job_id: str) -> JobView:
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=errors(404))
 def get_job(job_id: str, jobs: JobsDep) -> JobOut:
     """Status, progress (done/total), rate, ETA and per-item errors."""
-    return job_out(_view(jobs, job_id))
-
-
-def _jsonl(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    for row in rows:
-        yield json.dumps(row, ensure_ascii=False) + "\n"
-
-
-def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()})
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
+    return JobOut.of(_view(jobs, job_id))
 
 
 @router.get("/jobs/{job_id}/results", responses={200: {"description": "JSONL (default) or CSV rows, one per finished item",
@@ -252,9 +130,9 @@ def job_results(job_id: str, jobs: JobsDep,
     _view(jobs, job_id)
     rows = jobs.store.results(job_id)
     if format == "csv":
-        return StreamingResponse(_csv(rows), media_type="text/csv",
+        return StreamingResponse(csv_lines(rows), media_type="text/csv",
                                  headers={"Content-Disposition": f'attachment; filename="{job_id}.csv"'})
-    return StreamingResponse(_jsonl(rows), media_type="application/x-ndjson")
+    return StreamingResponse(jsonl_lines(rows), media_type="application/x-ndjson")
 
 
 @router.delete("/jobs/{job_id}", response_model=JobOut, responses=errors(404, 409))
@@ -263,4 +141,4 @@ def cancel_job(job_id: str, jobs: JobsDep) -> JobOut:
     view = _view(jobs, job_id)
     if not jobs.store.cancel(job_id):
         raise HTTPException(409, f"job {job_id} already {view.status}")
-    return job_out(_view(jobs, job_id))
+    return JobOut.of(_view(jobs, job_id))

@@ -6,16 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, UploadFile
 
-from edurag.settings import TRANSCRIPTS_COLLECTION
-from ingestion.transcript_store import ingest_transcripts, list_transcript_sources, remove_transcript_source
-from ingestion.transcripts import Transcript, TranscriptError, normalize_path, parse_transcripts
+from edurag.chunk_ids import COURSE_KEY, POSITION_KEY, SOURCE_FILE_KEY, TITLE_KEY
+from ingestion.transcript_store import (ingest_transcripts, list_transcript_sources, nearest_transcript_chunks,
+                                        remove_transcript_source)
+from ingestion.transcripts import TranscriptError, normalize_path, parse_uploads
 from service.auth import AdminDep, UserDep
 from service.errors import errors
 from service.deps import ComponentsDep, check_k, check_text_size
 from service.schemas import (DeleteResponse, IngestFileReport, IngestResponse, SearchRequest, TranscriptHit,
                              TranscriptSource)
-from edurag.alignment.search import search_chunks
-from vectorstore.chroma import where_all
 
 router = APIRouter(tags=["transcripts"])
 
@@ -30,26 +29,7 @@ async def upload_transcripts(files: Annotated[list[UploadFile], File(min_length=
     Each file is a source identified by its normalized relative path; re-sending a source replaces only its chunks.
     """
     limit = c.settings.max_upload_bytes
-    parsed: list[tuple[str, list[Transcript]]] = []
-    errors: list[str] = []
-    seen: dict[str, str] = {}
-    for upload in files:
-        name = upload.filename or ""
-        data = await upload.read(limit + 1)
-        if len(data) > limit:
-            errors.append(f"{name}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")
-            continue
-        try:
-            transcripts = parse_transcripts(data, name)
-        except TranscriptError as exc:
-            errors.append(str(exc))
-            continue
-        path = transcripts[0].path
-        if path in seen:
-            errors.append(f"{name}: same source id {path!r} as {seen[path]!r} in this upload")
-            continue
-        seen[path] = name
-        parsed.append((name, transcripts))
+    parsed, errors = parse_uploads([(upload.filename or "", await upload.read(limit + 1)) for upload in files], limit)
     if errors:
         raise HTTPException(400, {"message": "no transcript was ingested", "errors": errors})
     report, sources = ingest_transcripts(c, [t for _, ts in parsed for t in ts])
@@ -84,7 +64,7 @@ def search_transcripts(body: SearchRequest, c: ComponentsDep) -> list[Transcript
     """Transcript chunks best matching the query: dense and BM25 hits fused (score = cosine + weight x BM25/max)."""
     check_text_size(body.text, c)
     check_k(body.k, c)
-    hits = search_chunks(c, TRANSCRIPTS_COLLECTION, body.text, body.k, where_all(course=body.course))
-    return [TranscriptHit(id=h.id, text=h.text, score=round(h.score, 4), title=h.metadata.get("title", ""),
-                          course=h.metadata.get("course", ""), source_file=h.metadata.get("source_file", ""),
-                          chunk_index=int(h.metadata.get("chunk_index", 0))) for h in hits]
+    hits = nearest_transcript_chunks(c, body.text, body.k, body.course)
+    return [TranscriptHit(id=h.id, text=h.text, score=round(h.score, 4), title=h.metadata.get(TITLE_KEY, ""),
+                          course=h.metadata.get(COURSE_KEY, ""), source_file=h.metadata.get(SOURCE_FILE_KEY, ""),
+                          chunk_index=int(h.metadata.get(POSITION_KEY, 0))) for h in hits]

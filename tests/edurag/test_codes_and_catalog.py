@@ -69,6 +69,8 @@ def test_relations_of_a_known_standard(catalog):
 def test_sub_standard_rolls_up(catalog):
     assert catalog.standard_of("6.RP.A.3a") == "6.RP.A.3"
     assert catalog.standard_of("6.RP.A.3") == "6.RP.A.3"
+    assert catalog.indexed_standard("6.RP.A.3a").code == "6.RP.A.3"
+    assert catalog.indexed_standard("6.RP.A") is None, "a cluster is not an indexed standard"
 
 
 # Every written form of a code a publisher, a state document or a teacher's copy-paste uses -> the canonical code(s).

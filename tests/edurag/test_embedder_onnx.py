@@ -14,6 +14,8 @@ from edurag.settings import Settings
 from ingestion.service import ingest_standards
 from edurag.alignment.align import retrieve_standards
 
+pytestmark = pytest.mark.slow  # exports the encoder to ONNX and quantizes it
+
 TEXTS = ["Students use ratio tables to compare unit rates.", "Plants need light and water to grow. " * 60, "x"]
 
 

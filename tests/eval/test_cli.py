@@ -14,9 +14,11 @@ from tests.conftest import FIXTURES, SHARED_DATA
 DEV40 = FIXTURES / "dialogsum_dev40.jsonl"
 
 
-@pytest.fixture(scope="module")
-def runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("runs")
+@pytest.fixture()
+def runs_dir(tmp_path: Path) -> Path:
+    """A runs folder of this test's own (no test reads what another wrote)."""
+    (tmp_path / "runs").mkdir()
+    return tmp_path / "runs"
 
 
 @pytest.fixture()
@@ -74,6 +76,13 @@ def test_items_from_the_alignment_csv(tmp_path: Path, env: dict[str, str]) -> No
 
 
 def test_report_writes_non_empty_charts(runs_dir: Path, tmp_path: Path) -> None:
+    """Runs as the eval commands write them (one of each kind, two ROUGE labels) -> charts and a Markdown report."""
+    rouge = {"rouge1": 0.3, "rouge2": 0.1, "rougeL": 0.25, "rougeLsum": 0.25}
+    for label, items in (("extractive/zero_shot", 5), ("tiny-t5", 2)):
+        run = {"kind": "rouge", "label": label, "config": {"items": items}, "metrics": rouge}
+        (runs_dir / f"{label.replace('/', '_')}.json").write_text(json.dumps(run))
+    toxicity = {"kind": "toxicity", "label": "extractive", "metrics": {"toxicity_mean": 0.02, "toxicity_std": 0.01, "items": 3}}
+    (runs_dir / "toxicity.json").write_text(json.dumps(toxicity))
     retrieval = {"kind": "retrieval", "label": "fake", "metrics": {"hit@1": 0.2, "hit@5": 0.6, "hit@10": 0.8, "recall@5": 0.6,
                                                                     "recall@10": 0.7, "recall@1": 0.2, "mrr": 0.4, "items": 5},
                  "breakdown": {"grade": {"6": {"hit@1": 0.3, "hit@5": 1.0, "hit@10": 1.0, "recall@5": 1.0, "mrr": 0.6, "items": 3}}}}

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -55,6 +56,7 @@ def test_catalog_pairs_point_at_indexed_standard_documents(standards_subset_dir:
     assert all(p.positive in documents and p.anchor for p in pairs)
 
 
+@pytest.mark.slow  # trains the MiniLM bi-encoder (MNRL) on 64 pairs
 def test_tuned_embedder_artifact_loads_is_used_and_moved_its_pairs(standards_subset_dir: Path, embedder: Embedder,
                                                                    tmp_path: Path) -> None:
     """`edurag finetune embedder` on 64 pairs writes weights + manifest; the tuned model serves and is closer on its pairs."""

@@ -12,6 +12,8 @@ from finetune.ppo import run_ppo
 from finetune.train import run_training
 from tests.conftest import FIXTURES
 
+pytestmark = pytest.mark.slow  # PPO rollouts and training on tiny models
+
 FIXTURE = FIXTURES / "dialogsum_dev40.jsonl"
 
 

@@ -17,6 +17,8 @@ from finetune.manifest import MANIFEST_KEYS
 from finetune.train import build_features, make_collator, run_training
 from tests.conftest import FIXTURES
 
+pytestmark = pytest.mark.slow  # trains tiny models with the transformers Trainer
+
 FIXTURE = FIXTURES / "dialogsum_dev40.jsonl"
 DATA = DataArgs(FIXTURE, limit=8, max_source_tokens=96, max_target_tokens=32)
 

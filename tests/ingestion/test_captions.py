@@ -7,6 +7,7 @@ import pytest
 
 from ingestion.captions import Cue, read_cues, sniff_format
 from edurag.jobs.tasks import upload_items
+from edurag.summarization.service import read_turns
 from ingestion.transcripts import TranscriptError, normalize_path, parse_transcripts
 
 TEAMS_VTT = (
@@ -80,9 +81,13 @@ def test_caption_errors_name_the_real_problem(data, name, message):
 def test_bulk_job_uploads_use_the_same_parser_srt_included():
     items = upload_items(SRT.encode(), "unit 3/lecture.srt", 10_000)
     assert [(i.item_id, i.error) for i in items] == [("transcript:unit 3/lecture.srt", None)]
-    assert items[0].text.startswith("Today we compare unit rates.")
+    # validated by the caption parser, then kept raw so the summary reads the cues (and their start times) through it
+    assert sniff_format(items[0].text) == "srt"
+    [first, *_] = read_turns(items[0].text)
+    assert first.text.startswith("Today we compare unit rates.") and first.start == 1.0
     [vtt] = upload_items(TEAMS_VTT.encode(), "ratios.vtt", 10_000)
-    assert vtt.text.startswith("Teacher A: Who can")
+    [teacher, *_] = read_turns(vtt.text)
+    assert (teacher.speaker, teacher.text[:11]) == ("Teacher A", "Who can tel")
     [bad] = upload_items(b"x", "../../etc/passwd.txt", 10_000)
     assert "path traversal" in bad.error
 

@@ -83,6 +83,7 @@ def test_changed_standard_replaces_its_chunk_and_removed_one_is_deleted(make):
     assert len(changed) == 1 and changed[0] not in before
 
 
+@pytest.mark.slow  # embeds the standards subset twice per store
 def test_wiped_collection_is_rebuilt_not_skipped(make):
     c = make()
     ingest_standards(c)
@@ -125,6 +126,7 @@ def test_malformed_transcripts_are_rejected_with_the_reason(data, name, message)
         parse_transcripts(data, name)
 
 
+@pytest.mark.slow  # ingests the standards subset into two stores
 def test_embedded_and_server_chroma_give_the_same_alignment(tmp_path, embedder, standards_subset_dir, chroma_server):
     """The same corpus and query ranked through an embedded store and a real Chroma server agree."""
     from edurag.alignment.align import retrieve_standards

@@ -15,6 +15,8 @@ from finetune.config import DataArgs, TrainArgs
 from finetune.train import run_training
 from tests.conftest import FIXTURES
 
+pytestmark = pytest.mark.slow  # trains LoRA and prompt-tuning adapters before serving them
+
 FIXTURE = FIXTURES / "dialogsum_dev40.jsonl"
 ADMIN = {"Authorization": "Bearer test-admin-key"}
 

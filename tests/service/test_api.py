@@ -227,7 +227,7 @@ def test_practices_are_listed_apart_unless_asked(api, components):
     assert body["standards"] and not any(s["code"].startswith("MP.") for s in body["standards"])
     practices = [p["code"] for p in body["practices"]]
     assert {"MP.1", "MP.3"} & set(practices) and all(code.startswith("MP.") for code in practices)
-    assert not any(s["code"].startswith("MP.") for s in retrieve_standards(components, text, 50))
+    assert not any(s.code.startswith("MP.") for s in retrieve_standards(components, text, 50))
     asked = align(api, text, k=10, include_practices=True)
     assert {"MP.1", "MP.3"} & {s["code"] for s in asked["standards"]}
     named = align(api, text + " (MP2)", k=10)

@@ -18,8 +18,8 @@ import pytest
 from tests.utils.servers import free_port
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-REDIS = shutil.which("redis-server")
-needs_redis = pytest.mark.skipif(REDIS is None, reason="redis-server is not installed (apt-get install redis-server)")
+REDIS_MISSING = ("redis-server is not installed: the Celery tests (the only coverage of `edurag worker` and "
+                 "`edurag summarize --server`) need it; install it with `apt-get install redis-server` (.ci/run does)")
 
 
 def dialogues() -> list[dict[str, str]]:
@@ -53,8 +53,11 @@ def wait_job(get: Callable[[str], Any], job_id: str, until: Callable[[dict], boo
 @contextmanager
 def run_redis(workdir: Path) -> Iterator[str]:
     """redis-server on a free loopback port (no persistence needed: unacked messages live in memory); yields its URL."""
+    redis = shutil.which("redis-server")
+    if redis is None:
+        pytest.fail(REDIS_MISSING, pytrace=False)
     port = free_port()
-    proc = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+    proc = subprocess.Popen([redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                              "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20

@@ -18,10 +18,11 @@ from edurag.settings import Settings
 from edurag.jobs.store import open_store
 from edurag.jobs.worker import CeleryRunner
 from service.app import create_app
-from tests.utils.jobs import Worker, dialogues, long_items, needs_redis, run_redis, wait_job
+from tests.utils.jobs import Worker, dialogues, long_items, run_redis, wait_job
 from tests.utils.servers import run_chroma_server, serve_app
 
-pytestmark = needs_redis
+pytestmark = pytest.mark.slow  # redis, a Chroma server, Celery worker processes and a killed worker
+
 KEY = "admin-secret"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 

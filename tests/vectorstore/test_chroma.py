@@ -1,0 +1,105 @@
+"""vectorstore on an embedded Chroma: cosine collections, queries with filters, blue-green aliases, BM25 beside a collection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edurag.settings import Settings
+from vectorstore.aliases import AliasCache, Target, current_collection, current_target, switch, version_name, versions
+from vectorstore.chroma import describe_mode, get_collection, open_client, query, where_all
+from vectorstore.lexical import LexicalCache, build_index
+
+TEXTS = {
+    "ratio": "Students compare ratios with tables of equivalent ratios",
+    "atoms": "Atoms combine into molecules and extended structures",
+    "poems": "Readers compare the structure of two poems",
+}
+
+
+def unit(vector: list[float]) -> list[float]:
+    array = np.asarray(vector, dtype=np.float32)
+    return (array / np.linalg.norm(array)).tolist()
+
+
+@pytest.fixture()
+def collection(tmp_path: Path):
+    client = open_client(Settings(data_dir=tmp_path))
+    col = get_collection(client, "things")
+    col.add(ids=list(TEXTS), documents=list(TEXTS.values()), embeddings=[unit([1, 0, 0]), unit([0, 1, 0]), unit([0.9, 0, 0.1])],
+            metadatas=[{"subject": "math", "grades": ["6", "7"]}, {"subject": "science", "grades": ["6"]},
+                       {"subject": "ela", "grades": ["5"]}])
+    return client, col
+
+
+def test_embedded_client_lives_under_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    open_client(settings)
+    assert (tmp_path / "chroma").is_dir()
+    assert describe_mode(settings) == {"mode": "embedded", "path": str((tmp_path / "chroma").resolve())}
+    assert describe_mode(Settings(chroma_url="http://127.0.0.1:9")) == {"mode": "server", "url": "http://127.0.0.1:9"}
+
+
+def test_query_ranks_by_cosine_and_honours_filters(collection) -> None:
+    _, col = collection
+    hits = query(col, unit([1, 0, 0]), 3)
+    assert [h.id for h in hits] == ["ratio", "poems", "atoms"]
+    assert hits[0].score == pytest.approx(1.0, abs=1e-5) and hits[0].text == TEXTS["ratio"]
+    assert hits[1].score == pytest.approx(0.9 / np.hypot(0.9, 0.1), abs=1e-4)
+    assert [h.id for h in query(col, unit([1, 0, 0]), 3, where_all(subject="science"))] == ["atoms"]
+    assert [h.id for h in query(col, unit([1, 0, 0]), 3, where_all(grades=["6"], subject="math"))] == ["ratio"]
+    assert query(get_collection(collection[0], "empty"), unit([1, 0, 0]), 3) == []
+
+
+def test_where_all_skips_missing_conditions() -> None:
+    assert where_all(subject=None, framework=None) is None
+    assert where_all(subject="math") == {"subject": "math"}
+    assert where_all(subject="math", grades=["6"], framework=None) == {"$and": [{"subject": "math"}, {"grades": {"$contains": "6"}}]}
+
+
+def test_alias_points_at_itself_until_switched_then_at_the_version(collection) -> None:
+    client, _ = collection
+    assert current_target(client, "things") == Target(name="things")
+    get_collection(client, version_name("things", 1))
+    get_collection(client, version_name("things", 3))
+    assert versions(client, "things") == {1: "things__v1", 3: "things__v3"}
+    switch(client, "things", Target(name="things__v3", previous="things", embedding_model="m"))
+    assert current_target(client, "things") == Target(name="things__v3", previous="things", embedding_model="m")
+    assert current_collection(client, "things") == "things__v3"
+
+
+def test_alias_cache_sees_a_switch_made_elsewhere_within_its_ttl(tmp_path: Path):
+    """Queries reuse the alias target for `ttl` seconds; another process's switch shows up after it, ours at once."""
+    import chromadb
+
+    client = chromadb.PersistentClient(path=str(tmp_path / "chroma"))
+    other = chromadb.PersistentClient(path=str(tmp_path / "chroma"))
+    cache = AliasCache(ttl=3600)  # no sleeping: a loaded machine must not turn "within the ttl" into "after it"
+    assert cache.get(client, "standards")[1].name == "standards"
+    switch(other, "standards", Target(name="standards__v1", previous="standards"))
+    assert cache.get(client, "standards")[1].name == "standards", "cached within the ttl"
+    cache.ttl = 0.0
+    target, collection = cache.get(client, "standards")
+    assert (target.name, target.previous, collection.name) == ("standards__v1", "standards", "standards__v1")
+    cache.ttl = 3600
+    switch(other, "standards", Target(name="standards", previous="standards__v1"))
+    assert cache.get(client, "standards")[1].name == "standards__v1", "cached again"
+    cache.invalidate()
+    assert cache.get(client, "standards")[1].name == "standards"
+
+
+def test_lexical_index_scores_words_and_follows_the_collection(collection, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, col = collection
+    index = build_index(col)
+    scores = dict(zip(index.ids, index.scores("molecules of atoms")))
+    assert scores["atoms"] > 0 and scores["ratio"] == scores["poems"] == 0
+    assert not index.scores("the of and").any(), "stop words only: no score"
+    cache = LexicalCache()
+    monkeypatch.setattr("vectorstore.lexical.RECHECK_SECONDS", 0.0)
+    assert cache.get(col) is cache.get(col), "unchanged collection: the same index"
+    col.add(ids=["fractions"], documents=["Fractions on a number line"], embeddings=[unit([0, 0, 1])],
+            metadatas=[{"subject": "math", "grades": ["3"]}])
+    rebuilt = cache.get(col)
+    assert "fractions" in rebuilt.ids and rebuilt.scores("fractions number line")[rebuilt.ids.index("fractions")] > 0
