@@ -397,12 +397,6 @@ class ReloadResponse(BaseModel):
     available: list[str]
 
 
-class ErrorOut(BaseModel):
-    """An error: a message, or a message with the list of problems."""
-
-    detail: str | dict | list
-
-
 class BloomOut(BaseModel):
     """Bloom's taxonomy levels of a statement, from its verbs (ambiguous verbs spread their weight)."""
 

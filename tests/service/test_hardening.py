@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from edurag.components import build_components
 from edurag.settings import STANDARDS_COLLECTION, Settings
 from service.app import create_app
-from tests.utils.jobs import needs_redis, run_redis
+from tests.utils.jobs import run_redis
 from tests.utils.servers import run_chroma_server, serve_app
 from vectorstore.chroma import get_collection
 
@@ -228,7 +228,6 @@ def test_health_is_degraded_not_500_when_chroma_stops(tmp_path, embedder):
         assert {s.labels["store"]: s.value for s in metrics["edurag_store_up"].samples} == {"chroma": 0.0}
 
 
-@needs_redis
 def test_health_is_degraded_when_redis_stops(tmp_path, embedder):
     with run_redis(tmp_path) as broker:
         settings = Settings(data_dir=tmp_path / "data", generator="extractive", broker_url=broker)
