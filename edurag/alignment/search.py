@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from chromadb.api.models.Collection import Collection
 from chromadb.errors import NotFoundError
 
 from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, grade_fit, is_practice, keep_top,
@@ -18,7 +19,7 @@ from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, gra
 from edurag.components import Components, embedder_for
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import expand_grades
-from vectorstore.chroma import where_all
+from vectorstore.chroma import get_collection, where_all
 
 logger = logging.getLogger(__name__)
 
@@ -203,3 +204,69 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
     order = ranked[np.argsort(-score[ranked])[:k]]
     top = [candidate(i, score[i], boost[i]) for i in order]
     return Ranking(top, practices_for(top))
+
+
+def _fuse(c: Components, collection: Collection, parts: list[str], vectors: np.ndarray, where: dict[str, Any] | None,
+          ) -> tuple[list[str], list[dict[str, Any]], np.ndarray, np.ndarray]:
+    """Dense (Chroma top `dense_candidates`) and lexical (BM25 top `lexical_candidates`) hits of every passage, on the
+    union of the chunks either found: their ids, metadata, and cosine and max-normalized BM25 score per passage.
+
+    Both reads are top-k searches that honour `where`, so a query costs the same at 1,000 and 1,000,000 chunks (no
+    pass over the collection); a chunk one signal did not return scores 0 on it for that passage.
+    """
+    s = c.settings
+    dense_hits = collection.query(query_embeddings=vectors.tolist(), n_results=s.dense_candidates, where=where,
+                                  include=["distances", "metadatas"])
+    lexical = c.lexical_indexes.get(collection.name)
+    lexical_hits = [lexical.search(part, s.lexical_candidates, where) for part in parts]
+    position: dict[str, int] = {}
+    metadatas: list[dict[str, Any]] = []
+    for ids, metas in zip(dense_hits["ids"], dense_hits["metadatas"]):
+        for chunk_id, meta in zip(ids, metas):
+            if chunk_id not in position:
+                position[chunk_id] = len(metadatas)
+                metadatas.append(dict(meta or {}))
+    for hits in lexical_hits:
+        for hit in hits:
+            if hit.id not in position:
+                position[hit.id] = len(metadatas)
+                metadatas.append(hit.metadata)
+    dense = np.zeros((len(parts), len(metadatas)), dtype=np.float32)
+    lex = np.zeros_like(dense)
+    for p, (ids, distances) in enumerate(zip(dense_hits["ids"], dense_hits["distances"])):
+        for chunk_id, distance in zip(ids, distances):
+            dense[p, position[chunk_id]] = 1.0 - distance
+    for p, hits in enumerate(lexical_hits):
+        for hit in hits:
+            lex[p, position[hit.id]] = hit.score
+    if not metadatas:
+        return [], [], dense, lex
+    lex_norm = lex / np.maximum(lex.max(axis=1, keepdims=True), 1e-9)
+    return list(position), metadatas, dense, lex_norm
+
+
+@dataclass
+class ChunkHit:
+    """A transcript chunk with its fused score (cosine + lexical_weight x max-normalized BM25) and its parts."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float
+    dense: float
+    lexical: float
+
+
+def search_chunks(c: Components, collection_name: str, text: str, k: int, where: dict[str, Any] | None = None,
+                  ) -> list[ChunkHit]:
+    """The k chunks of a collection (transcripts) best matching a short query: dense and BM25 top hits fused."""
+    collection = get_collection(c.client, collection_name)
+    ids, metadatas, dense, lex_norm = _fuse(c, collection, [text], c.embedder.encode([text]), where)
+    if not ids:
+        return []
+    score = dense[0] + c.settings.lexical_weight * lex_norm[0]
+    order = [int(i) for i in np.argsort(-score)[:k]]
+    got = collection.get(ids=[ids[i] for i in order], include=["documents"])
+    texts = dict(zip(got["ids"], got["documents"]))
+    return [ChunkHit(id=ids[i], text=texts.get(ids[i]) or "", metadata=metadatas[i], score=float(score[i]),
+                     dense=float(dense[0, i]), lexical=float(lex_norm[0, i])) for i in order]

@@ -17,11 +17,11 @@ from edurag.frameworks.model import FrameworkFormatError
 from ingestion.frameworks import framework_store, ingest_frameworks, remove_framework
 from service.auth import AdminDep, UserDep
 from service.deps import ComponentsDep, check_k, check_text_size, crosswalker, reset_crosswalker
-from service.schemas import (CompareOut, CoverageRowOut, CrosswalkOut, CrosswalkRequest, ErrorOut, FrameworkDeletedOut,
+from service.errors import errors
+from service.schemas import (CompareOut, CoverageRowOut, CrosswalkOut, CrosswalkRequest, FrameworkDeletedOut,
                              FrameworkDetailOut, FrameworkOut, ImportReportOut)
 
 router = APIRouter(tags=["frameworks"])
-NOT_FOUND = {404: {"model": ErrorOut, "description": "Unknown framework or code."}}
 
 
 def records(c: Components) -> list[FrameworkOut]:
@@ -48,7 +48,7 @@ def list_frameworks(c: ComponentsDep) -> list[FrameworkOut]:
     return records(c)
 
 
-@router.get("/frameworks/{framework}", response_model=FrameworkDetailOut, responses=NOT_FOUND, dependencies=[UserDep])
+@router.get("/frameworks/{framework}", response_model=FrameworkDetailOut, responses=errors(404), dependencies=[UserDep])
 def get_framework(framework: str, c: ComponentsDep) -> FrameworkDetailOut:
     """One framework's record with its associations, those pointing outside it counted and sampled."""
     record = next((r for r in records(c) if r.id == framework), None)
@@ -61,7 +61,7 @@ def get_framework(framework: str, c: ComponentsDep) -> FrameworkDetailOut:
                                                 for a in unknown[:20]])
 
 
-@router.post("/crosswalk", response_model=CrosswalkOut, responses=NOT_FOUND, dependencies=[UserDep])
+@router.post("/crosswalk", response_model=CrosswalkOut, responses=errors(400, 404, 413, 422), dependencies=[UserDep])
 def crosswalk_route(body: CrosswalkRequest, request: Request, c: ComponentsDep) -> CrosswalkOut:
     """The k standards of `to` closest to a standard of `from` (by code) or to a text, with score, label
     (exact / close / partial / none), shared key terms, and source-data exact links ranked first."""
@@ -82,7 +82,7 @@ def crosswalk_route(body: CrosswalkRequest, request: Request, c: ComponentsDep) 
 
 
 @router.get("/frameworks/{a}/compare/{b}", response_model=CompareOut, dependencies=[UserDep],
-            responses={**NOT_FOUND, 200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+            responses={**errors(404, 422), 200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                                           "description": "The report (JSON, or CSV with format=csv)."}})
 def compare_route(a: str, b: str, request: Request, c: ComponentsDep,
                   grade: Annotated[str | None, Query(pattern=r"^(PK|K|[1-9]|1[0-2])$", description="Only A's standards of this grade.")] = None,
@@ -100,8 +100,7 @@ def compare_route(a: str, b: str, request: Request, c: ComponentsDep,
 
 
 @router.post("/admin/frameworks", response_model=list[ImportReportOut], dependencies=[AdminDep],
-             responses={400: {"model": ErrorOut, "description": "Not a valid CASE CFPackage or CSP set (problems listed)."},
-                        413: {"model": ErrorOut, "description": "File over EDURAG_MAX_UPLOAD_BYTES."}})
+             responses=errors(400, 413, 422))
 async def upload_framework(file: Annotated[UploadFile, File(description="CASE CFPackage JSON or Common Standards Project set JSON")],
                            request: Request, c: ComponentsDep,
                            framework: Annotated[str | None, Form(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$", description="Framework id (default: from the file).")] = None,
@@ -130,7 +129,7 @@ async def upload_framework(file: Annotated[UploadFile, File(description="CASE CF
     return [ImportReportOut(**r.as_dict()) for r in reports]
 
 
-@router.delete("/admin/frameworks/{framework}", response_model=FrameworkDeletedOut, dependencies=[AdminDep], responses=NOT_FOUND)
+@router.delete("/admin/frameworks/{framework}", response_model=FrameworkDeletedOut, dependencies=[AdminDep], responses=errors(404))
 def delete_framework(framework: str, request: Request, c: ComponentsDep) -> FrameworkDeletedOut:
     """Remove an imported framework (built-ins cannot be removed)."""
     if framework not in {r.id for r in framework_store(c).records()}:

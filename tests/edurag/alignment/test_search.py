@@ -93,7 +93,8 @@ def test_without_the_ranker_grade_boosts_add_to_the_fused_score(subset):
 
 def test_lexical_index_stays_in_step_with_chroma(subset, tmp_path):
     collection = get_collection(subset.client, "standards")
-    assert len(subset.lexical.get(collection).ids) == collection.count()
+    index = subset.lexical_indexes.get("standards")
+    assert index.count() == collection.count()
     path = subset.settings.standards_dir / "ngss_pe.jsonl"
     original = path.read_text()
     rows = [json.loads(line) for line in original.splitlines()]
@@ -102,19 +103,43 @@ def test_lexical_index_stays_in_step_with_chroma(subset, tmp_path):
     try:
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
         changed = build_components(subset.settings, embedder=subset.embedder)
-        changed.lexical = subset.lexical
         ingest_standards(changed)
-        index = subset.lexical.get(collection)
-        assert len(index.ids) == collection.count() == len(changed.catalog.indexable())
-        assert dropped["id"] not in {m["code"] for m in index.metadatas}
-        top = hybrid_search(changed, "zorbulite crystals", 1)[0]
-        assert top.code == rows[0]["id"] and top.lexical == 1.0
+        assert index.count() == collection.count() == len(changed.catalog.indexable())
+        assert not [h for h in index.search(dropped["description"], 50) if h.metadata["code"] == dropped["id"]]
+        assert index.search("zorbulite crystals", 1)[0].metadata["code"] == rows[0]["id"]
     finally:
         path.write_text(original)
-        restored = build_components(subset.settings, embedder=subset.embedder)
-        restored.lexical = subset.lexical
-        ingest_standards(restored)
-    assert dropped["id"] in {m["code"] for m in subset.lexical.get(collection).metadatas}
+        ingest_standards(build_components(subset.settings, embedder=subset.embedder))
+    assert index.count() == collection.count()
+    assert dropped["id"] in {h.metadata["code"] for h in index.search(dropped["description"], 5)}
+
+
+def test_lexical_index_is_shared_through_the_data_dir_and_repaired_after_a_crash(subset):
+    """Another process opening the same data dir sees the same BM25 index; a lexical write lost between the Chroma
+    write and its own (a crash) is detected by the next sync and rebuilt from Chroma page by page."""
+    from vectorstore.lexical import LexicalIndex
+
+    other = LexicalIndex(subset.settings.lexical_dir / "standards")  # what a second process opens
+    collection = get_collection(subset.client, "standards")
+    assert other.count() == collection.count()
+    some = collection.get(limit=7, include=[])["ids"]
+    subset.lexical_indexes.get("standards").delete(some)  # Chroma kept them: the lexical side lost 7 chunks
+    assert other.count() == collection.count() - 7
+    assert ingest_standards(subset).added == 0  # nothing re-embedded ...
+    assert other.count() == collection.count()  # ... and BM25 holds every chunk again
+
+
+def test_dropped_collection_drops_its_lexical_index(subset):
+    from ingestion.reindex import drop_collection
+    from ingestion.indexer import sync
+    from langchain_core.documents import Document
+
+    docs = [Document(page_content="Photosynthesis turns light into chemical energy", metadata={"source": "a", "code": "X"})]
+    sync(docs, "scratch__v1", client=subset.client, embedder=subset.embedder, settings=subset.settings, cleanup="full")
+    assert subset.lexical_indexes.get("scratch__v1").search("photosynthesis", 3)[0].metadata["code"] == "X"
+    drop_collection(subset.client, subset.settings, "scratch__v1")
+    assert not (subset.settings.lexical_dir / "scratch__v1").exists()
+    assert subset.lexical_indexes.get("scratch__v1").count() == 0
 
 
 @pytest.mark.parametrize("text, expected", [
