@@ -94,19 +94,19 @@ def time_backend(backend: str, c: object, texts: list[str], k: int, env: dict[st
                     found = collection.query(query_embeddings=vectors.tolist(), include=["distances"], n_results=candidates)
                 if model is not None:
                     with timer(times["ranker"]):  # adapter, text prior, features, score and confidence of the candidates
-                        rank_candidates(model, vectors, found, table)
+                        rank_candidates(model, vectors, len(text.split()), found, table)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     return times
 
 
-def rank_candidates(model: object, vectors: np.ndarray, found: dict, table: object) -> np.ndarray:
+def rank_candidates(model: object, vectors: np.ndarray, words: int, found: dict, table: object) -> np.ndarray:
     """What the aligner model adds to /align: query adapter, text prior, features of the returned candidates, scores."""
     from edurag.alignment.ranking import standard_features
 
     prior = model.prior(vectors, table.subjects)
-    model.adapt(vectors)
+    model.adapt(vectors, words)
     dense = 1.0 - np.asarray(found["distances"], dtype=np.float32)
     columns = np.arange(dense.shape[1]) % len(table.grades)
     features = standard_features(dense, np.zeros_like(dense), table.take(columns), set(), set(), prior)

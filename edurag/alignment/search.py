@@ -14,8 +14,8 @@ import numpy as np
 from chromadb.api.models.Collection import Collection
 from chromadb.errors import NotFoundError
 
-from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, grade_fit, is_practice, load_aligner_model,
-                                      read_model_manifest, standard_features)
+from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, grade_fit, is_practice, keep_top,
+                                      load_aligner_model, read_model_manifest, standard_features, text_words)
 from edurag.components import Components, embedder_for
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import expand_grades
@@ -150,7 +150,7 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
     table = _table(lexical)
     prior = model.prior(vectors, table.subjects) if model is not None else None
     if model is not None:
-        vectors = model.adapt(vectors)
+        vectors = model.adapt(vectors, text_words(text))
     position = {chunk_id: i for i, chunk_id in enumerate(lexical.ids)}
 
     n = len(lexical.ids)
@@ -162,7 +162,7 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
         for chunk_id, distance in zip(ids, distances):
             if chunk_id in position:
                 dense[p, position[chunk_id]] = 1.0 - distance
-    lex = np.stack([lexical.scores(part) for part in parts]) * allowed
+    lex = keep_top(np.stack([lexical.scores(part) for part in parts]) * allowed, s.lexical_candidates)
     lex_norm = lex / np.maximum(lex.max(axis=1, keepdims=True), 1e-9)
     fused = dense + s.lexical_weight * lex_norm
     best_passage = fused.argmax(axis=0)
@@ -177,7 +177,7 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
                          confidence=confidence, label=model.label(confidence) if model and confidence is not None else "",
                          features=features or {})
 
-    found = allowed & (dense.max(axis=0) > 0)
+    found = allowed & ((dense.max(axis=0) > 0) | (lex.max(axis=0) > 0))
     practice_order = [i for i in np.argsort(-fused.max(axis=0)) if practice[i] and found[i]][:practices_k]
 
     def practices_for(top: list[Candidate]) -> list[Candidate]:
