@@ -48,6 +48,7 @@ def build_openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         schemas[model] = defs
     _set_limit(schemas, "AlignRequest", "k", maximum=settings.max_k)
     _set_limit(schemas, "SearchRequest", "k", maximum=settings.max_k)
+    _set_limit(schemas, "CrosswalkRequest", "k", maximum=settings.max_k)
     for variant in schemas.get("AskRequest", {}).get("properties", {}).get("k", {}).get("anyOf", []):
         if variant.get("type") == "integer":
             variant["maximum"] = settings.max_k

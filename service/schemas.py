@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationInfo, field_validator,
+                      model_validator)
 from pydantic.json_schema import SkipJsonSchema
 
 from edurag.jobs.store import JobStatus, JobView
 from edurag.prompts import Strategy
 
-FrameworkId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$", description="Framework id (GET /frameworks): "
-                                   "ccss, ngss, tx-teks-2012, ...; codes resolve within it.")]
+FrameworkId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$", examples=["ccss", "ngss"],
+                                   description="Framework id (GET /frameworks): ccss, ngss, tx-teks-2012, ...; codes "
+                                               "resolve within it.")]
 Subject = Literal["math", "ela", "science"]
 
 
@@ -21,9 +23,10 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _json_number(value: object) -> object:
-    """JSON Schema's integer: 5 and 5.0 are integers, "5" and true are not (pydantic's lax mode would take them)."""
-    if isinstance(value, (str, bool)):
+def _json_number(value: object, info: ValidationInfo) -> object:
+    """JSON Schema's integer: 5 and 5.0 are integers, "5" and true are not (pydantic's lax mode would take them).
+    Form fields are strings by nature: validated with `model_validate_strings`, "5" is the number 5."""
+    if isinstance(value, bool) or (isinstance(value, str) and info.mode != "string"):
         raise ValueError("must be a JSON number")
     return value
 
@@ -131,7 +134,8 @@ class SummaryOptionsIn(StrictModel):
     length: SummaryLength = Field("standard", description="brief (half), standard or detailed (double) of a word budget "
                                   "that grows with the input: ~2-3 sentences for a short dialogue, a course-overview-sized "
                                   "paragraph (~240 words) for a 50-minute lecture.")
-    max_words: int | None = Field(None, ge=1, le=5000, description="Explicit word budget (overrides length); never exceeded.")
+    max_words: Annotated[int, Field(ge=1, le=5000), BeforeValidator(_json_number)] | None = Field(
+        None, description="Explicit word budget (overrides length); never exceeded.")
     format: SummaryFormat = Field("paragraph", description="paragraph, bullets (one key sentence each) or outline "
                                   "(topic sections with key-term headings and start times when the source had cue times).")
 
@@ -459,16 +463,26 @@ class ImportReportOut(BaseModel):
 
 
 class CrosswalkRequest(StrictModel):
-    """A standard (by code) or a text of framework `from`, to match in framework `to`."""
+    """A standard (by code) or a text of framework `from`, to match in framework `to` (exactly one of code and text)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True,
+                              json_schema_extra={"oneOf": [{"required": ["code"]}, {"required": ["text"]}]})
 
     from_: FrameworkId = Field(alias="from", description="Source framework id.")
     to: FrameworkId
-    code: str | None = Field(None, min_length=1, max_length=200, description="A code of the source framework.")
-    text: str | None = Field(None, min_length=1, description="Or any objective or standard text.")
-    k: int = Field(5, ge=1)
+    code: Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")] | SkipJsonSchema[None] = Field(
+        None, description="A code of the source framework (or send `text`).")
+    text: Annotated[str, Field(min_length=1, pattern=r"\S")] | SkipJsonSchema[None] = Field(
+        None, description="Or any objective or standard text (at most EDURAG_MAX_TEXT_BYTES).")
+    k: JsonInt = Field(5, ge=1, description="At most EDURAG_MAX_K (the schema's maximum).")
     grades: list[str] | None = Field(None, description="Grades the text is taught in (boosts the same grades in `to`).")
+
+    @field_validator("code", "text", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must be a string (leave the field out instead of sending null)")
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> CrosswalkRequest:

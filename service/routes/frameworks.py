@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path as PathParam, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse
 
 from edurag.components import Components
@@ -22,6 +22,7 @@ from service.schemas import (CompareOut, CoverageRowOut, CrosswalkOut, Crosswalk
                              FrameworkDetailOut, FrameworkOut, ImportReportOut)
 
 router = APIRouter(tags=["frameworks"])
+FrameworkParam = Annotated[str, PathParam(examples=["ccss"], description="Framework id (GET /frameworks).")]
 
 
 def records(c: Components) -> list[FrameworkOut]:
@@ -49,7 +50,7 @@ def list_frameworks(c: ComponentsDep) -> list[FrameworkOut]:
 
 
 @router.get("/frameworks/{framework}", response_model=FrameworkDetailOut, responses=errors(404), dependencies=[UserDep])
-def get_framework(framework: str, c: ComponentsDep) -> FrameworkDetailOut:
+def get_framework(framework: FrameworkParam, c: ComponentsDep) -> FrameworkDetailOut:
     """One framework's record with its associations, those pointing outside it counted and sampled."""
     record = next((r for r in records(c) if r.id == framework), None)
     if record is None:
@@ -84,7 +85,8 @@ def crosswalk_route(body: CrosswalkRequest, request: Request, c: ComponentsDep) 
 @router.get("/frameworks/{a}/compare/{b}", response_model=CompareOut, dependencies=[UserDep],
             responses={**errors(404, 422), 200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                                           "description": "The report (JSON, or CSV with format=csv)."}})
-def compare_route(a: str, b: str, request: Request, c: ComponentsDep,
+def compare_route(a: FrameworkParam, b: Annotated[str, PathParam(examples=["ngss"], description="Framework id.")],
+                  request: Request, c: ComponentsDep,
                   grade: Annotated[str | None, Query(pattern=r"^(PK|K|[1-9]|1[0-2])$", description="Only A's standards of this grade.")] = None,
                   format: Annotated[str, Query(pattern="^(json|csv)$", description="json (default) or csv.")] = "json"):
     """Coverage of framework A by B: best match in B per standard of A, those with no good match, grade shifts."""
@@ -130,7 +132,7 @@ async def upload_framework(file: Annotated[UploadFile, File(description="CASE CF
 
 
 @router.delete("/admin/frameworks/{framework}", response_model=FrameworkDeletedOut, dependencies=[AdminDep], responses=errors(404))
-def delete_framework(framework: str, request: Request, c: ComponentsDep) -> FrameworkDeletedOut:
+def delete_framework(framework: FrameworkParam, request: Request, c: ComponentsDep) -> FrameworkDeletedOut:
     """Remove an imported framework (built-ins cannot be removed)."""
     if framework not in {r.id for r in framework_store(c).records()}:
         raise HTTPException(404, f"no imported framework {framework!r}")

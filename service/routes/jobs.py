@@ -47,7 +47,7 @@ async def _multipart_items(request: Request, limit: int) -> tuple[list[NewItem],
         items += upload_items(await upload.read(limit + 1), upload.filename or "upload", limit)
     fields = {k: str(form[k]) for k in SummaryOptionsIn.model_fields if form.get(k) not in (None, "")}
     try:
-        options = SummaryOptionsIn.model_validate(fields)
+        options = SummaryOptionsIn.model_validate_strings(fields)
     except ValidationError as exc:
         raise HTTPException(422, [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
                                   for e in exc.errors()]) from exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
 from edurag.frameworks.bloom import classify
 from edurag.standards import Catalog, Standard
@@ -41,8 +41,9 @@ def detail(catalog: Catalog, s: Standard) -> StandardDetail:
 
 @router.get("/{code}", response_model=StandardDetail,
             responses=errors(404, 409))
-def get_standard(code: str, c: ComponentsDep,
-                 framework: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$",
+def get_standard(code: Annotated[str, Path(examples=["6.RP.A.3"], description="Any written form of the code.")],
+                 c: ComponentsDep,
+                 framework: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$", examples=["ccss"],
                                                         description="Resolve the code within this framework (GET /frameworks).")] = None,
                  ) -> StandardDetail:
     """Look a standard up by any written form of its code, within a framework (TEKS 6.4.B with

@@ -143,6 +143,9 @@ def test_slow_body_gets_408_and_the_connection_is_closed(url):
     ("get", "/jobs/nope", None, 404),
     ("post", "/jobs/summarize", b"plain", 415),
     ("delete", "/ingest/transcripts/x.txt", None, 401),
+    ("post", "/crosswalk", {"from": "ccss", "to": "ngss", "code": "6.RP.A.3", "text": "ratios"}, 422),
+    ("post", "/crosswalk", {"from": "ccss", "to": "ngss", "code": None, "text": "ratios"}, 422),
+    ("post", "/summarize", {"text": "A dialogue.", "max_words": "40"}, 422),
 ])
 def test_every_error_has_the_problem_shape(url, method, path, body, status):
     kwargs = {"content": body, "headers": {"content-type": "text/plain"}} if isinstance(body, bytes) else \
@@ -164,6 +167,9 @@ def test_openapi_declares_security_only_where_enforced_and_limits(url, component
     admin = spec["paths"]["/admin/reindex"]["post"]
     assert admin["security"] == [{"HTTPBearer": []}] and {"401", "403", "409", "422"} <= set(admin["responses"])
     assert spec["components"]["schemas"]["AlignRequest"]["properties"]["k"]["maximum"] == components.settings.max_k
+    crosswalk = spec["components"]["schemas"]["CrosswalkRequest"]
+    assert crosswalk["properties"]["k"]["maximum"] == components.settings.max_k
+    assert crosswalk["oneOf"] == [{"required": ["code"]}, {"required": ["text"]}]
     body = spec["paths"]["/jobs/summarize"]["post"]["requestBody"]["content"]
     assert set(body) == {"application/json", "multipart/form-data"}
     locked = create_app(components=components.__class__(**{**components.__dict__, "settings": components.settings.model_copy(
