@@ -1,12 +1,20 @@
-"""Helpers shared by the benchmark scripts: timing, percentiles and Markdown tables."""
+"""Helpers shared by the benchmark scripts: timing, percentiles, Markdown tables, free ports."""
 
 from __future__ import annotations
 
+import socket
 import time
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
 import numpy as np
+
+
+def free_port() -> int:
+    """An unused loopback TCP port (benches run beside other work: never a fixed port)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @contextmanager

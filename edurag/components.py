@@ -17,7 +17,7 @@ from edurag.standards import Catalog, load_catalog
 from edurag.framework_store import load_standards
 from vectorstore.aliases import AliasCache
 from vectorstore.chroma import open_client
-from vectorstore.lexical import LexicalCache
+from vectorstore.lexical import LexicalStore, lexical_store
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +35,12 @@ class Components:
     catalog: Catalog
     shots: list[Shot]
     generator: Generator
-    lexical: LexicalCache = field(default_factory=LexicalCache)
     aliases: AliasCache = field(default_factory=AliasCache)
+    lexical_indexes: LexicalStore | None = None  # the data dir's persistent BM25 indexes; from the settings when not given
+
+    def __post_init__(self) -> None:
+        if self.lexical_indexes is None:
+            self.lexical_indexes = lexical_store(self.settings)
 
 
 def build_components(settings: Settings, generator: Generator | None = None, embedder: Embedder | None = None) -> Components:

@@ -13,7 +13,8 @@ BUNDLED_STANDARDS_DIR = Path(__file__).parent / "data" / "standards"
 BUNDLED_FRAMEWORKS_DIR = Path(__file__).parent / "data" / "frameworks"
 BUNDLED_SHOTS_FILE = Path(__file__).parent / "data" / "shots.jsonl"
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# correlation_id: the HTTP request id a line belongs to (set by asgi-correlation-id's log filter while serving; "-" elsewhere)
+LOG_FORMAT = "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"
 
 STANDARDS_COLLECTION = "standards"
 TRANSCRIPTS_COLLECTION = "transcripts"
@@ -62,6 +63,7 @@ class Settings(BaseSettings):
                                 "word pieces (and the encoder's limit less [CLS] and [SEP]).")
     passage_overlap: int = Field(0, ge=0, description="Word pieces consecutive /align passages may share (at most half a passage).")
     dense_candidates: int = Field(100, ge=1, description="Nearest chunks fetched from Chroma per passage before fusion.")
+    lexical_candidates: int = Field(100, ge=1, description="Best BM25 chunks fetched per passage before fusion.")
     lexical_weight: float = Field(0.3, ge=0, description="Weight of the max-normalized BM25 score added to the cosine score.")
     grade_boost: float = Field(0.05, ge=0, description="Added to standards of a grade the text names (\"grade 6\", \"7th grade\").")
     grade_hint_boost: float = Field(0.2, ge=0, description="Added to standards of the grade the request names as grade_hint (0.05/0.1/0.2 tried on the dev split).")
@@ -71,6 +73,10 @@ class Settings(BaseSettings):
     max_k: int = Field(50, ge=1)
     max_text_bytes: int = Field(1_000_000, ge=1, description="Largest text accepted by /summarize and /align.")
     max_upload_bytes: int = Field(20_000_000, ge=1, description="Largest transcript file accepted by ingestion.")
+    max_request_bytes: int = Field(64_000_000, ge=1, description="Largest request body (uploads), refused on the stream "
+                                   "before it is parsed (Content-Length and bytes actually received).")
+    max_json_bytes: int = Field(16_000_000, ge=1, description="Largest JSON request body, refused before it is parsed.")
+    body_timeout_seconds: float = Field(30.0, gt=0, description="A request body must arrive within this many seconds (408).")
 
     admin_key: SecretStr | None = Field(None, description="Bearer key for admin endpoints; unset = admin endpoints refuse.")
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, description="If set, read endpoints require one of these bearer keys.")
@@ -94,6 +100,11 @@ class Settings(BaseSettings):
     def chroma_dir(self) -> Path:
         """Where the embedded Chroma keeps its files."""
         return self.data_dir / "chroma"
+
+    @property
+    def lexical_dir(self) -> Path:
+        """Where the BM25 (tantivy) index of each collection is kept, shared by every process using this data dir."""
+        return self.data_dir / "lexical"
 
     @property
     def framework_store(self) -> Path:
@@ -121,6 +132,11 @@ class Settings(BaseSettings):
         return self.adapters_dir or self.data_dir / "adapters"
 
 
-def setup_logging(level: int = logging.INFO) -> None:
-    """Log to stderr in edurag's one format; every entry point (the CLI, benches) calls this once at start."""
-    logging.basicConfig(level=level, format=LOG_FORMAT)
+def setup_logging(level: int = logging.INFO, *filters: logging.Filter) -> None:
+    """Log to stderr in edurag's one format; every entry point (the CLI, benches) calls this once at start. `filters`
+    go on the handler (the CLI passes the one that stamps each line with its request id)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, defaults={"correlation_id": "-"}))
+    for log_filter in filters:
+        handler.addFilter(log_filter)
+    logging.basicConfig(level=level, handlers=[handler])

@@ -20,10 +20,12 @@ from typing import Any, Callable, Iterable, Sequence
 import bm25s
 import numpy as np
 
-from edurag.alignment.ranking import FEATURES, AlignerModel, StandardTable, is_practice, prior_class, standard_features
+from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, is_practice, keep_top, prior_class,
+                                      standard_features, text_words)
 from edurag.embedder import Embedder
 from edurag.standards import Catalog
 from eval.retrieval import CodeNormalizer, RetrievalItem, item_metrics, reliability_table
+from finetune.config import AlignerArgs
 from vectorstore.lexical import tokenize
 
 logger = logging.getLogger(__name__)
@@ -32,31 +34,16 @@ METHOD = "aligner-ranker"
 
 
 @dataclass
-class AlignerArgs:
-    """Hyperparameters of the aligner ranker."""
-
-    adapter_steps: int = 200
-    adapter_learning_rate: float = 0.01
-    adapter_regularization: float = 1.0
-    temperature: float = 0.05
-    candidates: int = 100
-    train_depth: int = 30
-    ranker_c: float = 1.0
-    prior_c: float = 10.0
-    folds: int = 4
-    seed: int = 13
-    limit: int | None = None
-
-
-@dataclass
 class EncodedItem:
-    """One lesson item ready for training: passage vectors, normalized BM25 per passage, gold standard columns."""
+    """One lesson item ready for training: passage vectors, normalized BM25 per passage, gold standard columns, the
+    text's length in words (text_words, for the adapter's length gate)."""
 
     id: str
     group: str
     vectors: np.ndarray
     lexical: np.ndarray
     gold: list[frozenset[int]]
+    words: int
     named_grades: set[str] = field(default_factory=set)
     hint_grades: set[str] = field(default_factory=set)
 
@@ -116,18 +103,8 @@ def encode_items(items: Sequence[RetrievalItem], groups: dict[str, str], index: 
         gold = [frozenset(column[c] for c in normalizer.group(code) if c in column) for code in item.standard_ids]
         out.append(EncodedItem(id=item.id, group=groups.get(item.id, item.id), vectors=embedder.encode_tokens(split.tokens),
                                lexical=normalized_lexical(index, split.texts), gold=[g for g in gold if g],
-                               named_grades=grade_cues(item.text)))
+                               words=text_words(item.text), named_grades=grade_cues(item.text)))
     return out
-
-
-def candidate_dense(vectors: np.ndarray, standards: np.ndarray, candidates: int) -> np.ndarray:
-    """(passages, standards) cosine similarities kept only for each passage's `candidates` nearest standards, as Chroma
-    returns them to /align (0 elsewhere)."""
-    dense = vectors @ standards.T
-    if candidates < dense.shape[1]:
-        threshold = -np.partition(-dense, candidates - 1, axis=1)[:, candidates - 1:candidates]
-        dense = np.where(dense >= threshold, dense, 0.0)
-    return dense.astype(np.float32)
 
 
 def train_adapter(items: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArgs) -> tuple[np.ndarray, list[float]]:
@@ -171,27 +148,30 @@ def _closest_passage(item: EncodedItem, index: StandardsIndex) -> np.ndarray:
 
 def item_features(item: EncodedItem, index: StandardsIndex, model: AlignerModel | None, candidates: int,
                   content_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """(columns, features) of an item's candidate standards: those some passage retrieves, practices excluded.
-    The model's adapter maps the passages and its text prior feeds the features, as in /align."""
-    vectors = model.adapt(item.vectors) if model is not None else item.vectors
+    """(columns, features) of an item's candidate standards, as /align sees them: each passage's `candidates` nearest
+    standards and `candidates` best BM25 standards (a score counts only where its search returned the standard),
+    practices excluded. The model's adapter maps the passages and its text prior feeds the features."""
+    vectors = model.adapt(item.vectors, item.words) if model is not None else item.vectors
     prior = model.prior(item.vectors, index.table.subjects) if model is not None else None
-    dense = candidate_dense(vectors, index.vectors, candidates)
-    keep = dense.max(axis=0) > 0
+    dense = keep_top(vectors @ index.vectors.T, candidates)
+    lexical = keep_top(item.lexical, candidates)
+    keep = (dense.max(axis=0) > 0) | (lexical.max(axis=0) > 0)
     if content_only:
         keep &= ~index.practice
     columns = np.flatnonzero(keep)
-    return columns, standard_features(dense[:, columns], item.lexical[:, columns], index.table.take(columns),
+    return columns, standard_features(dense[:, columns], lexical[:, columns], index.table.take(columns),
                                       item.named_grades, item.hint_grades, prior)
 
 
-def fused_only(adapter: np.ndarray | None = None, prior: tuple | None = None) -> AlignerModel:
-    """A model that ranks by the fused score (feature 0) through an adapter and text prior: the stage before the ranker."""
+def fused_only(adapter: np.ndarray | None = None, prior: tuple | None = None, adapter_words: int = 0) -> AlignerModel:
+    """A model that ranks by the fused score (feature 0) through an adapter (gated by text length, AlignerModel) and
+    text prior: the stage before the ranker."""
     size = len(FEATURES)
     classes, coef, intercept = prior or ((), None, None)
     return AlignerModel(weights=np.eye(size, dtype=np.float32)[0], bias=0.0, mean=np.zeros(size, np.float32),
                         scale=np.ones(size, np.float32), calibration_x=np.array([0.0, 1.0]),
                         calibration_y=np.array([0.0, 1.0]), adapter=adapter, prior_classes=tuple(classes),
-                        prior_coef=coef, prior_intercept=intercept)
+                        prior_coef=coef, prior_intercept=intercept, adapter_words=adapter_words)
 
 
 def fit_prior(items: Sequence[EncodedItem], index: StandardsIndex, c: float = 10.0) -> tuple:
@@ -314,7 +294,7 @@ def _stage(items: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArg
     """Adapter and text prior fitted on items: what the ranker's features are computed through."""
     adapter, losses = train_adapter(items, index, args) if args.adapter_steps > 0 else (None, [])
     prior = fit_prior(items, index, args.prior_c) if args.prior_c > 0 else None
-    return fused_only(adapter, prior), losses
+    return fused_only(adapter, prior, args.adapter_words), losses
 
 
 def cross_fitted_rows(items: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArgs) -> tuple:

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 
 from edurag.toxicity import DEFAULT_CLASSIFIER
-from finetune.config import (DataArgs, EmbedderArgs, LoraArgs, PPOArgs, PromptTuningArgs, TrainArgs, field_default,
-                             field_help)
+from finetune.config import (AlignerArgs, DataArgs, EmbedderArgs, LoraArgs, PPOArgs, PromptTuningArgs, TrainArgs,
+                             field_default, field_help)
 from finetune.data import DataError
 
 app = typer.Typer(help="Fine-tune the generator: LoRA, prompt tuning, full, PPO detox. Each run writes a manifest.",
@@ -171,12 +171,12 @@ def embedder(ctx: typer.Context, out: Out,
 @app.command()
 def aligner(ctx: typer.Context, items: Annotated[Path, typer.Option("--items", exists=True, dir_okay=False, help="Tagged lessons jsonl (text, standard_ids); only its dev split is trained on.")],
             out: Annotated[Path, typer.Option("--out", help="Folder for aligner.npz + edurag_manifest.json (the bundled one: edurag/data/aligner).")],
-            adapter_steps: Annotated[int, typer.Option(help="Full-batch steps of the query adapter (0 = no adapter).")] = 200,
+            adapter_steps: Annotated[int, _option(AlignerArgs, "adapter_steps")] = AlignerArgs.adapter_steps,
             limit: Limit = None, seed: Seed = 13) -> None:
     """Train /align's ranker on real lessons: query adapter on the frozen embedder, logistic ranker, isotonic confidence."""
     from rich.progress import track
 
-    from finetune.aligner import AlignerArgs, run_aligner_training
+    from finetune.aligner import run_aligner_training
 
     settings = ctx.obj
     args = AlignerArgs(adapter_steps=adapter_steps, limit=limit, seed=seed)

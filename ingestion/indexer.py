@@ -16,7 +16,8 @@ from tqdm import tqdm
 from edurag.chunk_ids import SOURCE_KEY, chunk_id
 from edurag.embedder import Embedder, LangchainEmbeddings
 from edurag.settings import Settings
-from vectorstore.chroma import COLLECTION_CONFIG, get_collection
+from vectorstore.chroma import COLLECTION_CONFIG, get_collection, iter_pages
+from vectorstore.lexical import LexicalIndex, lexical_store
 
 logger = logging.getLogger(__name__)
 
@@ -45,24 +46,60 @@ def record_manager(settings: Settings, collection: str) -> SQLRecordManager:
     return manager
 
 
-def langchain_store(client: ClientAPI, collection: str, embedder: Embedder) -> Chroma:
-    """LangChain's Chroma wrapper over our client and embedder."""
+class IndexedChroma(Chroma):
+    """LangChain's Chroma store that writes every added or deleted chunk to the collection's BM25 index too.
+
+    The indexing API calls `add_texts` and `delete` only, so the lexical index follows Chroma chunk for chunk; Chroma
+    is written first, and `heal_lexical` repairs the lexical side after a crash between the two writes.
+    """
+
+    def __init__(self, *args: Any, lexical: LexicalIndex, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lexical = lexical
+
+    def add_texts(self, texts: Iterable[str], metadatas: list[dict] | None = None, ids: list[str] | None = None,
+                  **kwargs: Any) -> list[str]:
+        texts = list(texts)
+        added = super().add_texts(texts, metadatas, ids, **kwargs)
+        self._lexical.upsert(added, texts, metadatas or [{}] * len(texts))
+        return added
+
+    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> None:
+        super().delete(ids, **kwargs)
+        self._lexical.delete(ids or [])
+
+
+def langchain_store(client: ClientAPI, collection: str, embedder: Embedder, settings: Settings) -> Chroma:
+    """LangChain's Chroma wrapper over our client and embedder, keeping the collection's BM25 index in step."""
     get_collection(client, collection)
-    return Chroma(client=client, collection_name=collection, embedding_function=LangchainEmbeddings(embedder),
-                  collection_configuration=COLLECTION_CONFIG)
+    return IndexedChroma(client=client, collection_name=collection, embedding_function=LangchainEmbeddings(embedder),
+                         collection_configuration=COLLECTION_CONFIG, lexical=lexical_store(settings).get(collection))
+
+
+def heal_lexical(client: ClientAPI, collection: str, settings: Settings, page: int = 2000) -> int:
+    """Rebuild the collection's BM25 index from Chroma (page by page) when their sizes differ; returns chunks indexed.
+
+    They differ after a crash between a Chroma write and its lexical write, or when the index predates this data dir's
+    chunks (an index directory removed, or chunks written by an older edurag).
+    """
+    lexical = lexical_store(settings).get(collection)
+    col = get_collection(client, collection)
+    if lexical.count() == col.count():
+        return 0
+    logger.warning("lexical index of %s holds %d chunks, Chroma %d: rebuilding it", collection, lexical.count(), col.count())
+    lexical.clear()
+    indexed = 0
+    for got in iter_pages(col, ["documents", "metadatas"], page):
+        lexical.upsert(got["ids"], [d or "" for d in got["documents"]], got["metadatas"])
+        indexed += len(got["ids"])
+    return indexed
 
 
 def iter_chunks(client: ClientAPI, collection: str, include: list[str], page: int = 2000) -> Iterator[dict[str, Any]]:
     """Every chunk of a collection as {id, metadata?, document?}, read page by page (no whole-collection read)."""
-    col = get_collection(client, collection)
-    offset = 0
-    while True:
-        got = col.get(include=include, limit=page, offset=offset)
+    for got in iter_pages(get_collection(client, collection), include, page):
         for n, chunk_id_ in enumerate(got["ids"]):
             yield {"id": chunk_id_, **{field[:-1]: got[field][n] for field in include}}
-        if len(got["ids"]) < page:
-            return
-        offset += page
 
 
 def _heal(manager: SQLRecordManager, client: ClientAPI, collection: str) -> None:
@@ -101,7 +138,8 @@ def sync(
     """
     manager = record_manager(settings, collection)
     _heal(manager, client, collection)
-    store = langchain_store(client, collection, embedder)
+    heal_lexical(client, collection, settings)
+    store = langchain_store(client, collection, embedder, settings)
     source = tqdm(docs, total=total, desc=f"indexing {collection}", unit="chunk", disable=not progress)
     result = index(source, manager, store, cleanup=cleanup, source_id_key=SOURCE_KEY, key_encoder=chunk_id,
                    batch_size=settings.index_batch_size)
@@ -117,5 +155,6 @@ def delete_where(where: dict, collection: str, *, client: ClientAPI, settings: S
     ids = col.get(where=where, include=[])["ids"]
     if ids:
         col.delete(ids=ids)
+        lexical_store(settings).get(collection).delete(ids)
         record_manager(settings, collection).delete_keys(ids)
     return len(ids)

@@ -19,6 +19,7 @@ from ingestion.indexer import record_manager, sync
 from ingestion.standards_docs import standard_documents
 from vectorstore.aliases import Target, current_target, switch, version_name, versions
 from vectorstore.chroma import get_collection, query
+from vectorstore.lexical import lexical_store
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def drop_collection(client: ClientAPI, settings: Settings, name: str) -> None:
     manager.delete_keys(manager.list_keys())
     if name in {col.name for col in client.list_collections()}:
         client.delete_collection(name)
+    lexical_store(settings).drop(name)
     logger.info("dropped collection %s", name)
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from edurag.alignment.search import ChunkHit, search_chunks
 from edurag.chunk_ids import COURSE_KEY, RECORD_KEY, SOURCE_FILE_KEY, SOURCE_KEY, TITLE_KEY, transcript_source_id
 from edurag.components import Components
 from edurag.settings import TRANSCRIPTS_COLLECTION
 from ingestion.indexer import IndexReport, delete_where, iter_chunks, sync
 from ingestion.transcripts import Transcript, normalize_path, transcript_documents
-from vectorstore.chroma import Hit, get_collection, query, where_all
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def prune_transcript_sources(c: Components, keep: set[str], prefixes: list[str])
     return stale
 
 
-def nearest_transcript_chunks(c: Components, text: str, k: int, course: str | None = None) -> list[Hit]:
-    """The k transcript chunks nearest to the text (cosine), optionally within one course."""
-    vector = c.embedder.encode([text])[0].tolist()
-    return query(get_collection(c.client, TRANSCRIPTS_COLLECTION), vector, k, where_all(**{COURSE_KEY: course}))
+def nearest_transcript_chunks(c: Components, text: str, k: int, course: str | None = None) -> list[ChunkHit]:
+    """The k transcript chunks best matching the text, optionally within one course: Chroma's dense top hits and the
+    persistent BM25 index's top hits fused (score = cosine + EDURAG_LEXICAL_WEIGHT x BM25/max); reads no collection."""
+    return search_chunks(c, TRANSCRIPTS_COLLECTION, text, k, {COURSE_KEY: course})

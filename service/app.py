@@ -6,12 +6,13 @@ import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
 
 from edurag.components import Components, build_components
 from edurag.settings import Settings
+from service import errors, metrics, openapi
+from service.limits import RequestLimits
 from service.routes import adapters, admin, align, ask, frameworks, health, jobs, standards, summarize, transcripts
 from service.web import add_web
 
@@ -30,17 +31,18 @@ def create_app(settings: Settings | None = None, components: Components | None =
         yield
 
     app = FastAPI(title="edurag", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="Curriculum-standards alignment, transcript summaries and knowledge-base admin.")
+                  description="Curriculum-standards alignment, transcript summaries and knowledge-base admin. "
+                              "Every error body is a `Problem`: `{detail, errors}`.")
     app.state.settings = settings
     app.state.components = components
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        """422 with each problem spelled out (field path and message), never echoing huge inputs."""
-        problems = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-        return JSONResponse(status_code=422, content={"detail": problems})
-
+    errors.install(app)
     for module in (health, align, ask, standards, frameworks, summarize, transcripts, jobs, admin, adapters):
         app.include_router(module.router)
     add_web(app, settings)
+    jobs.document_body(app)
+    openapi.install(app, settings)
+    # Middleware runs outermost-last-added: request id, then metrics, then the limits (key before body, size, timeout).
+    app.add_middleware(RequestLimits, settings=settings, routes=app.router.routes)
+    metrics.install(app, health.health_report)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app

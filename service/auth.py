@@ -1,4 +1,9 @@
-"""Bearer-key checks: admin key for writes, optional user keys for reads."""
+"""Bearer-key checks: the admin key for writes, optional user keys for reads.
+
+`admin_rejection` is the one admin check: `service.limits.RequestLimits` calls it before the body is read, and the
+`AdminDep` dependency (which also declares the bearer scheme in OpenAPI) calls it again inside the route.
+Read routes declare no security in OpenAPI unless EDURAG_API_KEYS is set (`service.openapi`).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,11 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-bearer = HTTPBearer(auto_error=False)
+from edurag.settings import Settings
+
+bearer = HTTPBearer(auto_error=False, description="EDURAG_ADMIN_KEY (admin routes) or one of EDURAG_API_KEYS (reads, when set)")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def matches_key(given: str, keys: list[str]) -> bool:
@@ -17,27 +25,41 @@ def matches_key(given: str, keys: list[str]) -> bool:
     return any(secrets.compare_digest(given.encode(), key.encode()) for key in keys)
 
 
-def require_admin(request: Request, credentials: Credentials) -> None:
-    """401 without a bearer key, 403 with a wrong one (or when no admin key is configured)."""
-    settings = request.app.state.settings
-    if credentials is None:
-        raise HTTPException(401, "admin key required: send Authorization: Bearer <EDURAG_ADMIN_KEY>",
-                            headers={"WWW-Authenticate": "Bearer"})
+def bearer_token(authorization: str | None) -> str | None:
+    """The key of an `Authorization: Bearer <key>` header, or None."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def admin_rejection(settings: Settings, authorization: str | None) -> HTTPException | None:
+    """401 without a bearer key, 403 with a wrong one (or when no admin key is configured); None when allowed."""
+    token = bearer_token(authorization)
+    if token is None:
+        return HTTPException(401, "admin key required: send Authorization: Bearer <EDURAG_ADMIN_KEY>", headers=CHALLENGE)
     if settings.admin_key is None:
-        raise HTTPException(403, "admin endpoints are disabled: EDURAG_ADMIN_KEY is not set on the server")
-    if not matches_key(credentials.credentials, [settings.admin_key.get_secret_value()]):
-        raise HTTPException(403, "wrong admin key")
+        return HTTPException(403, "admin endpoints are disabled: EDURAG_ADMIN_KEY is not set on the server")
+    if not matches_key(token, [settings.admin_key.get_secret_value()]):
+        return HTTPException(403, "wrong admin key")
+    return None
 
 
-def require_user(request: Request, credentials: Credentials) -> None:
+def require_admin(request: Request, credentials: Credentials) -> None:
+    """Admin routes: the same check the request-limits middleware made before reading the body."""
+    rejection = admin_rejection(request.app.state.settings, request.headers.get("authorization"))
+    if rejection:
+        raise rejection
+
+
+def require_user(request: Request) -> None:
     """When EDURAG_API_KEYS is set, reads need one of them (or the admin key)."""
     settings = request.app.state.settings
     if not settings.api_keys:
         return
-    if credentials is None:
-        raise HTTPException(401, "API key required: send Authorization: Bearer <key>", headers={"WWW-Authenticate": "Bearer"})
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        raise HTTPException(401, "API key required: send Authorization: Bearer <key>", headers=CHALLENGE)
     keys = settings.api_keys + ([settings.admin_key.get_secret_value()] if settings.admin_key else [])
-    if not matches_key(credentials.credentials, keys):
+    if not matches_key(token, keys):
         raise HTTPException(403, "wrong API key")
 
 

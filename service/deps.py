@@ -22,7 +22,7 @@ ComponentsDep = Annotated[Components, Depends(get_components)]
 def check_text_size(text: str, components: Components, field: str = "text") -> None:
     """413 when a text exceeds EDURAG_MAX_TEXT_BYTES; 422 when it is only whitespace."""
     limit = components.settings.max_text_bytes
-    if len(text.encode("utf-8")) > limit:
+    if len(text.encode("utf-8", "surrogatepass")) > limit:
         raise HTTPException(413, f"{field} is larger than the {limit:,}-byte limit (EDURAG_MAX_TEXT_BYTES)")
     if not text.strip():
         raise HTTPException(422, f"{field} is empty")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationInfo, field_validator,
+                      model_validator)
+from pydantic.json_schema import SkipJsonSchema
 
 from edurag.jobs.store import JobStatus, JobView
 from edurag.prompts import Strategy
 
-FrameworkId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$", description="Framework id (GET /frameworks): "
-                                   "ccss, ngss, tx-teks-2012, ...; codes resolve within it.")]
+FrameworkId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$", examples=["ccss", "ngss"],
+                                   description="Framework id (GET /frameworks): ccss, ngss, tx-teks-2012, ...; codes "
+                                               "resolve within it.")]
 Subject = Literal["math", "ela", "science"]
 
 
@@ -20,20 +23,31 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _json_number(value: object, info: ValidationInfo) -> object:
+    """JSON Schema's integer: 5 and 5.0 are integers, "5" and true are not (pydantic's lax mode would take them).
+    Form fields are strings by nature: validated with `model_validate_strings`, "5" is the number 5."""
+    if isinstance(value, bool) or (isinstance(value, str) and info.mode != "string"):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_number)]
+
+
 class AlignRequest(StrictModel):
     """A lesson, task, objective or question to align with standards."""
 
-    text: str = Field(min_length=1, description="Lesson text, objective or question.")
-    k: int = Field(5, ge=1, description="How many standards to return (at most EDURAG_MAX_K).")
+    text: str = Field(min_length=1, pattern=r"\S", description="Lesson text, objective or question (at most EDURAG_MAX_TEXT_BYTES).")
+    k: JsonInt = Field(5, ge=1, description="How many standards to return (at most EDURAG_MAX_K, the schema's maximum).")
     grade: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2])$", description="Only standards of this grade (K, 1..12).")
     grade_hint: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2]|HS|MS|K-2|3-5)$",
                                    description="The lesson's grade or band (K, 1..12, HS, MS, K-2, 3-5): its standards are boosted, others still count.")
     subject: Subject | None = None
     framework: FrameworkId | None = None
     adapter: str | None = None
-    explain: bool = Field(False, description="Include per-standard score components (dense, lexical, grade boost, ranker features).")
-    include_practices: bool = Field(False, description="Also rank practices (CCSS Standards for Mathematical Practice) among "
-                                    "`standards`; they are always listed apart in `practices`.")
+    explain: StrictBool = Field(False, description="Include per-standard score components (dense, lexical, grade boost, ranker features).")
+    include_practices: StrictBool = Field(False, description="Also rank practices (CCSS Standards for Mathematical Practice) among "
+                                          "`standards`; they are always listed apart in `practices`.")
 
 
 class LicenceOut(BaseModel):
@@ -120,7 +134,8 @@ class SummaryOptionsIn(StrictModel):
     length: SummaryLength = Field("standard", description="brief (half), standard or detailed (double) of a word budget "
                                   "that grows with the input: ~2-3 sentences for a short dialogue, a course-overview-sized "
                                   "paragraph (~240 words) for a 50-minute lecture.")
-    max_words: int | None = Field(None, ge=1, le=5000, description="Explicit word budget (overrides length); never exceeded.")
+    max_words: Annotated[int, Field(ge=1, le=5000), BeforeValidator(_json_number)] | None = Field(
+        None, description="Explicit word budget (overrides length); never exceeded.")
     format: SummaryFormat = Field("paragraph", description="paragraph, bullets (one key sentence each) or outline "
                                   "(topic sections with key-term headings and start times when the source had cue times).")
 
@@ -128,7 +143,7 @@ class SummaryOptionsIn(StrictModel):
 class SummarizeRequest(SummaryOptionsIn):
     """A dialogue, lecture or classroom transcript to summarize (plain text, timestamped lines, WebVTT or SRT)."""
 
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, pattern=r"\S", description="At most EDURAG_MAX_TEXT_BYTES.")
 
 
 class SectionOut(BaseModel):
@@ -186,8 +201,8 @@ class SummarizeResponse(BaseModel):
 class SearchRequest(StrictModel):
     """A query over ingested transcripts."""
 
-    text: str = Field(min_length=1)
-    k: int = Field(5, ge=1)
+    text: str = Field(min_length=1, pattern=r"\S")
+    k: JsonInt = Field(5, ge=1, description="At most EDURAG_MAX_K (the schema's maximum).")
     course: str | None = None
 
 
@@ -240,18 +255,31 @@ class IngestResponse(BaseModel):
     total: int
 
 
+NonBlank = Annotated[str, Field(pattern=r"\S")]
+
+
 class ItemIn(StrictModel):
     """One text with the id its result carries."""
 
     id: str = Field(min_length=1, max_length=500)
-    text: str
+    text: NonBlank
 
 
 class SummarizeJobRequest(SummaryOptionsIn):
-    """Either plain texts (ids are their positions) or items with ids, and the summary options for all of them."""
+    """Either plain texts (ids are their positions) or items with ids (exactly one of the two, not empty), and the
+    summary options for all of them."""
 
-    texts: list[str] | None = None
-    items: list[ItemIn] | None = None
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [{"required": ["texts"]}, {"required": ["items"]}]})
+
+    texts: Annotated[list[NonBlank], Field(min_length=1)] | SkipJsonSchema[None] = None
+    items: Annotated[list[ItemIn], Field(min_length=1)] | SkipJsonSchema[None] = None
+
+    @field_validator("texts", "items", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must be a list (leave the field out instead of sending null)")
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> SummarizeJobRequest:
@@ -318,6 +346,24 @@ class JobOut(BaseModel):
         )
 
 
+class Check(BaseModel):
+    """One dependency probe of /health."""
+
+    ok: bool
+    error: str | None = None
+
+
+class HealthOut(BaseModel):
+    """`status` is degraded (still HTTP 200) when a store does not answer; `checks` says which."""
+
+    status: Literal["ok", "degraded"]
+    embedder: dict[str, Any]
+    generator: dict[str, Any]
+    collections: dict[str, int] | None = Field(description="Chunks per live collection; null when Chroma is unreachable.")
+    chroma: dict[str, str]
+    checks: dict[str, Check]
+
+
 class ReindexRequest(StrictModel):
     """Optionally re-embed with another model (HF id or local path); the switch happens only after checks pass."""
 
@@ -353,12 +399,6 @@ class ReloadResponse(BaseModel):
 
     dropped: list[str]
     available: list[str]
-
-
-class ErrorOut(BaseModel):
-    """An error: a message, or a message with the list of problems."""
-
-    detail: str | dict | list
 
 
 class BloomOut(BaseModel):
@@ -423,16 +463,26 @@ class ImportReportOut(BaseModel):
 
 
 class CrosswalkRequest(StrictModel):
-    """A standard (by code) or a text of framework `from`, to match in framework `to`."""
+    """A standard (by code) or a text of framework `from`, to match in framework `to` (exactly one of code and text)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True,
+                              json_schema_extra={"oneOf": [{"required": ["code"]}, {"required": ["text"]}]})
 
     from_: FrameworkId = Field(alias="from", description="Source framework id.")
     to: FrameworkId
-    code: str | None = Field(None, min_length=1, max_length=200, description="A code of the source framework.")
-    text: str | None = Field(None, min_length=1, description="Or any objective or standard text.")
-    k: int = Field(5, ge=1)
+    code: Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")] | SkipJsonSchema[None] = Field(
+        None, description="A code of the source framework (or send `text`).")
+    text: Annotated[str, Field(min_length=1, pattern=r"\S")] | SkipJsonSchema[None] = Field(
+        None, description="Or any objective or standard text (at most EDURAG_MAX_TEXT_BYTES).")
+    k: JsonInt = Field(5, ge=1, description="At most EDURAG_MAX_K (the schema's maximum).")
     grades: list[str] | None = Field(None, description="Grades the text is taught in (boosts the same grades in `to`).")
+
+    @field_validator("code", "text", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must be a string (leave the field out instead of sending null)")
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> CrosswalkRequest:
@@ -513,13 +563,13 @@ class AskRequest(StrictModel):
     """A teacher's question about standards: prerequisites, what comes next, parts, meaning, NGSS<->CCSS connections,
     lists by grade and topic, comparisons, relations; a lesson text is aligned like /align."""
 
-    question: str = Field(min_length=1, description="The question; codes may be written in any form "
+    question: str = Field(min_length=1, pattern=r"\S", description="The question; codes may be written in any form "
                           "(6.RP.A.3, 6.RP.3a, A-REI.3, HSA-REI.B.4, ms-ps1-1, CCSS.ELA-Literacy.RL.5.1).")
     grade: str | None = Field(None, pattern=r"^(K|[1-9]|1[0-2])$",
                               description="K, 1..12: narrows grade-less codes (RP.3) and lists.")
     subject: Subject | None = Field(None, description="Scopes lists and alignments.")
     framework: FrameworkId | None = Field(None, description="Resolve codes and list standards within this framework.")
-    k: int | None = Field(None, ge=1, description="At most this many retrieved standards (lists by topic, "
+    k: Annotated[int, Field(ge=1), BeforeValidator(_json_number)] | None = Field(None, description="At most this many retrieved standards (lists by topic, "
                           "alignments; at most EDURAG_MAX_K).")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import urlparse
 
 import chromadb
@@ -61,6 +61,18 @@ def query(collection: Collection, vector: list[float], k: int, where: dict[str, 
         Hit(id=i, text=d or "", metadata=dict(m or {}), score=1.0 - float(dist))
         for i, d, m, dist in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0])
     ]
+
+
+def iter_pages(collection: Collection, include: list[str], page: int = 2000) -> Iterator[dict[str, Any]]:
+    """A collection's chunks as successive `get` results of at most `page` ids (never one whole-collection read)."""
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=page, offset=offset)
+        if got["ids"]:
+            yield got
+        if len(got["ids"]) < page:
+            return
+        offset += page
 
 
 def where_all(**conditions: Any) -> dict[str, Any] | None:

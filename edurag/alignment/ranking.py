@@ -10,7 +10,6 @@ passage), `lexical` the BM25 score of each passage against each standard divided
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -31,6 +30,20 @@ MODEL_FILE = "aligner.npz"
 MANIFEST_FILE = "edurag_manifest.json"  # finetune.manifest.MANIFEST_NAME; serving never imports finetune
 _GRADE_INDEX = {grade: i for i, grade in enumerate(ALL_GRADES)}
 BUNDLED_MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "aligner"
+
+
+def keep_top(scores: np.ndarray, k: int) -> np.ndarray:
+    """(rows, columns) scores with all but each row's k highest (ties at the k-th included) set to 0: per passage, the
+    candidates a top-k search (Chroma's nearest, the lexical index's best BM25) returns."""
+    if k >= scores.shape[1]:
+        return scores.astype(np.float32)
+    threshold = -np.partition(-scores, k - 1, axis=1)[:, k - 1:k]
+    return np.where(scores >= threshold, scores, 0.0).astype(np.float32)
+
+
+def text_words(text: str) -> int:
+    """A text's length in whitespace-separated words, what the query adapter's length gate reads (AlignerModel.adapt)."""
+    return len(text.split())
 
 
 def is_practice(code: str) -> bool:
@@ -175,7 +188,11 @@ def standard_features(dense: np.ndarray, lexical: np.ndarray, table: StandardTab
 @dataclass
 class AlignerModel:
     """Trained weights: an optional (dim, dim) query adapter, a logistic ranker over FEATURES (standardized by
-    `mean`/`scale`) and an isotonic calibration curve (`calibration_x` scores -> `calibration_y` probabilities)."""
+    `mean`/`scale`) and an isotonic calibration curve (`calibration_x` scores -> `calibration_y` probabilities).
+
+    `adapter_words` gates the adapter by text length: a text of w words moves min(1, w / adapter_words) of the way
+    from its plain vector to the adapted one (0 = the full adapter for every text). The adapter is fitted to long
+    multi-activity lessons; short one-standard texts keep more of the embedder's own geometry."""
 
     weights: np.ndarray
     bias: float
@@ -188,6 +205,7 @@ class AlignerModel:
     prior_classes: tuple[str, ...] = ()
     prior_coef: np.ndarray | None = None
     prior_intercept: np.ndarray | None = None
+    adapter_words: int = 0
 
     def prior(self, vectors: np.ndarray, subjects: Sequence[str]) -> np.ndarray | None:
         """The text prior (multinomial logistic regression on the mean passage vector, before the adapter) as a
@@ -199,11 +217,19 @@ class AlignerModel:
         probabilities = np.exp(logits - logits.max())
         return prior_grid(self.prior_classes, probabilities / probabilities.sum(), subjects)
 
-    def adapt(self, vectors: np.ndarray) -> np.ndarray:
-        """Passage vectors (n, dim) mapped by the query adapter and re-normalized; unchanged without one."""
-        if self.adapter is None or len(vectors) == 0:
+    def adapter_share(self, words: int) -> float:
+        """How far (0..1) a text of `words` words moves toward its adapted vector (the length gate)."""
+        if self.adapter is None:
+            return 0.0
+        return 1.0 if self.adapter_words <= 0 else min(1.0, words / self.adapter_words)
+
+    def adapt(self, vectors: np.ndarray, words: int) -> np.ndarray:
+        """Passage vectors (n, dim) of a text of `words` words (text_words), mapped by the query adapter as far as
+        the length gate lets them (adapter_share) and re-normalized; unchanged without an adapter."""
+        share = self.adapter_share(words)
+        if share == 0.0 or len(vectors) == 0:
             return vectors
-        mapped = vectors @ self.adapter
+        mapped = vectors + share * (vectors @ self.adapter - vectors)
         return (mapped / np.maximum(np.linalg.norm(mapped, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
     def score(self, features: np.ndarray) -> np.ndarray:
@@ -223,7 +249,8 @@ class AlignerModel:
         folder.mkdir(parents=True, exist_ok=True)
         arrays = {"weights": self.weights, "bias": np.array([self.bias]), "mean": self.mean, "scale": self.scale,
                   "calibration_x": self.calibration_x, "calibration_y": self.calibration_y,
-                  "likely_threshold": np.array([self.likely_threshold]), "features": np.array(FEATURES)}
+                  "likely_threshold": np.array([self.likely_threshold]), "features": np.array(FEATURES),
+                  "adapter_words": np.array([self.adapter_words])}
         if self.adapter is not None:
             arrays["adapter"] = self.adapter.astype(np.float16)
         if self.prior_coef is not None:
@@ -246,6 +273,7 @@ def load_aligner_model(folder: Path | None = None) -> AlignerModel:
             calibration_y=data["calibration_y"].astype(np.float64),
             adapter=data["adapter"].astype(np.float32) if "adapter" in data else None,
             likely_threshold=float(data["likely_threshold"][0]),
+            adapter_words=int(data["adapter_words"][0]) if "adapter_words" in data else 0,
             prior_classes=tuple(str(c) for c in data["prior_classes"]) if "prior_classes" in data else (),
             prior_coef=data["prior_coef"].astype(np.float32) if "prior_coef" in data else None,
             prior_intercept=data["prior_intercept"].astype(np.float32) if "prior_intercept" in data else None)

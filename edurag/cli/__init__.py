@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -10,6 +11,7 @@ from dataclasses import asdict
 from typing import Annotated, Any, Optional
 
 import typer
+from asgi_correlation_id import CorrelationIdFilter
 from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import track
@@ -37,7 +39,7 @@ def _load_settings(ctx: typer.Context) -> None:
     # flags are set before any command imports a Hugging Face library, which reads them once at import.
     settings = Settings()
     set_offline(settings.allow_downloads)
-    setup_logging()
+    setup_logging(logging.INFO, CorrelationIdFilter(default_value="-"))
     ctx.obj = settings
 
 

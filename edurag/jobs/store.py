@@ -126,6 +126,15 @@ class JobView:
         return (self.total - self.done) / rate if rate else None
 
 
+@dataclass
+class QueueStats:
+    """The job queue at a glance: jobs per status, pending items, recent throughput (items/s)."""
+
+    jobs: dict[str, int]
+    pending_items: int
+    items_per_second: float
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL + a busy timeout so API and worker processes can share one sqlite file."""
     cursor = dbapi_connection.cursor()
@@ -284,6 +293,17 @@ class JobStore:
         """How many times each item was started (1 everywhere = nothing redone)."""
         with Session(self.engine) as s:
             return dict(s.execute(select(ItemRow.item_id, ItemRow.attempts).where(ItemRow.job_id == job_id)).all())
+
+    def queue_stats(self, window_seconds: float = 60.0) -> QueueStats:
+        """Jobs by status, items still pending in queued/running jobs, and items finished per second over the last
+        `window_seconds` (what /metrics exports)."""
+        with Session(self.engine) as s:
+            jobs = dict(s.execute(select(JobRow.status, func.count()).group_by(JobRow.status)).all())
+            pending = s.scalar(select(func.count()).select_from(ItemRow).join(JobRow, JobRow.id == ItemRow.job_id)
+                               .where(ItemRow.status == ItemStatus.PENDING, JobRow.status.in_(ACTIVE))) or 0
+            recent = s.scalar(select(func.count()).select_from(ItemRow)
+                              .where(ItemRow.finished_at >= time.time() - window_seconds)) or 0
+        return QueueStats(jobs=jobs, pending_items=pending, items_per_second=recent / window_seconds)
 
     def active_of_kind(self, kind: str) -> str | None:
         """The id of a queued or running job of this kind, if any."""

@@ -8,6 +8,7 @@ from edurag.adapters import AdapterRegistry
 from edurag.components import Components
 from edurag.generators import Generator
 from service.auth import AdminDep, UserDep
+from service.errors import errors
 from service.deps import ComponentsDep
 from service.schemas import AdapterInfo, AdaptersResponse, ReloadResponse
 
@@ -30,7 +31,7 @@ def list_adapters(c: ComponentsDep) -> AdaptersResponse:
         AdapterInfo(name=n, loaded=n in loaded, manifest=registry.manifest(n)) for n in generator.adapter_names()])
 
 
-@router.post("/admin/adapters/reload", response_model=ReloadResponse, dependencies=[AdminDep])
+@router.post("/admin/adapters/reload", response_model=ReloadResponse, dependencies=[AdminDep], responses=errors(409))
 def reload_adapters(c: ComponentsDep) -> ReloadResponse:
     """Drop loaded adapters so new or retrained ones are read from disk on their next request."""
     generator = _adapter_generator(c)

@@ -10,6 +10,7 @@ from edurag.jobs.store import JobStatus
 from edurag.jobs.worker import ReindexRunning
 from ingestion.reindex import RollbackError, index_state, rollback
 from service.auth import AdminDep
+from service.errors import errors
 from service.deps import ComponentsDep
 from service.routes.jobs import JobsDep
 from service.schemas import IndexStateOut, JobCreated, ReindexRequest
@@ -17,7 +18,7 @@ from service.schemas import IndexStateOut, JobCreated, ReindexRequest
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[AdminDep])
 
 
-@router.post("/reindex", status_code=202, response_model=JobCreated)
+@router.post("/reindex", status_code=202, response_model=JobCreated, responses=errors(400, 409, 413, 422))
 def start_reindex(jobs: JobsDep, body: ReindexRequest | None = None) -> JobCreated:
     """Queue a re-index into a new versioned collection (409 while another one is queued or running)."""
     try:
@@ -27,7 +28,7 @@ def start_reindex(jobs: JobsDep, body: ReindexRequest | None = None) -> JobCreat
     return JobCreated(id=job_id, status=JobStatus.QUEUED, total=0)
 
 
-@router.post("/reindex/rollback", response_model=IndexStateOut)
+@router.post("/reindex/rollback", response_model=IndexStateOut, responses=errors(409))
 def rollback_reindex(c: ComponentsDep) -> IndexStateOut:
     """Point the standards alias back at the previous version (409 when there is none)."""
     try:

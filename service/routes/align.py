@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from edurag.alignment.align import align
 from edurag.frameworks.bloom import classify
 from service.auth import UserDep
+from service.errors import errors
 from service.deps import ComponentsDep, check_adapter, check_k, check_text_size
 from service.routes.frameworks import check_framework
 from service.schemas import AlignRequest, AlignResponse
@@ -16,7 +17,7 @@ from service.schemas import AlignRequest, AlignResponse
 router = APIRouter(tags=["align"], dependencies=[UserDep])
 
 
-@router.post("/align", response_model=AlignResponse)
+@router.post("/align", response_model=AlignResponse, responses=errors(400, 404, 413, 422))
 def align_route(body: AlignRequest, c: ComponentsDep) -> AlignResponse:
     """Rank standards for the text; the answer cites only retrieved or mentioned codes."""
     check_text_size(body.text, c)

@@ -10,21 +10,14 @@ from fastapi import APIRouter, Body
 from edurag.ask import ask
 from service.auth import UserDep
 from service.deps import ComponentsDep, check_k, check_text_size
+from service.errors import errors
 from service.routes.frameworks import check_framework
-from service.schemas import ASK_EXAMPLES, AskRequest, AskResponse, ErrorOut
+from service.schemas import ASK_EXAMPLES, AskRequest, AskResponse
 
 router = APIRouter(tags=["ask"], dependencies=[UserDep])
 
-ERRORS = {
-    401: {"description": "EDURAG_API_KEYS is set and no bearer key was sent."},
-    403: {"description": "The bearer key is not one of EDURAG_API_KEYS."},
-    413: {"description": "The question is larger than EDURAG_MAX_TEXT_BYTES."},
-    404: {"model": ErrorOut, "description": "Unknown framework (GET /frameworks lists them)."},
-    422: {"description": "Empty question, unknown field, bad grade/subject/framework, k outside 1..EDURAG_MAX_K."},
-}
 
-
-@router.post("/ask", response_model=AskResponse, responses=ERRORS)
+@router.post("/ask", response_model=AskResponse, responses=errors(400, 404, 413, 422))
 def ask_route(body: Annotated[AskRequest, Body(openapi_examples=ASK_EXAMPLES)], c: ComponentsDep) -> AskResponse:
     """Answer from the coherence map, the hierarchy and the NGSS connections, citing every code named.
 

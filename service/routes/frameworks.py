@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path as PathParam, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse
 
 from edurag.components import Components
@@ -17,11 +17,12 @@ from edurag.frameworks.model import FrameworkFormatError
 from ingestion.frameworks import framework_store, ingest_frameworks, remove_framework
 from service.auth import AdminDep, UserDep
 from service.deps import ComponentsDep, check_k, check_text_size, crosswalker, reset_crosswalker
-from service.schemas import (CompareOut, CoverageRowOut, CrosswalkOut, CrosswalkRequest, ErrorOut, FrameworkDeletedOut,
+from service.errors import errors
+from service.schemas import (CompareOut, CoverageRowOut, CrosswalkOut, CrosswalkRequest, FrameworkDeletedOut,
                              FrameworkDetailOut, FrameworkOut, ImportReportOut)
 
 router = APIRouter(tags=["frameworks"])
-NOT_FOUND = {404: {"model": ErrorOut, "description": "Unknown framework or code."}}
+FrameworkParam = Annotated[str, PathParam(examples=["ccss"], description="Framework id (GET /frameworks).")]
 
 
 def records(c: Components) -> list[FrameworkOut]:
@@ -48,8 +49,8 @@ def list_frameworks(c: ComponentsDep) -> list[FrameworkOut]:
     return records(c)
 
 
-@router.get("/frameworks/{framework}", response_model=FrameworkDetailOut, responses=NOT_FOUND, dependencies=[UserDep])
-def get_framework(framework: str, c: ComponentsDep) -> FrameworkDetailOut:
+@router.get("/frameworks/{framework}", response_model=FrameworkDetailOut, responses=errors(404), dependencies=[UserDep])
+def get_framework(framework: FrameworkParam, c: ComponentsDep) -> FrameworkDetailOut:
     """One framework's record with its associations, those pointing outside it counted and sampled."""
     record = next((r for r in records(c) if r.id == framework), None)
     if record is None:
@@ -61,7 +62,7 @@ def get_framework(framework: str, c: ComponentsDep) -> FrameworkDetailOut:
                                                 for a in unknown[:20]])
 
 
-@router.post("/crosswalk", response_model=CrosswalkOut, responses=NOT_FOUND, dependencies=[UserDep])
+@router.post("/crosswalk", response_model=CrosswalkOut, responses=errors(400, 404, 413, 422), dependencies=[UserDep])
 def crosswalk_route(body: CrosswalkRequest, request: Request, c: ComponentsDep) -> CrosswalkOut:
     """The k standards of `to` closest to a standard of `from` (by code) or to a text, with score, label
     (exact / close / partial / none), shared key terms, and source-data exact links ranked first."""
@@ -82,9 +83,10 @@ def crosswalk_route(body: CrosswalkRequest, request: Request, c: ComponentsDep) 
 
 
 @router.get("/frameworks/{a}/compare/{b}", response_model=CompareOut, dependencies=[UserDep],
-            responses={**NOT_FOUND, 200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+            responses={**errors(404, 422), 200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                                           "description": "The report (JSON, or CSV with format=csv)."}})
-def compare_route(a: str, b: str, request: Request, c: ComponentsDep,
+def compare_route(a: FrameworkParam, b: Annotated[str, PathParam(examples=["ngss"], description="Framework id.")],
+                  request: Request, c: ComponentsDep,
                   grade: Annotated[str | None, Query(pattern=r"^(PK|K|[1-9]|1[0-2])$", description="Only A's standards of this grade.")] = None,
                   format: Annotated[str, Query(pattern="^(json|csv)$", description="json (default) or csv.")] = "json"):
     """Coverage of framework A by B: best match in B per standard of A, those with no good match, grade shifts."""
@@ -100,8 +102,7 @@ def compare_route(a: str, b: str, request: Request, c: ComponentsDep,
 
 
 @router.post("/admin/frameworks", response_model=list[ImportReportOut], dependencies=[AdminDep],
-             responses={400: {"model": ErrorOut, "description": "Not a valid CASE CFPackage or CSP set (problems listed)."},
-                        413: {"model": ErrorOut, "description": "File over EDURAG_MAX_UPLOAD_BYTES."}})
+             responses=errors(400, 413, 422))
 async def upload_framework(file: Annotated[UploadFile, File(description="CASE CFPackage JSON or Common Standards Project set JSON")],
                            request: Request, c: ComponentsDep,
                            framework: Annotated[str | None, Form(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$", description="Framework id (default: from the file).")] = None,
@@ -130,8 +131,8 @@ async def upload_framework(file: Annotated[UploadFile, File(description="CASE CF
     return [ImportReportOut(**r.as_dict()) for r in reports]
 
 
-@router.delete("/admin/frameworks/{framework}", response_model=FrameworkDeletedOut, dependencies=[AdminDep], responses=NOT_FOUND)
-def delete_framework(framework: str, request: Request, c: ComponentsDep) -> FrameworkDeletedOut:
+@router.delete("/admin/frameworks/{framework}", response_model=FrameworkDeletedOut, dependencies=[AdminDep], responses=errors(404))
+def delete_framework(framework: FrameworkParam, request: Request, c: ComponentsDep) -> FrameworkDeletedOut:
     """Remove an imported framework (built-ins cannot be removed)."""
     if framework not in {r.id for r in framework_store(c).records()}:
         raise HTTPException(404, f"no imported framework {framework!r}")

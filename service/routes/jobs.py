@@ -16,6 +16,7 @@ from edurag.jobs.tasks import SUMMARIZE, text_items, upload_items
 from edurag.jobs.worker import Jobs, NoUsableItem, TooManyItems, check_item_count, start_jobs
 from service.auth import UserDep
 from service.deps import ComponentsDep, check_adapter
+from service.errors import errors
 from service.schemas import JobCreated, JobOut, SummarizeJobRequest, SummaryOptionsIn
 
 
@@ -46,7 +47,7 @@ async def _multipart_items(request: Request, limit: int) -> tuple[list[NewItem],
         items += upload_items(await upload.read(limit + 1), upload.filename or "upload", limit)
     fields = {k: str(form[k]) for k in SummaryOptionsIn.model_fields if form.get(k) not in (None, "")}
     try:
-        options = SummaryOptionsIn.model_validate(fields)
+        options = SummaryOptionsIn.model_validate_strings(fields)
     except ValidationError as exc:
         raise HTTPException(422, [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
                                   for e in exc.errors()]) from exc
@@ -62,7 +63,27 @@ async def _json_items(request: Request, limit: int) -> tuple[list[NewItem], dict
     return text_items(body.pairs(), limit), body.model_dump(exclude={"texts", "items"})
 
 
-@router.post("/jobs/summarize", status_code=202, response_model=JobCreated)
+FILES_SCHEMA = {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
+                "description": ".txt, .vtt, .srt or .jsonl transcripts; a file or line that cannot be read is rejected "
+                               "as an item (listed in the job's errors), the rest run."}
+JOB_BODY = {"required": True, "description": "JSON texts/items, or a multipart upload of transcript files.", "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/SummarizeJobRequest"}},
+    "multipart/form-data": {"schema": {"$ref": "#/components/schemas/SummarizeJobUpload"}},
+}}
+
+
+def document_body(app: FastAPI) -> None:
+    """Put the two documented bodies of POST /jobs/summarize into the app's OpenAPI components."""
+    schema = SummarizeJobRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    options = SummaryOptionsIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    upload = {"type": "object", "required": ["files"], "properties": {"files": FILES_SCHEMA, **options["properties"]}}
+    extra = {**schema.pop("$defs", {}), **options.pop("$defs", {}), "SummarizeJobRequest": schema,
+             "SummarizeJobUpload": upload}
+    app.state.extra_schemas = {**getattr(app.state, "extra_schemas", {}), **extra}
+
+
+@router.post("/jobs/summarize", status_code=202, response_model=JobCreated, openapi_extra={"requestBody": JOB_BODY},
+             responses=errors(400, 404, 413, 415, 422))
 async def submit_summarize(request: Request, c: ComponentsDep, jobs: JobsDep) -> JobCreated:
     """Queue a bulk summarization: JSON texts/items or multipart files; bad items are rejected, the rest run."""
     content_type = request.headers.get("content-type", "")
@@ -93,13 +114,15 @@ def _view(jobs: Jobs, job_id: str) -> JobView:
     return view
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut)
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=errors(404))
 def get_job(job_id: str, jobs: JobsDep) -> JobOut:
     """Status, progress (done/total), rate, ETA and per-item errors."""
     return JobOut.of(_view(jobs, job_id))
 
 
-@router.get("/jobs/{job_id}/results")
+@router.get("/jobs/{job_id}/results", responses={200: {"description": "JSONL (default) or CSV rows, one per finished item",
+                                                  "content": {"application/x-ndjson": {}, "text/csv": {}}},
+                                                  **errors(404, 422)})
 def job_results(job_id: str, jobs: JobsDep,
                 format: Annotated[Literal["jsonl", "csv"], Query(description="jsonl (default) or csv")] = "jsonl",
                 ) -> StreamingResponse:
@@ -112,7 +135,7 @@ def job_results(job_id: str, jobs: JobsDep,
     return StreamingResponse(jsonl_lines(rows), media_type="application/x-ndjson")
 
 
-@router.delete("/jobs/{job_id}", response_model=JobOut)
+@router.delete("/jobs/{job_id}", response_model=JobOut, responses=errors(404, 409))
 def cancel_job(job_id: str, jobs: JobsDep) -> JobOut:
     """Cancel a queued or running job; items already finished keep their results (409 if it already ended)."""
     view = _view(jobs, job_id)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
 from edurag.frameworks.bloom import classify
 from edurag.standards import Catalog, Standard
 from service.auth import UserDep
+from service.errors import errors
 from service.deps import ComponentsDep
 from service.routes.frameworks import check_framework
-from service.schemas import ErrorOut, RelatedOut, StandardDetail
+from service.schemas import RelatedOut, StandardDetail
 
 router = APIRouter(prefix="/standards", tags=["standards"], dependencies=[UserDep])
 
@@ -39,11 +40,10 @@ def detail(catalog: Catalog, s: Standard) -> StandardDetail:
 
 
 @router.get("/{code}", response_model=StandardDetail,
-            responses={404: {"model": ErrorOut, "description": "Unknown or ambiguous code, or unknown framework: the "
-                             "detail names the candidates or the nearest codes."},
-                       409: {"model": ErrorOut, "description": "The code exists in several imported frameworks: name one."}})
-def get_standard(code: str, c: ComponentsDep,
-                 framework: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$",
+            responses=errors(404, 409))
+def get_standard(code: Annotated[str, Path(examples=["6.RP.A.3"], description="Any written form of the code.")],
+                 c: ComponentsDep,
+                 framework: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$", examples=["ccss"],
                                                         description="Resolve the code within this framework (GET /frameworks).")] = None,
                  ) -> StandardDetail:
     """Look a standard up by any written form of its code, within a framework (TEKS 6.4.B with

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from service.auth import UserDep
+from service.errors import errors
 from service.deps import ComponentsDep, check_adapter, check_text_size
 from service.schemas import SummarizeRequest, SummarizeResponse
 from edurag.summarization.service import EmptyTextError, SummaryOptions, summarize_document
@@ -12,10 +13,7 @@ from edurag.summarization.service import EmptyTextError, SummaryOptions, summari
 router = APIRouter(tags=["summarize"], dependencies=[UserDep])
 
 
-@router.post("/summarize", response_model=SummarizeResponse,
-             responses={401: {"description": "Missing read key"}, 403: {"description": "Wrong key"},
-                        404: {"description": "Unknown adapter"}, 413: {"description": "Text too large"},
-                        422: {"description": "Invalid body or no text left after cleaning"}})
+@router.post("/summarize", response_model=SummarizeResponse, responses=errors(400, 404, 413, 422))
 def summarize_route(body: SummarizeRequest, c: ComponentsDep) -> SummarizeResponse:
     """Summarize within a word budget (length or max_words) as a paragraph, bullets or an outline, with key terms and,
     for classroom transcripts, talk figures."""

@@ -11,6 +11,7 @@ from ingestion.transcript_store import (ingest_transcripts, list_transcript_sour
                                         remove_transcript_source)
 from ingestion.transcripts import TranscriptError, normalize_path, parse_uploads
 from service.auth import AdminDep, UserDep
+from service.errors import errors
 from service.deps import ComponentsDep, check_k, check_text_size
 from service.schemas import (DeleteResponse, IngestFileReport, IngestResponse, SearchRequest, TranscriptHit,
                              TranscriptSource)
@@ -19,9 +20,9 @@ router = APIRouter(tags=["transcripts"])
 
 
 @router.post("/ingest/transcripts", response_model=IngestResponse, dependencies=[AdminDep],
-             responses={400: {"description": "A file is bad (type, encoding, captions, path); nothing was ingested."}})
-async def upload_transcripts(files: Annotated[list[UploadFile], File(description=".txt, .vtt, .srt or .jsonl; the file "
-                                                                     "name may carry folders (biology/week1.txt)")],
+             responses=errors(400, 413, 422))
+async def upload_transcripts(files: Annotated[list[UploadFile], File(min_length=1, description=".txt, .vtt, .srt or .jsonl; "
+                                                                     "the file name may carry folders (biology/week1.txt)")],
                              c: ComponentsDep) -> IngestResponse:
     """Parse every file first; if any is bad, nothing is ingested and each problem is reported (400).
 
@@ -44,8 +45,7 @@ def list_transcripts(c: ComponentsDep) -> list[TranscriptSource]:
 
 
 @router.delete("/ingest/transcripts/{source_id:path}", response_model=DeleteResponse, dependencies=[AdminDep],
-               responses={404: {"description": "No stored source has this id."},
-                          400: {"description": "The id is not a valid source path."}})
+               responses=errors(400, 404))
 def delete_transcripts(source_id: str, c: ComponentsDep) -> DeleteResponse:
     """Remove every chunk of one source, by the id the ingest reply gave (slashes may be sent as %2F)."""
     try:
@@ -58,9 +58,10 @@ def delete_transcripts(source_id: str, c: ComponentsDep) -> DeleteResponse:
     return DeleteResponse(id=path, deleted=removed)
 
 
-@router.post("/transcripts/search", response_model=list[TranscriptHit], dependencies=[UserDep])
+@router.post("/transcripts/search", response_model=list[TranscriptHit], dependencies=[UserDep],
+             responses=errors(400, 413, 422))
 def search_transcripts(body: SearchRequest, c: ComponentsDep) -> list[TranscriptHit]:
-    """Transcript chunks nearest to the query."""
+    """Transcript chunks best matching the query: dense and BM25 hits fused (score = cosine + weight x BM25/max)."""
     check_text_size(body.text, c)
     check_k(body.k, c)
     hits = nearest_transcript_chunks(c, body.text, body.k, body.course)

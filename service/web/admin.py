@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse
 from service.deps import ComponentsDep
 from service.routes.adapters import reload_adapters
 from service.routes.admin import get_index, rollback_reindex, start_reindex
-from service.routes.health import health
+from service.routes.health import health_report
 from service.routes.jobs import JobsDep, get_job
 from service.routes.transcripts import delete_transcripts, list_transcripts, upload_transcripts
 from service.web.session import is_admin, require_admin_session, sign_in, sign_out
@@ -28,7 +28,7 @@ admin_only = [Depends(require_admin_session)]
 def health_words(report: dict[str, Any]) -> list[str]:
     """/health as sentences a coordinator can read."""
     embedder, generator = report.get("embedder", {}), report.get("generator", {})
-    collections, chroma = report.get("collections", {}), report.get("chroma", {})
+    collections, chroma = report.get("collections") or {}, report.get("chroma", {})
     status = report.get("status", "unknown")
     lines = ["The service is running normally." if status == "ok" else f"The service reports status “{status}”."]
     if embedder:
@@ -46,8 +46,9 @@ def health_words(report: dict[str, Any]) -> list[str]:
     if chroma:
         where = chroma.get("url") or chroma.get("path")
         lines.append(f"Chroma runs {chroma.get('mode')} ({where}).")
-    for problem in report.get("problems", []) or []:
-        lines.append(f"Problem: {problem}")
+    for name, check in (report.get("checks") or {}).items():
+        if not check["ok"]:
+            lines.append(f"Problem: {name} does not answer ({check.get('error')}).")
     return lines
 
 
@@ -57,7 +58,7 @@ def _panel(request: Request, c: Any, **context: Any) -> Response:
     sources = list_transcripts(c) if signed_in else []
     if is_htmx(request) and "result" in context:
         return render(request, "_admin_result.html", sources=sources, oob=True, **context)
-    return render(request, "admin.html", page="admin", health=health_words(health(c)),
+    return render(request, "admin.html", page="admin", health=health_words(health_report(c)),
                   index=get_index(c) if signed_in else None, sources=sources, **context)
 
 
@@ -73,7 +74,7 @@ async def admin_signin(request: Request, c: ComponentsDep) -> Response:
     form = await read_form(request, 10_000)
     role = sign_in(request, str(form.get("key") or ""))
     if role is None:
-        return render(request, "admin.html", status=403, page="admin", health=health_words(health(c)), index=None,
+        return render(request, "admin.html", status=403, page="admin", health=health_words(health_report(c)), index=None,
                       signin_error="That key is not right.")
     return RedirectResponse("/app/admin" if role == "admin" else "/", status_code=303)
 

@@ -28,6 +28,7 @@ def test_rebuild_command_trains_a_few_steps_on_a_tiny_slice(standards_subset_dir
     assert manifest["data"]["dev_items"] + manifest["data"]["heldout_items"] == 16
     model = load_aligner_model(out)
     assert model.adapter is not None and model.adapter.shape == (384, 384)
+    assert model.adapter_words == manifest["hyperparameters"]["adapter_words"] > 0
     assert np.all(np.diff(model.confidence(np.linspace(-10, 10, 101))) >= 0)
 
 

@@ -7,9 +7,6 @@ import json
 import httpx
 import pytest
 
-from edurag.components import build_components
-from edurag.settings import Settings
-from ingestion.service import ingest_standards
 from edurag.alignment.ranking import FEATURES
 from edurag.alignment.align import retrieve_standards
 from service.app import create_app
@@ -19,45 +16,31 @@ from tests.utils.servers import serve_app
 ADMIN = {"Authorization": "Bearer admin-secret"}
 
 
-@pytest.fixture(scope="module")
-def components(tmp_path_factory, embedder):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("api-data"), generator="extractive", admin_key="admin-secret")
-    c = build_components(settings, embedder=embedder)
-    ingest_standards(c)
-    return c
-
-
-@pytest.fixture(scope="module")
-def api(components):
-    with serve_app(create_app(components=components)) as url, httpx.Client(base_url=url, timeout=120) as client:
-        yield client
-
-
-def align(api, text, **extra):
-    response = api.post("/align", json={"text": text, **extra})
+def align(full_api, text, **extra):
+    response = full_api.post("/align", json={"text": text, **extra})
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def test_health_reports_components(api, components):
-    body = api.get("/health").json()
+def test_health_reports_components(full_api, full_components):
+    body = full_api.get("/health").json()
     assert body["embedder"] == {"name": "sentence-transformers/all-MiniLM-L6-v2", "dim": 384, "backend": "torch"}
     assert body["generator"]["kind"] == "extractive"
-    assert body["collections"]["standards"] == len(components.catalog.indexable())
+    assert body["collections"]["standards"] == len(full_components.catalog.indexable())
     assert body["collections"]["transcripts"] == 0
     assert body["chroma"]["mode"] == "embedded"
 
 
-def test_align_grade_hint_boosts_and_is_validated(api):
+def test_align_grade_hint_boosts_and_is_validated(full_api):
     text = "Students solve problems about proportional relationships and unit rates"
-    hinted = align(api, text, k=5, grade_hint="7", explain=True)["standards"]
+    hinted = align(full_api, text, k=5, grade_hint="7", explain=True)["standards"]
     assert hinted[0]["grades"] == ["7"] and hinted[0]["explain"]["grade_stated"] == 1.0
-    bad = api.post("/align", json={"text": text, "grade_hint": "grade seven"})
+    bad = full_api.post("/align", json={"text": text, "grade_hint": "grade seven"})
     assert bad.status_code == 422 and "grade_hint" in bad.text
 
 
-def test_align_unit_rates_puts_6rp_on_top(api):
-    body = align(api, "Students compare unit rates using ratio tables and double number lines", k=5)
+def test_align_unit_rates_puts_6rp_on_top(full_api):
+    body = align(full_api, "Students compare unit rates using ratio tables and double number lines", k=5)
     top = body["standards"][0]
     assert top["code"].startswith("6.RP.")
     assert top["official_code"] == f"CCSS.Math.Content.{top['code']}"
@@ -74,31 +57,31 @@ def test_align_unit_rates_puts_6rp_on_top(api):
     ("Find the area of right triangles, quadrilaterals and polygons by composing into rectangles", {"grade": "6"}, "6.G.A.1", 1),
     ("Solve linear equations in one variable with coefficients represented by letters", {"grade": "9"}, "A-REI.B.3", 3),
 ])
-def test_align_hand_checked_objectives(api, text, filters, expected, within):
-    codes = [s["code"] for s in align(api, text, k=5, **filters)["standards"]]
+def test_align_hand_checked_objectives(full_api, text, filters, expected, within):
+    codes = [s["code"] for s in align(full_api, text, k=5, **filters)["standards"]]
     assert expected in codes[:within], codes
 
 
-def test_align_filters_are_honoured(api):
-    body = align(api, "Describe how forces change the motion of objects", k=10, framework="ngss", grade="7")
+def test_align_filters_are_honoured(full_api):
+    body = align(full_api, "Describe how forces change the motion of objects", k=10, framework="ngss", grade="7")
     assert body["standards"] and all(s["framework"] == "ngss" and "7" in s["grades"] for s in body["standards"])
 
 
-def test_align_low_relevance_says_no_match(api):
-    body = align(api, "zxqv plorb wibble 9981 ##", k=3)
+def test_align_low_relevance_says_no_match(full_api):
+    body = align(full_api, "zxqv plorb wibble 9981 ##", k=3)
     assert "No standard matches" in body["answer"] and body["citations"] == []
 
 
-def test_align_question_about_two_codes_states_their_relation(api):
-    body = align(api, "How does 6.RP.A.3 relate to 7.RP.A.2?", k=5)
+def test_align_question_about_two_codes_states_their_relation(full_api):
+    body = align(full_api, "How does 6.RP.A.3 relate to 7.RP.A.2?", k=5)
     assert [s["code"] for s in body["standards"][:2]] == ["6.RP.A.3", "7.RP.A.2"]
     assert "6.RP.A.3 progresses to 7.RP.A.2" in body["answer"]
     assert body["citations"][:2] == ["6.RP.A.3", "7.RP.A.2"]
 
 
 @pytest.mark.parametrize("code", ["6.RP.A.3", "CCSS.Math.Content.6.RP.A.3"])
-def test_standard_detail_with_relations(api, code):
-    body = api.get(f"/standards/{code}").json()
+def test_standard_detail_with_relations(full_api, code):
+    body = full_api.get(f"/standards/{code}").json()
     assert body["code"] == "6.RP.A.3" and body["parent"]["code"] == "6.RP.A"
     assert [c["code"] for c in body["children"]] == ["6.RP.A.3a", "6.RP.A.3b", "6.RP.A.3c", "6.RP.A.3d"]
     assert {r["code"] for r in body["progress_to"]} == {"N-Q.A.1", "7.RP.A.3", "7.RP.A.2"}
@@ -106,70 +89,70 @@ def test_standard_detail_with_relations(api, code):
     assert "MS-PS1-1" in {r["code"] for r in body["connections"]}
 
 
-def test_ngss_standard_lists_ccss_connections(api):
-    body = api.get("/standards/MS-PS1-1").json()
+def test_ngss_standard_lists_ccss_connections(full_api):
+    body = full_api.get("/standards/MS-PS1-1").json()
     assert body["framework"] == "ngss" and {"6.RP.A.3", "MP.2"} <= {c["code"] for c in body["connections"]}
 
 
-def test_unknown_standard_is_404(api):
-    response = api.get("/standards/9.ZZ.Q.99")
+def test_unknown_standard_is_404(full_api):
+    response = full_api.get("/standards/9.ZZ.Q.99")
     assert response.status_code == 404 and "unknown standard code" in response.json()["detail"]
 
 
-def test_summarize_dialogue(api):
+def test_summarize_dialogue(full_api):
     dialogue = ("#Person1#: Did you finish the science lab report?\n#Person2#: Not yet, I still need the graph.\n"
                 "#Person1#: It is due Friday, and the graph must show temperature over time.\n"
                 "#Person2#: I will plot the data tonight and send it to you.\n#Person1#: Great, thanks.")
-    body = api.post("/summarize", json={"text": dialogue, "strategy": "zero_shot"}).json()
+    body = full_api.post("/summarize", json={"text": dialogue, "strategy": "zero_shot"}).json()
     assert body["chunks"] == 1 and body["generator"]["kind"] == "extractive"
     assert body["summary"] and all(sentence.strip(" .") in dialogue for sentence in body["summary"].split("#Person")[1:] if sentence)
 
 
-def test_summarize_seven_thousand_word_lecture_as_outline(api):
+def test_summarize_seven_thousand_word_lecture_as_outline(full_api):
     lectures = [json.loads(line) for line in (SHARED_DATA / "lectures" / "yale_lectures_dev43.jsonl").read_text().splitlines()]
     lecture = next(x for x in lectures if x["transcript_words"] >= 7000)
-    body = api.post("/summarize", json={"text": lecture["transcript"], "format": "outline", "length": "standard"}).json()
+    body = full_api.post("/summarize", json={"text": lecture["transcript"], "format": "outline", "length": "standard"}).json()
     assert 250 <= body["budget_words"] <= 450 and 0.8 * body["budget_words"] <= body["words"] <= body["budget_words"]
     assert len(body["sections"]) >= 3 and all(s["heading"] and s["start"] is None for s in body["sections"])
     assert len(body["key_terms"]) >= 5 and body["classroom"] is None and body["language"] == "en"
     assert body["summary"].count("## ") == len(body["sections"])
 
 
-def test_summarize_options_are_validated(api):
+def test_summarize_options_are_validated(full_api):
     for bad in ({"format": "essay"}, {"length": "long"}, {"max_words": 0}):
-        response = api.post("/summarize", json={"text": "Plants need light. Roots take in water.", **bad})
+        response = full_api.post("/summarize", json={"text": "Plants need light. Roots take in water.", **bad})
         assert response.status_code == 422 and next(iter(bad)) in response.text
-    response = api.post("/summarize", json={"text": "[00:00:01]\n[00:00:02]"})
+    response = full_api.post("/summarize", json={"text": "[00:00:01]\n[00:00:02]"})
     assert response.status_code == 422 and "no text left" in response.text
 
 
-def test_transcripts_upload_then_search(api):
+def test_transcripts_upload_then_search(full_api):
     files = [("files", ("ratios.txt", b"Today we compare unit rates with double number lines and ratio tables.", "text/plain")),
              ("files", ("bio.jsonl", json.dumps({"title": "Cells", "course": "Bio", "text": "Mitochondria make ATP."}).encode(),
                         "application/json"))]
-    response = api.post("/ingest/transcripts", files=files, headers=ADMIN)
+    response = full_api.post("/ingest/transcripts", files=files, headers=ADMIN)
     assert response.status_code == 200, response.text
     assert {f["file"]: f["chunks"] for f in response.json()["files"]} == {"ratios.txt": 1, "bio.jsonl": 1}
-    hits = api.post("/transcripts/search", json={"text": "energy in cells", "k": 1}).json()
+    hits = full_api.post("/transcripts/search", json={"text": "energy in cells", "k": 1}).json()
     assert hits[0]["title"] == "Cells" and hits[0]["course"] == "Bio" and hits[0]["source_file"] == "bio.jsonl"
-    assert api.delete("/ingest/transcripts/bio.jsonl", headers=ADMIN).json()["deleted"] == 1
-    assert api.delete("/ingest/transcripts/bio.jsonl", headers=ADMIN).status_code == 404
+    assert full_api.delete("/ingest/transcripts/bio.jsonl", headers=ADMIN).json()["deleted"] == 1
+    assert full_api.delete("/ingest/transcripts/bio.jsonl", headers=ADMIN).status_code == 404
 
 
-def test_bad_upload_ingests_nothing(api):
-    before = api.get("/health").json()["collections"]["transcripts"]
+def test_bad_upload_ingests_nothing(full_api):
+    before = full_api.get("/health").json()["collections"]["transcripts"]
     files = [("files", ("good.txt", b"A fine transcript about fractions.", "text/plain")),
              ("files", ("bad.txt", b"\xff\xfe\xfa not utf8", "text/plain"))]
-    response = api.post("/ingest/transcripts", files=files, headers=ADMIN)
+    response = full_api.post("/ingest/transcripts", files=files, headers=ADMIN)
     assert response.status_code == 400 and "bad.txt: not valid UTF-8" in response.text
-    assert api.get("/health").json()["collections"]["transcripts"] == before
+    assert full_api.get("/health").json()["collections"]["transcripts"] == before
 
 
 @pytest.mark.parametrize("headers, status", [({}, 401), ({"Authorization": "Bearer wrong"}, 403)])
-def test_admin_endpoints_need_the_admin_key(api, headers, status):
+def test_admin_endpoints_need_the_admin_key(full_api, headers, status):
     files = [("files", ("a.txt", b"text", "text/plain"))]
-    assert api.post("/ingest/transcripts", files=files, headers=headers).status_code == status
-    assert api.delete("/ingest/transcripts/a.txt", headers=headers).status_code == status
+    assert full_api.post("/ingest/transcripts", files=files, headers=headers).status_code == status
+    assert full_api.delete("/ingest/transcripts/a.txt", headers=headers).status_code == status
 
 
 @pytest.mark.parametrize("path, payload, status, message", [
@@ -186,58 +169,58 @@ def test_admin_endpoints_need_the_admin_key(api, headers, status):
     ("/summarize", {"text": "x" * 1_000_001}, 413, "1,000,000-byte limit"),
     ("/summarize", {"text": "hello", "adapter": "nope"}, 404, "unknown adapter"),
 ])
-def test_bad_json_input_gets_a_clear_4xx(api, path, payload, status, message):
-    response = api.post(path, json=payload)
+def test_bad_json_input_gets_a_clear_4xx(full_api, path, payload, status, message):
+    response = full_api.post(path, json=payload)
     assert response.status_code == status, response.text
     assert message in response.text
 
 
-def test_non_utf8_and_wrong_content_type_bodies_are_4xx(api):
-    raw = api.post("/summarize", content=b'{"text": "\xff\xfe"}', headers={"content-type": "application/json"})
+def test_non_utf8_and_wrong_content_type_bodies_are_4xx(full_api):
+    raw = full_api.post("/summarize", content=b'{"text": "\xff\xfe"}', headers={"content-type": "application/json"})
     assert raw.status_code == 400 and "parsing the body" in raw.text
-    form = api.post("/align", content=b"text=ratios", headers={"content-type": "text/plain"})
+    form = full_api.post("/align", content=b"text=ratios", headers={"content-type": "text/plain"})
     assert form.status_code == 422
 
 
-def test_read_endpoints_can_require_user_keys(components):
-    settings = components.settings.model_copy(update={"api_keys": ["teacher-key"]})
-    guarded = create_app(components=components.__class__(**{**components.__dict__, "settings": settings}))
+def test_read_endpoints_can_require_user_keys(full_components):
+    settings = full_components.settings.model_copy(update={"api_keys": ["teacher-key"]})
+    guarded = create_app(components=full_components.__class__(**{**full_components.__dict__, "settings": settings}))
     with serve_app(guarded) as url:
         assert httpx.get(f"{url}/standards/6.RP.A.3").status_code == 401
         assert httpx.get(f"{url}/standards/6.RP.A.3", headers={"Authorization": "Bearer x"}).status_code == 403
         assert httpx.get(f"{url}/standards/6.RP.A.3", headers={"Authorization": "Bearer teacher-key"}).status_code == 200
 
 
-def test_align_explain_and_matched_passage(api):
+def test_align_explain_and_matched_passage(full_api):
     text = "A grade 6 lesson: students compare unit rates using ratio tables and double number lines."
-    plain = align(api, text, k=3)
+    plain = align(full_api, text, k=3)
     assert all(s["explain"] is None and s["passage"] == text for s in plain["standards"])
-    explained = align(api, text, k=3, explain=True)["standards"][0]
+    explained = align(full_api, text, k=3, explain=True)["standards"][0]
     assert set(explained["explain"]) == {"dense", "lexical", "grade_boost", *FEATURES}
     assert explained["explain"]["grade_stated"] > 0 and 0 < explained["explain"]["dense"] <= 1
     assert explained["explain"]["fused"] == pytest.approx(explained["explain"]["dense"] + 0.3 * explained["explain"]["lexical"],
                                                           abs=1e-3)
 
 
-def test_practices_are_listed_apart_unless_asked(api, components):
+def test_practices_are_listed_apart_unless_asked(full_api, full_components):
     """CCSS MP codes never enter `standards` unless include_practices; they come back in `practices`."""
     text = ("Students make sense of the problem and persevere in solving it, construct viable arguments and critique the "
             "reasoning of others as they compare unit rates with ratio tables.")
-    body = align(api, text, k=10)
+    body = align(full_api, text, k=10)
     assert body["standards"] and not any(s["code"].startswith("MP.") for s in body["standards"])
     practices = [p["code"] for p in body["practices"]]
     assert {"MP.1", "MP.3"} & set(practices) and all(code.startswith("MP.") for code in practices)
-    assert not any(s.code.startswith("MP.") for s in retrieve_standards(components, text, 50))
-    asked = align(api, text, k=10, include_practices=True)
+    assert not any(s.code.startswith("MP.") for s in retrieve_standards(full_components, text, 50))
+    asked = align(full_api, text, k=10, include_practices=True)
     assert {"MP.1", "MP.3"} & {s["code"] for s in asked["standards"]}
-    named = align(api, text + " (MP2)", k=10)
+    named = align(full_api, text + " (MP2)", k=10)
     assert named["practices"][0]["code"] == "MP.2" and named["practices"][0]["matched"] == "code"
     assert not any(s["code"].startswith("MP.") for s in named["standards"])
 
 
-def test_confidence_falls_with_rank(api):
+def test_confidence_falls_with_rank(full_api):
     """Each retrieved standard carries a calibrated confidence that never rises down the ranking."""
-    standards = align(api, "Students compare unit rates using ratio tables and double number lines", k=10)["standards"]
+    standards = align(full_api, "Students compare unit rates using ratio tables and double number lines", k=10)["standards"]
     confidences = [s["confidence"] for s in standards]
     assert all(0 <= c <= 1 for c in confidences) and confidences == sorted(confidences, reverse=True)
     assert {s["confidence_label"] for s in standards} <= {"likely addressed", "related"}

@@ -6,44 +6,24 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 
 from edurag.ask import ask
-from edurag.components import build_components
-from edurag.settings import Settings
 from eval.ask import load_items, score, summarize
-from ingestion.service import ingest_standards
-from service.app import create_app
-from tests.utils.servers import serve_app
 
 QUESTIONS = Path(__file__).parents[1] / "fixtures" / "ask_questions.jsonl"
 
 
-@pytest.fixture(scope="module")
-def components(tmp_path_factory, embedder):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("ask-data"), generator="extractive", admin_key="admin-secret")
-    c = build_components(settings, embedder=embedder)
-    ingest_standards(c)
-    return c
-
-
-@pytest.fixture(scope="module")
-def api(components):
-    with serve_app(create_app(components=components)) as url, httpx.Client(base_url=url, timeout=120) as client:
-        yield client
-
-
-def post(api, question, status=200, **extra):
-    response = api.post("/ask", json={"question": question, **extra})
+def post(full_api, question, status=200, **extra):
+    response = full_api.post("/ask", json={"question": question, **extra})
     assert response.status_code == status, response.text
     return response.json()
 
 
 @pytest.fixture(scope="module")
-def labelled_scores(components):
-    known = lambda code: components.catalog.get(code) is not None  # noqa: E731
-    return [score(item, ask(components, item.question, **item.request), known) for item in load_items(QUESTIONS)]
+def labelled_scores(full_components):
+    known = lambda code: full_components.catalog.get(code) is not None  # noqa: E731
+    return [score(item, ask(full_components, item.question, **item.request), known) for item in load_items(QUESTIONS)]
 
 
 def test_labelled_set_covers_every_intent_and_form():
@@ -64,66 +44,66 @@ def test_labelled_questions_are_answered_with_the_right_codes(labelled_scores):
     assert metrics["held_out"]["intent_accuracy"] >= 0.8 and metrics["held_out"]["answered"] >= 0.8, (metrics, wrong)
 
 
-def test_prerequisites_over_http_cite_exactly_the_codes_named(api, components):
-    body = post(api, "What should students know before 7.RP.A.2?")
+def test_prerequisites_over_http_cite_exactly_the_codes_named(full_api, full_components):
+    body = post(full_api, "What should students know before 7.RP.A.2?")
     assert body["intent"] == "prerequisites"
     assert set(body["citations"]) == {"7.RP.A.2", "6.RP.A.2", "6.RP.A.3", "7.RP.A.1"}
-    named = [code for r in components.catalog.mentions(body["answer"]) for code in r.codes]
+    named = [code for r in full_components.catalog.mentions(body["answer"]) for code in r.codes]
     assert body["citations"] == list(dict.fromkeys(named))
     assert [s["code"] for s in body["standards"]] == body["citations"]
     roles = {s["code"]: s["relation"] for s in body["standards"]}
     assert roles["7.RP.A.2"] == "asked" and roles["6.RP.A.3"] == "prerequisite"
 
 
-def test_two_steps_back_when_asked(api):
-    body = post(api, "Show the chain two steps back from 7.EE.B.4")
+def test_two_steps_back_when_asked(full_api):
+    body = post(full_api, "Show the chain two steps back from 7.EE.B.4")
     roles = {s["code"]: s["relation"] for s in body["standards"]}
     assert roles["6.EE.B.7"] == "prerequisite" and roles["6.NS.A.1"] == "prerequisite (2 steps)"
 
 
-def test_print_form_relation_is_algebra(api):
-    body = post(api, "How does A-REI.3 relate to A-REI.4?")
+def test_print_form_relation_is_algebra(full_api):
+    body = post(full_api, "How does A-REI.3 relate to A-REI.4?")
     assert body["intent"] == "relate" and body["citations"][:2] == ["A-REI.B.3", "A-REI.B.4"]
     assert not any(code.startswith(("RI.", "4-PS")) for code in body["citations"])
 
 
-def test_compare_says_what_the_later_grade_changes(api):
-    body = post(api, "Compare RL.4.1 and RL.5.1")
+def test_compare_says_what_the_later_grade_changes(full_api):
+    body = post(full_api, "Compare RL.4.1 and RL.5.1")
     assert body["intent"] == "compare" and set(body["citations"]) == {"RL.4.1", "RL.5.1"}
     assert "Quote accurately" in body["answer"] and "next grade's version" in body["answer"]
 
 
-def test_ngss_to_math_connections(api):
-    body = post(api, "Which math standards does MS-PS1-4 rely on?")
+def test_ngss_to_math_connections(full_api):
+    body = post(full_api, "Which math standards does MS-PS1-4 rely on?")
     assert body["intent"] == "connections" and body["citations"] == ["MS-PS1-4", "6.NS.C.5"]
 
 
-def test_list_by_grade_and_topic(api):
-    body = post(api, "Which grade 4 standards are about fractions?")
+def test_list_by_grade_and_topic(full_api):
+    body = post(full_api, "Which grade 4 standards are about fractions?")
     assert body["intent"] == "list"
     assert {"4.NF.A.1", "4.NF.B.3", "4.NF.C.7"} <= set(body["citations"])
     assert all(s["grades"] == ["4"] for s in body["standards"])
 
 
-def test_unknown_code_is_not_found_with_suggestions_never_invented(api):
-    body = post(api, "What comes after 6.RP.B.3?")
+def test_unknown_code_is_not_found_with_suggestions_never_invented(full_api):
+    body = post(full_api, "What comes after 6.RP.B.3?")
     assert body["unresolved"] == ["6.RP.B.3"] and "not found" in body["answer"]
     assert "Did you mean 6.RP.A.3" in body["answer"] and "6.RP.A.3" in body["citations"]
     assert {s["relation"] for s in body["standards"]} == {"suggestion"}
 
 
-def test_ambiguous_code_answers_every_candidate_and_grade_narrows_it(api):
-    body = post(api, "What does RP.3 mean?")
+def test_ambiguous_code_answers_every_candidate_and_grade_narrows_it(full_api):
+    body = post(full_api, "What does RP.3 mean?")
     assert "ambiguous" in body["answer"] and {"6.RP.A.3", "7.RP.A.3"} <= set(body["citations"])
-    narrowed = post(api, "What does RP.3 mean?", grade="7")
+    narrowed = post(full_api, "What does RP.3 mean?", grade="7")
     assert "ambiguous" not in narrowed["answer"] and narrowed["citations"][0] == "7.RP.A.3"
 
 
-def test_lesson_text_is_delegated_to_align(api):
-    body = post(api, "Which standards does this lesson address? Students use ratio tables and double number lines "
+def test_lesson_text_is_delegated_to_align(full_api):
+    body = post(full_api, "Which standards does this lesson address? Students use ratio tables and double number lines "
                      "to compare unit prices of snacks.")
     assert body["intent"] == "align" and "6.RP.A.3" in body["citations"]
-    assert api.post("/align", json={"text": "Students compare unit rates with ratio tables"}).status_code == 200
+    assert full_api.post("/align", json={"text": "Students compare unit rates with ratio tables"}).status_code == 200
 
 
 @pytest.mark.parametrize("payload, status", [
@@ -132,43 +112,43 @@ def test_lesson_text_is_delegated_to_align(api):
     ({"question": "What comes after 3.NF.A.1?", "grade": "13"}, 422), ({"question": "q", "colour": "red"}, 422),
     ({"question": 7}, 422), ({}, 422),
 ])
-def test_bad_input_is_a_clear_4xx(api, payload, status):
-    response = api.post("/ask", json=payload)
+def test_bad_input_is_a_clear_4xx(full_api, payload, status):
+    response = full_api.post("/ask", json=payload)
     assert response.status_code == status, response.text
     assert response.json()["detail"]
 
 
-def test_openapi_documents_ask_with_examples_and_errors(api):
-    operation = api.get("/openapi.json").json()["paths"]["/ask"]["post"]
+def test_openapi_documents_ask_with_examples_and_errors(full_api):
+    operation = full_api.get("/openapi.json").json()["paths"]["/ask"]["post"]
     examples = operation["requestBody"]["content"]["application/json"]["examples"]
     assert len(examples) >= 3 and all("question" in e["value"] for e in examples.values())
     assert {"200", "413", "422"} <= set(operation["responses"])
 
 
 @pytest.mark.parametrize("form", ["A-REI.3", "HSA-REI.B.3", "a-rei.b.3", "CCSS.Math.Content.HSA.REI.B.3"])
-def test_standards_endpoint_accepts_every_form(api, form):
-    body = api.get(f"/standards/{form}").json()
+def test_standards_endpoint_accepts_every_form(full_api, form):
+    body = full_api.get(f"/standards/{form}").json()
     assert body["code"] == "A-REI.B.3", body
 
 
-def test_standards_endpoint_unknown_and_ambiguous_forms_are_404_with_candidates(api):
-    unknown = api.get("/standards/6.RP.B.3")
+def test_standards_endpoint_unknown_and_ambiguous_forms_are_404_with_candidates(full_api):
+    unknown = full_api.get("/standards/6.RP.B.3")
     assert unknown.status_code == 404 and "6.RP.A.3" in unknown.json()["detail"]
-    ambiguous = api.get("/standards/RP.3")
+    ambiguous = full_api.get("/standards/RP.3")
     assert ambiguous.status_code == 404 and "6.RP.A.3 or 7.RP.A.3" in ambiguous.json()["detail"]
 
 
-def test_align_scans_every_form_in_text(api):
-    body = api.post("/align", json={"text": "Today we practise HSA-REI.B.4 and k.cc.4a, then ms-ps1-1.", "k": 3}).json()
+def test_align_scans_every_form_in_text(full_api):
+    body = full_api.post("/align", json={"text": "Today we practise HSA-REI.B.4 and k.cc.4a, then ms-ps1-1.", "k": 3}).json()
     assert [s["code"] for s in body["standards"][:3]] == ["A-REI.B.4", "K.CC.B.4a", "MS-PS1-1"]
 
 
-def test_cli_ask(components, monkeypatch):
+def test_cli_ask(full_components, monkeypatch):
     from typer.testing import CliRunner
 
     from edurag.cli import app
 
-    monkeypatch.setenv("EDURAG_DATA_DIR", str(components.settings.data_dir))
+    monkeypatch.setenv("EDURAG_DATA_DIR", str(full_components.settings.data_dir))
     monkeypatch.setenv("EDURAG_GENERATOR", "extractive")
     result = CliRunner().invoke(app, ["ask", "Break 6.RP.A.3 into its parts", "--json"])
     assert result.exit_code == 0, result.output

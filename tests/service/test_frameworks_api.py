@@ -48,9 +48,9 @@ def test_case_schema_failure_is_a_clear_400_and_imports_nothing(api):
     package["CFDocument"]["title"] = 7
     response = upload(api, FRAMEWORKS / "broken.json", "broken-case", json.dumps(package).encode())
     assert response.status_code == 400
-    detail = response.json()["detail"]
-    assert "not a valid CASE v1.0 CFPackage" in detail["message"] and "nothing was imported" in detail["message"]
-    assert {"/CFItems/0", "/CFDocument/title"} <= {p["where"] for p in detail["problems"]}
+    problem = response.json()  # service.errors.Problem: the message as detail, each schema problem in errors
+    assert "not a valid CASE v1.0 CFPackage" in problem["detail"] and "nothing was imported" in problem["detail"]
+    assert {"/CFItems/0", "/CFDocument/title"} <= {p["where"] for p in problem["errors"]}
     assert "broken-case" not in {f["id"] for f in api.get("/frameworks").json()}
     assert upload(api, FRAMEWORKS / "x.json", "not-json", b"\xff\xfe{").status_code == 400
     assert api.post("/admin/frameworks", files={"file": ("x.json", b"{}")}).status_code == 401

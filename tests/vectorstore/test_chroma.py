@@ -10,7 +10,6 @@ import pytest
 from edurag.settings import Settings
 from vectorstore.aliases import AliasCache, Target, current_collection, current_target, switch, version_name, versions
 from vectorstore.chroma import describe_mode, get_collection, open_client, query, where_all
-from vectorstore.lexical import LexicalCache, build_index
 
 TEXTS = {
     "ratio": "Students compare ratios with tables of equivalent ratios",
@@ -88,18 +87,3 @@ def test_alias_cache_sees_a_switch_made_elsewhere_within_its_ttl(tmp_path: Path)
     assert cache.get(client, "standards")[1].name == "standards__v1", "cached again"
     cache.invalidate()
     assert cache.get(client, "standards")[1].name == "standards"
-
-
-def test_lexical_index_scores_words_and_follows_the_collection(collection, monkeypatch: pytest.MonkeyPatch) -> None:
-    _, col = collection
-    index = build_index(col)
-    scores = dict(zip(index.ids, index.scores("molecules of atoms")))
-    assert scores["atoms"] > 0 and scores["ratio"] == scores["poems"] == 0
-    assert not index.scores("the of and").any(), "stop words only: no score"
-    cache = LexicalCache()
-    monkeypatch.setattr("vectorstore.lexical.RECHECK_SECONDS", 0.0)
-    assert cache.get(col) is cache.get(col), "unchanged collection: the same index"
-    col.add(ids=["fractions"], documents=["Fractions on a number line"], embeddings=[unit([0, 0, 1])],
-            metadatas=[{"subject": "math", "grades": ["3"]}])
-    rebuilt = cache.get(col)
-    assert "fractions" in rebuilt.ids and rebuilt.scores("fractions number line")[rebuilt.ids.index("fractions")] > 0

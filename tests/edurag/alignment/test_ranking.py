@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from edurag.alignment.ranking import BUNDLED_MODEL_DIR, FEATURES, MODEL_FILE, load_aligner_model, read_model_manifest
+from edurag.alignment.ranking import (BUNDLED_MODEL_DIR, FEATURES, MODEL_FILE, keep_top, load_aligner_model,
+                                      read_model_manifest)
 from finetune.manifest import MANIFEST_KEYS
 
 REPO = Path(__file__).resolve().parents[3]
@@ -20,7 +22,7 @@ def test_bundled_ranker_loads_offline_from_the_repo(tmp_path: Path) -> None:
     """A fresh interpreter with every download path shut and an empty HF cache loads the committed artifact."""
     code = ("from edurag.alignment.ranking import load_aligner_model, read_model_manifest; import numpy as np; "
             "m = load_aligner_model(); v = np.eye(1, 384, dtype='float32'); "
-            "print(m.adapt(v).shape, read_model_manifest()['base']['id'])")
+            "print(m.adapt(v, 300).shape, read_model_manifest()['base']['id'])")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"),
            "PYTHONPATH": str(REPO)}
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
@@ -50,3 +52,28 @@ def test_confidence_is_monotone_in_score() -> None:
     assert np.all(np.diff(confidence) >= 0) and confidence[0] >= 0 and confidence[-1] <= 1
     assert confidence[-1] > confidence[0]
     assert model.label(0.9) == "likely addressed" and model.label(0.05) == "related"
+
+
+def test_adapter_gate_keeps_short_texts_near_the_plain_embedding(tmp_path: Path) -> None:
+    """With a length gate, a text moves toward its adapted vector in proportion to its words, fully from adapter_words on;
+    without a gate (0) every text gets the full adapter."""
+    gated = replace(load_aligner_model(), adapter_words=120)
+    vectors = np.random.default_rng(0).normal(size=(3, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    full = replace(gated, adapter_words=0).adapt(vectors, 5)
+    moved = [float(np.linalg.norm(gated.adapt(vectors, words) - vectors)) for words in (0, 30, 60, 120, 400)]
+    assert moved[0] == 0.0 and moved[1] < moved[2] < moved[3]
+    assert np.allclose(gated.adapt(vectors, 120), full, atol=1e-6) and np.allclose(gated.adapt(vectors, 400), full, atol=1e-6)
+    assert np.allclose(np.linalg.norm(gated.adapt(vectors, 30), axis=1), 1.0, atol=1e-5)
+    assert [gated.adapter_share(w) for w in (0, 60, 120, 500)] == [0.0, 0.5, 1.0, 1.0]
+    gated.save(tmp_path)
+    assert load_aligner_model(tmp_path).adapter_words == 120
+
+
+def test_keep_top_keeps_each_rows_best_k_as_a_top_k_search_returns_them() -> None:
+    """Per passage, the k best scores survive (a tie at the k-th too) and the rest become 0, as for Chroma's and the
+    lexical index's top-k candidates; a row with fewer than k non-zero scores keeps them all."""
+    scores = np.array([[0.9, 0.1, 0.5, 0.7, 0.3], [0.2, 0.2, 0.0, 0.8, 0.0], [0.0, 0.0, 0.0, 0.4, 0.0]], dtype=np.float32)
+    expected = np.array([[0.9, 0, 0, 0.7, 0], [0.2, 0.2, 0, 0.8, 0], [0, 0, 0, 0.4, 0]], dtype=np.float32)
+    assert np.array_equal(keep_top(scores, 2), expected)
+    assert np.array_equal(keep_top(scores, 5), scores)

@@ -13,7 +13,7 @@ from edurag.components import build_components
 from edurag.settings import Settings
 from ingestion.service import ingest_standards
 from edurag.alignment.align import retrieve_standards
-from edurag.alignment.search import grade_cues, hybrid_search
+from edurag.alignment.search import grade_cues, hybrid_search, rank_standards
 from vectorstore.chroma import get_collection
 
 
@@ -93,7 +93,8 @@ def test_without_the_ranker_grade_boosts_add_to_the_fused_score(subset):
 
 def test_lexical_index_stays_in_step_with_chroma(subset, tmp_path):
     collection = get_collection(subset.client, "standards")
-    assert len(subset.lexical.get(collection).ids) == collection.count()
+    index = subset.lexical_indexes.get("standards")
+    assert index.count() == collection.count()
     path = subset.settings.standards_dir / "ngss_pe.jsonl"
     original = path.read_text()
     rows = [json.loads(line) for line in original.splitlines()]
@@ -102,19 +103,43 @@ def test_lexical_index_stays_in_step_with_chroma(subset, tmp_path):
     try:
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
         changed = build_components(subset.settings, embedder=subset.embedder)
-        changed.lexical = subset.lexical
         ingest_standards(changed)
-        index = subset.lexical.get(collection)
-        assert len(index.ids) == collection.count() == len(changed.catalog.indexable())
-        assert dropped["id"] not in {m["code"] for m in index.metadatas}
-        top = hybrid_search(changed, "zorbulite crystals", 1)[0]
-        assert top.code == rows[0]["id"] and top.lexical == 1.0
+        assert index.count() == collection.count() == len(changed.catalog.indexable())
+        assert not [h for h in index.search(dropped["description"], 50) if h.metadata["code"] == dropped["id"]]
+        assert index.search("zorbulite crystals", 1)[0].metadata["code"] == rows[0]["id"]
     finally:
         path.write_text(original)
-        restored = build_components(subset.settings, embedder=subset.embedder)
-        restored.lexical = subset.lexical
-        ingest_standards(restored)
-    assert dropped["id"] in {m["code"] for m in subset.lexical.get(collection).metadatas}
+        ingest_standards(build_components(subset.settings, embedder=subset.embedder))
+    assert index.count() == collection.count()
+    assert dropped["id"] in {h.metadata["code"] for h in index.search(dropped["description"], 5)}
+
+
+def test_lexical_index_is_shared_through_the_data_dir_and_repaired_after_a_crash(subset):
+    """Another process opening the same data dir sees the same BM25 index; a lexical write lost between the Chroma
+    write and its own (a crash) is detected by the next sync and rebuilt from Chroma page by page."""
+    from vectorstore.lexical import LexicalIndex
+
+    other = LexicalIndex(subset.settings.lexical_dir / "standards")  # what a second process opens
+    collection = get_collection(subset.client, "standards")
+    assert other.count() == collection.count()
+    some = collection.get(limit=7, include=[])["ids"]
+    subset.lexical_indexes.get("standards").delete(some)  # Chroma kept them: the lexical side lost 7 chunks
+    assert other.count() == collection.count() - 7
+    assert ingest_standards(subset).added == 0  # nothing re-embedded ...
+    assert other.count() == collection.count()  # ... and BM25 holds every chunk again
+
+
+def test_dropped_collection_drops_its_lexical_index(subset):
+    from ingestion.reindex import drop_collection
+    from ingestion.indexer import sync
+    from langchain_core.documents import Document
+
+    docs = [Document(page_content="Photosynthesis turns light into chemical energy", metadata={"source": "a", "code": "X"})]
+    sync(docs, "scratch__v1", client=subset.client, embedder=subset.embedder, settings=subset.settings, cleanup="full")
+    assert subset.lexical_indexes.get("scratch__v1").search("photosynthesis", 3)[0].metadata["code"] == "X"
+    drop_collection(subset.client, subset.settings, "scratch__v1")
+    assert not (subset.settings.lexical_dir / "scratch__v1").exists()
+    assert subset.lexical_indexes.get("scratch__v1").count() == 0
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -132,3 +157,22 @@ def test_filters_apply_to_both_signals(subset):
     hits = hybrid_search(subset, "ratios and molecules", 20, subject="science")
     assert hits and all(h.metadata["subject"] == "science" for h in hits)
     assert hybrid_search(subset, "ratios", 5, grade="12") == []
+
+
+def test_ranking_reads_only_the_candidates(subset, monkeypatch):
+    """/align's query path reads no whole collection: Chroma's nearest and the BM25 index's best per passage are the
+    only standards it reads (a Collection.get without ids fails here), and it ranks some a BM25 search alone found."""
+    from chromadb.api.models.Collection import Collection
+
+    get = Collection.get
+
+    def by_ids_only(self, *args, **kwargs):
+        assert args or kwargs.get("ids") is not None, f"whole-collection read of {self.name} on the /align query path"
+        return get(self, *args, **kwargs)
+
+    monkeypatch.setattr(Collection, "get", by_ids_only)
+    ranking = rank_standards(subset, "Students use ratio reasoning and unit rates to compare recipes", 10)
+    assert ranking.standards and all(not h.code.startswith("MP.") for h in ranking.standards)
+    narrow = replace(subset, settings=subset.settings.model_copy(update={"dense_candidates": 5}))
+    found = rank_standards(narrow, "Students use ratio reasoning and unit rates to compare recipes", 50).standards
+    assert len(found) > 5 and any(h.features["dense"] == 0 and h.features["lexical"] > 0 for h in found)

@@ -205,3 +205,10 @@ def test_job_summary_options_apply_to_every_item(client: TestClient):
     assert table[0]["key_terms"] == "; ".join(row["key_terms"])
     bad = client.post("/jobs/summarize", files=files, data={"format": "essay"}, headers=USER)
     assert bad.status_code == 422 and "format" in bad.text
+    # A form field is a string by nature ("60" is the number 60); in JSON a quoted number is not an integer.
+    created = client.post("/jobs/summarize", files=files, data={"max_words": "60"}, headers=USER).json()
+    assert wait_job(_get(client), created["id"])["status"] == "succeeded"
+    (row,) = [json.loads(x) for x in client.get(f"/jobs/{created['id']}/results", headers=USER).text.splitlines()]
+    assert row["budget_words"] == 60
+    quoted = client.post("/jobs/summarize", json={"texts": ["Hello there."], "max_words": "60"}, headers=USER)
+    assert quoted.status_code == 422 and "max_words" in quoted.text

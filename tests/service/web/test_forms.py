@@ -83,3 +83,16 @@ def test_bulk_job_from_files_can_be_cancelled(components):
         assert cancelled.status_code == 200 and 'data-status="cancelled"' in cancelled.text
         assert "Cancel the job" not in cancelled.text
         assert client.post(f"{job_url}/cancel", data={"csrf_token": token}).status_code == 409
+
+
+def test_align_page_lists_practices_apart_from_standards(full_components):
+    lesson = ("Students construct viable arguments and critique the reasoning of others (MP3) while they compare unit "
+              "rates with ratio tables and double number lines.")
+    with _client(full_components) as client:
+        token = _token(client.get("/").text)
+        page = client.post("/app/align", data={"csrf_token": token, "text": lesson})
+    assert page.status_code == 200
+    practices = page.text.split('class="practices card"', 1)[1].split("</div>", 1)[0]
+    assert "MP.3" in practices and "named in the text" in practices
+    standards = page.text.split('<ol class="standards">', 1)[1].split("</ol>", 1)[0]
+    assert re.findall(r'<li class="standard"', standards) and "MP." not in standards
