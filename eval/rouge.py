@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
@@ -49,9 +50,14 @@ def load_summary_items(path: Path, limit: int | None = None, text_field: str | N
     return items
 
 
+_QMSUM_MARKUP = re.compile(r"\s*\{(?:disfmarker|vocalsound|nonvocalsound|gap|pause|comment)\}")
+
+
 def _qmsum_row(row: dict) -> dict:
-    """A QMSum meeting as `text` ("Speaker: words" per turn) and `summary` (the general query's answer)."""
-    turns = "\n".join(f"{t['speaker']}: {t['content']}" for t in row["meeting_transcripts"])
+    """A QMSum meeting as `text` ("Speaker: words" per turn, without the ICSI/AMI annotation tokens such as
+    {disfmarker} and {vocalsound}; turns left empty are dropped) and `summary` (the general query's answer)."""
+    contents = [(t["speaker"], _QMSUM_MARKUP.sub("", t["content"]).strip()) for t in row["meeting_transcripts"]]
+    turns = "\n".join(f"{speaker}: {content}" for speaker, content in contents if content)
     general = [q["answer"] for q in row.get("general_query_list") or [] if q.get("answer")]
     return {"text": turns, "summary": general[0] if general else ""}
 

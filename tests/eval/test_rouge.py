@@ -75,8 +75,9 @@ def test_qmsum_meetings_read_turns_and_the_general_answer(tmp_path: Path) -> Non
     path = tmp_path / "qmsum.jsonl"
     meeting = {"topic_list": [], "specific_query_list": [{"query": "What about budgets?", "answer": "Not this one."}],
                "general_query_list": [{"query": "Summarize the whole meeting.", "answer": "The board set the budget."}],
-               "meeting_transcripts": [{"speaker": "Chair", "content": "Let us set the budget ."},
-                                       {"speaker": "Member B", "content": "I agree ."}]}
+               "meeting_transcripts": [{"speaker": "Chair", "content": "Let us {disfmarker} set the budget ."},
+                                       {"speaker": "Member C", "content": "{vocalsound}"},
+                                       {"speaker": "Member B", "content": "I agree . {comment}"}]}
     path.write_text(json.dumps(meeting) + "\n")
     items = load_summary_items(path)
     assert items[0].text == "Chair: Let us set the budget .\nMember B: I agree ."
