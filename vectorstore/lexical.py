@@ -34,6 +34,7 @@ import tantivy
 from chromadb.api.models.Collection import Collection
 
 from edurag.settings import Settings
+from vectorstore.chroma import iter_pages
 
 logger = logging.getLogger(__name__)
 
@@ -234,13 +235,19 @@ def _fingerprint(ids: list[str]) -> str:
 
 
 def build_index(collection: Collection) -> CollectionBM25:
-    """Read all chunks of a collection and index their text with BM25."""
-    got = collection.get(include=["documents", "metadatas"])
+    """Read all chunks of a collection, page by page (one `get` of 100,000 chunks fails in Chroma with "too many SQL
+    variables"), and index their text with BM25."""
+    ids: list[str] = []
+    documents: list[str] = []
+    metadatas: list[dict[str, Any]] = []
+    for got in iter_pages(collection, ["documents", "metadatas"]):
+        ids += got["ids"]
+        documents += [d or "" for d in got["documents"]]
+        metadatas += [dict(m or {}) for m in got["metadatas"]]
     retriever = bm25s.BM25()
-    if got["ids"]:
-        retriever.index(tokenize(list(got["documents"])), show_progress=False)
-    return CollectionBM25(fingerprint=_fingerprint(got["ids"]), ids=list(got["ids"]),
-                        metadatas=[dict(m or {}) for m in got["metadatas"]], retriever=retriever)
+    if ids:
+        retriever.index(tokenize(documents), show_progress=False)
+    return CollectionBM25(fingerprint=_fingerprint(ids), ids=ids, metadatas=metadatas, retriever=retriever)
 
 
 @dataclass
@@ -258,7 +265,8 @@ class LexicalCache:
             now = time.monotonic()
             if index is not None and now - self._checked.get(collection.name, 0.0) < RECHECK_SECONDS:
                 return index
-            if index is None or _fingerprint(collection.get(include=[])["ids"]) != index.fingerprint:
+            ids = [chunk_id for got in iter_pages(collection, []) for chunk_id in got["ids"]]
+            if index is None or _fingerprint(ids) != index.fingerprint:
                 index = self._indexes[collection.name] = build_index(collection)
             self._checked[collection.name] = now
             return index

@@ -103,3 +103,20 @@ def test_lexical_index_scores_words_and_follows_the_collection(collection, monke
             metadatas=[{"subject": "math", "grades": ["3"]}])
     rebuilt = cache.get(col)
     assert "fractions" in rebuilt.ids and rebuilt.scores("fractions number line")[rebuilt.ids.index("fractions")] > 0
+
+
+def test_lexical_index_reads_a_collection_past_sqlites_variable_limit(tmp_path: Path) -> None:
+    # One `get` of more than 32,766 chunks fails in Chroma ("too many SQL variables"): /align answered 500 at 100,000
+    # standards. The index reads page by page.
+    col = get_collection(open_client(Settings(data_dir=tmp_path)), "many-chunks")
+    total, batch = 33_000, 3_000
+    rng = np.random.default_rng(0)
+    for start in range(0, total, batch):
+        ids = [f"c{i}" for i in range(start, start + batch)]
+        col.add(ids=ids, documents=[f"ratio{i % 97} table{i % 13}" for i in range(start, start + batch)],
+                embeddings=rng.random((batch, 3)).tolist(), metadatas=[{"n": i} for i in range(start, start + batch)])
+    index = LexicalCache().get(col)
+    assert len(index.ids) == len(set(index.ids)) == total
+    assert [m["n"] for m in index.metadatas] == [int(i[1:]) for i in index.ids]
+    scores = index.scores("ratio5 table5")
+    assert scores[index.ids.index("c5")] == scores.max() > 0
