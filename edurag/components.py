@@ -17,7 +17,7 @@ from edurag.standards import Catalog, load_catalog
 from edurag.framework_store import load_standards
 from vectorstore.aliases import AliasCache
 from vectorstore.chroma import open_client
-from vectorstore.lexical import LexicalCache, LexicalStore, lexical_store
+from vectorstore.lexical import LexicalStore, lexical_store
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,6 @@ class Components:
     shots: list[Shot]
     generator: Generator
     aliases: AliasCache = field(default_factory=AliasCache)
-    lexical: LexicalCache = field(default_factory=LexicalCache)  # in-memory BM25 of the standards ranker
     lexical_indexes: LexicalStore | None = None  # the data dir's persistent BM25 indexes; from the settings when not given
 
     def __post_init__(self) -> None:

@@ -69,7 +69,6 @@ def ingest_source(c: Components, source: Source, progress: bool = False) -> Impo
                  settings=c.settings, cleanup="scoped_full", total=len(standards), progress=progress)
     report.added, report.updated, report.skipped = index.added, index.updated, index.skipped
     report.deleted = index.deleted + _delete_stale(c, target.name, report.framework, expected)
-    c.lexical.invalidate()
     c.aliases.invalidate()
     report.index_seconds = round(time.perf_counter() - started, 2)
     return report
@@ -92,5 +91,4 @@ def remove_framework(c: Components, framework: str) -> int:
     removed = _delete_stale(c, target.name, framework, set())
     framework_store(c).remove(framework)
     c.catalog.remove_framework(framework)
-    c.lexical.invalidate()
     return removed

@@ -17,7 +17,6 @@ def ingest_standards(c: Components, progress: bool = False) -> IndexReport:
     target = current_target(c.client, STANDARDS_COLLECTION)
     report = sync(docs, target.name, client=c.client, embedder=embedder_for(c, target.embedding_model), settings=c.settings,
                   cleanup="full", total=len(docs), progress=progress)
-    c.lexical.invalidate()
     c.aliases.invalidate()
     return report
 

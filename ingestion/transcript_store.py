@@ -15,7 +15,6 @@ from edurag.components import Components
 from edurag.settings import TRANSCRIPTS_COLLECTION
 from ingestion.indexer import IndexReport, delete_where, iter_chunks, sync
 from ingestion.transcripts import Transcript, normalize_path, transcript_documents
-from vectorstore.chroma import where_all
 
 logger = logging.getLogger(__name__)
 
@@ -110,4 +109,4 @@ def prune_transcript_sources(c: Components, keep: set[str], prefixes: list[str])
 def nearest_transcript_chunks(c: Components, text: str, k: int, course: str | None = None) -> list[ChunkHit]:
     """The k transcript chunks best matching the text, optionally within one course: Chroma's dense top hits and the
     persistent BM25 index's top hits fused (score = cosine + EDURAG_LEXICAL_WEIGHT x BM25/max); reads no collection."""
-    return search_chunks(c, TRANSCRIPTS_COLLECTION, text, k, where_all(**{COURSE_KEY: course}))
+    return search_chunks(c, TRANSCRIPTS_COLLECTION, text, k, {COURSE_KEY: course})

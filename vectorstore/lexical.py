@@ -16,7 +16,6 @@ page cache for the postings its queries touch, not the index in its heap.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -28,13 +27,10 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import bm25s
-import numpy as np
 import Stemmer
 import tantivy
-from chromadb.api.models.Collection import Collection
 
 from edurag.settings import Settings
-from vectorstore.chroma import iter_pages
 
 logger = logging.getLogger(__name__)
 
@@ -206,73 +202,3 @@ def lexical_store(settings: Settings) -> LexicalStore:
         if root not in _stores:
             _stores[root] = LexicalStore(root)
         return _stores[root]
-
-
-# The standards ranker (edurag.alignment.search, #14) still scores every standard with an in-memory BM25 read from the
-# whole collection; it moves to the persistent index above as a follow-up. Kept as it was, under its own name.
-RECHECK_SECONDS = 2.0
-
-
-@dataclass
-class CollectionBM25:
-    """BM25 over every chunk of one collection, with the chunks' ids and metadata in index order."""
-
-    fingerprint: str
-    ids: list[str]
-    metadatas: list[dict[str, Any]]
-    retriever: bm25s.BM25
-
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk for the query (index order)."""
-        tokens = tokenize([query])[0]
-        if not tokens:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return self.retriever.get_scores(tokens)
-
-
-def _fingerprint(ids: list[str]) -> str:
-    return hashlib.sha1("\n".join(sorted(ids)).encode()).hexdigest()
-
-
-def build_index(collection: Collection) -> CollectionBM25:
-    """Read all chunks of a collection, page by page (one `get` of 100,000 chunks fails in Chroma with "too many SQL
-    variables"), and index their text with BM25."""
-    ids: list[str] = []
-    documents: list[str] = []
-    metadatas: list[dict[str, Any]] = []
-    for got in iter_pages(collection, ["documents", "metadatas"]):
-        ids += got["ids"]
-        documents += [d or "" for d in got["documents"]]
-        metadatas += [dict(m or {}) for m in got["metadatas"]]
-    retriever = bm25s.BM25()
-    if ids:
-        retriever.index(tokenize(documents), show_progress=False)
-    return CollectionBM25(fingerprint=_fingerprint(ids), ids=ids, metadatas=metadatas, retriever=retriever)
-
-
-@dataclass
-class LexicalCache:
-    """Per-process cache of lexical indexes, re-validated against Chroma at most every RECHECK_SECONDS."""
-
-    _indexes: dict[str, CollectionBM25] = field(default_factory=dict)
-    _checked: dict[str, float] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def get(self, collection: Collection) -> CollectionBM25:
-        """The collection's lexical index, rebuilt if its chunks changed since it was built."""
-        with self._lock:
-            index = self._indexes.get(collection.name)
-            now = time.monotonic()
-            if index is not None and now - self._checked.get(collection.name, 0.0) < RECHECK_SECONDS:
-                return index
-            ids = [chunk_id for got in iter_pages(collection, []) for chunk_id in got["ids"]]
-            if index is None or _fingerprint(ids) != index.fingerprint:
-                index = self._indexes[collection.name] = build_index(collection)
-            self._checked[collection.name] = now
-            return index
-
-    def invalidate(self) -> None:
-        """Forget every index (after an ingest in this process), so the next query rebuilds."""
-        with self._lock:
-            self._indexes.clear()
-            self._checked.clear()

@@ -10,7 +10,6 @@ passage), `lexical` the BM25 score of each passage against each standard divided
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence

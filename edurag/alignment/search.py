@@ -14,8 +14,8 @@ import numpy as np
 from chromadb.api.models.Collection import Collection
 from chromadb.errors import NotFoundError
 
-from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, grade_fit, is_practice, keep_top,
-                                      load_aligner_model, read_model_manifest, standard_features, text_words)
+from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, grade_fit, is_practice, load_aligner_model,
+                                      read_model_manifest, standard_features, text_words)
 from edurag.components import Components, embedder_for
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import expand_grades
@@ -95,27 +95,10 @@ def aligner_model_for(setting: str, embedding_model: str) -> AlignerModel | None
     return load_aligner_model(folder)
 
 
-def _allowed(metadatas: list[dict[str, Any]], grade: str | None, subject: str | None, framework: str | None) -> np.ndarray:
-    return np.array([(grade is None or grade in (m.get("grades") or [])) and (subject is None or m.get("subject") == subject)
-                     and (framework is None or m.get("framework") == framework) for m in metadatas], dtype=bool)
-
-
 def hybrid_search(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
                   framework: str | None = None, grade_hint: str | None = None, include_practices: bool = False) -> list[Candidate]:
     """The k best standards for a text of any length, best first (rank_standards without the practices list)."""
     return rank_standards(c, text, k, grade, subject, framework, grade_hint, include_practices).standards
-
-
-_tables: dict[str, StandardTable] = {}
-
-
-def _table(lexical: Any) -> StandardTable:
-    """The feature table of a lexical index's standards, built once per index version (its fingerprint)."""
-    table = _tables.get(lexical.fingerprint)
-    if table is None:
-        _tables.clear()  # one live index version at a time; an old one is not needed again
-        table = _tables[lexical.fingerprint] = StandardTable.of(lexical.metadatas)
-    return table
 
 
 def rank_standards(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
@@ -123,82 +106,72 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
                    practices_k: int = PRACTICES_K) -> Ranking:
     """The k best content standards for a text of any length, best first, and up to practices_k practices apart.
 
-    Each passage is encoded (through the aligner model's query adapter), its nearest standards come from Chroma
-    and its BM25 scores from the lexical index; the aligner model ranks the candidates on features of all passages
-    (edurag.alignment.ranking) and calibrates a confidence. `grade` filters; `grade_hint` (the lesson's grade) and
-    grades the text names count in the ranker's features. Practices (CCSS MP) go to `practices` and enter
-    `standards` only with include_practices. Raises nothing for an empty index: both lists are then empty.
+    Each passage is encoded (through the aligner model's query adapter); its `dense_candidates` nearest standards
+    (Chroma) and `lexical_candidates` best BM25 standards (the collection's tantivy index) are fused (fused_candidates), both
+    searches honouring the filters, and only those candidates are read and ranked: the aligner model scores them on
+    features of all passages (edurag.alignment.ranking) and calibrates a confidence. `grade` filters; `grade_hint`
+    (the lesson's grade) and grades the text names count in the ranker's features. Practices (CCSS MP) go to
+    `practices` and enter `standards` only with include_practices. Raises nothing for an empty index or filters that
+    match nothing: both lists are then empty.
     """
     s = c.settings
     try:
         target, collection = c.aliases.get(c.client, STANDARDS_COLLECTION)
-        lexical = c.lexical.get(collection)
     except NotFoundError:  # a cached target dropped by a re-index elsewhere: look the alias up again
         c.aliases.invalidate()
         target, collection = c.aliases.get(c.client, STANDARDS_COLLECTION)
-        lexical = c.lexical.get(collection)
-    if not lexical.ids:
-        return Ranking([], [])
-    allowed = _allowed(lexical.metadatas, grade, subject, framework)
-    if not allowed.any():
-        return Ranking([], [])
     embedder = embedder_for(c, target.embedding_model)
     model = aligner_model_for(s.aligner_model, embedder.name)
     split = embedder.passages(text, s.passage_tokens, s.passage_overlap)
     parts = split.texts
-    vectors = embedder.encode_tokens(split.tokens)
-    table = _table(lexical)
-    prior = model.prior(vectors, table.subjects) if model is not None else None
-    if model is not None:
-        vectors = model.adapt(vectors, text_words(text))
-    position = {chunk_id: i for i, chunk_id in enumerate(lexical.ids)}
-
-    n = len(lexical.ids)
-    dense = np.zeros((len(parts), n), dtype=np.float32)
-    result = collection.query(query_embeddings=vectors.tolist(), n_results=min(s.dense_candidates, n),
-                              where=where_all(framework=framework, subject=subject, grades=[grade] if grade else None),
-                              include=["distances"])
-    for p, (ids, distances) in enumerate(zip(result["ids"], result["distances"])):
-        for chunk_id, distance in zip(ids, distances):
-            if chunk_id in position:
-                dense[p, position[chunk_id]] = 1.0 - distance
-    lex = keep_top(np.stack([lexical.scores(part) for part in parts]) * allowed, s.lexical_candidates)
-    lex_norm = lex / np.maximum(lex.max(axis=1, keepdims=True), 1e-9)
+    plain = embedder.encode_tokens(split.tokens)
+    vectors = model.adapt(plain, text_words(text)) if model is not None else plain
+    conditions = {"framework": framework, "subject": subject, "grades": [grade] if grade else None}
+    try:
+        _, metadatas, dense, lex_norm = fused_candidates(c, collection, parts, vectors, conditions)
+    except NotFoundError:
+        c.aliases.invalidate()
+        target, collection = c.aliases.get(c.client, STANDARDS_COLLECTION)
+        _, metadatas, dense, lex_norm = fused_candidates(c, collection, parts, vectors, conditions)
+    if not metadatas:
+        return Ranking([], [])
     fused = dense + s.lexical_weight * lex_norm
     best_passage = fused.argmax(axis=0)
-    practice = np.array([is_practice(str(m.get("code", ""))) for m in lexical.metadatas], dtype=bool)
+    codes = [str(m.get("code", "")) for m in metadatas]
+    practice = np.array([is_practice(code) for code in codes], dtype=bool)
     named, hinted = grade_cues(text), set(expand_grades(grade_hint))
 
     def candidate(i: int, score: float, boost: float = 0.0, confidence: float | None = None,
                   features: dict[str, float] | None = None) -> Candidate:
-        return Candidate(code=str(lexical.metadatas[i].get("code", "")), score=float(score),
-                         dense=float(dense[best_passage[i], i]), lexical=float(lex_norm[best_passage[i], i]),
-                         boost=float(boost), passage=parts[best_passage[i]], metadata=lexical.metadatas[i],
-                         confidence=confidence, label=model.label(confidence) if model and confidence is not None else "",
+        return Candidate(code=codes[i], score=float(score), dense=float(dense[best_passage[i], i]),
+                         lexical=float(lex_norm[best_passage[i], i]), boost=float(boost), passage=parts[best_passage[i]],
+                         metadata=metadatas[i], confidence=confidence,
+                         label=model.label(confidence) if model and confidence is not None else "",
                          features=features or {})
 
-    found = allowed & ((dense.max(axis=0) > 0) | (lex.max(axis=0) > 0))
-    practice_order = [i for i in np.argsort(-fused.max(axis=0)) if practice[i] and found[i]][:practices_k]
+    practice_order = [i for i in np.argsort(-fused.max(axis=0)) if practice[i]][:practices_k]
 
     def practices_for(top: list[Candidate]) -> list[Candidate]:
         """The best-matching practices of the subject the top content standard belongs to (or any close match)."""
         subject = top[0].metadata.get("subject") if top and top[0].dense >= s.min_score else None
         return [candidate(i, fused[:, i].max()) for i in practice_order
-                if dense[:, i].max() >= s.min_score or lexical.metadatas[i].get("subject") == subject]
+                if dense[:, i].max() >= s.min_score or metadatas[i].get("subject") == subject]
 
-    ranked = np.flatnonzero(found & (~practice | include_practices))
+    ranked = np.flatnonzero(~practice | include_practices)
     if model is not None:
-        features = standard_features(dense[:, ranked], lex_norm[:, ranked], table.take(ranked), named, hinted, prior)
+        table = StandardTable.of([metadatas[i] for i in ranked])
+        features = standard_features(dense[:, ranked], lex_norm[:, ranked], table, named, hinted,
+                                     model.prior(plain, table.subjects))
         scores = model.score(features)
         confidences = model.confidence(scores)
         order = np.argsort(-scores)[:k]
         top = [candidate(ranked[j], scores[j], confidence=float(confidences[j]),
                          features=dict(zip(FEATURES, map(float, features[j])))) for j in order]
         return Ranking(top, practices_for(top))
-    boost = np.zeros(n, dtype=np.float32)
+    boost = np.zeros(len(metadatas), dtype=np.float32)
     for weight, grades in ((s.grade_boost, named), (s.grade_hint_boost, hinted)):
-        if grades:  # most requests name no grade: no pass over every standard then
-            boost[ranked] += weight * np.array([grade_fit(grades, lexical.metadatas[i].get("grades")) for i in ranked],
+        if grades:
+            boost[ranked] += weight * np.array([grade_fit(grades, metadatas[i].get("grades")) for i in ranked],
                                                dtype=np.float32)
     score = fused.max(axis=0) + boost
     order = ranked[np.argsort(-score[ranked])[:k]]
@@ -206,19 +179,21 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
     return Ranking(top, practices_for(top))
 
 
-def _fuse(c: Components, collection: Collection, parts: list[str], vectors: np.ndarray, where: dict[str, Any] | None,
+def fused_candidates(c: Components, collection: Collection, parts: list[str], vectors: np.ndarray, conditions: dict[str, Any],
           ) -> tuple[list[str], list[dict[str, Any]], np.ndarray, np.ndarray]:
     """Dense (Chroma top `dense_candidates`) and lexical (BM25 top `lexical_candidates`) hits of every passage, on the
     union of the chunks either found: their ids, metadata, and cosine and max-normalized BM25 score per passage.
+    `conditions` are metadata filters as where_all takes them (None = any; a list value: the chunk's list contains its
+    first element).
 
-    Both reads are top-k searches that honour `where`, so a query costs the same at 1,000 and 1,000,000 chunks (no
+    Both reads are top-k searches that honour the conditions, so a query costs the same at 1,000 and 1,000,000 chunks (no
     pass over the collection); a chunk one signal did not return scores 0 on it for that passage.
     """
     s = c.settings
-    dense_hits = collection.query(query_embeddings=vectors.tolist(), n_results=s.dense_candidates, where=where,
-                                  include=["distances", "metadatas"])
+    dense_hits = collection.query(query_embeddings=vectors.tolist(), n_results=s.dense_candidates,
+                                  where=where_all(**conditions), include=["distances", "metadatas"])
     lexical = c.lexical_indexes.get(collection.name)
-    lexical_hits = [lexical.search(part, s.lexical_candidates, where) for part in parts]
+    lexical_hits = [lexical.search(part, s.lexical_candidates, conditions) for part in parts]
     position: dict[str, int] = {}
     metadatas: list[dict[str, Any]] = []
     for ids, metas in zip(dense_hits["ids"], dense_hits["metadatas"]):
@@ -257,11 +232,11 @@ class ChunkHit:
     lexical: float
 
 
-def search_chunks(c: Components, collection_name: str, text: str, k: int, where: dict[str, Any] | None = None,
+def search_chunks(c: Components, collection_name: str, text: str, k: int, conditions: dict[str, Any] | None = None,
                   ) -> list[ChunkHit]:
     """The k chunks of a collection (transcripts) best matching a short query: dense and BM25 top hits fused."""
     collection = get_collection(c.client, collection_name)
-    ids, metadatas, dense, lex_norm = _fuse(c, collection, [text], c.embedder.encode([text]), where)
+    ids, metadatas, dense, lex_norm = fused_candidates(c, collection, [text], c.embedder.encode([text]), conditions or {})
     if not ids:
         return []
     score = dense[0] + c.settings.lexical_weight * lex_norm[0]

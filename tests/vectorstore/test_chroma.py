@@ -10,7 +10,6 @@ import pytest
 from edurag.settings import Settings
 from vectorstore.aliases import AliasCache, Target, current_collection, current_target, switch, version_name, versions
 from vectorstore.chroma import describe_mode, get_collection, open_client, query, where_all
-from vectorstore.lexical import LexicalCache, build_index
 
 TEXTS = {
     "ratio": "Students compare ratios with tables of equivalent ratios",
@@ -88,35 +87,3 @@ def test_alias_cache_sees_a_switch_made_elsewhere_within_its_ttl(tmp_path: Path)
     assert cache.get(client, "standards")[1].name == "standards__v1", "cached again"
     cache.invalidate()
     assert cache.get(client, "standards")[1].name == "standards"
-
-
-def test_lexical_index_scores_words_and_follows_the_collection(collection, monkeypatch: pytest.MonkeyPatch) -> None:
-    _, col = collection
-    index = build_index(col)
-    scores = dict(zip(index.ids, index.scores("molecules of atoms")))
-    assert scores["atoms"] > 0 and scores["ratio"] == scores["poems"] == 0
-    assert not index.scores("the of and").any(), "stop words only: no score"
-    cache = LexicalCache()
-    monkeypatch.setattr("vectorstore.lexical.RECHECK_SECONDS", 0.0)
-    assert cache.get(col) is cache.get(col), "unchanged collection: the same index"
-    col.add(ids=["fractions"], documents=["Fractions on a number line"], embeddings=[unit([0, 0, 1])],
-            metadatas=[{"subject": "math", "grades": ["3"]}])
-    rebuilt = cache.get(col)
-    assert "fractions" in rebuilt.ids and rebuilt.scores("fractions number line")[rebuilt.ids.index("fractions")] > 0
-
-
-def test_lexical_index_reads_a_collection_past_sqlites_variable_limit(tmp_path: Path) -> None:
-    # One `get` of more than 32,766 chunks fails in Chroma ("too many SQL variables"): /align answered 500 at 100,000
-    # standards. The index reads page by page.
-    col = get_collection(open_client(Settings(data_dir=tmp_path)), "many-chunks")
-    total, batch = 33_000, 3_000
-    rng = np.random.default_rng(0)
-    for start in range(0, total, batch):
-        ids = [f"c{i}" for i in range(start, start + batch)]
-        col.add(ids=ids, documents=[f"ratio{i % 97} table{i % 13}" for i in range(start, start + batch)],
-                embeddings=rng.random((batch, 3)).tolist(), metadatas=[{"n": i} for i in range(start, start + batch)])
-    index = LexicalCache().get(col)
-    assert len(index.ids) == len(set(index.ids)) == total
-    assert [m["n"] for m in index.metadatas] == [int(i[1:]) for i in index.ids]
-    scores = index.scores("ratio5 table5")
-    assert scores[index.ids.index("c5")] == scores.max() > 0

@@ -13,7 +13,7 @@ from edurag.components import build_components
 from edurag.settings import Settings
 from ingestion.service import ingest_standards
 from edurag.alignment.align import retrieve_standards
-from edurag.alignment.search import grade_cues, hybrid_search
+from edurag.alignment.search import grade_cues, hybrid_search, rank_standards
 from vectorstore.chroma import get_collection
 
 
@@ -157,3 +157,22 @@ def test_filters_apply_to_both_signals(subset):
     hits = hybrid_search(subset, "ratios and molecules", 20, subject="science")
     assert hits and all(h.metadata["subject"] == "science" for h in hits)
     assert hybrid_search(subset, "ratios", 5, grade="12") == []
+
+
+def test_ranking_reads_only_the_candidates(subset, monkeypatch):
+    """/align's query path reads no whole collection: Chroma's nearest and the BM25 index's best per passage are the
+    only standards it reads (a Collection.get without ids fails here), and it ranks some a BM25 search alone found."""
+    from chromadb.api.models.Collection import Collection
+
+    get = Collection.get
+
+    def by_ids_only(self, *args, **kwargs):
+        assert args or kwargs.get("ids") is not None, f"whole-collection read of {self.name} on the /align query path"
+        return get(self, *args, **kwargs)
+
+    monkeypatch.setattr(Collection, "get", by_ids_only)
+    ranking = rank_standards(subset, "Students use ratio reasoning and unit rates to compare recipes", 10)
+    assert ranking.standards and all(not h.code.startswith("MP.") for h in ranking.standards)
+    narrow = replace(subset, settings=subset.settings.model_copy(update={"dense_candidates": 5}))
+    found = rank_standards(narrow, "Students use ratio reasoning and unit rates to compare recipes", 50).standards
+    assert len(found) > 5 and any(h.features["dense"] == 0 and h.features["lexical"] > 0 for h in found)
