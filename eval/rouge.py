@@ -29,9 +29,12 @@ class SummaryItem:
 def load_summary_items(path: Path, limit: int | None = None, text_field: str | None = None,
                        summary_field: str | None = None) -> list[SummaryItem]:
     """Read jsonl rows with `dialogue` (or `text`) and `summary` or `summary1..N` (DialogSum test has three);
-    other layouts (e.g. lectures: transcript / lecture_description) name their fields."""
+    QMSum meetings (`meeting_transcripts` turns, reference = the answer to the general query) are recognised by their
+    fields; other layouts (e.g. lectures: transcript / lecture_description) name their fields."""
     items: list[SummaryItem] = []
     for number, row in iter_jsonl(path):
+        if "meeting_transcripts" in row and not (text_field or summary_field):
+            row = _qmsum_row(row)
         if summary_field:
             refs = [row[summary_field]] if row.get(summary_field) else []
         else:
@@ -44,6 +47,13 @@ def load_summary_items(path: Path, limit: int | None = None, text_field: str | N
         if limit is not None and len(items) >= limit:
             break
     return items
+
+
+def _qmsum_row(row: dict) -> dict:
+    """A QMSum meeting as `text` ("Speaker: words" per turn) and `summary` (the general query's answer)."""
+    turns = "\n".join(f"{t['speaker']}: {t['content']}" for t in row["meeting_transcripts"])
+    general = [q["answer"] for q in row.get("general_query_list") or [] if q.get("answer")]
+    return {"text": turns, "summary": general[0] if general else ""}
 
 
 def make_scorer() -> rouge_scorer.RougeScorer:

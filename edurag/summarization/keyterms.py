@@ -39,13 +39,17 @@ class _KeyBERTBackend(BaseEmbedder):
         return self.embedder.encode(list(documents))
 
 
-def _vectorizer(language: str, vocabulary: Sequence[str] | None = None, max_features: int | None = None) -> CountVectorizer:
-    if language in _UNSPACED_LANGUAGES:  # no spaces between words: character 2-4 grams of the script
-        return CountVectorizer(analyzer="char", ngram_range=(2, 4), vocabulary=vocabulary, max_features=max_features,
-                               token_pattern=None)
+def term_options(language: str, longest: int = 2) -> dict:
+    """scikit-learn vectorizer options for a transcript's terms: word 1..`longest`-grams of 3+ letters without stop
+    words and speech fillers (English), or character 2-4 grams for scripts written without spaces."""
+    if language in _UNSPACED_LANGUAGES:
+        return {"analyzer": "char", "ngram_range": (2, 4), "token_pattern": None}
     stop = list(ENGLISH_STOP_WORDS | SPEECH_FILLERS) if language == "en" else None
-    return CountVectorizer(ngram_range=(1, 2), stop_words=stop, vocabulary=vocabulary, max_features=max_features,
-                           token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
+    return {"ngram_range": (1, longest), "stop_words": stop, "token_pattern": r"(?u)\b[^\W\d_]{3,}\b"}
+
+
+def _vectorizer(language: str, vocabulary: Sequence[str] | None = None, max_features: int | None = None) -> CountVectorizer:
+    return CountVectorizer(vocabulary=vocabulary, max_features=max_features, **term_options(language))
 
 
 class KeyTermExtractor:

@@ -69,3 +69,15 @@ def test_named_fields_for_other_layouts(tmp_path: Path) -> None:
     path.write_text(json.dumps({"transcript": "Today we study cells.", "lecture_description": "Cells.", "summary": "x"}) + "\n")
     items = load_summary_items(path, text_field="transcript", summary_field="lecture_description")
     assert items[0].text == "Today we study cells." and items[0].references == ("Cells.",)
+
+
+def test_qmsum_meetings_read_turns_and_the_general_answer(tmp_path: Path) -> None:
+    path = tmp_path / "qmsum.jsonl"
+    meeting = {"topic_list": [], "specific_query_list": [{"query": "What about budgets?", "answer": "Not this one."}],
+               "general_query_list": [{"query": "Summarize the whole meeting.", "answer": "The board set the budget."}],
+               "meeting_transcripts": [{"speaker": "Chair", "content": "Let us set the budget ."},
+                                       {"speaker": "Member B", "content": "I agree ."}]}
+    path.write_text(json.dumps(meeting) + "\n")
+    items = load_summary_items(path)
+    assert items[0].text == "Chair: Let us set the budget .\nMember B: I agree ."
+    assert items[0].references == ("The board set the budget.",)
