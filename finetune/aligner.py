@@ -11,13 +11,13 @@ re-encoding every step (the index is unchanged, the adapter only maps query vect
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-import bm25s
 import numpy as np
 
 from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, is_practice, keep_top, prior_class,
@@ -26,7 +26,7 @@ from edurag.embedder import Embedder
 from edurag.standards import Catalog
 from eval.retrieval import CodeNormalizer, RetrievalItem, item_metrics, reliability_table
 from finetune.config import AlignerArgs
-from vectorstore.lexical import tokenize
+from vectorstore.lexical import LexicalIndex
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +35,9 @@ METHOD = "aligner-ranker"
 
 @dataclass
 class EncodedItem:
-    """One lesson item ready for training: passage vectors, normalized BM25 per passage, gold standard columns, the
-    text's length in words (text_words, for the adapter's length gate)."""
+    """One lesson item ready for training: passage vectors, per passage the BM25 scores of the lexical index's best
+    standards (max-normalized, 0 for those it did not return), gold standard columns, the text's length in words
+    (text_words, for the adapter's length gate)."""
 
     id: str
     group: str
@@ -50,12 +51,13 @@ class EncodedItem:
 
 @dataclass
 class StandardsIndex:
-    """The indexed standards as /align sees them: codes, metadata, unit vectors and a BM25 index, in one order."""
+    """The indexed standards as /align sees them: codes, metadata and unit vectors in one order, and their BM25 index
+    (the tantivy LexicalIndex /align searches, in a scratch folder, ids = codes)."""
 
     codes: list[str]
     metadatas: list[dict[str, Any]]
     vectors: np.ndarray
-    bm25: Any
+    lexical: LexicalIndex
 
     @cached_property
     def table(self) -> StandardTable:
@@ -68,30 +70,33 @@ class StandardsIndex:
         return np.array([is_practice(c) for c in self.codes])
 
 
-def standards_index(catalog: Catalog, embedder: Embedder) -> StandardsIndex:
-    """Encode and BM25-index the indexable standards exactly as ingestion does (Standard.document)."""
+def standards_index(catalog: Catalog, embedder: Embedder, folder: Path) -> StandardsIndex:
+    """Encode and BM25-index (a LexicalIndex in `folder`) the indexable standards exactly as ingestion does
+    (Standard.document)."""
     from ingestion.standards_docs import standard_documents
 
     docs = standard_documents(catalog)
     texts = [d.page_content for d in docs]
-    bm25 = bm25s.BM25()
-    bm25.index(tokenize(texts), show_progress=False)
-    return StandardsIndex(codes=[d.metadata["code"] for d in docs], metadatas=[d.metadata for d in docs],
-                          vectors=embedder.encode(texts), bm25=bm25)
+    codes = [d.metadata["code"] for d in docs]
+    lexical = LexicalIndex(folder)
+    lexical.upsert(codes, texts, [d.metadata for d in docs])
+    return StandardsIndex(codes=codes, metadatas=[d.metadata for d in docs], vectors=embedder.encode(texts),
+                          lexical=lexical)
 
 
-def normalized_lexical(index: StandardsIndex, passages: Sequence[str]) -> np.ndarray:
-    """(passages, standards) BM25 scores, each row divided by its maximum (as /align fuses them)."""
-    rows = []
-    for passage in passages:
-        tokens = tokenize([passage])[0]
-        rows.append(index.bm25.get_scores(tokens) if tokens else np.zeros(len(index.codes)))
-    lexical = np.asarray(rows, dtype=np.float32)
+def normalized_lexical(index: StandardsIndex, passages: Sequence[str], candidates: int) -> np.ndarray:
+    """(passages, standards) BM25 scores of each passage's `candidates` best standards from the lexical index (0
+    elsewhere), each row divided by its maximum: what /align fuses."""
+    column = {code: j for j, code in enumerate(index.codes)}
+    lexical = np.zeros((len(passages), len(index.codes)), dtype=np.float32)
+    for p, passage in enumerate(passages):
+        for hit in index.lexical.search(passage, candidates):
+            lexical[p, column[hit.id]] = hit.score
     return lexical / np.maximum(lexical.max(axis=1, keepdims=True), 1e-9)
 
 
 def encode_items(items: Sequence[RetrievalItem], groups: dict[str, str], index: StandardsIndex, embedder: Embedder,
-                 normalizer: CodeNormalizer, passage_tokens: int, passage_overlap: int,
+                 normalizer: CodeNormalizer, passage_tokens: int, passage_overlap: int, candidates: int,
                  progress: Callable[[Iterable], Iterable] = iter) -> list[EncodedItem]:
     """Split, encode and lexically score every item; tags become sets of acceptable standard columns."""
     from edurag.alignment.search import grade_cues
@@ -102,7 +107,7 @@ def encode_items(items: Sequence[RetrievalItem], groups: dict[str, str], index: 
         split = embedder.passages(item.text, passage_tokens, passage_overlap)
         gold = [frozenset(column[c] for c in normalizer.group(code) if c in column) for code in item.standard_ids]
         out.append(EncodedItem(id=item.id, group=groups.get(item.id, item.id), vectors=embedder.encode_tokens(split.tokens),
-                               lexical=normalized_lexical(index, split.texts), gold=[g for g in gold if g],
+                               lexical=normalized_lexical(index, split.texts, candidates), gold=[g for g in gold if g],
                                words=text_words(item.text), named_grades=grade_cues(item.text)))
     return out
 
@@ -154,7 +159,7 @@ def item_features(item: EncodedItem, index: StandardsIndex, model: AlignerModel 
     vectors = model.adapt(item.vectors, item.words) if model is not None else item.vectors
     prior = model.prior(item.vectors, index.table.subjects) if model is not None else None
     dense = keep_top(vectors @ index.vectors.T, candidates)
-    lexical = keep_top(item.lexical, candidates)
+    lexical = item.lexical
     keep = (dense.max(axis=0) > 0) | (lexical.max(axis=0) > 0)
     if content_only:
         keep &= ~index.practice
@@ -345,10 +350,12 @@ def run_aligner_training(items_file: Path, out: Path, args: AlignerArgs, setting
     heldout = [i for i in items if splits[i.id] == "heldout"][:args.limit]
     if not dev:
         raise ValueError(f"{items_file} has no dev items")
-    index = standards_index(catalog, embedder)
     normalizer = CodeNormalizer(catalog)
-    encoded_dev, encoded_heldout = (encode_items(part, groups, index, embedder, normalizer, settings.passage_tokens,
-                                                 settings.passage_overlap, progress) for part in (dev, heldout))
+    with tempfile.TemporaryDirectory(prefix="edurag-aligner-") as scratch:
+        index = standards_index(catalog, embedder, Path(scratch) / "lexical")
+        encoded_dev, encoded_heldout = (encode_items(part, groups, index, embedder, normalizer, settings.passage_tokens,
+                                                     settings.passage_overlap, args.candidates, progress)
+                                        for part in (dev, heldout))
     model, run = train_aligner(with_grade_hints(encoded_dev, index, catalog, args.seed), index, args)
     model.save(out)
     metrics = {split: {"before": score_items(part, index, None, args.candidates, normalizer),

@@ -1,17 +1,19 @@
 """BM25 beside each Chroma collection, in a persistent tantivy index updated at ingest and delete.
 
 Chroma OSS has no lexical search, and building BM25 from a whole-collection read does not scale (one `get()` of
-100,000 chunks fails with "too many SQL variables"; every query paid for a pass over every chunk). tantivy is a
+more than 32,766 chunks fails with "too many SQL variables"; every query paid for a pass over every chunk). tantivy is a
 search engine library (Lucene's design, in Rust): its BM25 top-k uses block-max WAND, so a query reads only the
 posting blocks that can still enter the top k. One index per collection lives in `$EDURAG_DATA_DIR/lexical/<name>/`,
 so every API process and worker that shares the data dir reads the same index; writers take tantivy's lock file in
 turn. Text is analysed in Python by `tokenize` (bm25s: lower-cased, English stop words removed, Snowball-stemmed),
-the analysis the earlier in-memory BM25 used, so scores keep their meaning; tantivy's BM25 is the Lucene variant
-bm25s computes by default (k1 1.2, b 0.75).
+the analysis the earlier in-memory BM25 used; tantivy's BM25 (k1 1.2, b 0.75) keeps Lucene's (k1 + 1) factor and
+byte-quantized field lengths, so raw scores are ~2.3x bm25s' and max-normalized ones differ by a few hundredths. The
+/align ranker's trainer (finetune.aligner) therefore scores with a LexicalIndex too.
 
-Size, measured by bench/scale.py: 8.6 MB for 100,000 standards chunks of 30 analysed words with their stored metadata,
-i.e. ~90 MB on disk per million chunks, memory-mapped; a process needs the OS
-page cache for the postings its queries touch, not the index in its heap.
+Size, measured on a `bench/scale.py fill` data dir: 45 MB for 101,175 standards chunks (30 analysed words each, with
+their stored metadata, which carries each standard's statement) and 15 MB for 100,000 transcript chunks, i.e. ~450 and
+~150 MB on disk per million chunks, memory-mapped; a process needs the OS page cache for the postings its queries
+touch, not the index in its heap.
 """
 
 from __future__ import annotations

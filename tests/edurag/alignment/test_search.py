@@ -176,3 +176,20 @@ def test_ranking_reads_only_the_candidates(subset, monkeypatch):
     narrow = replace(subset, settings=subset.settings.model_copy(update={"dense_candidates": 5}))
     found = rank_standards(narrow, "Students use ratio reasoning and unit rates to compare recipes", 50).standards
     assert len(found) > 5 and any(h.features["dense"] == 0 and h.features["lexical"] > 0 for h in found)
+
+
+def test_training_scores_bm25_as_align_does(subset, tmp_path):
+    """The ranker's trainer (finetune.aligner) builds the same tantivy BM25 index over the same standard texts that
+    ingestion gives /align, so a passage's max-normalized lexical scores are the ones /align fuses."""
+    from edurag.alignment.search import fused_candidates
+    from finetune.aligner import normalized_lexical, standards_index
+
+    text = "Students use ratio reasoning and unit rates to compare recipes and molecules"
+    index = standards_index(subset.catalog, subset.embedder, tmp_path / "lexical")
+    trained = dict(zip(index.codes, normalized_lexical(index, [text], 100)[0]))
+    collection = get_collection(subset.client, "standards")
+    _, metadatas, _, served = fused_candidates(subset, collection, [text], subset.embedder.encode([text]), {})
+    scored = {m["code"]: float(score) for m, score in zip(metadatas, served[0]) if score > 0}
+    assert len(scored) > 10
+    assert scored == pytest.approx({code: float(trained[code]) for code in scored}, abs=1e-5)
+    assert sum(score > 0 for score in trained.values()) == len(scored)
