@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from edurag.datasets import iter_jsonl
 from edurag.settings import BUNDLED_STANDARDS_DIR
 from edurag.standards import ALL_GRADES, Standard
 
@@ -155,19 +156,16 @@ class FrameworkStore:
         path = self.folder(framework) / ITEMS
         if not path.exists():
             return
-        with path.open(encoding="utf-8") as lines:
-            for line in lines:
-                row = json.loads(line)
-                yield Standard(**{k: v for k, v in row.items() if k in _STANDARD_FIELDS})
+        for _, row in iter_jsonl(path):
+            yield Standard(**{k: v for k, v in row.items() if k in _STANDARD_FIELDS})
 
     def associations(self, framework: str) -> Iterator[Association]:
         """The framework's associations as imported (known=False: the other end is not in the framework)."""
         path = self.folder(framework) / ASSOCIATIONS
         if not path.exists():
             return
-        with path.open(encoding="utf-8") as lines:
-            for line in lines:
-                yield Association(**json.loads(line))
+        for _, row in iter_jsonl(path):
+            yield Association(**row)
 
     def load_standards(self, framework: str) -> list[Standard]:
         """The framework's standards with each parent's children listed."""
