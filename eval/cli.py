@@ -118,12 +118,14 @@ def rouge_cmd(
     lead: Annotated[str, typer.Option(help="Comma-separated lead-N baselines scored on the same rows (first N words); '' for none")] = "150,300",
     text_field: Annotated[Optional[str], typer.Option(help="Field holding the text (default dialogue, then text)")] = None,
     summary_field: Annotated[Optional[str], typer.Option(help="Field holding the reference (default summary/summary1..N)")] = None,
+    oracle: Annotated[bool, typer.Option(help="Also score the greedy ROUGE-L oracle: the best extract of the same sentences within the same budget, chosen by looking at the reference (an upper bound, not a summarizer)")] = False,
     json_out: JsonOpt = None,
     label: LabelOpt = None,
 ) -> None:
-    """ROUGE-1/2/L/Lsum (stemmed F-measure) against summary1 and the multi-reference max, beside lead-N baselines."""
+    """ROUGE-1/2/L/Lsum (stemmed F-measure) against summary1 and the multi-reference max, beside lead-N baselines
+    (and, with --oracle, the extractive ROUGE-L upper bound)."""
     from edurag.prompts import STRATEGIES
-    from eval.generation import lead_words, summarize_many
+    from eval.generation import lead_words, oracle_summary, summarize_many
     from eval.rouge import ROUGE_TYPES, confidence_intervals, load_summary_items, per_item_scores, score_multi, score_pairs
     from edurag.summarization.service import SummaryOptions, check_options
 
@@ -157,6 +159,15 @@ def rouge_cmd(
                      "metrics_multi_reference": score_multi(preds, [i.references for i in items]),
                      "references_per_item": max(len(i.references) for i in items),
                      "config": {"data": str(data), "items": len(items), "baseline": f"first {n} words"}})
+    if oracle:
+        options = SummaryOptions(length=length, max_words=max_words, format=summary_format)
+        preds = [oracle_summary(i.text, i.references[0], options) for i in items]
+        runs.append({"kind": "rouge", "label": "oracle-L", "created": _now(), "metrics": score_pairs(preds, single),
+                     "metrics_multi_reference": score_multi(preds, [i.references for i in items]),
+                     "references_per_item": max(len(i.references) for i in items),
+                     "config": {"data": str(data), "items": len(items), "baseline": "greedy ROUGE-L oracle, same budget",
+                                "mean_summary_words": round(sum(len(p.split()) for p in preds) / max(len(preds), 1), 1)},
+                     "per_item": per_item_scores([i.id for i in items], preds, single)})
     baselines = {r["label"]: r["metrics"] for r in runs}
     for strat, adp in configs:
         name = label or f"{gen.kind}{'/' + adp if adp else ''}/{strat}"
@@ -178,6 +189,7 @@ def rouge_cmd(
             "metrics_multi_reference": score_multi(preds, [i.references for i in items]),
             "ci95": confidence_intervals(preds, single),
             "baselines": baselines,
+            "baselines_per_item": {r["label"]: r["per_item"] for r in runs if "per_item" in r},
             "references_per_item": max(len(i.references) for i in items),
             "samples": [{"id": i.id, "prediction": p, "reference": i.references[0]} for i, p in list(zip(items, preds))[:5]],
             "per_item": per_item_scores([i.id for i in items], preds, single),

@@ -24,3 +24,19 @@ def lead_words(text: str, words: int) -> str:
     from edurag.transcript_text import clean_text
 
     return " ".join(" ".join(line.split(": ", 1)[-1] for line in clean_text(text).splitlines()).split()[:words])
+
+
+def oracle_summary(text: str, reference: str, options: SummaryOptions) -> str:
+    """The greedy ROUGE-L oracle (eval.rouge.greedy_rouge_l_oracle) over the sentence units the summarizer itself
+    extracts from, within the same word budget: how high extraction could go with perfect sentence choice. Sentences
+    are rendered as the summary renders them (speaker attribution included)."""
+    from edurag.generators import attributed, render_unit
+    from edurag.sentences import count_words
+    from edurag.summarization.service import prepare_text
+    from eval.rouge import greedy_rouge_l_oracle
+
+    prepared = prepare_text(text, options)
+    attribute = attributed(prepared.units)
+    sentences = [render_unit(u.speaker, u.text, attribute) for u in prepared.units]
+    chosen = greedy_rouge_l_oracle(sentences, [count_words(s) for s in sentences], reference, prepared.budget)
+    return " ".join(sentences[i] for i in chosen)

@@ -7,6 +7,8 @@ encoder reads only its first 256 word pieces: KeyBERT's own document embedding w
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from typing import Sequence
 
 import numpy as np
@@ -21,7 +23,8 @@ SPEECH_FILLERS = frozenset(
     "okay ok yeah yes uh um uhm hmm mm like just really right going gonna wanna got get gets getting know think thing things "
     "lot kind sort actually basically say says said saying want let let's sure maybe way mean look looking good great "
     "today guys people time little bit does did doing make makes use used talk talking question questions point "
-    "inaudible crosstalk laughter applause student students teacher class".split()
+    "inaudible crosstalk laughter applause student students teacher class exactly totally alright cool agree instead "
+    "stuff".split()
 )
 _UNSPACED_LANGUAGES = {"zh", "ja", "th", "lo", "km", "my"}
 MAX_CANDIDATES = 200
@@ -85,3 +88,22 @@ def _drop_nested(terms: list[str]) -> list[str]:
         if not any(words <= set(k.split()) or set(k.split()) <= words for k in kept):
             kept.append(term)
     return kept
+
+
+def as_written(term: str, text: str) -> str | None:
+    """A lower-cased key term as the text most often writes it inside a sentence (a sentence's capital first letter
+    says nothing): "martin luther" -> "Martin Luther", "photosynthesis" stays lower case, and a two-word term whose
+    stop words the vectorizer dropped gets them back ("house lords" -> "House of Lords"). None when the text never
+    writes its words in a row or with only stop words between them (the vectorizer pairs words across other words)."""
+    stop_words = "|".join(sorted(map(re.escape, ENGLISH_STOP_WORDS), key=len, reverse=True))
+    gap = rf"\s+(?:(?:{stop_words})\s+){{0,2}}"
+    pattern = re.compile(r"\b" + gap.join(map(re.escape, term.split())) + r"\b", re.IGNORECASE)
+    inside, anywhere = Counter(), Counter()
+    for match in pattern.finditer(text):
+        form = " ".join(match.group(0).split())
+        anywhere[form] += 1
+        before = text[:match.start()].rstrip()
+        if before and before[-1] not in ".?!…。？！":
+            inside[form] += 1
+    found = inside or anywhere
+    return found.most_common(1)[0][0] if found else None

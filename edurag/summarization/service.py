@@ -20,8 +20,9 @@ from edurag.summarization.mapreduce import summarize_text
 from edurag.transcript_text import Turn, Unit, join_lines, parse_turns, sentence_units
 from ingestion.captions import CaptionError, read_cues, sniff_format
 from edurag.summarization.classroom import TalkFigures, is_classroom, is_teacher, talk_figures
-from edurag.summarization.keyterms import KeyTermExtractor
-from edurag.summarization.length import budget_words, max_sentences
+from edurag.summarization.keyterms import KeyTermExtractor, as_written
+from edurag.summarization.length import DEFAULT_CURVE, MEETING_CURVE, budget_words, max_sentences
+from edurag.summarization.meetings import backchannels, is_meeting
 from edurag.summarization.salience import lexical_centrality
 from edurag.summarization.topics import MAX_SECTIONS, WORDS_PER_SECTION, section_starts
 
@@ -30,6 +31,13 @@ FORMATS: tuple[str, ...] = ("paragraph", "bullets", "outline")
 MAX_UNIT_WORDS = 50
 KEY_TERMS = 8
 HEADING_TERMS = 3
+# The opening topic line of lectures (`opening_sentence`): how many key terms it names (3, 4 or 6 score alike on the
+# lectures' tune split, bench/summary_length.md); it needs a budget of a paragraph, and a single voice counts as a
+# lecture from LECTURE_MIN_WORDS words on (a short monologue gets no "This lecture covers"). Meetings get none: their
+# key terms are too often talk ("idea, chat, certainly"), see bench/summary_length.md.
+OPENING_TERMS = 4
+OPENING_MIN_BUDGET = 60
+LECTURE_MIN_WORDS = 1000
 MIN_SECTION_BUDGET = 25  # words: fewer sections when the budget is small, so each gets a sentence or two
 # Weight of the tf-idf centroid score (summarization.salience) beside the embedder's centrality in sentence relevance:
 # chosen on the lectures' tune split only (bench/summary_length.md: ROUGE-1 0.354 -> 0.363, ROUGE-L 0.160 -> 0.168).
@@ -120,45 +128,103 @@ def check_options(options: SummaryOptions) -> None:
         raise ValueError("max_words must be at least 1")
 
 
-def summarize_document(generator: Generator, embedder: Embedder, text: str,
-                       options: SummaryOptions | None = None) -> DocumentSummary:
-    """Summarize one text of any length and kind (dialogue, lecture, captions, classroom) within its word budget.
+@dataclass
+class PreparedText:
+    """A text ready to summarize: its clean turns, language, input words, word budget, whether it is a meeting or a
+    classroom, how many sections it may get, and the sentence units a summary is extracted from."""
 
-    Raises EmptyTextError when cleaning leaves no text, ValueError for bad options, KeyError for an unknown adapter.
-    """
-    options = options or SummaryOptions()
-    check_options(options)
+    turns: list[Turn]
+    language: str
+    input_words: int
+    budget: int
+    meeting: bool
+    classroom: bool
+    section_limit: int
+    units: list[Unit]
+
+
+def prepare_text(text: str, options: SummaryOptions) -> PreparedText:
+    """Clean a text and cut it into the bounded sentence units a summary is made of, with its word budget (the meeting
+    curve for meetings, whose back-channel sentences are dropped). Raises EmptyTextError when nothing is left."""
     turns = read_turns(text)
     if not turns:
         raise EmptyTextError("no text left to summarize once timestamps, cue numbers and markup are removed")
     language = detect_language(" ".join(t.text for t in turns[:200]))
     input_words = sum(count_words(t.text) for t in turns)
-    budget = budget_words(input_words, options.length, options.max_words)
+    meeting = is_meeting(turns)
+    budget = budget_words(input_words, options.length, options.max_words, MEETING_CURVE if meeting else DEFAULT_CURVE)
     section_limit = max(1, budget // MIN_SECTION_BUDGET)
     sections_expected = max(1, min(section_limit, MAX_SECTIONS, input_words // WORDS_PER_SECTION))
     units = sentence_units(turns, language, min(MAX_UNIT_WORDS, budget // sections_expected))
+    if meeting:
+        units = _without_backchannels(units, language)
+    return PreparedText(turns=turns, language=language, input_words=input_words, budget=budget, meeting=meeting,
+                        classroom=is_classroom(turns), section_limit=section_limit, units=units)
+
+
+def summarize_document(generator: Generator, embedder: Embedder, text: str,
+                       options: SummaryOptions | None = None) -> DocumentSummary:
+    """Summarize one text of any length and kind (dialogue, lecture, meeting, captions, classroom) within its word
+    budget.
+
+    Raises EmptyTextError when cleaning leaves no text, ValueError for bad options, KeyError for an unknown adapter.
+    """
+    options = options or SummaryOptions()
+    check_options(options)
+    prepared = prepare_text(text, options)
+    turns, language, units, budget = prepared.turns, prepared.language, prepared.units, prepared.budget
+    input_words, section_limit = prepared.input_words, prepared.section_limit
     vectors = embedder.encode([u.text for u in units])
-    words = np.array([count_words(u.text) for u in units], dtype=np.int64)
+    attribute = attributed(units)  # speaker labels are part of the summary, so they count against its budget
+    words = np.array([count_words(render_unit(u.speaker, u.text, attribute)) for u in units], dtype=np.int64)
     terms = KeyTermExtractor(embedder, "\n".join(u.text for u in units), language)
     key_terms = terms.terms(["\n".join(u.text for u in units)], vectors.mean(axis=0, keepdims=True), KEY_TERMS)[0]
-    figures = talk_figures(turns, language) if is_classroom(turns) else None
+    figures = talk_figures(turns, language) if prepared.classroom else None
     starts = section_starts(vectors, words, section_limit)
     bounds = list(zip(starts, starts[1:] + [len(units)]))
     headings = terms.terms(["\n".join(u.text for u in units[a:b]) for a, b in bounds],
                            np.stack([vectors[a:b].mean(axis=0) for a, b in bounds]), HEADING_TERMS)
+    lead = [figures.sentence()] if figures is not None else []
+    opening = opening_sentence(key_terms, "\n".join(u.text for u in units)) \
+        if _is_lecture(prepared) and budget >= OPENING_MIN_BUDGET else None
+    lead = [opening] + lead if opening else lead
+    body_budget = max(budget - sum(count_words(s) for s in lead), 1)
     if isinstance(generator, ExtractiveGenerator):
-        sections, chunks = _extract_sections(generator, units, vectors, words, bounds, budget, figures, language), 1
+        sections = _extract_sections(generator, units, vectors, words, bounds, body_budget, figures is not None, language)
+        chunks = 1
     else:
-        sections, chunks = _generate_sections(generator, units, bounds, budget, options, figures)
+        sections, chunks = _generate_sections(generator, units, bounds, body_budget, options)
     for section, heading, (a, _) in zip(sections, headings, bounds):
         section.key_terms = heading
         section.heading = ", ".join(heading).capitalize() if heading else f"Part {bounds.index((a, _)) + 1}"
     sections = [s for s in sections if s.sentences]
-    summary = render(sections, options.format, figures, budget)
+    summary = render(sections, options.format, lead, budget)
     return DocumentSummary(summary=summary, format=options.format, length=options.length, budget_words=budget,
-                           words=summary_words(summary, sections, options.format, figures), input_words=input_words,
+                           words=summary_words(summary, sections, options.format, lead), input_words=input_words,
                            language=language, key_terms=key_terms,
                            sections=sections, classroom=figures, chunks=chunks)
+
+
+def _is_lecture(prepared: PreparedText) -> bool:
+    """One voice (or no speaker labels) at lecture length: a lecture or talk."""
+    return prepared.input_words >= LECTURE_MIN_WORDS and len({t.speaker for t in prepared.turns if t.speaker}) <= 1
+
+
+def opening_sentence(terms: Sequence[str], text: str) -> str | None:
+    """"This lecture covers A, B and C." from the first OPENING_TERMS key terms the text writes as such, each as it is
+    written (key terms are found lower-cased; see keyterms.as_written): the topic line a reader of a course overview
+    expects first. None when no key term is written in the text."""
+    written = [form for form in (as_written(term, text) for term in terms) if form][:OPENING_TERMS]
+    if not written:
+        return None
+    listed = written[0] if len(written) == 1 else f"{', '.join(written[:-1])} and {written[-1]}"
+    return f"This lecture covers {listed}."
+
+
+def _without_backchannels(units: list[Unit], language: str) -> list[Unit]:
+    """A meeting's sentences without its back-channels (summarization.meetings), unless nothing else is left."""
+    kept = [u for u, flagged in zip(units, backchannels([u.text for u in units], language)) if not flagged]
+    return kept or units
 
 
 def _shares(bounds: Sequence[tuple[int, int]], words: np.ndarray, budget: int) -> list[int]:
@@ -172,13 +238,11 @@ def _shares(bounds: Sequence[tuple[int, int]], words: np.ndarray, budget: int) -
 
 
 def _extract_sections(generator: ExtractiveGenerator, units: list[Unit], vectors: np.ndarray, words: np.ndarray,
-                      bounds: list[tuple[int, int]], budget: int, figures: TalkFigures | None,
-                      language: str) -> list[Section]:
+                      bounds: list[tuple[int, int]], budget: int, classroom: bool, language: str) -> list[Section]:
     """Key sentences per section by MMR: centrality to the whole text (embedding and tf-idf centroid), a lead prior,
-    redundancy against everything chosen so far; each section gets a share of the budget by its length."""
+    redundancy against everything chosen so far; each section gets a share of the budget by its length; a classroom's
+    sections share theirs between teacher and student sentences."""
     n = len(units)
-    if figures is not None:
-        budget = max(budget - count_words(figures.sentence()), 1)
     centroid = vectors.mean(axis=0)
     centrality = vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
     relevance = (1 - generator.diversity) * centrality + generator.lead_weight * (1.0 - np.arange(n) / max(n, 1)) \
@@ -188,7 +252,7 @@ def _extract_sections(generator: ExtractiveGenerator, units: list[Unit], vectors
     sections: list[Section] = []
     carry = 0  # budget a section could not use (no sentence fitted) passes to the next one
     for (a, b), share in zip(bounds, _shares(bounds, words, budget)):
-        groups = _speaker_groups(units, a, b) if figures is not None else [(list(range(a, b)), 1.0)]
+        groups = _speaker_groups(units, a, b) if classroom else [(list(range(a, b)), 1.0)]
         picked: list[int] = []
         share += carry
         for indexes, weight in groups:
@@ -218,11 +282,9 @@ def _speaker_groups(units: list[Unit], a: int, b: int) -> list[tuple[list[int], 
 
 
 def _generate_sections(generator: Generator, units: list[Unit], bounds: list[tuple[int, int]], budget: int,
-                       options: SummaryOptions, figures: TalkFigures | None) -> tuple[list[Section], int]:
+                       options: SummaryOptions) -> tuple[list[Section], int]:
     """The Hugging Face path: paragraph = one map-reduce summary of the whole text; bullets and outline = one summary
     per section (each map-reduced within the model's window), each within its share of the budget."""
-    if figures is not None:
-        budget = max(budget - count_words(figures.sentence()), 1)
     attribute = attributed(units)
     texts = ["\n".join(render_unit(u.speaker, u.text, attribute) for u in units[a:b]) for a, b in bounds]
     if options.format == "paragraph" or len(bounds) == 1:
@@ -238,25 +300,24 @@ def _generate_sections(generator: Generator, units: list[Unit], bounds: list[tup
     return sections, chunks
 
 
-def summary_words(summary: str, sections: list[Section], fmt: str, figures: TalkFigures | None) -> int:
-    """Words of a rendered summary in the budget's unit: its sentences (and the talk-figures sentence), without the
-    bullet marks, headings and start times that bullets and outlines add (see `render`)."""
+def summary_words(summary: str, sections: list[Section], fmt: str, lead: list[str]) -> int:
+    """Words of a rendered summary in the budget's unit: its sentences (and the lead: opening and talk-figures
+    sentences), without the bullet marks, headings and start times that bullets and outlines add (see `render`)."""
     if fmt == "paragraph":
         return count_words(summary)
-    lead = [figures.sentence()] if figures is not None else []
     return sum(count_words(s) for s in lead + [s for section in sections for s in section.sentences])
 
 
-def render(sections: list[Section], fmt: str, figures: TalkFigures | None, budget: int) -> str:
-    """The summary text: a paragraph, one bullet per key sentence, or headed sections with start times; never over
-    budget words (count_words units; bullet marks and headings are not counted as words of the summary)."""
-    lead = [figures.sentence()] if figures is not None else []
+def render(sections: list[Section], fmt: str, lead: list[str], budget: int) -> str:
+    """The summary text: the lead sentences (opening, talk figures), then a paragraph, one bullet per key sentence, or
+    headed sections with start times; never over budget words (count_words units; bullet marks and headings are not
+    counted as words of the summary)."""
     if fmt == "paragraph":
         text = " ".join(lead + [s for section in sections for s in section.sentences])
         return truncate_words(text, budget)
     if fmt == "bullets":
         return "\n".join(f"- {s}" for s in lead + [s for section in sections for s in section.sentences])
-    blocks = [lead[0]] if lead else []
+    blocks = [" ".join(lead)] if lead else []
     for section in sections:
         when = f"[{section.start_label}] " if section.start_label else ""
         blocks.append(f"## {when}{section.heading}\n" + "\n".join(f"- {s}" for s in section.sentences))

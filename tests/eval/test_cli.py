@@ -30,13 +30,16 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 def test_rouge_limit_5_extractive(runs_dir: Path, env: dict[str, str]) -> None:
     out = runs_dir / "rouge.json"
     result = CliRunner().invoke(app, ["eval", "rouge", "--data", str(DEV40), "--limit", "5", "--generator", "extractive",
-                                      "--strategy", "all", "--json", str(out)], env=env)
+                                      "--strategy", "all", "--oracle", "--json", str(out)], env=env)
     assert result.exit_code == 0, result.output
     run = json.loads(out.read_text())
     assert run["kind"] == "rouge" and run["config"]["items"] == 5 and run["config"]["strategy"] == "zero_shot"
     assert set(run["metrics"]) == {"rouge1", "rouge2", "rougeL", "rougeLsum"}
     assert 0.05 < run["metrics"]["rouge1"] < 1
-    assert "rouge1" in result.output
+    assert "rouge1" in result.output and "oracle-L" in result.output
+    # the ROUGE-L oracle picks from the same sentences within the same budgets, knowing the reference
+    assert run["baselines"]["oracle-L"]["rougeL"] > run["metrics"]["rougeL"]
+    assert [r["id"] for r in run["baselines_per_item"]["oracle-L"]] == [r["id"] for r in run["per_item"]]
 
 
 def test_toxicity_with_the_offline_scorer(runs_dir: Path, env: dict[str, str]) -> None:

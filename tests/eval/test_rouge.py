@@ -82,3 +82,25 @@ def test_qmsum_meetings_read_turns_and_the_general_answer(tmp_path: Path) -> Non
     items = load_summary_items(path)
     assert items[0].text == "Chair: Let us set the budget .\nMember B: I agree ."
     assert items[0].references == ("The board set the budget.",)
+
+
+def test_greedy_oracle_stays_in_budget_and_beats_every_single_choice() -> None:
+    from edurag.sentences import count_words
+    from eval.rouge import greedy_rouge_l_oracle, make_scorer
+
+    sentences = ["Okay so let us begin.", "Supply and demand set the price of goods in a market.",
+                 "I had coffee this morning.", "When the price rises, demand for the goods falls.",
+                 "Any questions so far?", "Governments sometimes fix prices, which causes shortages."]
+    words = [count_words(s) for s in sentences]
+    reference = "The lecture explains how supply and demand set the price of goods and why fixed prices cause shortages."
+    scorer = make_scorer()
+
+    def f(indexes: list[int]) -> float:
+        return scorer.score(reference, " ".join(sentences[i] for i in indexes))["rougeL"].fmeasure
+
+    for budget in (12, 25, 40):
+        chosen = greedy_rouge_l_oracle(sentences, words, reference, budget)
+        assert chosen == sorted(chosen) and sum(words[i] for i in chosen) <= budget
+        assert all(f(chosen) >= f([i]) for i in range(len(sentences)) if words[i] <= budget)
+    assert greedy_rouge_l_oracle(sentences, words, reference, 40) == [1, 5]  # the off-topic sentences only dilute it
+    assert greedy_rouge_l_oracle(sentences, words, reference, 3) == []  # nothing fits

@@ -109,6 +109,24 @@ def test_outline_of_a_vtt_lecture_has_sections_with_start_times(generator):
     assert 0 < content_words(result) <= result.budget_words
 
 
+@pytest.mark.parametrize("fmt", ["paragraph", "outline"])
+def test_a_lecture_opens_with_its_topics_as_written(generator, fmt):
+    vtt = (FIXTURES / "three_lectures.vtt").read_text()
+    result = summarize(generator, vtt, format=fmt)
+    opening = re.match(r"This lecture covers (.+?)\.(?:\s|$)", result.summary)
+    assert opening, result.summary[:200]
+    listed = opening.group(1)
+    assert sum(all(w in listed.lower().split() for w in term.split()) for term in result.key_terms[:4]) >= 2
+    written = set(re.findall(r"[\w'’-]+", vtt))
+    assert all(word in written for word in re.findall(r"[\w'’-]+", listed))  # as written: names keep their capitals
+    assert result.words <= result.budget_words
+
+
+def test_short_dialogue_gets_no_opening_line(generator):
+    dialogue = json.loads((FIXTURES / "dialogsum_dev40.jsonl").read_text().splitlines()[0])["dialogue"]
+    assert not summarize(generator, dialogue).summary.startswith("This ")
+
+
 def test_classroom_figures_match_hand_count(generator):
     result = summarize(generator, (FIXTURES / "classroom_fractions.txt").read_text(), max_words=60)
     figures = result.classroom
