@@ -77,7 +77,8 @@ class Neighbours:
 
 
 def nearest(collection: Collection, vectors: np.ndarray, k: int, conditions: dict[str, Any] | None = None,
-            share: float | None = None, min_share: float = 0.25, overfetch: float = 1.5) -> Neighbours:
+            share: float | None = None, min_share: float = 0.25, overfetch: float = 1.5, metadata: bool = True,
+            ) -> Neighbours:
     """The k nearest chunks to each query vector (float array, queries x dimension) among those matching `conditions`
     (as `where_all` takes them; None values = any).
 
@@ -89,10 +90,12 @@ def nearest(collection: Collection, vectors: np.ndarray, k: int, conditions: dic
     exactly the filtered top k (the unfiltered top n, cut to the chunks that match, is the filtered ranking down to
     rank n), as has one whose unfiltered query returned the whole collection. Only the other vectors, whose neighbours
     are mostly chunks the filter drops, are queried again with the `where`; a selective filter (share below
-    min_share: a small framework, a grade) always uses it. `share` None = unknown: the `where` is used.
+    min_share: a small framework, a grade) always uses it. `share` None = unknown: the `where` is used. With
+    `metadata=False` the `where` and unfiltered queries read distances only (Chroma's metadata read of every neighbour
+    costs more as the collection grows) and their neighbours get empty dicts; the post-filter always reads metadata.
     """
     where = where_all(**(conditions or {}))
-    include: Any = ["distances", "metadatas"]
+    include: Any = ["distances", "metadatas"] if metadata else ["distances"]
     if where is None:
         got = collection.query(query_embeddings=vectors, n_results=k, include=include)
         return Neighbours(got["ids"], got["distances"], _metadatas(got), [])
@@ -102,7 +105,7 @@ def nearest(collection: Collection, vectors: np.ndarray, k: int, conditions: dic
     todo = list(range(len(vectors)))
     if share is not None and share >= min_share:
         n = math.ceil(k * overfetch / share)
-        got = collection.query(query_embeddings=vectors, n_results=n, include=include)
+        got = collection.query(query_embeddings=vectors, n_results=n, include=["distances", "metadatas"])
         todo = []
         for p, (hit_ids, dists, metas) in enumerate(zip(got["ids"], got["distances"], _metadatas(got))):
             kept = [j for j, meta in enumerate(metas) if matches(meta, conditions or {})][:k]
@@ -118,6 +121,9 @@ def nearest(collection: Collection, vectors: np.ndarray, k: int, conditions: dic
 
 
 def _metadatas(got: Any) -> list[list[dict[str, Any]]]:
+    """Each neighbour's metadata as a dict (empty when the query did not read metadata)."""
+    if got.get("metadatas") is None:
+        return [[{} for _ in ids] for ids in got["ids"]]
     return [[dict(m or {}) for m in metas] for metas in got["metadatas"]]
 
 

@@ -181,7 +181,8 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
 
 
 def fused_candidates(c: Components, collection: Collection, parts: list[str], vectors: np.ndarray, conditions: dict[str, Any],
-                     share: float | None = None) -> tuple[list[str], list[dict[str, Any]], np.ndarray, np.ndarray]:
+                     share: float | None = None, metadata: bool = True,
+                     ) -> tuple[list[str], list[dict[str, Any]], np.ndarray, np.ndarray]:
     """Dense (Chroma top `dense_candidates`) and lexical (BM25 top `lexical_candidates`) hits of every passage, on the
     union of the chunks either found: their ids, metadata, and cosine and max-normalized BM25 score per passage.
     `conditions` are metadata filters as where_all takes them (None = any; a list value: the chunk's list contains its
@@ -190,11 +191,13 @@ def fused_candidates(c: Components, collection: Collection, parts: list[str], ve
 
     Both reads are top-k searches that honour the conditions, so a query costs the same at 1,000 and 1,000,000 chunks (no
     pass over the collection; tantivy applies filters as term queries, cheap at any share); a chunk one signal did not
-    return scores 0 on it for that passage.
+    return scores 0 on it for that passage. With `metadata=False` Chroma returns distances only (its metadata read of
+    every candidate grows with the collection) and the chunks only the dense search found get an empty dict: for
+    callers that read the metadata of a few winners.
     """
     s = c.settings
     dense_hits = nearest(collection, vectors, s.dense_candidates, conditions, share, s.post_filter_min_share,
-                         s.post_filter_overfetch)
+                         s.post_filter_overfetch, metadata)
     if dense_hits.where_queried and share is not None and share >= s.post_filter_min_share:
         logger.debug("post-filter left %d of %d passages short: queried with the where", len(dense_hits.where_queried),
                      len(parts))
@@ -240,14 +243,16 @@ class ChunkHit:
 
 def search_chunks(c: Components, collection_name: str, text: str, k: int, conditions: dict[str, Any] | None = None,
                   ) -> list[ChunkHit]:
-    """The k chunks of a collection (transcripts) best matching a short query: dense and BM25 top hits fused."""
+    """The k chunks of a collection (transcripts) best matching a short query: dense and BM25 top hits fused; the
+    text and metadata are read for those k only."""
     collection = get_collection(c.client, collection_name)
-    ids, metadatas, dense, lex_norm = fused_candidates(c, collection, [text], c.embedder.encode([text]), conditions or {})
+    ids, _, dense, lex_norm = fused_candidates(c, collection, [text], c.embedder.encode([text]), conditions or {},
+                                               metadata=False)
     if not ids:
         return []
     score = dense[0] + c.settings.lexical_weight * lex_norm[0]
     order = [int(i) for i in np.argsort(-score)[:k]]
-    got = collection.get(ids=[ids[i] for i in order], include=["documents"])
-    texts = dict(zip(got["ids"], got["documents"]))
-    return [ChunkHit(id=ids[i], text=texts.get(ids[i]) or "", metadata=metadatas[i], score=float(score[i]),
-                     dense=float(dense[0, i]), lexical=float(lex_norm[0, i])) for i in order]
+    got = collection.get(ids=[ids[i] for i in order], include=["documents", "metadatas"])
+    found = {chunk_id: (text or "", meta or {}) for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+    return [ChunkHit(id=ids[i], text=found[ids[i]][0], metadata=found[ids[i]][1], score=float(score[i]),
+                     dense=float(dense[0, i]), lexical=float(lex_norm[0, i])) for i in order if ids[i] in found]

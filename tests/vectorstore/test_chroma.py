@@ -157,7 +157,9 @@ def test_selective_filters_use_the_where_and_small_collections_are_read_whole(fr
     got = nearest(small, vectors[:2], 20, {"framework": "a"}, share=0.5)  # asks 60 of 30: the whole collection came back
     assert got.where_queried == [] and [len(i) for i in got.ids] == [15, 15]
     assert got.ids == small.query(query_embeddings=vectors[:2], n_results=20, where={"framework": "a"}, include=[])["ids"]
-    assert nearest(small, vectors[:1], 3).ids == small.query(query_embeddings=vectors[:1], n_results=3, include=[])["ids"]
+    unfiltered = nearest(small, vectors[:1], 3, metadata=False)
+    assert unfiltered.ids == small.query(query_embeddings=vectors[:1], n_results=3, include=[])["ids"]
+    assert unfiltered.metadatas == [[{}, {}, {}]]
 
 
 def test_matches_reads_conditions_as_where_all_does() -> None:
