@@ -191,29 +191,23 @@ def fused_candidates(c: Components, collection: Collection, parts: list[str], ve
     """
     s = c.settings
     dense_hits = collection.query(query_embeddings=vectors.tolist(), n_results=s.dense_candidates,
-                                  where=where_all(**conditions), include=["distances", "metadatas"])
+                                  where=where_all(**conditions), include=["distances"])
     lexical = c.lexical_indexes.get(collection.name)
     lexical_hits = [lexical.search(part, s.lexical_candidates, conditions) for part in parts]
-    position: dict[str, int] = {}
-    metadatas: list[dict[str, Any]] = []
-    for ids, metas in zip(dense_hits["ids"], dense_hits["metadatas"]):
-        for chunk_id, meta in zip(ids, metas):
-            if chunk_id not in position:
-                position[chunk_id] = len(metadatas)
-                metadatas.append(dict(meta or {}))
-    for hits in lexical_hits:
-        for hit in hits:
-            if hit.id not in position:
-                position[hit.id] = len(metadatas)
-                metadatas.append(hit.metadata)
+    found = dict.fromkeys([i for ids in dense_hits["ids"] for i in ids] + [h.id for hits in lexical_hits for h in hits])
+    metadata = c.chunk_metadata.read(collection, list(found))  # a chunk deleted meanwhile is left out
+    position = {chunk_id: n for n, chunk_id in enumerate(i for i in found if i in metadata)}
+    metadatas = [metadata[chunk_id] for chunk_id in position]
     dense = np.zeros((len(parts), len(metadatas)), dtype=np.float32)
     lex = np.zeros_like(dense)
     for p, (ids, distances) in enumerate(zip(dense_hits["ids"], dense_hits["distances"])):
         for chunk_id, distance in zip(ids, distances):
-            dense[p, position[chunk_id]] = 1.0 - distance
+            if chunk_id in position:
+                dense[p, position[chunk_id]] = 1.0 - distance
     for p, hits in enumerate(lexical_hits):
         for hit in hits:
-            lex[p, position[hit.id]] = hit.score
+            if hit.id in position:
+                lex[p, position[hit.id]] = hit.score
     if not metadatas:
         return [], [], dense, lex
     lex_norm = lex / np.maximum(lex.max(axis=1, keepdims=True), 1e-9)
