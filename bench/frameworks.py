@@ -1,12 +1,19 @@
 """Framework import at scale: a 100k-item Common Standards Project set (synthetic, cloned from the bundled state sets)
-imported with `edurag ingest framework`: run 1 is killed with SIGKILL after `--kill-after` s, run 2 resumes (and is
-stopped after `--resume-for` s when that is set), run 3 re-imports. Measured: parse+store rate, embedding rate,
-what the resume skipped, peak RSS of each run; then /align p50/p95 with and without the framework filter once the
-collection holds every item. On a shared 2-core machine embedding 100k items takes hours, so with --resume-for the
-chunks not embedded by then get the vector of an embedded chunk (plus noise): their documents, metadata and ids are
-the real ones, and a query's cost does not depend on how a stored vector was computed.
+imported end to end, embedding included, with `edurag ingest framework` (the product's backend, onnx-int8 by default,
+as `make run` serves) into a data dir that already holds the bundled CCSS/NGSS standards.
 
-    python -m bench.frameworks --items 100000 --kill-after 300 --resume-for 600 --out bench/frameworks_results.md
+`import`: run 1 is killed with SIGKILL `--kill-after` s in, run 2 resumes (to the end, or SIGKILL after `--resume-for`
+s), run 3 re-imports (nothing may change); after each run a fresh process counts what the data dir holds (chunks,
+standards missing, duplicate chunks of one standard, record-manager keys, BM25 documents). Measured: parse + store
+rate (set items/s and standards/s), embedding rate (standards embedded per second of the resumed run's indexing),
+peak RSS of each run. `latency`: /align (the domain call the route makes) p50/p95 with the framework filter, without
+a filter and with a small framework's filter, on the imported data dir. With --resume-for, chunks the resume did not
+embed get the vector of an embedded chunk plus noise before the latency run (documents, metadata and ids are the real
+ones; a query's cost does not depend on how a stored vector was computed).
+
+    nice -n 10 python -m bench.frameworks import --items 100000 --kill-after 300 --work /tmp/fw100k   # ~1 h here
+    python -m bench.frameworks latency --work /tmp/fw100k --queries 100
+    python -m bench.frameworks all --items 100000 --kill-after 300 --work /tmp/fw100k --out bench/frameworks_results.md
 """
 
 from __future__ import annotations
@@ -26,16 +33,7 @@ from bench.common import markdown_table, percentiles, timer
 
 logger = logging.getLogger("bench.frameworks")
 FRAMEWORK = "synthetic-100k"
-QUERIES = [
-    "Students find unit rates and compare ratios with tables",
-    "Solve two-step linear equations and inequalities in one variable",
-    "Add and subtract fractions with unlike denominators using models",
-    "Use place value to round whole numbers to the nearest ten or hundred",
-    "Calculate the area of triangles and other polygons by decomposing them",
-    "Interpret a scatter plot and describe the association between two variables",
-    "Count forward from a given number within 100",
-    "Solve problems involving simple interest, tax and discounts",
-]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def synthesize(items: int, out: Path, sources: Path) -> int:
@@ -67,44 +65,113 @@ def synthesize(items: int, out: Path, sources: Path) -> int:
     return written
 
 
-def chunks(data_dir: Path) -> int:
-    """Chunks of the synthetic framework in the live standards collection."""
+def counts(data_dir: Path) -> dict[str, int]:
+    """What the data dir holds for the synthetic framework, read page by page: its chunks, the stored standards without
+    a chunk (missing), chunks beyond one per standard (duplicates), chunks of no stored standard (extra); and for the
+    whole standards collection its chunks, record-manager keys and BM25 documents (all three must agree)."""
+    from edurag.framework_store import FrameworkStore
+    from edurag.chunk_ids import SOURCE_KEY
     from edurag.settings import STANDARDS_COLLECTION, Settings
+    from ingestion.indexer import record_manager
+    from ingestion.standards_docs import standard_source
     from vectorstore.aliases import current_target
-    from vectorstore.chroma import get_collection, open_client
+    from vectorstore.chroma import get_collection, iter_pages, open_client
+    from vectorstore.lexical import LexicalIndex
 
-    client = open_client(Settings(data_dir=data_dir))
-    col = get_collection(client, current_target(client, STANDARDS_COLLECTION).name)
-    return len(col.get(where={"framework": FRAMEWORK}, include=[])["ids"])
+    settings = Settings(data_dir=data_dir)
+    client = open_client(settings)
+    target = current_target(client, STANDARDS_COLLECTION).name
+    col = get_collection(client, target)
+    sources = [m[SOURCE_KEY] for got in iter_pages(col, ["metadatas"]) for m in got["metadatas"] if m.get("framework") == FRAMEWORK]
+    store = FrameworkStore(settings.framework_store)
+    expected = {standard_source(s) for s in store.load_standards(FRAMEWORK)} if store.record(FRAMEWORK) else set()
+    return {"chunks": len(sources), "missing": len(expected - set(sources)), "duplicates": len(sources) - len(set(sources)),
+            "extra": len(set(sources) - expected), "standards": len(expected), "collection": col.count(),
+            "records": len(record_manager(settings, target).list_keys()),
+            "bm25": LexicalIndex(settings.lexical_dir / target).count()}
+
+
+def counts_in_child(data_dir: Path, env: dict[str, str]) -> dict[str, int]:
+    """`counts` read by a fresh process, after the writer has exited (as a restarted service would see the data)."""
+    code = f"import json; from pathlib import Path; from bench.frameworks import counts; print(json.dumps(counts(Path({str(data_dir)!r}))))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run_import(path: Path, env: dict[str, str], log: Path, kill_after: float | None) -> dict:
+    """One `edurag ingest framework` run (stderr, with its progress bar, appended to `log`); SIGKILL after `kill_after`
+    seconds if given. Returns wall seconds, whether it was killed, peak RSS (MB, from wait4) and its report (None if
+    killed)."""
+    started = time.perf_counter()
+    with log.open("a") as errors, tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "edurag.cli", "ingest", "framework", str(path), "--framework", FRAMEWORK],
+                                env=env, stdout=out, stderr=errors, text=True)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if kill_after is not None and time.perf_counter() - started > kill_after:
+                proc.send_signal(signal.SIGKILL)
+                _, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.5)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        reports = [json.loads(line) for line in out.read().splitlines() if line.startswith("{")]
+    return {"seconds": time.perf_counter() - started, "killed": os.WIFSIGNALED(status), "peak_rss_mb": usage.ru_maxrss / 1024,
+            "report": reports[0] if reports else None}
+
+
+def run_imports(items: int, kill_after: float, resume_for: float | None, backend: str, work: Path) -> str:
+    """Synthesize the set, embed the bundled CCSS/NGSS standards, then import with a kill -9, a resume and a re-import;
+    returns the Markdown report."""
+    from edurag.settings import BUNDLED_FRAMEWORKS_DIR
+
+    data_dir = work / "data"
+    source = work / "synthetic.json"
+    made = synthesize(items, source, BUNDLED_FRAMEWORKS_DIR)
+    env = {**os.environ, "EDURAG_DATA_DIR": str(data_dir), "EDURAG_EMBEDDING_BACKEND": backend,
+           "EDURAG_GENERATOR": "extractive", "PYTHONPATH": str(REPO)}
+    log = work / "ingest.log"
+    with log.open("a") as errors:
+        subprocess.run([sys.executable, "-m", "edurag.cli", "ingest", "standards"], env=env, stdout=subprocess.DEVNULL,
+                       stderr=errors, check=True)
+    runs = [("1: first import, SIGKILL", run_import(source, env, log, kill_after))]
+    runs[-1] += (counts_in_child(data_dir, env),)
+    runs.append(("2: resume", run_import(source, env, log, resume_for), counts_in_child(data_dir, env)))
+    if not runs[-1][1]["killed"]:
+        runs.append(("3: re-import", run_import(source, env, log, None), counts_in_child(data_dir, env)))
+    logger.info("runs: %s", runs)
+    rows, before = [], 0
+    for name, run, held in runs:
+        report = run["report"] or {}
+        rows.append([name, round(run["seconds"]), "SIGKILL" if run["killed"] else "finished",
+                     report.get("added", "-"), report.get("skipped", "-"), report.get("unchanged", "-"),
+                     held["chunks"] - before, held["chunks"], held["missing"], held["duplicates"], held["extra"],
+                     f"{held['collection']:,} / {held['records']:,} / {held['bm25']:,}", round(run["peak_rss_mb"])])
+        before = held["chunks"]
+    table = markdown_table(["run", "wall s", "ended", "added (reported)", "skipped (reported)", "unchanged (reported)",
+                            "chunks written in the run", "chunks of the framework", "standards missing",
+                            "duplicate chunks", "chunks of no standard", "collection / records / BM25 docs",
+                            "peak RSS MB"], rows)
+    resumed = runs[1][1]["report"] or {}
+    embed = (f"{resumed['added']:,} standards in {resumed['index_seconds']:,.0f} s = "
+             f"{resumed['added'] / max(resumed['index_seconds'], 1e-9):,.1f} standards/s (run 2's indexing: hashing, "
+             "record-manager look-ups, embedding, Chroma and BM25 writes)" if resumed else "run 2 was killed: see the log")
+    return (f"## Framework import at scale ({made:,} set items, backend {backend})\n\n{table}\n\n"
+            f"- parse + store: {'; '.join(parse_rates(log))}\n"
+            f"- embedding: {embed}\n"
+            f"- at the start of each run: {'; '.join(resumed_from(log))}\n")
 
 
 def resumed_from(log: Path) -> list[str]:
     """The `already indexed` log line of each run (what a resumed run found in place)."""
-    return [line.split("INFO ingestion.frameworks: ", 1)[-1] for line in log.read_text().splitlines() if "already indexed" in line]
+    return [line.split("ingestion.frameworks: ", 1)[-1] for line in log.read_text().splitlines() if "already indexed" in line]
 
 
-def parse_rate(log: Path) -> str:
-    """Parse + store rate, from the `framework stored` log lines of the runs."""
-    lines = [line for line in log.read_text().splitlines() if "framework stored" in line]
-    return lines[-1].split("framework stored: ", 1)[-1] if lines else "not logged"
-
-
-def run_import(path: Path, env: dict[str, str], log: Path, kill_after: float | None) -> dict:
-    """One `edurag ingest framework` run; SIGKILL after `kill_after` seconds if given. Wall time, peak RSS, report."""
-    started = time.perf_counter()
-    with log.open("a") as errors:
-        proc = subprocess.Popen([sys.executable, "-m", "edurag.cli", "ingest", "framework", str(path), "--framework", FRAMEWORK],
-                                env=env, stdout=subprocess.PIPE, stderr=errors, text=True)
-        if kill_after is not None:
-            try:
-                proc.wait(timeout=kill_after)
-            except subprocess.TimeoutExpired:
-                proc.send_signal(signal.SIGKILL)
-        out = proc.stdout.read() if proc.stdout else ""
-        _, status, usage = os.wait4(proc.pid, 0)
-    reports = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    return {"seconds": time.perf_counter() - started, "killed": os.WIFSIGNALED(status), "peak_rss_mb": usage.ru_maxrss / 1024,
-            "report": reports[0] if reports else None}
+def parse_rates(log: Path) -> list[str]:
+    """Parse + store rates, from the `framework stored` log line of each run."""
+    return [line.split("framework stored: ", 1)[-1] for line in log.read_text().splitlines() if "framework stored" in line]
 
 
 def fill_collection(data_dir: Path, backend: str, seed: int = 0) -> tuple[int, int]:
@@ -147,76 +214,65 @@ def _add(col, batch: list) -> int:
     return len(batch)
 
 
-def align_latency(data_dir: Path, backend: str, n: int) -> dict[str, dict[str, float]]:
-    """/align (domain call, as the route makes it) p50/p95 with and without the framework filter."""
+def align_latency(data_dir: Path, backend: str, n: int) -> str:
+    """/align (the domain call the route makes, k=5) p50/p95 over n alignment problem texts, requests interleaved across
+    the settings: the synthetic framework's filter with the product's search and with the metadata `where` only
+    (post_filter_min_share above 1), no filter, and a small framework's filter (ccss). Returns a Markdown table."""
+    from dataclasses import replace
+
+    from bench.query import queries
+    from edurag.alignment.align import align
     from edurag.components import build_components
     from edurag.settings import Settings
-    from edurag.alignment.align import align
 
     c = build_components(Settings(data_dir=data_dir, generator="extractive", embedding_backend=backend))
-    align(c, QUERIES[0], 5, framework=FRAMEWORK)  # warm-up: lexical index over the collection, ONNX session
-    out = {}
-    for label, framework in (("framework filter", FRAMEWORK), ("no filter", None)):
-        seconds: list[float] = []
-        for i in range(n):
-            with timer(seconds):
-                align(c, QUERIES[i % len(QUERIES)], 5, framework=framework)
-        out[label] = percentiles(seconds)
-    return out
+    where_only = replace(c, settings=c.settings.model_copy(update={"post_filter_min_share": 2.0}))
+    settings = {f"framework={FRAMEWORK}": (c, FRAMEWORK), f"framework={FRAMEWORK}, `where` only": (where_only, FRAMEWORK),
+                "no filter": (c, None), "framework=ccss": (c, "ccss")}
+    texts = queries(n)
+    for components, framework in settings.values():  # warm-up: ONNX session, HNSW and BM25 files in the page cache
+        align(components, texts[0], 5, framework=framework)
+    seconds: dict[str, list[float]] = {label: [] for label in settings}
+    for text in texts:
+        for label, (components, framework) in settings.items():
+            with timer(seconds[label]):
+                align(components, text, 5, framework=framework)
+    rows = []
+    for label, values in seconds.items():
+        pct = percentiles(values)
+        rows.append([label, n, pct["p50"], pct["p95"], pct["p95"] / percentiles(seconds["no filter"])["p95"]])
+    return markdown_table(["/align (k=5)", "requests", "p50 ms", "p95 ms", "p95 / p95 without filter"], rows)
 
 
-def main(items: int, kill_after: float, resume_for: float | None, queries: int, backend: str, work: Path) -> str:
-    """Synthesize, import with a kill -9 and a resume, then time /align; returns the Markdown report."""
-    from edurag.settings import BUNDLED_FRAMEWORKS_DIR
-
+def latency_report(work: Path, backend: str, queries: int, fill: bool) -> str:
+    """Fill what the import did not embed (only when asked), then time /align on the work dir's data."""
     data_dir = work / "data"
-    source = work / "synthetic-100k.json"
-    made = synthesize(items, source, BUNDLED_FRAMEWORKS_DIR)
-    env = {**os.environ, "EDURAG_DATA_DIR": str(data_dir), "EDURAG_EMBEDDING_BACKEND": backend}
-    log = work / "ingest.log"
-    runs = [("1: first import, SIGKILL", run_import(source, env, log, kill_after), chunks(data_dir))]
-    runs.append(("2: resume", run_import(source, env, log, resume_for), chunks(data_dir)))
-    if not runs[-1][1]["killed"]:
-        runs.append(("3: re-import", run_import(source, env, log, None), chunks(data_dir)))
-    logger.info("runs: %s", runs)
-    rows, before = [], 0
-    for name, run, after in runs:
-        report = run["report"] or {}
-        rows.append([name, round(run["seconds"]), "SIGKILL" if run["killed"] else "finished", after - before,
-                     report.get("skipped", "-"), report.get("unchanged", "-"), round(run["peak_rss_mb"])])
-        before = after
-    table = markdown_table(["run", "wall s", "ended", "chunks embedded in the run", "skipped (reported)",
-                            "unchanged (reported)", "peak RSS MB"], rows)
-    resumed = runs[1][1]
-    rate = (runs[1][2] - runs[0][2]) / max(resumed["seconds"], 1e-9)
-    if queries:
-        embedded, filled = fill_collection(data_dir, backend)
-        latency = align_latency(data_dir, backend, queries)
-        lat = markdown_table(["/align (k=5)", "p50 ms", "p95 ms", "p99 ms"], [[k, v["p50"], v["p95"], v["p99"]] for k, v in latency.items()])
-    else:
-        embedded, filled, lat = chunks(data_dir), 0, "(latency not measured: --queries 0)"
-    return (f"## Framework import at scale ({made:,} items, backend {backend})\n\n{table}\n\n"
-            f"- parse + store: {parse_rate(log):s}\n"
-            f"- embedding + indexing during the resume (whole run, incl. start-up and re-parse): {rate:,.1f} items/s\n"
-            f"- at the start of each run: {'; '.join(resumed_from(log))}\n"
-            f"- collection for the latency run: {embedded:,} chunks embedded by the runs, {filled:,} filled with reused vectors\n\n"
-            f"{lat}\n")
+    embedded, filled = fill_collection(data_dir, backend) if fill else (counts(data_dir)["chunks"], 0)
+    return (f"/align on {data_dir}: {embedded:,} chunks of {FRAMEWORK} embedded by the import, {filled:,} filled with "
+            f"reused vectors\n\n{align_latency(data_dir, backend, queries)}\n")
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--items", type=int, default=100_000)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", nargs="?", default="all", choices=["all", "import", "latency"])
+    parser.add_argument("--items", type=int, default=100_000, help="set items to synthesize (headings included)")
     parser.add_argument("--kill-after", type=float, default=300.0, help="seconds before the first run is killed with SIGKILL")
     parser.add_argument("--resume-for", type=float, default=None, help="stop the resume after this many seconds (SIGKILL)")
-    parser.add_argument("--queries", type=int, default=40, help="/align queries timed per setting; 0 skips the latency run")
+    parser.add_argument("--queries", type=int, default=100, help="/align requests timed per setting")
+    parser.add_argument("--fill", action="store_true", help="latency: give chunks the import did not embed reused vectors")
     parser.add_argument("--backend", default="onnx-int8")
     parser.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-frameworks-"))
     work.mkdir(parents=True, exist_ok=True)
-    report = main(args.items, args.kill_after, args.resume_for, args.queries, args.backend, work)
+    parts = []
+    if args.what in ("all", "import"):
+        parts.append(run_imports(args.items, args.kill_after, args.resume_for, args.backend, work))
+    if args.what in ("all", "latency"):
+        parts.append(latency_report(work, args.backend, args.queries, args.fill or args.resume_for is not None))
+    report = "\n".join(parts)
     print(report)
     if args.out:
         args.out.write_text(report, encoding="utf-8")

@@ -108,25 +108,28 @@ def fill(data_dir: Path, size: int, vectors: str, backend: str) -> list[list[obj
     c = build_components(settings)
     words, p = vocabulary()
     rows: list[list[object]] = []
-    bundled = len(c.catalog.indexable())
+    bundled = sum(len(c.catalog.indexable(f)) for f in c.catalog.frameworks() if f != SYNTHETIC_FRAMEWORK)
     if SYNTHETIC_FRAMEWORK not in c.catalog.frameworks():
         started = time.perf_counter()
         report = ingest_standards(c, progress=True)
         rows.append(["standards (bundled, embedded)", bundled, report.added, time.perf_counter() - started])
-    for index, name in enumerate((STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION)):
-        n = size
-        if name == STANDARDS_COLLECTION:
-            register_framework(settings, n, words, p)
-        collection = get_collection(c.client, current_target(c.client, name).name)
-        lexical = lexical_store(settings).get(collection.name)
-        have = collection.count() - (bundled if name == STANDARDS_COLLECTION else 0)
-        first = have - have % BATCH
-        started = time.perf_counter()
-        for start in range(first, n, BATCH):
-            texts = synthetic_texts(index, start, min(BATCH, n - start), words, p)
+    if size > len(c.catalog.by_framework.get(SYNTHETIC_FRAMEWORK, {})):
+        register_framework(settings, size, words, p)
+    names = (STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION)
+    collections = [get_collection(c.client, current_target(c.client, name).name) for name in names]
+    lexicals = [lexical_store(settings).get(collection.name) for collection in collections]
+    have = [collections[0].count() - bundled, collections[1].count()]
+    firsts = [n - n % BATCH for n in have]
+    started = time.perf_counter()
+    # Both collections grow batch by batch together, so a fill stopped at any point leaves two equal collections
+    # that can be timed at that size.
+    for start in range(min(firsts), size, BATCH):
+        for index, (name, collection, lexical) in enumerate(zip(names, collections, lexicals)):
+            if start < firsts[index]:
+                continue
+            texts = synthetic_texts(index, start, min(BATCH, size - start), words, p)
             if name == STANDARDS_COLLECTION:
-                standards = [synthetic_standard(start + i, t) for i, t in enumerate(texts)]
-                metas = [standard_metadata(s) for s in standards]
+                metas = [standard_metadata(synthetic_standard(start + i, t)) for i, t in enumerate(texts)]
             else:
                 sources = [f"course-{(start + i) % 50}/lecture-{(start + i) // 20}.txt" for i in range(len(texts))]
                 metas = [{SOURCE_KEY: transcript_source_id(src), SOURCE_FILE_KEY: src, COURSE_KEY: src.split("/")[0],
@@ -139,12 +142,13 @@ def fill(data_dir: Path, size: int, vectors: str, backend: str) -> list[list[obj
                 embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
             collection.upsert(ids=ids, embeddings=np.asarray(embeddings, dtype=np.float32), documents=texts, metadatas=metas)
             lexical.upsert(ids, texts, metas)
-            done = start + len(texts) - first
-            if (start // BATCH) % 10 == 0:
-                logger.info("%s: %d / %d synthetic chunks (%.0f chunks/s)", collection.name, start + len(texts), n,
-                            done / (time.perf_counter() - started))
-        seconds = time.perf_counter() - started
-        rows.append([f"{name} (synthetic)", n, n - first, seconds])
+        if (start // BATCH) % 10 == 0:
+            done = 2 * (start + BATCH) - sum(firsts)
+            logger.info("%d / %d synthetic chunks in each collection (%.0f chunks/s)", start + BATCH, size,
+                        done / (time.perf_counter() - started))
+    seconds = time.perf_counter() - started
+    for name, collection, first in zip(names, collections, firsts):
+        rows.append([f"{name} (synthetic)", size, size - first, seconds])
         logger.info("%s holds %d chunks", collection.name, collection.count())
     return rows
 

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     passage_overlap: int = Field(0, ge=0, description="Word pieces consecutive /align passages may share (at most half a passage).")
     dense_candidates: int = Field(100, ge=1, description="Nearest chunks fetched from Chroma per passage before fusion.")
     lexical_candidates: int = Field(100, ge=1, description="Best BM25 chunks fetched per passage before fusion.")
+    post_filter_min_share: float = Field(0.25, ge=0, description="A /align filter (framework, subject, grade) that keeps at "
+                                         "least this fraction of the standards is applied to an unfiltered over-fetch, not "
+                                         "as a Chroma `where` (see vectorstore.chroma.nearest); above 1 = always the `where`.")
+    post_filter_overfetch: float = Field(1.5, ge=1, description="Over-fetch factor of the post-filter: dense_candidates x "
+                                         "this / the filter's share nearest chunks are read.")
     lexical_weight: float = Field(0.3, ge=0, description="Weight of the max-normalized BM25 score added to the cosine score.")
     grade_boost: float = Field(0.05, ge=0, description="Added to standards of a grade the text names (\"grade 6\", \"7th grade\").")
     grade_hint_boost: float = Field(0.2, ge=0, description="Added to standards of the grade the request names as grade_hint (0.05/0.1/0.2 tried on the dev split).")

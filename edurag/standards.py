@@ -143,6 +143,7 @@ class Catalog:
         self._parsed: dict[str, CodeKey] = {}
         self._by_key: dict[tuple, list[tuple[CodeKey, str]]] = defaultdict(list)
         self._keys: dict[str, dict[str, str | None]] = defaultdict(dict)
+        self._shares: dict[tuple[str | None, str | None, str | None], float] = {}
         for s in standards:
             if s.framework in BUILTIN_FRAMEWORKS:
                 self.by_code[s.code] = s
@@ -168,6 +169,7 @@ class Catalog:
 
     def add(self, standards: list[Standard]) -> None:
         """Add an imported framework's standards (after remove_framework when it is re-imported)."""
+        self._shares.clear()
         for s in standards:
             if s.framework in BUILTIN_FRAMEWORKS:
                 raise ValueError(f"{s.framework} is built from the standards jsonl files, not added")
@@ -180,6 +182,7 @@ class Catalog:
     def remove_framework(self, framework: str) -> None:
         """Forget an imported framework (before re-adding its new version)."""
         if framework not in BUILTIN_FRAMEWORKS:
+            self._shares.clear()
             self.by_framework.pop(framework, None)
             self._keys.pop(framework, None)
 
@@ -296,6 +299,18 @@ class Catalog:
         frameworks = [framework] if framework else list(self.by_framework)
         return [s for f in frameworks for s in self.by_framework.get(f, {}).values()
                 if f not in BUILTIN_FRAMEWORKS or s.level == "Standard"]
+
+    def share(self, framework: str | None = None, subject: str | None = None, grade: str | None = None) -> float:
+        """Fraction (0..1) of the indexable standards, i.e. of the standards collection's chunks, that a framework /
+        subject / grade filter keeps: 1.0 without a filter, 0.0 for an empty catalog. Counted once per filter (a pass
+        over the catalog) until the catalog changes."""
+        key = (framework, subject, grade)
+        if key not in self._shares:
+            everything = self.indexable()
+            kept = sum(1 for s in (self.indexable(framework) if framework else everything)
+                       if (subject is None or s.subject == subject) and (grade is None or grade in s.grades))
+            self._shares[key] = kept / len(everything) if everything else 0.0
+        return self._shares[key]
 
     def standard_of(self, code: str, framework: str | None = None) -> str:
         """Roll a sub-standard up to its standard; other codes are returned unchanged."""

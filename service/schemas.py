@@ -265,6 +265,19 @@ class ItemIn(StrictModel):
     text: NonBlank
 
 
+def reject_null(value: Any, kind: str) -> Any:
+    """A field that may be left out but not sent as null (its schema says `kind`): raises ValueError on None."""
+    if value is None:
+        raise ValueError(f"must be {kind} (leave the field out instead of sending null)")
+    return value
+
+
+def exactly_one(model: BaseModel, first: str, second: str) -> None:
+    """Raise ValueError unless exactly one of the two optional fields was sent."""
+    if (getattr(model, first) is None) == (getattr(model, second) is None):
+        raise ValueError(f"send exactly one of {first} or {second}")
+
+
 class SummarizeJobRequest(SummaryOptionsIn):
     """Either plain texts (ids are their positions) or items with ids (exactly one of the two, not empty), and the
     summary options for all of them."""
@@ -277,14 +290,11 @@ class SummarizeJobRequest(SummaryOptionsIn):
     @field_validator("texts", "items", mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("must be a list (leave the field out instead of sending null)")
-        return value
+        return reject_null(value, "a list")
 
     @model_validator(mode="after")
     def _one_source(self) -> SummarizeJobRequest:
-        if (self.texts is None) == (self.items is None):
-            raise ValueError("send exactly one of texts or items")
+        exactly_one(self, "texts", "items")
         if not (self.texts or self.items):
             raise ValueError("no texts to summarize")
         return self
@@ -480,14 +490,11 @@ class CrosswalkRequest(StrictModel):
     @field_validator("code", "text", mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("must be a string (leave the field out instead of sending null)")
-        return value
+        return reject_null(value, "a string")
 
     @model_validator(mode="after")
     def _one_source(self) -> CrosswalkRequest:
-        if (self.code is None) == (self.text is None):
-            raise ValueError("give exactly one of code or text")
+        exactly_one(self, "code", "text")
         return self
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 from cachetools import LRUCache
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
@@ -99,6 +101,68 @@ class MetadataCache:
         return {i: dict(meta) for i, meta in found.items() if meta is not None}
 
 
+@dataclass
+class Neighbours:
+    """Per query vector (in input order): the nearest chunks' ids, cosine distances and metadata, best first; and the
+    positions of the vectors that were answered by a metadata `where` query rather than by the post-filter."""
+
+    ids: list[list[str]]
+    distances: list[list[float]]
+    metadatas: list[list[dict[str, Any]]]
+    where_queried: list[int]
+
+
+def nearest(collection: Collection, vectors: np.ndarray, k: int, conditions: dict[str, Any] | None = None,
+            share: float | None = None, min_share: float = 0.25, overfetch: float = 1.5, metadata: bool = True,
+            ) -> Neighbours:
+    """The k nearest chunks to each query vector (float array, queries x dimension) among those matching `conditions`
+    (as `where_all` takes them; None values = any).
+
+    Chroma evaluates a metadata `where` before its HNSW search, so a filter that keeps most of a large collection costs
+    about as much as reading that part of the collection's metadata (measured at 101,175 chunks: 1.4 s + 0.11 s per
+    vector to keep 99%, against 0.03 s unfiltered). When `share`, the expected fraction of the collection the
+    conditions keep, is at least `min_share`, the search reads instead the ceil(k x overfetch / share) nearest chunks
+    without a filter and keeps those whose metadata match (`matches`): a vector left with at least k of them has
+    exactly the filtered top k (the unfiltered top n, cut to the chunks that match, is the filtered ranking down to
+    rank n), as has one whose unfiltered query returned the whole collection. Only the other vectors, whose neighbours
+    are mostly chunks the filter drops, are queried again with the `where`; a selective filter (share below
+    min_share: a small framework, a grade) always uses it. `share` None = unknown: the `where` is used. With
+    `metadata=False` the `where` and unfiltered queries read distances only (Chroma's metadata read of every neighbour
+    costs more as the collection grows) and their neighbours get empty dicts; the post-filter always reads metadata.
+    """
+    where = where_all(**(conditions or {}))
+    include: Any = ["distances", "metadatas"] if metadata else ["distances"]
+    if where is None:
+        got = collection.query(query_embeddings=vectors, n_results=k, include=include)
+        return Neighbours(got["ids"], got["distances"], _metadatas(got), [])
+    ids: list[list[str]] = [[] for _ in range(len(vectors))]
+    distances: list[list[float]] = [[] for _ in range(len(vectors))]
+    metadatas: list[list[dict[str, Any]]] = [[] for _ in range(len(vectors))]
+    todo = list(range(len(vectors)))
+    if share is not None and share >= min_share:
+        n = math.ceil(k * overfetch / share)
+        got = collection.query(query_embeddings=vectors, n_results=n, include=["distances", "metadatas"])
+        todo = []
+        for p, (hit_ids, dists, metas) in enumerate(zip(got["ids"], got["distances"], _metadatas(got))):
+            kept = [j for j, meta in enumerate(metas) if matches(meta, conditions or {})][:k]
+            if len(kept) < k and len(hit_ids) == n:
+                todo.append(p)
+                continue
+            ids[p], distances[p], metadatas[p] = [hit_ids[j] for j in kept], [dists[j] for j in kept], [metas[j] for j in kept]
+    if todo:
+        got = collection.query(query_embeddings=vectors[todo], n_results=k, where=where, include=include)
+        for p, hit_ids, dists, metas in zip(todo, got["ids"], got["distances"], _metadatas(got)):
+            ids[p], distances[p], metadatas[p] = hit_ids, dists, metas
+    return Neighbours(ids, distances, metadatas, todo)
+
+
+def _metadatas(got: Any) -> list[list[dict[str, Any]]]:
+    """Each neighbour's metadata as a dict (empty when the query did not read metadata)."""
+    if got.get("metadatas") is None:
+        return [[{} for _ in ids] for ids in got["ids"]]
+    return [[dict(m or {}) for m in metas] for metas in got["metadatas"]]
+
+
 def iter_pages(collection: Collection, include: list[str], page: int = 2000) -> Iterator[dict[str, Any]]:
     """A collection's chunks as successive `get` results of at most `page` ids (never one whole-collection read)."""
     offset = 0
@@ -120,3 +184,18 @@ def where_all(**conditions: Any) -> dict[str, Any] | None:
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def matches(metadata: dict[str, Any], conditions: dict[str, Any]) -> bool:
+    """Whether a chunk's metadata meets conditions as `where_all` reads them, evaluated in Python: a scalar must be
+    equal, a list value's first element must be in the chunk's list; None values are skipped."""
+    for key, value in conditions.items():
+        if value is None:
+            continue
+        have = metadata.get(key)
+        if isinstance(value, list):
+            if not isinstance(have, list) or value[0] not in have:
+                return False
+        elif have != value:
+            return False
+    return True

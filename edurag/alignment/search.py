@@ -19,7 +19,7 @@ from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, gra
 from edurag.components import Components, embedder_for
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import expand_grades
-from vectorstore.chroma import get_collection, where_all
+from vectorstore.chroma import get_collection, nearest
 
 logger = logging.getLogger(__name__)
 
@@ -127,12 +127,13 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
     plain = embedder.encode_tokens(split.tokens)
     vectors = model.adapt(plain, text_words(text)) if model is not None else plain
     conditions = {"framework": framework, "subject": subject, "grades": [grade] if grade else None}
+    share = c.catalog.share(framework, subject, grade)
     try:
-        _, metadatas, dense, lex_norm = fused_candidates(c, collection, parts, vectors, conditions)
+        _, metadatas, dense, lex_norm = fused_candidates(c, collection, parts, vectors, conditions, share)
     except NotFoundError:
         c.aliases.invalidate()
         target, collection = c.aliases.get(c.client, STANDARDS_COLLECTION)
-        _, metadatas, dense, lex_norm = fused_candidates(c, collection, parts, vectors, conditions)
+        _, metadatas, dense, lex_norm = fused_candidates(c, collection, parts, vectors, conditions, share)
     if not metadatas:
         return Ranking([], [])
     fused = dense + s.lexical_weight * lex_norm
@@ -180,27 +181,37 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
 
 
 def fused_candidates(c: Components, collection: Collection, parts: list[str], vectors: np.ndarray, conditions: dict[str, Any],
-          ) -> tuple[list[str], list[dict[str, Any]], np.ndarray, np.ndarray]:
+                     share: float | None = None, metadata: bool = True,
+                     ) -> tuple[list[str], list[dict[str, Any]], np.ndarray, np.ndarray]:
     """Dense (Chroma top `dense_candidates`) and lexical (BM25 top `lexical_candidates`) hits of every passage, on the
     union of the chunks either found: their ids, metadata, and cosine and max-normalized BM25 score per passage.
     `conditions` are metadata filters as where_all takes them (None = any; a list value: the chunk's list contains its
-    first element).
+    first element); `share` is the fraction of the collection they keep, when known (Catalog.share): a broad filter is
+    then applied to an unfiltered over-fetch rather than as a Chroma `where` (vectorstore.chroma.nearest; same top k).
 
     Both reads are top-k searches that honour the conditions, so a query costs the same at 1,000 and 1,000,000 chunks (no
-    pass over the collection); a chunk one signal did not return scores 0 on it for that passage.
+    pass over the collection; tantivy applies filters as term queries, cheap at any share); a chunk one signal did not
+    return scores 0 on it for that passage. Chroma returns distances only; the candidates' metadata comes from the
+    process's MetadataCache (Components.chunk_metadata), which reads a chunk from Chroma the first time it is a
+    candidate. With `metadata=False` nothing is read and every chunk gets an empty dict: for callers that read the
+    metadata of a few winners.
     """
     s = c.settings
-    dense_hits = collection.query(query_embeddings=vectors.tolist(), n_results=s.dense_candidates,
-                                  where=where_all(**conditions), include=["distances"])
+    dense_hits = nearest(collection, vectors, s.dense_candidates, conditions, share, s.post_filter_min_share,
+                         s.post_filter_overfetch, metadata=False)
+    if dense_hits.where_queried and share is not None and share >= s.post_filter_min_share:
+        logger.debug("post-filter left %d of %d passages short: queried with the where", len(dense_hits.where_queried),
+                     len(parts))
     lexical = c.lexical_indexes.get(collection.name)
     lexical_hits = [lexical.search(part, s.lexical_candidates, conditions) for part in parts]
-    found = dict.fromkeys([i for ids in dense_hits["ids"] for i in ids] + [h.id for hits in lexical_hits for h in hits])
-    metadata = c.chunk_metadata.read(collection, list(found))  # a chunk deleted meanwhile is left out
-    position = {chunk_id: n for n, chunk_id in enumerate(i for i in found if i in metadata)}
-    metadatas = [metadata[chunk_id] for chunk_id in position]
+    found = list(dict.fromkeys([i for ids in dense_hits.ids for i in ids] + [h.id for hits in lexical_hits for h in hits]))
+    # read once per process (content-addressed ids); a chunk deleted meanwhile is left out
+    known = c.chunk_metadata.read(collection, found) if metadata else dict.fromkeys(found, {})
+    position = {chunk_id: n for n, chunk_id in enumerate(i for i in found if i in known)}
+    metadatas = [known[chunk_id] if metadata else {} for chunk_id in position]
     dense = np.zeros((len(parts), len(metadatas)), dtype=np.float32)
     lex = np.zeros_like(dense)
-    for p, (ids, distances) in enumerate(zip(dense_hits["ids"], dense_hits["distances"])):
+    for p, (ids, distances) in enumerate(zip(dense_hits.ids, dense_hits.distances)):
         for chunk_id, distance in zip(ids, distances):
             if chunk_id in position:
                 dense[p, position[chunk_id]] = 1.0 - distance
@@ -228,14 +239,16 @@ class ChunkHit:
 
 def search_chunks(c: Components, collection_name: str, text: str, k: int, conditions: dict[str, Any] | None = None,
                   ) -> list[ChunkHit]:
-    """The k chunks of a collection (transcripts) best matching a short query: dense and BM25 top hits fused."""
+    """The k chunks of a collection (transcripts) best matching a short query: dense and BM25 top hits fused; the
+    text and metadata are read for those k only."""
     collection = get_collection(c.client, collection_name)
-    ids, metadatas, dense, lex_norm = fused_candidates(c, collection, [text], c.embedder.encode([text]), conditions or {})
+    ids, _, dense, lex_norm = fused_candidates(c, collection, [text], c.embedder.encode([text]), conditions or {},
+                                               metadata=False)
     if not ids:
         return []
     score = dense[0] + c.settings.lexical_weight * lex_norm[0]
     order = [int(i) for i in np.argsort(-score)[:k]]
-    got = collection.get(ids=[ids[i] for i in order], include=["documents"])
-    texts = dict(zip(got["ids"], got["documents"]))
-    return [ChunkHit(id=ids[i], text=texts.get(ids[i]) or "", metadata=metadatas[i], score=float(score[i]),
-                     dense=float(dense[0, i]), lexical=float(lex_norm[0, i])) for i in order]
+    got = collection.get(ids=[ids[i] for i in order], include=["documents", "metadatas"])
+    found = {chunk_id: (text or "", meta or {}) for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+    return [ChunkHit(id=ids[i], text=found[ids[i]][0], metadata=found[ids[i]][1], score=float(score[i]),
+                     dense=float(dense[0, i]), lexical=float(lex_norm[0, i])) for i in order if ids[i] in found]

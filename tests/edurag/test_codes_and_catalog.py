@@ -4,7 +4,7 @@ import pytest
 
 from edurag.codes import canonical, codes_in_text, official_math_code, short_code
 from edurag.settings import BUNDLED_STANDARDS_DIR
-from edurag.standards import load_catalog
+from edurag.standards import Standard, load_catalog
 
 
 @pytest.fixture(scope="module")
@@ -212,3 +212,19 @@ def test_ngss_links_the_9_12_writing_band_to_both_bands(catalog):
     """NGSS connections cite WHST.9-12.x: linked to both high-school bands."""
     pe = next(s for s in catalog.by_code.values() if s.framework == "ngss" and "WHST.9-10.2" in s.connections)
     assert "WHST.11-12.2" in pe.connections and pe.code in catalog.get("WHST.11-12.2").connections
+
+
+def test_share_of_a_filter_counts_indexable_standards(catalog):
+    everything = catalog.indexable()
+    assert catalog.share() == 1.0 and catalog.share("no-such-framework") == 0.0
+    assert catalog.share("ccss") == pytest.approx(len(catalog.indexable("ccss")) / len(everything))
+    grade6_math = [s for s in catalog.indexable("ccss") if s.subject == "math" and "6" in s.grades]
+    assert catalog.share("ccss", "math", "6") == pytest.approx(len(grade6_math) / len(everything))
+    assert 0 < catalog.share("ccss", "math", "6") < catalog.share("ccss")
+    fresh = load_catalog(BUNDLED_STANDARDS_DIR)
+    assert fresh.share("tx") == 0.0
+    fresh.add([Standard(code=f"T.{i}", official_code="", framework="tx", subject="math", level="Standard", grades=["6"],
+                        text="t") for i in range(len(everything))])
+    assert fresh.share("tx") == 0.5 and fresh.share(grade="6") > catalog.share(grade="6")  # counted again after add
+    fresh.remove_framework("tx")
+    assert fresh.share("tx") == 0.0

@@ -9,7 +9,7 @@ import pytest
 
 from edurag.settings import Settings
 from vectorstore.aliases import AliasCache, Target, current_collection, current_target, switch, version_name, versions
-from vectorstore.chroma import MetadataCache, describe_mode, get_collection, open_client, query, where_all
+from vectorstore.chroma import MetadataCache, describe_mode, get_collection, matches, nearest, open_client, query, where_all
 
 TEXTS = {
     "ratio": "Students compare ratios with tables of equivalent ratios",
@@ -108,3 +108,83 @@ def test_metadata_cache_reads_each_chunk_once_and_leaves_out_deleted_chunks(coll
     assert reads == [["poems"], ["atoms"]]
     col.delete(ids=["ratio"])  # made room for "atoms", then deleted: left out
     assert cache.read(col, ["ratio", "poems"]) == {"poems": expected["poems"]} and reads[-1] == ["ratio"]
+
+
+EXACT_HNSW = {"hnsw": {"space": "cosine", "ef_search": 3000, "ef_construction": 400}}  # exact at this size: the test
+# compares two query strategies, not HNSW recall
+
+
+def exact_top_k(vectors: np.ndarray, queries: np.ndarray, keep: np.ndarray, ids: list[str], k: int) -> list[list[str]]:
+    """Brute-force cosine top k among the kept chunks."""
+    cos = queries @ vectors.T
+    cos[:, ~keep] = -np.inf
+    return [[ids[j] for j in np.argsort(-row, kind="stable")[:min(k, int(keep.sum()))]] for row in cos]
+
+
+@pytest.fixture()
+def frameworks(tmp_path: Path):
+    """2,000 random unit vectors: 1,800 chunks of a large framework, 200 of a small one, 100 of which sit in a tight
+    cluster (the neighbourhood of a query the large framework does not answer). Grades cycle 1..12."""
+    rng = np.random.default_rng(18)
+    vectors = rng.standard_normal((2000, 24)).astype(np.float32)
+    cluster = rng.standard_normal(24).astype(np.float32)
+    vectors[1900:] = cluster + 0.05 * rng.standard_normal((100, 24))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [f"c{i}" for i in range(2000)]
+    metadatas = [{"framework": "large" if i < 1800 else "small", "grades": [str(1 + i % 12)]} for i in range(2000)]
+    col = open_client(Settings(data_dir=tmp_path)).get_or_create_collection("standards", configuration=EXACT_HNSW,
+                                                                           embedding_function=None)
+    col.add(ids=ids, embeddings=vectors, metadatas=metadatas)
+    return col, vectors, ids, metadatas, cluster / np.linalg.norm(cluster)
+
+
+def test_post_filter_gives_the_top_k_of_the_where_query(frameworks) -> None:
+    col, vectors, ids, metadatas, _ = frameworks
+    queries = np.random.default_rng(7).standard_normal((6, 24)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    conditions = {"framework": "large", "grades": None}
+    got = nearest(col, queries, 20, conditions, share=0.9)
+    assert got.where_queried == []  # every vector answered by the unfiltered over-fetch
+    where = col.query(query_embeddings=queries, n_results=20, where={"framework": "large"}, include=["distances"])
+    keep = np.array([m["framework"] == "large" for m in metadatas])
+    assert got.ids == where["ids"] == exact_top_k(vectors, queries, keep, ids, 20)
+    assert np.allclose(got.distances, where["distances"], atol=1e-5)
+    assert all(m["framework"] == "large" for metas in got.metadatas for m in metas)
+    unfiltered = col.query(query_embeddings=queries, n_results=20, include=[])["ids"]
+    assert unfiltered != got.ids  # the filter mattered: some nearest chunks are the small framework's
+
+
+def test_post_filter_falls_back_to_the_where_for_a_vector_the_filter_empties(frameworks) -> None:
+    col, vectors, ids, metadatas, cluster = frameworks
+    queries = np.stack([np.random.default_rng(3).standard_normal(24).astype(np.float32), cluster])
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    got = nearest(col, queries, 10, {"framework": "large"}, share=0.9)
+    assert got.where_queried == [1]  # the cluster's 100 nearest chunks are all the small framework's: over-fetch of 17 keeps none
+    keep = np.array([m["framework"] == "large" for m in metadatas])
+    assert got.ids == exact_top_k(vectors, queries, keep, ids, 10)
+
+
+def test_selective_filters_use_the_where_and_small_collections_are_read_whole(frameworks, tmp_path: Path) -> None:
+    col, vectors, ids, metadatas, _ = frameworks
+    queries = vectors[:3] + 0.1
+    conditions = {"framework": "large", "grades": ["6"]}
+    got = nearest(col, queries, 10, conditions, share=0.075)  # below min_share: the where for every vector
+    assert got.where_queried == [0, 1, 2]
+    keep = np.array([matches(m, conditions) for m in metadatas])
+    assert keep.sum() == 150 and got.ids == exact_top_k(vectors, queries / np.linalg.norm(queries, axis=1, keepdims=True),
+                                                        keep, ids, 10)
+    small = get_collection(open_client(Settings(data_dir=tmp_path / "small")), "small")
+    small.add(ids=ids[:30], embeddings=vectors[:30], metadatas=[{"framework": "ab"[i % 2]} for i in range(30)])
+    got = nearest(small, vectors[:2], 20, {"framework": "a"}, share=0.5)  # asks 60 of 30: the whole collection came back
+    assert got.where_queried == [] and [len(i) for i in got.ids] == [15, 15]
+    assert got.ids == small.query(query_embeddings=vectors[:2], n_results=20, where={"framework": "a"}, include=[])["ids"]
+    unfiltered = nearest(small, vectors[:1], 3, metadata=False)
+    assert unfiltered.ids == small.query(query_embeddings=vectors[:1], n_results=3, include=[])["ids"]
+    assert unfiltered.metadatas == [[{}, {}, {}]]
+
+
+def test_matches_reads_conditions_as_where_all_does() -> None:
+    meta = {"framework": "ccss", "grades": ["6", "7"], "subject": "math"}
+    assert matches(meta, {"framework": "ccss", "grades": ["7"], "subject": None})
+    assert not matches(meta, {"framework": "ccss", "grades": ["8"]})
+    assert not matches(meta, {"subject": "ela"}) and not matches({"framework": "ccss"}, {"grades": ["6"]})

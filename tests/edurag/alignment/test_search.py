@@ -211,3 +211,18 @@ def test_training_scores_bm25_as_align_does(subset, tmp_path):
     assert len(scored) > 10
     assert scored == pytest.approx({code: float(trained[code]) for code in scored}, abs=1e-5)
     assert sum(score > 0 for score in trained.values()) == len(scored)
+
+
+def test_broad_filter_ranks_as_the_where_query_does(subset):
+    """A filter that keeps most standards is applied to an unfiltered over-fetch (vectorstore.chroma.nearest): the
+    ranking is the one the Chroma `where` gives, scores included; a selective filter uses the `where`."""
+    where_only = replace(subset, settings=subset.settings.model_copy(update={"post_filter_min_share": 2.0}))
+    text = ("Students compare two lemonade recipes with tables of equivalent ratios and find the unit rate of each.\n\n"
+            "Then they model how particles of a gas move when it is heated.")
+    assert subset.catalog.share("ccss") >= subset.settings.post_filter_min_share > subset.catalog.share("ngss")
+    for framework, grade in (("ccss", None), ("ccss", "6"), ("ngss", None), (None, "7")):
+        post = rank_standards(subset, text, 10, grade=grade, framework=framework).standards
+        where = rank_standards(where_only, text, 10, grade=grade, framework=framework).standards
+        assert post and [(h.code, round(h.score, 5), round(h.dense, 5)) for h in post] == \
+            [(h.code, round(h.score, 5), round(h.dense, 5)) for h in where], (framework, grade)
+        assert all(h.metadata["framework"] == framework for h in post if framework)
