@@ -16,7 +16,7 @@ from edurag.settings import Settings
 from edurag.standards import Catalog, load_catalog
 from edurag.framework_store import load_standards
 from vectorstore.aliases import AliasCache
-from vectorstore.chroma import open_client
+from vectorstore.chroma import MetadataCache, open_client
 from vectorstore.lexical import LexicalStore, lexical_store
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ class Components:
     generator: Generator
     aliases: AliasCache = field(default_factory=AliasCache)
     lexical_indexes: LexicalStore | None = None  # the data dir's persistent BM25 indexes; from the settings when not given
+    chunk_metadata: MetadataCache = field(default_factory=MetadataCache)  # candidates' metadata, read once per process
 
     def __post_init__(self) -> None:
         if self.lexical_indexes is None:

@@ -144,6 +144,7 @@ class Catalog:
         self._by_key: dict[tuple, list[tuple[CodeKey, str]]] = defaultdict(list)
         self._keys: dict[str, dict[str, str | None]] = defaultdict(dict)
         self._shares: dict[tuple[str | None, str | None, str | None], float] = {}
+        self._imported_forms: dict[str, dict[str, str]] = {}  # framework -> {code: normal_form(code)}, built on demand
         for s in standards:
             if s.framework in BUILTIN_FRAMEWORKS:
                 self.by_code[s.code] = s
@@ -170,6 +171,7 @@ class Catalog:
     def add(self, standards: list[Standard]) -> None:
         """Add an imported framework's standards (after remove_framework when it is re-imported)."""
         self._shares.clear()
+        self._imported_forms.clear()
         for s in standards:
             if s.framework in BUILTIN_FRAMEWORKS:
                 raise ValueError(f"{s.framework} is built from the standards jsonl files, not added")
@@ -183,6 +185,7 @@ class Catalog:
         """Forget an imported framework (before re-adding its new version)."""
         if framework not in BUILTIN_FRAMEWORKS:
             self._shares.clear()
+            self._imported_forms.pop(framework, None)
             self.by_framework.pop(framework, None)
             self._keys.pop(framework, None)
 
@@ -233,8 +236,11 @@ class Catalog:
         found = next((keys[k] for k in notation_keys(query) if keys.get(k)), None)
         if found:
             return Resolution(query, (found,))
-        near = process.extract(normal_form(query), list(items), processor=normal_form, scorer=fuzz.ratio, limit=3, score_cutoff=60)
-        return Resolution(query, (), tuple(code for code, _score, _ in near))
+        if framework not in self._imported_forms:  # normal forms once per framework: rapidfuzz then scores 78k codes in
+            self._imported_forms[framework] = {code: normal_form(code) for code in items}  # C++, not 78k Python calls
+        near = process.extract(normal_form(query), self._imported_forms[framework], scorer=fuzz.ratio, limit=3,
+                               score_cutoff=60)
+        return Resolution(query, (), tuple(code for _form, _score, code in near))
 
     def suggest(self, query: str, key: CodeKey | None = None, framework: str | None = None, limit: int = 3) -> list[str]:
         """Nearest codes to an unknown one: the same standard under another grade or cluster letter, then the

@@ -209,11 +209,11 @@ def _labels(item: EncodedItem, columns: np.ndarray) -> np.ndarray:
 
 
 def _rows(items: Sequence[EncodedItem], index: StandardsIndex, stage: AlignerModel | None, args: AlignerArgs):
-    """Training rows: each item's train_depth best candidates by fused score, with labels and the item's group."""
+    """Training rows: each item's train_depth best candidates by fused score (0 = all), with labels and the item's group."""
     xs, ys, groups = [], [], []
     for item in items:
         columns, features = item_features(item, index, stage, args.candidates)
-        top = np.argsort(-features[:, 0])[:args.train_depth]
+        top = np.argsort(-features[:, 0])[:args.train_depth or None]
         xs.append(features[top])
         ys.append(_labels(item, columns[top]))
         groups += [item.group] * len(top)

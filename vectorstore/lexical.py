@@ -25,6 +25,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -68,11 +69,18 @@ def filter_terms(metadata: dict[str, Any]) -> list[str]:
 
 @dataclass
 class LexicalHit:
-    """One chunk a lexical query matched, with its BM25 score and stored metadata."""
+    """One chunk a lexical query matched, with its BM25 score and stored metadata (decoded when first read: /align
+    takes its candidates' metadata from the Chroma metadata cache, and decoding every hit's JSON cost more than the
+    search itself)."""
 
     id: str
     score: float
-    metadata: dict[str, Any]
+    stored: bytes = field(repr=False)
+
+    @cached_property
+    def metadata(self) -> dict[str, Any]:
+        """The chunk's metadata as it was indexed."""
+        return json.loads(self.stored)
 
 
 class LexicalIndex:
@@ -166,7 +174,7 @@ class LexicalIndex:
         hits = []
         for score, address in searcher.search(query, k, count=False).hits:
             doc = searcher.doc(address)
-            hits.append(LexicalHit(id=doc[ID][0], score=float(score), metadata=json.loads(bytes(doc[META][0]))))
+            hits.append(LexicalHit(id=doc[ID][0], score=float(score), stored=bytes(doc[META][0])))
         return hits
 
 

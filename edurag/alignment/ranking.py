@@ -77,15 +77,12 @@ class StandardTable:
     def of(cls, metadatas: Sequence[dict[str, Any]]) -> StandardTable:
         """The table of standards given their Chroma metadata (grades, domain, cluster, subject)."""
         grades = np.zeros((len(metadatas), len(ALL_GRADES)), dtype=np.float32)
-        for j, m in enumerate(metadatas):
-            for grade in m.get("grades") or ():
-                if grade in _GRADE_INDEX:
-                    grades[j, _GRADE_INDEX[grade]] = 1.0
+        spans = [sorted({_GRADE_INDEX[g] for g in m.get("grades") or () if g in _GRADE_INDEX}) for m in metadatas]
+        grades[[j for j, span in enumerate(spans) for _ in span], [i for span in spans for i in span]] = 1.0
         keys = {name: [str(m.get(name, "")) for m in metadatas] for name in ("domain", "cluster", "subject")}
-        span = [tuple(np.flatnonzero(row)) for row in grades]
-        ids = {name: np.unique(np.array(values, dtype=object), return_inverse=True)[1] if values else np.zeros(0, int)
-               for name, values in (("cluster", [f"{d}|{c}|{g}" for d, c, g in zip(keys["domain"], keys["cluster"], span)]),
-                                    ("domain", [f"{d}|{g}" for d, g in zip(keys["domain"], span)]),
+        ids = {name: np.unique(np.array(values, dtype=str), return_inverse=True)[1] if values else np.zeros(0, int)
+               for name, values in (("cluster", [f"{d}|{c}|{g}" for d, c, g in zip(keys["domain"], keys["cluster"], spans)]),
+                                    ("domain", [f"{d}|{g}" for d, g in zip(keys["domain"], spans)]),
                                     ("subject", keys["subject"]))}
         return cls(grades=grades, cluster=ids["cluster"], domain=ids["domain"], subject=ids["subject"],
                    subjects=tuple(sorted(set(keys["subject"]))))

@@ -191,38 +191,34 @@ def fused_candidates(c: Components, collection: Collection, parts: list[str], ve
 
     Both reads are top-k searches that honour the conditions, so a query costs the same at 1,000 and 1,000,000 chunks (no
     pass over the collection; tantivy applies filters as term queries, cheap at any share); a chunk one signal did not
-    return scores 0 on it for that passage. With `metadata=False` Chroma returns distances only (its metadata read of
-    every candidate grows with the collection) and the chunks only the dense search found get an empty dict: for
-    callers that read the metadata of a few winners.
+    return scores 0 on it for that passage. Chroma returns distances only; the candidates' metadata comes from the
+    process's MetadataCache (Components.chunk_metadata), which reads a chunk from Chroma the first time it is a
+    candidate. With `metadata=False` nothing is read and every chunk gets an empty dict: for callers that read the
+    metadata of a few winners.
     """
     s = c.settings
     dense_hits = nearest(collection, vectors, s.dense_candidates, conditions, share, s.post_filter_min_share,
-                         s.post_filter_overfetch, metadata)
+                         s.post_filter_overfetch, metadata=False)
     if dense_hits.where_queried and share is not None and share >= s.post_filter_min_share:
         logger.debug("post-filter left %d of %d passages short: queried with the where", len(dense_hits.where_queried),
                      len(parts))
     lexical = c.lexical_indexes.get(collection.name)
     lexical_hits = [lexical.search(part, s.lexical_candidates, conditions) for part in parts]
-    position: dict[str, int] = {}
-    metadatas: list[dict[str, Any]] = []
-    for ids, metas in zip(dense_hits.ids, dense_hits.metadatas):
-        for chunk_id, meta in zip(ids, metas):
-            if chunk_id not in position:
-                position[chunk_id] = len(metadatas)
-                metadatas.append(meta)
-    for hits in lexical_hits:
-        for hit in hits:
-            if hit.id not in position:
-                position[hit.id] = len(metadatas)
-                metadatas.append(hit.metadata)
+    found = list(dict.fromkeys([i for ids in dense_hits.ids for i in ids] + [h.id for hits in lexical_hits for h in hits]))
+    # read once per process (content-addressed ids); a chunk deleted meanwhile is left out
+    known = c.chunk_metadata.read(collection, found) if metadata else dict.fromkeys(found, {})
+    position = {chunk_id: n for n, chunk_id in enumerate(i for i in found if i in known)}
+    metadatas = [known[chunk_id] if metadata else {} for chunk_id in position]
     dense = np.zeros((len(parts), len(metadatas)), dtype=np.float32)
     lex = np.zeros_like(dense)
     for p, (ids, distances) in enumerate(zip(dense_hits.ids, dense_hits.distances)):
         for chunk_id, distance in zip(ids, distances):
-            dense[p, position[chunk_id]] = 1.0 - distance
+            if chunk_id in position:
+                dense[p, position[chunk_id]] = 1.0 - distance
     for p, hits in enumerate(lexical_hits):
         for hit in hits:
-            lex[p, position[hit.id]] = hit.score
+            if hit.id in position:
+                lex[p, position[hit.id]] = hit.score
     if not metadatas:
         return [], [], dense, lex
     lex_norm = lex / np.maximum(lex.max(axis=1, keepdims=True), 1e-9)

@@ -35,3 +35,24 @@ def test_rebuild_command_trains_a_few_steps_on_a_tiny_slice(standards_subset_dir
 def test_slice_fixture_is_a_small_real_sample() -> None:
     rows = [json.loads(line) for line in SLICE.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 16 and all(r["standard_ids"] and r["text"] for r in rows)
+
+
+def test_ranker_trains_on_every_candidate_align_scores_unless_told_a_depth() -> None:
+    """The default recipe's rows are all of a lesson's candidates (what /align ranks), best fused score first."""
+    from dataclasses import replace
+
+    from finetune.aligner import EncodedItem, StandardsIndex, _rows
+    from finetune.config import AlignerArgs
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((12, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    metadatas = [{"code": f"6.RP.A.{i}", "grades": ["6"], "subject": "math", "domain": "RP", "cluster": "A"} for i in range(12)]
+    index = StandardsIndex(codes=[m["code"] for m in metadatas], metadatas=metadatas, vectors=vectors, lexical=None)
+    item = EncodedItem(id="a", group="a", vectors=vectors[:2] + 0.1, lexical=np.zeros((2, 12), np.float32),
+                       gold=[frozenset({0})], words=50)
+    every, labels, _ = _rows([item], index, None, replace(AlignerArgs(), candidates=5))
+    assert AlignerArgs().train_depth == 0 and 5 <= len(every) <= 10 and labels.sum() <= 1
+    assert np.all(np.diff(every[:, 0]) <= 0)  # best fused score first
+    top, _, _ = _rows([item], index, None, replace(AlignerArgs(), candidates=5, train_depth=3))
+    assert np.array_equal(top, every[:3])

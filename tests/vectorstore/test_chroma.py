@@ -9,7 +9,7 @@ import pytest
 
 from edurag.settings import Settings
 from vectorstore.aliases import AliasCache, Target, current_collection, current_target, switch, version_name, versions
-from vectorstore.chroma import describe_mode, get_collection, matches, nearest, open_client, query, where_all
+from vectorstore.chroma import SEARCH_EF, MetadataCache, describe_mode, get_collection, matches, nearest, open_client, query, where_all
 
 TEXTS = {
     "ratio": "Students compare ratios with tables of equivalent ratios",
@@ -87,6 +87,40 @@ def test_alias_cache_sees_a_switch_made_elsewhere_within_its_ttl(tmp_path: Path)
     assert cache.get(client, "standards")[1].name == "standards__v1", "cached again"
     cache.invalidate()
     assert cache.get(client, "standards")[1].name == "standards"
+
+
+def test_collections_search_with_at_least_search_ef(tmp_path: Path) -> None:
+    """/align asks 100 neighbours per passage: collections search with ef_search SEARCH_EF (200), old ones are raised."""
+    client = open_client(Settings(data_dir=tmp_path))
+    client.get_or_create_collection("made-before", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+    client.get_or_create_collection("exact", configuration={"hnsw": {"space": "cosine", "ef_search": 3000}},
+                                    embedding_function=None)
+    assert client.get_collection("made-before").configuration_json["hnsw"]["ef_search"] == 100  # Chroma's default
+    reopened = open_client(Settings(data_dir=tmp_path))
+    assert [get_collection(reopened, name).configuration_json["hnsw"]["ef_search"] for name in ("made-before", "exact", "new")] \
+        == [SEARCH_EF, 3000, SEARCH_EF]
+    assert open_client(Settings(data_dir=tmp_path)).get_collection("made-before").configuration_json["hnsw"]["ef_search"] == SEARCH_EF
+
+
+def test_metadata_cache_reads_each_chunk_once_and_leaves_out_deleted_chunks(collection, monkeypatch) -> None:
+    from chromadb.api.models.Collection import Collection
+
+    _, col = collection
+    cache = MetadataCache(chunks=2)
+    stored = col.get(ids=list(TEXTS), include=["metadatas"])
+    expected = dict(zip(stored["ids"], stored["metadatas"]))
+    assert cache.read(col, ["ratio", "atoms"]) == {i: expected[i] for i in ("ratio", "atoms")}
+    reads: list[list[str]] = []
+    get = Collection.get
+    monkeypatch.setattr(Collection, "get", lambda self, ids, **kw: reads.append(list(ids)) or get(self, ids=ids, **kw))
+    first = cache.read(col, ["atoms", "ratio"])
+    first["atoms"]["subject"] = "changed by a caller"
+    assert cache.read(col, ["atoms", "ratio"])["atoms"] == expected["atoms"] and reads == []  # cached, copies handed out
+    assert cache.read(col, ["poems"]) == {"poems": expected["poems"]} and reads == [["poems"]]
+    cache.read(col, ["atoms"])  # "atoms" made room for "poems" (least recently used): at most 2 chunks are held
+    assert reads == [["poems"], ["atoms"]]
+    col.delete(ids=["ratio"])  # made room for "atoms", then deleted: left out
+    assert cache.read(col, ["ratio", "poems"]) == {"poems": expected["poems"]} and reads[-1] == ["ratio"]
 
 
 EXACT_HNSW = {"hnsw": {"space": "cosine", "ef_search": 3000, "ef_construction": 400}}  # exact at this size: the test

@@ -9,12 +9,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from edurag.chunking import split_by_tokens
 from edurag.components import build_components
 from edurag.settings import Settings
 from ingestion.service import ingest_standards
 from edurag.alignment.align import retrieve_standards
 from edurag.alignment.search import grade_cues, hybrid_search, rank_standards
 from vectorstore.chroma import get_collection
+from tests.conftest import FIXTURES
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +50,22 @@ def test_long_text_is_split_into_whole_paragraphs_tokenized_once(embedder):
     assert np.allclose((vectors * embedder.encode(split.texts)).sum(axis=1), 1.0, atol=1e-4)
     short = embedder.passages("short text", 120, 20)
     assert short.texts == ["short text"] and len(short.tokens["input_ids"]) == 1
+
+
+@pytest.mark.parametrize("size, overlap", [(200, 0), (40, 10)])
+def test_passages_are_the_pieces_the_exact_token_count_gives(embedder, size, overlap):
+    """/align counts a piece's word pieces as the sum of its words' (one tokenizer call per text): the passages are the
+    ones LangChain's splitter makes when it tokenizes every piece it measures, on IM lessons and on awkward text."""
+    lessons = [json.loads(line)["text"] for line in (FIXTURES / "im_lessons_slice.jsonl").read_text().splitlines()]
+    glued = "Sort the cards.\x0cMatch\x1ceach\x85graph to its\x0btable. " * 30  # str.split breaks here, BERT does not
+    awkward = ["café\u00a0naïve déjà-vu 3.5×10⁻² 数学の問題 " * 40, "x" * 900 + " tail words\n\n" + "y" * 300, glued, ""]
+    assert sum(embedder.count_tokens(w) for w in glued.split()) != embedder.count_tokens(glued)
+    for text in lessons + awkward:
+        expected = split_by_tokens(text, size, overlap, embedder.count_tokens) or [text]
+        assert embedder.passages(text, size, overlap).texts == expected
+    counter = embedder.piece_counter(lessons[0])
+    pieces = [lessons[0][i:j] for i, j in ((0, 400), (37, 1200), (5, 9))] + ["words from another text entirely"]
+    assert [counter(p) for p in pieces] == [embedder.count_tokens(p) for p in pieces]
 
 
 def test_two_topic_lesson_ranks_both_standards_in_top_five(subset):

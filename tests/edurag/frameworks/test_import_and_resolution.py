@@ -98,6 +98,9 @@ def test_codes_resolve_within_their_framework_and_never_mix(tmp_path):
     found = catalog.codes_in_text("How does 6.4.B relate to 6.4.D and 6.RP.A.3?", "tx-teks-2012")
     assert [s.code for s in found] == ["6.4.B", "6.4.D"]
     assert all(s.framework == "tx-teks-2012" for s in catalog.indexable("tx-teks-2012"))
+    unknown = catalog.resolve_all("6.4.Z", "tx-teks-2012")  # an unknown code gets the framework's nearest spellings
+    assert not unknown.found and unknown.suggestions and all(c.startswith("6.4") for c in unknown.suggestions)
+    assert all(catalog.get(c, "tx-teks-2012") for c in unknown.suggestions)
 
 
 def test_bundled_frameworks_plan_one_source_each():
