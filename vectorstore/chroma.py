@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
 from edurag.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 # HNSW candidate list at search time. Chroma's default (100) equals /align's 100 dense candidates per passage, and
 # then the tail of each top 100 is approximate: on the bundled standards 98.4% of the exact top 100 came back (min 90%
@@ -158,6 +161,8 @@ def nearest(collection: Collection, vectors: np.ndarray, k: int, conditions: dic
                 todo.append(p)
                 continue
             ids[p], distances[p], metadatas[p] = [hit_ids[j] for j in kept], [dists[j] for j in kept], [metas[j] for j in kept]
+        if todo:
+            logger.debug("post-filter left %d of %d vectors short: queried with the where", len(todo), len(vectors))
     if todo:
         got = collection.query(query_embeddings=vectors[todo], n_results=k, where=where, include=include)
         for p, hit_ids, dists, metas in zip(todo, got["ids"], got["distances"], _metadatas(got)):

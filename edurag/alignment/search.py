@@ -199,16 +199,13 @@ def fused_candidates(c: Components, collection: Collection, parts: list[str], ve
     s = c.settings
     dense_hits = nearest(collection, vectors, s.dense_candidates, conditions, share, s.post_filter_min_share,
                          s.post_filter_overfetch, metadata=False)
-    if dense_hits.where_queried and share is not None and share >= s.post_filter_min_share:
-        logger.debug("post-filter left %d of %d passages short: queried with the where", len(dense_hits.where_queried),
-                     len(parts))
     lexical = c.lexical_indexes.get(collection.name)
     lexical_hits = [lexical.search(part, s.lexical_candidates, conditions) for part in parts]
     found = list(dict.fromkeys([i for ids in dense_hits.ids for i in ids] + [h.id for hits in lexical_hits for h in hits]))
     # read once per process (content-addressed ids); a chunk deleted meanwhile is left out
-    known = c.chunk_metadata.read(collection, found) if metadata else dict.fromkeys(found, {})
+    known = c.chunk_metadata.read(collection, found) if metadata else {chunk_id: {} for chunk_id in found}
     position = {chunk_id: n for n, chunk_id in enumerate(i for i in found if i in known)}
-    metadatas = [known[chunk_id] if metadata else {} for chunk_id in position]
+    metadatas = [known[chunk_id] for chunk_id in position]
     dense = np.zeros((len(parts), len(metadatas)), dtype=np.float32)
     lex = np.zeros_like(dense)
     for p, (ids, distances) in enumerate(zip(dense_hits.ids, dense_hits.distances)):
