@@ -177,15 +177,16 @@ def summarize_document(generator: Generator, embedder: Embedder, text: str,
     vectors = embedder.encode([u.text for u in units])
     attribute = attributed(units)  # speaker labels are part of the summary, so they count against its budget
     words = np.array([count_words(render_unit(u.speaker, u.text, attribute)) for u in units], dtype=np.int64)
-    terms = KeyTermExtractor(embedder, "\n".join(u.text for u in units), language)
-    key_terms = terms.terms(["\n".join(u.text for u in units)], vectors.mean(axis=0, keepdims=True), KEY_TERMS)[0]
+    whole = "\n".join(u.text for u in units)
+    terms = KeyTermExtractor(embedder, whole, language)
+    key_terms = terms.terms([whole], vectors.mean(axis=0, keepdims=True), KEY_TERMS)[0]
     figures = talk_figures(turns, language) if prepared.classroom else None
     starts = section_starts(vectors, words, section_limit)
     bounds = list(zip(starts, starts[1:] + [len(units)]))
     headings = terms.terms(["\n".join(u.text for u in units[a:b]) for a, b in bounds],
                            np.stack([vectors[a:b].mean(axis=0) for a, b in bounds]), HEADING_TERMS)
     lead = [figures.sentence()] if figures is not None else []
-    opening = opening_sentence(key_terms, "\n".join(u.text for u in units)) \
+    opening = opening_sentence(key_terms, whole) \
         if _is_lecture(prepared) and budget >= OPENING_MIN_BUDGET else None
     lead = [opening] + lead if opening else lead
     body_budget = max(budget - sum(count_words(s) for s in lead), 1)
