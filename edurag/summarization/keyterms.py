@@ -90,14 +90,17 @@ def _drop_nested(terms: list[str]) -> list[str]:
     return kept
 
 
+# Between two words of a key term: white space with up to two stop words (the vectorizer drops them inside n-grams).
+_STOP_WORD_GAP = r"\s+(?:(?:{})\s+){{0,2}}".format(
+    "|".join(sorted(map(re.escape, ENGLISH_STOP_WORDS), key=len, reverse=True)))
+
+
 def as_written(term: str, text: str) -> str | None:
     """A lower-cased key term as the text most often writes it inside a sentence (a sentence's capital first letter
     says nothing): "martin luther" -> "Martin Luther", "photosynthesis" stays lower case, and a two-word term whose
     stop words the vectorizer dropped gets them back ("house lords" -> "House of Lords"). None when the text never
     writes its words in a row or with only stop words between them (the vectorizer pairs words across other words)."""
-    stop_words = "|".join(sorted(map(re.escape, ENGLISH_STOP_WORDS), key=len, reverse=True))
-    gap = rf"\s+(?:(?:{stop_words})\s+){{0,2}}"
-    pattern = re.compile(r"\b" + gap.join(map(re.escape, term.split())) + r"\b", re.IGNORECASE)
+    pattern = re.compile(r"\b" + _STOP_WORD_GAP.join(map(re.escape, term.split())) + r"\b", re.IGNORECASE)
     inside, anywhere = Counter(), Counter()
     for match in pattern.finditer(text):
         form = " ".join(match.group(0).split())
