@@ -118,6 +118,7 @@ class FrameworkStore:
             db = sqlite3.connect(self.path, timeout=600, isolation_level=None)  # transactions are explicit (BEGIN)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a kill -9 loses no committed transaction
+            db.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks to 64 MB after an import is checkpointed
             db.executescript(_SCHEMA)
             self._local.db = db
         if not self._migrated:
