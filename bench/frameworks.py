@@ -360,7 +360,7 @@ def catalog_scale(trees: dict[str, Path], sizes: list[int], work: Path, repeats:
             if isinstance(seconds, list):
                 pct = percentiles(seconds)
                 call_rows.append([label, f"{size:,}", call, len(seconds), pct["p50"], pct["p95"], max(seconds) * 1000])
-        call_rows.append([label, f"{size:,}", f"catalog build {result['build_s']:.1f} s, peak RSS {result['maxrss_mb']:.0f} MB",
+        call_rows.append([label, f"{size:,}", f"build_components {result['build_s']:.1f} s (catalog, embedder, generator), peak RSS {result['maxrss_mb']:.0f} MB",
                           "", "", "", ""])
     starts = markdown_table(["code", "standards registered", "register s", "run", "start-up s (to /health 200)",
                              "RSS MB", "peak RSS MB"], start_rows)
