@@ -19,7 +19,7 @@ from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, gra
 from edurag.components import Components, embedder_for
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import expand_grades
-from vectorstore.chroma import get_collection, nearest
+from vectorstore.chroma import nearest
 
 logger = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ def search_chunks(c: Components, collection_name: str, text: str, k: int, condit
                   ) -> list[ChunkHit]:
     """The k chunks of a collection (transcripts) best matching a short query: dense and BM25 top hits fused; the
     text and metadata are read for those k only."""
-    collection = get_collection(c.client, collection_name)
+    _, collection = c.aliases.get(c.client, collection_name)  # handle cached (a never-switched alias is the name)
     ids, _, dense, lex_norm = fused_candidates(c, collection, [text], c.embedder.encode([text]), conditions or {},
                                                metadata=False)
     if not ids:
