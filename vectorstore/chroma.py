@@ -139,7 +139,7 @@ class Neighbours:
 
 def nearest(collection: Collection, vectors: np.ndarray, k: int, conditions: dict[str, Any] | None = None,
             share: float | None = None, min_share: float = 0.25, overfetch: float = 1.5, metadata: bool = True,
-            ) -> Neighbours:
+            cache: MetadataCache | None = None) -> Neighbours:
     """The k nearest chunks to each query vector (float array, queries x dimension) among those matching `conditions`
     (as `where_all` takes them; None values = any).
 
@@ -153,7 +153,8 @@ def nearest(collection: Collection, vectors: np.ndarray, k: int, conditions: dic
     are mostly chunks the filter drops, are queried again with the `where`; a selective filter (share below
     min_share: a small framework, a grade) always uses it. `share` None = unknown: the `where` is used. With
     `metadata=False` the `where` and unfiltered queries read distances only (Chroma's metadata read of every neighbour
-    costs more as the collection grows) and their neighbours get empty dicts; the post-filter always reads metadata.
+    costs more as the collection grows) and their neighbours get empty dicts; the post-filter always reads metadata,
+    through `cache` when given (a neighbour's metadata is then read from Chroma once per process).
     """
     where = where_all(**(conditions or {}))
     include: Any = ["distances", "metadatas"] if metadata else ["distances"]
@@ -166,7 +167,11 @@ def nearest(collection: Collection, vectors: np.ndarray, k: int, conditions: dic
     todo = list(range(len(vectors)))
     if share is not None and share >= min_share:
         n = math.ceil(k * overfetch / share)
-        got = collection.query(query_embeddings=vectors, n_results=n, include=["distances", "metadatas"])
+        got = collection.query(query_embeddings=vectors, n_results=n,
+                               include=["distances"] if cache else ["distances", "metadatas"])
+        if cache:
+            known = cache.read(collection, list(dict.fromkeys(i for hit_ids in got["ids"] for i in hit_ids)))
+            got["metadatas"] = [[known.get(i) for i in hit_ids] for hit_ids in got["ids"]]
         todo = []
         for p, (hit_ids, dists, metas) in enumerate(zip(got["ids"], got["distances"], _metadatas(got))):
             kept = [j for j, meta in enumerate(metas) if matches(meta, conditions or {})][:k]

@@ -198,7 +198,7 @@ def fused_candidates(c: Components, collection: Collection, parts: list[str], ve
     """
     s = c.settings
     dense_hits = nearest(collection, vectors, s.dense_candidates, conditions, share, s.post_filter_min_share,
-                         s.post_filter_overfetch, metadata=False)
+                         s.post_filter_overfetch, metadata=False, cache=c.chunk_metadata)
     lexical = c.lexical_indexes.get(collection.name)
     lexical_hits = [lexical.search(part, s.lexical_candidates, conditions) for part in parts]
     found = list(dict.fromkeys([i for ids in dense_hits.ids for i in ids] + [h.id for hits in lexical_hits for h in hits]))

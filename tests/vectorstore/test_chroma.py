@@ -172,12 +172,22 @@ def frameworks(tmp_path: Path):
     return col, vectors, ids, metadatas, cluster / np.linalg.norm(cluster)
 
 
-def test_post_filter_gives_the_top_k_of_the_where_query(frameworks) -> None:
+@pytest.mark.parametrize("cached", [False, True])
+def test_post_filter_gives_the_top_k_of_the_where_query(frameworks, cached: bool, monkeypatch) -> None:
+    from chromadb.api.models.Collection import Collection
+
     col, vectors, ids, metadatas, _ = frameworks
     queries = np.random.default_rng(7).standard_normal((6, 24)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     conditions = {"framework": "large", "grades": None}
-    got = nearest(col, queries, 20, conditions, share=0.9)
+    cache = MetadataCache() if cached else None
+    got = nearest(col, queries, 20, conditions, share=0.9, cache=cache)
+    if cached:  # the over-fetched neighbours' metadata came through the cache: a second search reads none from Chroma
+        reads: list[object] = []
+        get, query_ = Collection.get, Collection.query
+        monkeypatch.setattr(Collection, "get", lambda self, ids, **kw: reads.append(ids) or get(self, ids=ids, **kw))
+        monkeypatch.setattr(Collection, "query", lambda self, **kw: reads.extend(kw["include"]) or query_(self, **kw))
+        assert nearest(col, queries, 20, conditions, share=0.9, cache=cache) == got and reads == ["distances"]
     assert got.where_queried == []  # every vector answered by the unfiltered over-fetch
     where = col.query(query_embeddings=queries, n_results=20, where={"framework": "large"}, include=["distances"])
     keep = np.array([m["framework"] == "large" for m in metadatas])
