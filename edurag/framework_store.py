@@ -48,12 +48,13 @@ CREATE TABLE IF NOT EXISTS notation_keys (framework TEXT NOT NULL, key TEXT NOT 
 CREATE TABLE IF NOT EXISTS filter_counts (framework TEXT NOT NULL, subject TEXT NOT NULL, grade TEXT NOT NULL,
                                           n INTEGER NOT NULL, PRIMARY KEY (framework, subject, grade)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS associations (framework TEXT NOT NULL, row TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS forms (framework TEXT PRIMARY KEY, norms TEXT NOT NULL, codes TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS associations_of ON associations (framework);
 """
 # Two codes sharing a loose key (notation_keys) resolve by their exact spelling only: the key maps to NULL.
 _ADD_KEY = ("INSERT INTO notation_keys VALUES (?, ?, ?) ON CONFLICT (framework, key) DO UPDATE SET code = "
             "CASE WHEN notation_keys.code = excluded.code THEN notation_keys.code END")
-_FRAMEWORK_TABLES = ("standards", "notation_keys", "filter_counts", "associations")
+_FRAMEWORK_TABLES = ("standards", "notation_keys", "filter_counts", "associations", "forms")
 _STANDARD_FIELDS = {f.name for f in fields(Standard)}
 
 
@@ -211,6 +212,7 @@ class FrameworkStore:
                 db.execute(f"DELETE FROM {table} WHERE framework = ?", (fid,))
             db.executemany("INSERT INTO standards (framework, code, norm, row) VALUES (?, ?, ?, ?)", rows())
             db.executemany(_ADD_KEY, ((fid, key, code) for code in codes for key in notation_keys(code)))
+            db.execute("INSERT INTO forms VALUES (?, ?, ?)", (fid, json.dumps([normal_form(c) for c in codes]), json.dumps(codes)))
             db.executemany("INSERT INTO filter_counts VALUES (?, ?, ?, ?)",
                            ((fid, subject, grade, n) for (subject, grade), n in counts.items()))
             if links.exists():
@@ -224,7 +226,8 @@ class FrameworkStore:
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         """Build every framework folder of an older data dir (framework.json + items.jsonl) into the database, once,
-        then remove the folder (a folder whose framework is already in the database is only removed)."""
+        then remove the folder (a folder whose framework is already in the database is only removed); list the codes'
+        normal forms of a framework stored without them."""
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and (p / RECORD).exists()):
             record = Framework(**json.loads((folder / RECORD).read_text(encoding="utf-8")))
             if db.execute("SELECT 1 FROM frameworks WHERE id = ?", (record.id,)).fetchone() is None:
@@ -239,6 +242,11 @@ class FrameworkStore:
                 logger.info("framework %s: in the database after %.1f s; removing %s", record.id,
                             time.perf_counter() - started, folder)
             shutil.rmtree(folder)
+        for fid, in db.execute("SELECT id FROM frameworks WHERE id NOT IN (SELECT framework FROM forms)").fetchall():
+            logger.info("framework %s: listing its codes' normal forms in %s (once)", fid, self.path)
+            rows = db.execute("SELECT norm, code FROM standards INDEXED BY standards_in_order WHERE framework = ? "
+                              "ORDER BY rowid", (fid,)).fetchall()
+            db.execute("INSERT INTO forms VALUES (?, ?, ?)", (fid, json.dumps([n for n, _ in rows]), json.dumps([c for _, c in rows])))
 
     def record(self, framework: str) -> Framework | None:
         """The stored registry record, or None."""
@@ -268,12 +276,11 @@ class FrameworkStore:
                                         (framework, *keys)))
         return next((found[k] for k in keys if found.get(k)), None)
 
-    def forms(self, framework: str, batch: int = 100_000) -> Iterator[list[tuple[str, str]]]:
-        """(normal_form(code), code) of every standard in import order, in batches (for scoring spellings)."""
-        cursor = self._db().execute("SELECT norm, code FROM standards INDEXED BY standards_in_order WHERE framework = ? "
-                                    "ORDER BY rowid", (framework,))
-        while rows := cursor.fetchmany(batch):
-            yield rows
+    def forms(self, framework: str) -> tuple[list[str], list[str]]:
+        """(normal_form(code) of every standard, its code), both in import order: two JSON lists stored with the
+        framework, so scoring every spelling reads two values instead of a row per standard."""
+        row = self._db().execute("SELECT norms, codes FROM forms WHERE framework = ?", (framework,)).fetchone()
+        return (json.loads(row[0]), json.loads(row[1])) if row else ([], [])
 
     def count(self, framework: str | None = None, subject: str | None = None, grade: str | None = None) -> int:
         """Standards of one imported framework (all when None) of a subject and grade (any when None)."""

@@ -252,14 +252,11 @@ class Catalog:
         return Resolution(query, (), tuple(self._nearest_imported(normal_form(query), framework)) if suggest else ())
 
     def _nearest_imported(self, form: str, framework: str, limit: int = 3) -> list[str]:
-        """The closest spellings of a framework's codes (rapidfuzz ratio >= 60, best first, earlier codes first on a
-        tie), scored in C++ batch by batch as the normal forms stream from the database."""
-        best: list[tuple[float, str]] = []
-        for rows in self.store.forms(framework):
-            near = process.extract(form, [norm for norm, _ in rows], scorer=fuzz.ratio, limit=limit, score_cutoff=60)
-            best += [(score, rows[index][1]) for _form, score, index in near]
-            best = sorted(best, key=lambda pair: -pair[0])[:limit]  # stable: ties keep the earlier batch's code first
-        return [code for _score, code in best]
+        """The closest spellings of a framework's codes (rapidfuzz ratio >= 60, best first, the earlier code first on
+        a tie), scored in C++ over the normal forms the store lists per framework (held only during the call)."""
+        norms, codes = self.store.forms(framework)
+        near = process.extract(form, norms, scorer=fuzz.ratio, limit=limit, score_cutoff=60)
+        return [codes[index] for _form, _score, index in near]
 
     def suggest(self, query: str, key: CodeKey | None = None, framework: str | None = None, limit: int = 3) -> list[str]:
         """Nearest codes to an unknown one: the same standard under another grade or cluster letter, then the

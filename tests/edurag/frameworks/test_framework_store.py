@@ -233,3 +233,17 @@ def test_a_data_dir_from_before_the_database_is_migrated_once(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="edurag.framework_store"):
         assert FrameworkStore(tmp_path / "old").record("tx-teks-2012") == legacy
     assert not caplog.records, "built once"
+
+
+def test_a_database_stored_without_the_codes_forms_gets_them_listed_once(tmp_path, caplog):
+    import sqlite3
+
+    store = FrameworkStore(tmp_path)
+    import_source(store, plan([TX_GRADE_6], "tx-teks-2012")[0])
+    expected = load_catalog(BUNDLED_STANDARDS_DIR, store).resolve_all("6.4.Z", "tx-teks-2012").suggestions
+    with sqlite3.connect(tmp_path / DATABASE) as db:  # as the first release of the database stored frameworks
+        db.execute("DELETE FROM forms")
+    with caplog.at_level(logging.INFO, logger="edurag.framework_store"):
+        reopened = load_catalog(BUNDLED_STANDARDS_DIR, FrameworkStore(tmp_path))
+    assert any("normal forms" in r.message for r in caplog.records)
+    assert len(expected) == 3 and reopened.resolve_all("6.4.Z", "tx-teks-2012").suggestions == expected
