@@ -14,6 +14,7 @@ to fill, a harder case for HNSW). Fills are kept and resumable, so filling (slow
     nice -n 10 python -m bench.scale fill --data-dir /work/scale/1k --size 1000
     nice -n 10 python -m bench.scale fill --data-dir /work/scale/100k --size 100000
     python -m bench.scale compare --dirs /work/scale/1k,/work/scale/100k --modes embedded,server --requests 100
+    python -m bench.scale compare --dirs ... --routes /align,/transcripts/search    # a subset of the routes
     python -m bench.scale --data-dir /work/scale --sizes 1000,100000     # fill what is missing, then compare
     nice -n 10 python -m bench.scale ingest --data-dir /work/scale/ingest --chunks 100000 --kill-after 120
 """
@@ -186,24 +187,28 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def routes(texts: list[str]) -> dict[str, tuple[str, list[dict[str, Any]]]]:
-    """What is timed: label -> (path, one body per query text)."""
-    return {
+def routes(texts: list[str], only: list[str] | None = None) -> dict[str, tuple[str, list[dict[str, Any]]]]:
+    """What is timed: label -> (path, one body per query text); `only` keeps those labels."""
+    every = {
         "/align": ("/align", [{"text": t, "k": 5} for t in texts]),
         f"/align framework={SYNTHETIC_FRAMEWORK}": ("/align", [{"text": t, "k": 5, "framework": SYNTHETIC_FRAMEWORK}
                                                              for t in texts]),
         "/align framework=ccss": ("/align", [{"text": t, "k": 5, "framework": "ccss"} for t in texts]),
         "/transcripts/search": ("/transcripts/search", [{"text": " ".join(t.split()[:12]), "k": 5} for t in texts]),
     }
+    unknown = set(only or []) - set(every)
+    if unknown:
+        raise ValueError(f"unknown routes {sorted(unknown)}; known: {list(every)}")
+    return {label: route for label, route in every.items() if not only or label in only}
 
 
-def measure(env: dict[str, str], texts: list[str]) -> dict[str, Any]:
+def measure(env: dict[str, str], texts: list[str], only: list[str] | None = None) -> dict[str, Any]:
     """Time every route of `routes` over HTTP against `edurag serve` (requests interleaved, so load from other
     processes falls on all alike); count 5xx and other non-200 answers per route."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "edurag.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    timed = routes(texts)
+    timed = routes(texts, only)
     out: dict[str, Any] = {label: {"seconds": [], "5xx": 0, "non-200": 0} for label in timed}
     try:
         wait_for(f"http://127.0.0.1:{port}/health", proc)
@@ -228,10 +233,11 @@ def collection_of(label: str) -> str:
     return "transcripts" if "transcripts" in label else "standards"
 
 
-def timed_rows(result: dict[str, Any], mode: str, requests: int, first: dict[tuple[str, str], float]) -> list[list[object]]:
+def timed_rows(result: dict[str, Any], mode: str, requests: int, first: dict[tuple[str, str], float],
+               only: list[str] | None = None) -> list[list[object]]:
     """Table rows of one `measure` result; `first` keeps each route's p95 at the smallest size for the ratio."""
     rows = []
-    for label in routes([]):
+    for label in routes([], only):
         pct = percentiles(result[label]["seconds"])
         base = first.setdefault((mode, label), pct["p95"])
         rows.append([label, mode, f"{result['collections'][collection_of(label)]:,}", requests, pct["p50"], pct["p95"],
@@ -246,9 +252,20 @@ def disk_rows(data_dir: Path) -> list[object]:
     return [f"disk of {data_dir.name}", "", "", "", "", "", "", f"BM25 {lexical / 1e6:.1f} MB", f"Chroma {chroma / 1e6:.1f} MB"]
 
 
+def warm_page_cache(data_dir: Path) -> None:
+    """Read the data dir's Chroma and BM25 files once, so every mode is timed on a warm page cache (a served index is
+    warm in steady state; without this the first mode timed on a large dir paid the disk reads the next one did not)."""
+    for path in [*(data_dir / "chroma").rglob("*"), *(data_dir / "lexical").rglob("*")]:
+        if path.is_file():
+            with path.open("rb") as handle:
+                while handle.read(1 << 24):
+                    pass
+
+
 def time_dir(data_dir: Path, modes: list[str], texts: list[str], backend: str,
-             first: dict[tuple[str, str], float]) -> list[list[object]]:
-    """Time one filled data dir in each mode (embedded Chroma, or `chroma run` on the same files)."""
+             first: dict[tuple[str, str], float], only: list[str] | None = None) -> list[list[object]]:
+    """Time one filled data dir in each mode (embedded Chroma, or `chroma run` on the same files), page cache warm."""
+    warm_page_cache(data_dir)
     env = {**os.environ, "EDURAG_DATA_DIR": str(data_dir), "EDURAG_GENERATOR": "extractive", "EDURAG_API_KEYS": "",
            "EDURAG_EMBEDDING_BACKEND": backend, "PYTHONPATH": str(REPO)}
     rows: list[list[object]] = []
@@ -259,12 +276,12 @@ def time_dir(data_dir: Path, modes: list[str], texts: list[str], backend: str,
             server = chroma_server(data_dir / "chroma", server_port)
             run_env["EDURAG_CHROMA_URL"] = f"http://127.0.0.1:{server_port}"
         try:
-            result = measure(run_env, texts)
+            result = measure(run_env, texts, only)
         finally:
             if server:
                 stop(server)
-        rows += timed_rows(result, mode, len(texts), first)
-        logger.info("%s %s done: %s", data_dir, mode, rows[-len(routes([])):])
+        rows += timed_rows(result, mode, len(texts), first, only)
+        logger.info("%s %s done: %s", data_dir, mode, rows[-len(routes([], only)):])
     return rows + [disk_rows(data_dir)]
 
 
@@ -284,12 +301,12 @@ def run_queries(root: Path, sizes: list[int], modes: list[str], requests: int, b
     return f"{run_compare(dirs, modes, requests, backend)}\n\nFilling:\n\n{fill_table}"
 
 
-def run_compare(dirs: list[Path], modes: list[str], requests: int, backend: str) -> str:
+def run_compare(dirs: list[Path], modes: list[str], requests: int, backend: str, only: list[str] | None = None) -> str:
     """Time the same requests against data dirs already filled (smallest first), in one run; sizes are what /health
-    reports."""
+    reports. `only`: the route labels to time (default all)."""
     texts = queries(requests)
     first: dict[tuple[str, str], float] = {}
-    rows = [row for data_dir in dirs for row in time_dir(data_dir, modes, texts, backend, first)]
+    rows = [row for data_dir in dirs for row in time_dir(data_dir, modes, texts, backend, first, only)]
     return markdown_table(HEADER, rows)
 
 
@@ -384,6 +401,8 @@ if __name__ == "__main__":
                         help="fill: embed synthetic texts with the product embedder, or random unit vectors")
     parser.add_argument("--modes", default="embedded,server")
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--routes", default="", help="compare: comma-separated route labels to time (default all: "
+                        + ", ".join(routes([])) + ")")
     parser.add_argument("--backend", default="onnx-int8")
     parser.add_argument("--chunks", type=int, default=100_000, help="ingest: chunks to ingest")
     parser.add_argument("--kill-after", type=float, default=60.0, help="ingest: seconds before the kill -9")
@@ -393,7 +412,8 @@ if __name__ == "__main__":
     if args.what == "compare":
         if not args.dirs:
             parser.error("compare needs --dirs")
-        print(run_compare([Path(d) for d in args.dirs.split(",")], args.modes.split(","), args.requests, args.backend))
+        print(run_compare([Path(d) for d in args.dirs.split(",")], args.modes.split(","), args.requests, args.backend,
+                          [r for r in args.routes.split(",") if r] or None))
         sys.exit()
     if args.data_dir is None:
         parser.error(f"{args.what} needs --data-dir")

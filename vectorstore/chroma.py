@@ -6,7 +6,7 @@ import logging
 import math
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping, Protocol
 from urllib.parse import urlparse
 
 import chromadb
@@ -26,6 +26,13 @@ logger = logging.getLogger(__name__)
 SEARCH_EF = 200
 COLLECTION_CONFIG = {"hnsw": {"space": "cosine", "ef_search": SEARCH_EF}}
 METADATA_CACHE_CHUNKS = 20_000  # ~1.5 KB of Python dict per standards chunk: ~30 MB; holds the bundled corpus 17 times
+
+
+class Stored(Protocol):
+    """A hit of another index that stores the chunk's metadata as indexed (vectorstore.lexical.LexicalHit)."""
+
+    @property
+    def metadata(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -96,16 +103,22 @@ class MetadataCache:
     def __post_init__(self) -> None:
         self._cache = LRUCache(maxsize=self.chunks)
 
-    def read(self, collection: Collection, ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Metadata of these chunks (copies), from the cache or one `get` of the ids it lacks; ids no longer in the
-        collection are left out."""
+    def read(self, collection: Collection, ids: list[str], stored: Mapping[str, Stored] | None = None,
+             ) -> dict[str, dict[str, Any]]:
+        """Metadata of these chunks (copies), from the cache, else from `stored` (hits of the collection's BM25 index,
+        which stores each chunk's metadata as indexed: no Chroma read), else one `get` of the ids still lacking; ids
+        no longer in the collection are left out (a stored hit is taken as the index has it)."""
         key = str(collection.id)
         with self._lock:
             found = {i: self._cache.get((key, i)) for i in ids}
         missing = [i for i, meta in found.items() if meta is None]
         if missing:
-            got = collection.get(ids=missing, include=["metadatas"])
-            fetched = {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"])}
+            stored = stored or {}
+            fetched = {i: dict(stored[i].metadata) for i in missing if i in stored}
+            rest = [i for i in missing if i not in fetched]
+            if rest:
+                got = collection.get(ids=rest, include=["metadatas"])
+                fetched.update({i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"])})
             with self._lock:
                 for i, meta in fetched.items():
                     self._cache[(key, i)] = meta
@@ -126,7 +139,7 @@ class Neighbours:
 
 def nearest(collection: Collection, vectors: np.ndarray, k: int, conditions: dict[str, Any] | None = None,
             share: float | None = None, min_share: float = 0.25, overfetch: float = 1.5, metadata: bool = True,
-            ) -> Neighbours:
+            cache: MetadataCache | None = None) -> Neighbours:
     """The k nearest chunks to each query vector (float array, queries x dimension) among those matching `conditions`
     (as `where_all` takes them; None values = any).
 
@@ -140,7 +153,8 @@ def nearest(collection: Collection, vectors: np.ndarray, k: int, conditions: dic
     are mostly chunks the filter drops, are queried again with the `where`; a selective filter (share below
     min_share: a small framework, a grade) always uses it. `share` None = unknown: the `where` is used. With
     `metadata=False` the `where` and unfiltered queries read distances only (Chroma's metadata read of every neighbour
-    costs more as the collection grows) and their neighbours get empty dicts; the post-filter always reads metadata.
+    costs more as the collection grows) and their neighbours get empty dicts; the post-filter always reads metadata,
+    through `cache` when given (a neighbour's metadata is then read from Chroma once per process).
     """
     where = where_all(**(conditions or {}))
     include: Any = ["distances", "metadatas"] if metadata else ["distances"]
@@ -153,7 +167,11 @@ def nearest(collection: Collection, vectors: np.ndarray, k: int, conditions: dic
     todo = list(range(len(vectors)))
     if share is not None and share >= min_share:
         n = math.ceil(k * overfetch / share)
-        got = collection.query(query_embeddings=vectors, n_results=n, include=["distances", "metadatas"])
+        got = collection.query(query_embeddings=vectors, n_results=n,
+                               include=["distances"] if cache else ["distances", "metadatas"])
+        if cache:
+            known = cache.read(collection, list(dict.fromkeys(i for hit_ids in got["ids"] for i in hit_ids)))
+            got["metadatas"] = [[known.get(i) for i in hit_ids] for hit_ids in got["ids"]]
         todo = []
         for p, (hit_ids, dists, metas) in enumerate(zip(got["ids"], got["distances"], _metadatas(got))):
             kept = [j for j, meta in enumerate(metas) if matches(meta, conditions or {})][:k]

@@ -19,7 +19,7 @@ from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, gra
 from edurag.components import Components, embedder_for
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import expand_grades
-from vectorstore.chroma import get_collection, nearest
+from vectorstore.chroma import nearest
 
 logger = logging.getLogger(__name__)
 
@@ -192,18 +192,19 @@ def fused_candidates(c: Components, collection: Collection, parts: list[str], ve
     Both reads are top-k searches that honour the conditions, so a query costs the same at 1,000 and 1,000,000 chunks (no
     pass over the collection; tantivy applies filters as term queries, cheap at any share); a chunk one signal did not
     return scores 0 on it for that passage. Chroma returns distances only; the candidates' metadata comes from the
-    process's MetadataCache (Components.chunk_metadata), which reads a chunk from Chroma the first time it is a
-    candidate. With `metadata=False` nothing is read and every chunk gets an empty dict: for callers that read the
+    process's MetadataCache (Components.chunk_metadata): the first time a chunk is a candidate it is taken from its BM25
+    hit (the index stores it) or, for a dense-only candidate, read from Chroma. With `metadata=False` nothing is read and every chunk gets an empty dict: for callers that read the
     metadata of a few winners.
     """
     s = c.settings
     dense_hits = nearest(collection, vectors, s.dense_candidates, conditions, share, s.post_filter_min_share,
-                         s.post_filter_overfetch, metadata=False)
+                         s.post_filter_overfetch, metadata=False, cache=c.chunk_metadata)
     lexical = c.lexical_indexes.get(collection.name)
     lexical_hits = [lexical.search(part, s.lexical_candidates, conditions) for part in parts]
     found = list(dict.fromkeys([i for ids in dense_hits.ids for i in ids] + [h.id for hits in lexical_hits for h in hits]))
-    # read once per process (content-addressed ids); a chunk deleted meanwhile is left out
-    known = c.chunk_metadata.read(collection, found) if metadata else {chunk_id: {} for chunk_id in found}
+    # read once per process (content-addressed ids): a BM25 hit brings its stored metadata, the rest is one Chroma get
+    stored = {hit.id: hit for hits in lexical_hits for hit in hits}
+    known = c.chunk_metadata.read(collection, found, stored) if metadata else {chunk_id: {} for chunk_id in found}
     position = {chunk_id: n for n, chunk_id in enumerate(i for i in found if i in known)}
     metadatas = [known[chunk_id] for chunk_id in position]
     dense = np.zeros((len(parts), len(metadatas)), dtype=np.float32)
@@ -238,7 +239,7 @@ def search_chunks(c: Components, collection_name: str, text: str, k: int, condit
                   ) -> list[ChunkHit]:
     """The k chunks of a collection (transcripts) best matching a short query: dense and BM25 top hits fused; the
     text and metadata are read for those k only."""
-    collection = get_collection(c.client, collection_name)
+    _, collection = c.aliases.get(c.client, collection_name)  # handle cached (a never-switched alias is the name)
     ids, _, dense, lex_norm = fused_candidates(c, collection, [text], c.embedder.encode([text]), conditions or {},
                                                metadata=False)
     if not ids:

@@ -123,6 +123,27 @@ def test_metadata_cache_reads_each_chunk_once_and_leaves_out_deleted_chunks(coll
     assert cache.read(col, ["ratio", "poems"]) == {"poems": expected["poems"]} and reads[-1] == ["ratio"]
 
 
+def test_metadata_cache_takes_bm25_hits_metadata_without_reading_chroma(collection, tmp_path: Path, monkeypatch) -> None:
+    """/align's lexical-only candidates bring their metadata from the BM25 index (at 100k chunks reading them from
+    Chroma was the part of a query that grew most): same metadata as Chroma's, no `get` for them."""
+    from chromadb.api.models.Collection import Collection
+
+    from vectorstore.lexical import LexicalIndex
+
+    _, col = collection
+    stored = col.get(ids=list(TEXTS), include=["metadatas"])
+    expected = dict(zip(stored["ids"], stored["metadatas"]))
+    lexical = LexicalIndex(tmp_path / "bm25")
+    lexical.upsert(stored["ids"], [TEXTS[i] for i in stored["ids"]], stored["metadatas"])
+    hits = {hit.id: hit for hit in lexical.search("compare ratios and poems", 3)}
+    assert set(hits) == {"ratio", "poems"}
+    reads: list[list[str]] = []
+    get = Collection.get
+    monkeypatch.setattr(Collection, "get", lambda self, ids, **kw: reads.append(list(ids)) or get(self, ids=ids, **kw))
+    assert MetadataCache().read(col, ["ratio", "atoms", "poems"], hits) == expected
+    assert reads == [["atoms"]]  # only the chunk no hit carried
+
+
 EXACT_HNSW = {"hnsw": {"space": "cosine", "ef_search": 3000, "ef_construction": 400}}  # exact at this size: the test
 # compares two query strategies, not HNSW recall
 
@@ -151,12 +172,22 @@ def frameworks(tmp_path: Path):
     return col, vectors, ids, metadatas, cluster / np.linalg.norm(cluster)
 
 
-def test_post_filter_gives_the_top_k_of_the_where_query(frameworks) -> None:
+@pytest.mark.parametrize("cached", [False, True])
+def test_post_filter_gives_the_top_k_of_the_where_query(frameworks, cached: bool, monkeypatch) -> None:
+    from chromadb.api.models.Collection import Collection
+
     col, vectors, ids, metadatas, _ = frameworks
     queries = np.random.default_rng(7).standard_normal((6, 24)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     conditions = {"framework": "large", "grades": None}
-    got = nearest(col, queries, 20, conditions, share=0.9)
+    cache = MetadataCache() if cached else None
+    got = nearest(col, queries, 20, conditions, share=0.9, cache=cache)
+    if cached:  # the over-fetched neighbours' metadata came through the cache: a second search reads none from Chroma
+        reads: list[object] = []
+        get, query_ = Collection.get, Collection.query
+        monkeypatch.setattr(Collection, "get", lambda self, ids, **kw: reads.append(ids) or get(self, ids=ids, **kw))
+        monkeypatch.setattr(Collection, "query", lambda self, **kw: reads.extend(kw["include"]) or query_(self, **kw))
+        assert nearest(col, queries, 20, conditions, share=0.9, cache=cache) == got and reads == ["distances"]
     assert got.where_queried == []  # every vector answered by the unfiltered over-fetch
     where = col.query(query_embeddings=queries, n_results=20, where={"framework": "large"}, include=["distances"])
     keep = np.array([m["framework"] == "large" for m in metadatas])
