@@ -25,6 +25,7 @@ import os
 import signal
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -84,7 +85,7 @@ def counts(data_dir: Path) -> dict[str, int]:
     col = get_collection(client, target)
     sources = [m[SOURCE_KEY] for got in iter_pages(col, ["metadatas"]) for m in got["metadatas"] if m.get("framework") == FRAMEWORK]
     store = FrameworkStore(settings.framework_store)
-    expected = {standard_source(s) for s in store.load_standards(FRAMEWORK)} if store.record(FRAMEWORK) else set()
+    expected = {standard_source(s) for s in store.standards(FRAMEWORK)}
     return {"chunks": len(sources), "missing": len(expected - set(sources)), "duplicates": len(sources) - len(set(sources)),
             "extra": len(set(sources) - expected), "standards": len(expected), "collection": col.count(),
             "records": len(record_manager(settings, target).list_keys()),
@@ -252,10 +253,125 @@ def latency_report(work: Path, backend: str, queries: int, fill: bool) -> str:
             f"reused vectors\n\n{align_latency(data_dir, backend, queries)}\n")
 
 
+REGISTER = """
+import sys, time
+from pathlib import Path
+from bench.scale import register_framework, vocabulary
+from edurag.settings import Settings
+started = time.perf_counter()
+register_framework(Settings(data_dir=Path(sys.argv[1])), int(sys.argv[2]), *vocabulary())
+print(time.perf_counter() - started)
+"""
+
+# Runs in the tree measured (before or after the on-disk catalog): only calls both catalogs answer alike.
+CATALOG_CALLS = """
+import json, random, resource, sys, time
+from pathlib import Path
+from edurag.components import build_components
+from edurag.settings import Settings
+data_dir, n, repeats = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+started = time.perf_counter()
+catalog = build_components(Settings(data_dir=data_dir, generator="extractive")).catalog
+out = {"build_s": time.perf_counter() - started}
+fw, rng = "bench-synthetic", random.Random(0)
+picks = [rng.randrange(n) for _ in range(repeats)]
+def timed(label, calls, check):
+    seconds = []
+    for call in calls:
+        begun = time.perf_counter()
+        result = call()
+        seconds.append(time.perf_counter() - begun)
+        assert check(result), (label, result)
+    out[label] = seconds
+timed("resolve, exact code", [lambda i=i: catalog.resolve_all(f"SYN.{i}", fw) for i in picks],
+      lambda r: len(r.codes) == 1)
+timed("resolve, other written form (syn 123)", [lambda i=i: catalog.resolve_all(f"syn {i}", fw) for i in picks],
+      lambda r: len(r.codes) == 1)
+timed("resolve, unknown code (3 suggestions)", [lambda i=i: catalog.resolve_all(f"SYN.{n + i}", fw) for i in picks[:max(3, repeats // 10)]],
+      lambda r: not r.codes and len(r.suggestions) == 3)
+timed("codes named in a text (mentions)", [lambda i=i: catalog.mentions(f"Compare SYN.{i} with SYN.{i // 2}, grade 6.", fw) for i in picks],
+      lambda r: len(r) >= 1)
+timed("share, first call per filter", [lambda g=g: catalog.share(fw, "math", str(g)) for g in range(1, 13)], lambda r: 0 < r < 1)
+timed("share, repeated filter", [lambda g=g: catalog.share(fw, "math", str(1 + g % 12)) for g in range(repeats)], lambda r: 0 < r < 1)
+out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) of a process in MB, from /proc."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def api_start(tree: Path, data_dir: Path) -> tuple[float, float, float]:
+    """`edurag serve` of a code tree on a data dir: seconds until /health answers 200, then RSS and peak RSS (MB)."""
+    from bench.common import free_port
+    from bench.scale import stop, wait_for
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(tree), "EDURAG_DATA_DIR": str(data_dir), "EDURAG_GENERATOR": "extractive",
+           "EDURAG_API_KEYS": ""}
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "edurag.cli", "serve", "--port", str(port)], env=env, cwd=tree,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", proc, seconds=3600)
+        seconds = time.perf_counter() - started
+        return (seconds, *_rss_mb(proc.pid))
+    finally:
+        stop(proc)
+
+
+def catalog_scale(trees: dict[str, Path], sizes: list[int], work: Path, repeats: int) -> str:
+    """Start-up time and RSS of the API with `sizes` synthetic standards registered (bench.scale.register_framework,
+    no Chroma vectors: start-up loads the catalog, not the vectors), for each code tree (label -> checkout, the
+    first one the baseline), then code resolution / share / suggestion latency in-process at the largest size. Every
+    later tree also starts twice on a copy of the baseline's data dirs: the first start migrates them. Data dirs
+    under work/<label>/<size> are kept and reused."""
+    start_rows, call_rows = [], []
+    baseline = next(iter(trees))
+    for label, tree in trees.items():
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        for size in sizes:
+            data_dir = work / label / str(size)
+            register_s = ""
+            if not data_dir.exists():
+                data_dir.mkdir(parents=True)
+                done = subprocess.run([sys.executable, "-c", REGISTER, str(data_dir), str(size)], env=env, cwd=tree,
+                                      check=True, stdout=subprocess.PIPE, text=True)
+                register_s = round(float(done.stdout.strip().splitlines()[-1]), 1)
+            runs = [(data_dir, "start", register_s)]
+            if label != baseline:
+                migrated = work / f"{label}-migrated" / str(size)
+                shutil.rmtree(migrated, ignore_errors=True)
+                shutil.copytree(work / baseline / str(size), migrated)
+                runs += [(migrated, f"first start on the {baseline} data dir (migration)", ""),
+                         (migrated, "second start on it", "")]
+            for where, run, registered in runs:
+                seconds, rss, peak = api_start(tree, where)
+                start_rows.append([label, f"{size:,}", registered, run, round(seconds, 1), round(rss), round(peak)])
+                logger.info("%s", start_rows[-1])
+        size = sizes[-1]
+        done = subprocess.run([sys.executable, "-c", CATALOG_CALLS, str(work / label / str(size)), str(size), str(repeats)],
+                              env=env, cwd=tree, check=True, stdout=subprocess.PIPE, text=True)
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        for call, seconds in result.items():
+            if isinstance(seconds, list):
+                pct = percentiles(seconds)
+                call_rows.append([label, f"{size:,}", call, len(seconds), pct["p50"], pct["p95"], max(seconds) * 1000])
+        call_rows.append([label, f"{size:,}", f"build_components {result['build_s']:.1f} s (catalog, embedder, generator), peak RSS {result['maxrss_mb']:.0f} MB",
+                          "", "", "", ""])
+    starts = markdown_table(["code", "standards registered", "register s", "run", "start-up s (to /health 200)",
+                             "RSS MB", "peak RSS MB"], start_rows)
+    calls = markdown_table(["code", "standards", "call", "calls", "p50 ms", "p95 ms", "max ms"], call_rows)
+    return f"{starts}\n\n{calls}\n"
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="?", default="all", choices=["all", "import", "latency"])
+    parser.add_argument("what", nargs="?", default="all", choices=["all", "import", "latency", "catalog"])
     parser.add_argument("--items", type=int, default=100_000, help="set items to synthesize (headings included)")
     parser.add_argument("--kill-after", type=float, default=300.0, help="seconds before the first run is killed with SIGKILL")
     parser.add_argument("--resume-for", type=float, default=None, help="stop the resume after this many seconds (SIGKILL)")
@@ -264,7 +380,15 @@ if __name__ == "__main__":
     parser.add_argument("--backend", default="onnx-int8")
     parser.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--trees", default=f"after={REPO}",
+                        help="catalog: label=checkout pairs, comma-separated (before=/tmp/main-checkout,after=.)")
+    parser.add_argument("--sizes", default="1000,100000,1000000", help="catalog: synthetic standards registered")
+    parser.add_argument("--repeats", type=int, default=200, help="catalog: calls timed per kind")
     args = parser.parse_args()
+    if args.what == "catalog":
+        trees = dict((label, Path(path).resolve()) for label, path in (pair.split("=", 1) for pair in args.trees.split(",")))
+        print(catalog_scale(trees, [int(s) for s in args.sizes.split(",")], args.work or Path(tempfile.mkdtemp()), args.repeats))
+        sys.exit()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-frameworks-"))
     work.mkdir(parents=True, exist_ok=True)
     parts = []

@@ -77,7 +77,7 @@ def time_backend(backend: str, c: object, texts: list[str], k: int, env: dict[st
     settings = c.settings.model_copy(update={"embedding_backend": backend})
     embedder = load_embedder(settings)  # exports to the shared ONNX cache before the server starts
     collection = get_collection(c.client, current_target(c.client, STANDARDS_COLLECTION).name)
-    times: dict[str, list[float]] = {"total": [], "embed": [], "search": [], "ranker": []}
+    times: dict[str, list[float]] = {"total": [], "embed": [], "search": [], "ranker": [], "embed_cpu": [], "pieces": []}
     model = aligner_model_for(settings.aligner_model, embedder.name)
     proc = serve({**env, "EDURAG_EMBEDDING_BACKEND": backend}, port)
     try:
@@ -86,9 +86,12 @@ def time_backend(backend: str, c: object, texts: list[str], k: int, env: dict[st
             for text in texts:  # interleaved, so load from other processes hits the parts and the whole alike
                 with timer(times["total"]):
                     client.post("/align", json={"text": text, "k": k}).raise_for_status()
+                cpu = time.process_time()
                 with timer(times["embed"]):  # splitting and encoding, as /align does
                     split = embedder.passages(text, settings.passage_tokens, settings.passage_overlap)
                     vectors = embedder.encode_tokens(split.tokens)
+                times["embed_cpu"].append(time.process_time() - cpu)  # all threads of this process
+                times["pieces"].append(sum(len(ids) for ids in split.tokens["input_ids"]))
                 with timer(times["search"]):  # Chroma's nearest + the BM25 index's best per passage, fused, as /align
                     _, metadatas, dense, lexical = fused_candidates(c, collection, split.texts, vectors, {})
                 if model is not None:
@@ -127,7 +130,7 @@ def main(chunks: int, requests: int, k: int, data_dir: Path, chroma_url: str | N
     texts = queries(requests)
 
     mode = f"server {chroma_url}" if chroma_url else "embedded"
-    rows, share_rows, means = [], [], {}
+    rows, share_rows, speed_rows, means = [], [], [], {}
     for backend in backends:
         times = time_backend(backend, c, texts, k, env, port)
         p_total, p_embed, p_search = (percentiles(times[part]) for part in ("total", "embed", "search"))
@@ -143,9 +146,16 @@ def main(chunks: int, requests: int, k: int, data_dir: Path, chroma_url: str | N
         search_share = float(np.mean(times["search"])) / mean_total
         ranker_share = float(np.mean(times["ranker"])) / mean_total if times["ranker"] else 0.0
         share_rows.append([backend, embed_share, search_share, ranker_share, max(0.0, 1 - embed_share - search_share - ranker_share)])
+        pieces = np.asarray(times["pieces"])
+        speed_rows.append([backend, int(np.percentile(pieces, 50)), int(np.percentile(pieces, 95)),
+                           100_000 * float(np.sum(times["embed"])) / pieces.sum(), 100_000 * float(np.sum(times["embed_cpu"])) / pieces.sum()])
     table = markdown_table(["measured", "chunks", "requests", "p50 ms", "p95 ms", "p99 ms"], rows)
     share_table = markdown_table(["backend", "embedding", "dense + BM25 search", "aligner ranker", "rest (HTTP, answer)"], share_rows)
-    return f"{table}\n\nShare of mean /align time:\n\n{share_table}\n\n{json.dumps({'mean_ms': means})}"
+    # The encoder's cost per word piece tells a slower machine from slower code: compare it across runs before the p95s.
+    speed_table = markdown_table(["backend", "word pieces per text p50", "p95", "passages + embedding wall ms per 100 word pieces",
+                                  "CPU ms (all threads) per 100 word pieces"], speed_rows)
+    return (f"{table}\n\nShare of mean /align time:\n\n{share_table}\n\nEncoder speed on this machine:\n\n{speed_table}\n\n"
+            f"{json.dumps({'mean_ms': means})}")
 
 
 if __name__ == "__main__":

@@ -75,8 +75,8 @@ def synthetic_standard(i: int, text: str) -> Standard:
 
 
 def register_framework(settings: Settings, n: int, words: list[str], p: np.ndarray) -> None:
-    """Store the synthetic framework's n standards as an imported framework (the catalog loads them at start-up, as it
-    loads any imported framework), so `framework=` names it and /align returns its codes."""
+    """Store the synthetic framework's n standards as an imported framework (the catalog reads them from the store, as
+    it reads any imported framework), so `framework=` names it and /align returns its codes."""
     def standards() -> Iterator[Standard]:
         for start in range(0, n, BATCH):
             texts = synthetic_texts(0, start, min(BATCH, n - start), words, p)
@@ -114,7 +114,7 @@ def fill(data_dir: Path, size: int, vectors: str, backend: str) -> list[list[obj
         started = time.perf_counter()
         report = ingest_standards(c, progress=True)
         rows.append(["standards (bundled, embedded)", bundled, report.added, time.perf_counter() - started])
-    if size > len(c.catalog.by_framework.get(SYNTHETIC_FRAMEWORK, {})):
+    if size > c.catalog.size(SYNTHETIC_FRAMEWORK):
         register_framework(settings, size, words, p)
     names = (STANDARDS_COLLECTION, TRANSCRIPTS_COLLECTION)
     collections = [get_collection(c.client, current_target(c.client, name).name) for name in names]

@@ -14,7 +14,7 @@ from edurag.models import set_offline
 from edurag.prompts import Shot, load_shots
 from edurag.settings import Settings
 from edurag.standards import Catalog, load_catalog
-from edurag.framework_store import load_standards
+from edurag.framework_store import FrameworkStore
 from vectorstore.aliases import AliasCache
 from vectorstore.chroma import MetadataCache, open_client
 from vectorstore.lexical import LexicalStore, lexical_store
@@ -54,7 +54,7 @@ def build_components(settings: Settings, generator: Generator | None = None, emb
     embedder = embedder or load_embedder(settings)
     shots = load_shots(settings.shots_file)
     return Components(
-        settings=settings, embedder=embedder, client=open_client(settings), catalog=load_catalog(settings.standards_dir, load_standards(settings.framework_store)),
+        settings=settings, embedder=embedder, client=open_client(settings), catalog=load_catalog(settings.standards_dir, FrameworkStore(settings.framework_store)),
         shots=shots, generator=generator or build_generator(settings, embedder, shots),
     )
 

@@ -1,29 +1,59 @@
-"""The framework registry's records and imported frameworks on disk: one folder per framework under
-$EDURAG_DATA_DIR/frameworks with `items.jsonl` (one standard per line), `associations.jsonl` and `framework.json` (the registry record, written last: a folder
-without it is an import that did not finish and is ignored).
+"""The framework registry's records and imported frameworks on disk: one SQLite database,
+$EDURAG_DATA_DIR/frameworks/frameworks.sqlite, holding each framework's registry record, standards (one JSON row per
+standard, children listed), notation keys (loose spellings of its codes) and standard counts per subject and grade,
+so the catalog reads a framework on demand instead of holding it in memory.
 
-Writing streams standards to a temporary file and renames it into place, so a kill -9 leaves either the old or the
-new version. A code that appears in several sets of one framework (MP.1 in every grade) is kept once with the union
+A write replaces a framework in one SQLite transaction (WAL journal): a kill -9 leaves the old version, readable
+throughout. A code that appears in several sets of one framework (MP.1 in every grade) is kept once with the union
 of the grades when its text is the same, and as `code~2`, `code~3` when the texts differ (both reported).
+
+Data dirs from before the database kept one folder per framework (`framework.json`, `items.jsonl`,
+`associations.jsonl`); the first open of the store builds each such framework into the database once, logs it and
+removes the folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
+import logging
 import shutil
+import sqlite3
+import threading
+import time
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from edurag.codes import normal_form, notation_keys
 from edurag.datasets import iter_jsonl
 from edurag.settings import BUNDLED_STANDARDS_DIR
 from edurag.standards import ALL_GRADES, Standard
 
-ITEMS = "items.jsonl"
+logger = logging.getLogger(__name__)
+DATABASE = "frameworks.sqlite"
+
+ITEMS = "items.jsonl"  # the folders of data dirs from before the database, read once by the migration
 ASSOCIATIONS = "associations.jsonl"
-RECORD = "framework.json"
+RECORD = "framework.json"  # also marks a CSP framework folder among import sources (edurag.frameworks.importer)
+ALL = "*"  # the grade of filter_counts rows that count a subject's standards whatever their grades
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS frameworks (id TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS standards (framework TEXT NOT NULL, code TEXT NOT NULL, norm TEXT NOT NULL, row TEXT NOT NULL,
+                                      UNIQUE (framework, code));
+CREATE INDEX IF NOT EXISTS standards_in_order ON standards (framework);
+CREATE TABLE IF NOT EXISTS notation_keys (framework TEXT NOT NULL, key TEXT NOT NULL, code TEXT,
+                                          PRIMARY KEY (framework, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS filter_counts (framework TEXT NOT NULL, subject TEXT NOT NULL, grade TEXT NOT NULL,
+                                          n INTEGER NOT NULL, PRIMARY KEY (framework, subject, grade)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS associations (framework TEXT NOT NULL, row TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS associations_of ON associations (framework);
+"""
+# Two codes sharing a loose key (notation_keys) resolve by their exact spelling only: the key maps to NULL.
+_ADD_KEY = ("INSERT INTO notation_keys VALUES (?, ?, ?) ON CONFLICT (framework, key) DO UPDATE SET code = "
+            "CASE WHEN notation_keys.code = excluded.code THEN notation_keys.code END")
+_FRAMEWORK_TABLES = ("standards", "notation_keys", "filter_counts", "associations")
 _STANDARD_FIELDS = {f.name for f in fields(Standard)}
 
 
@@ -71,23 +101,41 @@ def _grade_order(grades: Iterable[str]) -> list[str]:
 
 
 class FrameworkStore:
-    """Read and write imported frameworks in one folder."""
+    """Imported frameworks in one SQLite database under `root` (a connection per thread; WAL, so reads go on while
+    an import writes). The first connection migrates the folders of a data dir from before the database."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.path = root / DATABASE
+        self._local = threading.local()
+        self._migrated = False
+        self._migration = threading.Lock()
 
-    def folder(self, framework: str) -> Path:
-        """The framework's folder."""
-        return self.root / framework
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=600, isolation_level=None)  # transactions are explicit (BEGIN)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a kill -9 loses no committed transaction
+            db.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks to 64 MB after an import is checkpointed
+            db.executescript(_SCHEMA)
+            self._local.db = db
+        if not self._migrated:
+            with self._migration:
+                if not self._migrated:
+                    self._migrate(db)
+                    self._migrated = True
+        return db
 
     def write(self, record: Framework, standards: Iterable[Standard], associations: Iterable[Association]) -> tuple[Framework, bool, int]:
-        """Store a framework; returns (the record as stored, unchanged?, duplicate codes). Unchanged content leaves the
-        folder untouched."""
-        folder = self.folder(record.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        first = folder / f".{ITEMS}.pass1"
+        """Store a framework, replacing its previous version in one transaction; returns (the record as stored,
+        unchanged?, duplicate codes). Unchanged content (same record and content hash) leaves the database untouched."""
+        db = self._db()
+        first = self.root / f".{record.id}.items.pass1"
         grades: dict[str, list[str]] = {}
         texts: dict[str, str] = {}
+        children: dict[str, list[str]] = defaultdict(list)
         duplicates = 0
         licences: dict[str, dict[str, str]] = {}
         with first.open("w", encoding="utf-8") as out:
@@ -103,11 +151,13 @@ class FrameworkStore:
                     s.code = f"{s.code}~{n}"
                 texts[s.code] = s.text
                 grades[s.code] = list(s.grades)
+                if s.parent:
+                    children[s.parent].append(s.code)
                 if s.licence:
                     licences.setdefault(json.dumps(s.licence, sort_keys=True), s.licence)
                 out.write(json.dumps(asdict(s), ensure_ascii=False) + "\n")
         digest = hashlib.sha256()
-        items = folder / f".{ITEMS}.tmp"
+        items = self.root / f".{record.id}.items.tmp"
         with first.open(encoding="utf-8") as lines, items.open("w", encoding="utf-8") as out:
             for line in lines:
                 row = json.loads(line)
@@ -116,7 +166,7 @@ class FrameworkStore:
                 digest.update(text.encode("utf-8"))
                 out.write(text)
         first.unlink()
-        links = folder / f".{ASSOCIATIONS}.tmp"
+        links = self.root / f".{record.id}.associations.tmp"
         with links.open("w", encoding="utf-8") as out:
             for association in associations:
                 text = json.dumps(asdict(association), ensure_ascii=False) + "\n"
@@ -127,69 +177,135 @@ class FrameworkStore:
         record.licences = record.licences or list(licences.values())
         record.content_hash = digest.hexdigest()[:16]
         previous = self.record(record.id)
-        if previous is not None and previous.as_dict() == record.as_dict():
+        try:
+            if previous is not None and previous.as_dict() == record.as_dict():
+                return previous, True, duplicates
+            self._replace(db, record, items, links, children)
+            return record, False, duplicates
+        finally:
             items.unlink()
             links.unlink()
-            return previous, True, duplicates
-        os.replace(items, folder / ITEMS)
-        os.replace(links, folder / ASSOCIATIONS)
-        tmp = folder / f".{RECORD}.tmp"
-        tmp.write_text(json.dumps(record.as_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, folder / RECORD)
-        return record, False, duplicates
+
+    def _replace(self, db: sqlite3.Connection, record: Framework, items: Path, links: Path,
+                 children: dict[str, list[str]]) -> None:
+        """Swap in a framework's rows (standards from an items jsonl, each parent listing its children; associations
+        from a jsonl) in one transaction: until COMMIT every reader, and after a kill -9 the next one, sees the old
+        version."""
+        fid = record.id
+        counts: Counter[tuple[str, str]] = Counter()
+        codes: list[str] = []
+
+        def rows() -> Iterator[tuple[str, str, str, str]]:
+            for _, row in iter_jsonl(items):
+                own = row.get("children") or []
+                row["children"] = own + [c for c in children.get(row["code"], []) if c not in own]
+                subject = row.get("subject") or ""
+                counts[(subject, ALL)] += 1
+                counts.update((subject, grade) for grade in set(row.get("grades") or []))
+                codes.append(row["code"])
+                yield fid, row["code"], normal_form(row["code"]), json.dumps(row, ensure_ascii=False)
+
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for table in _FRAMEWORK_TABLES:
+                db.execute(f"DELETE FROM {table} WHERE framework = ?", (fid,))
+            db.executemany("INSERT INTO standards (framework, code, norm, row) VALUES (?, ?, ?, ?)", rows())
+            db.executemany(_ADD_KEY, ((fid, key, code) for code in codes for key in notation_keys(code)))
+            db.executemany("INSERT INTO filter_counts VALUES (?, ?, ?, ?)",
+                           ((fid, subject, grade, n) for (subject, grade), n in counts.items()))
+            if links.exists():
+                db.executemany("INSERT INTO associations VALUES (?, ?)",
+                               ((fid, json.dumps(row, ensure_ascii=False)) for _, row in iter_jsonl(links)))
+            db.execute("INSERT OR REPLACE INTO frameworks VALUES (?, ?)", (fid, json.dumps(record.as_dict(), ensure_ascii=False)))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        """Build every framework folder of an older data dir (framework.json + items.jsonl) into the database, once,
+        then remove the folder (a folder whose framework is already in the database is only removed)."""
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and (p / RECORD).exists()):
+            record = Framework(**json.loads((folder / RECORD).read_text(encoding="utf-8")))
+            if db.execute("SELECT 1 FROM frameworks WHERE id = ?", (record.id,)).fetchone() is None:
+                started = time.perf_counter()
+                logger.info("framework %s: building %s from %s (%d standards, once)", record.id, self.path,
+                            folder / ITEMS, record.items)
+                children: dict[str, list[str]] = defaultdict(list)
+                for _, row in iter_jsonl(folder / ITEMS):
+                    if row.get("parent"):
+                        children[row["parent"]].append(row["code"])
+                self._replace(db, record, folder / ITEMS, folder / ASSOCIATIONS, children)
+                logger.info("framework %s: in the database after %.1f s; removing %s", record.id,
+                            time.perf_counter() - started, folder)
+            shutil.rmtree(folder)
 
     def record(self, framework: str) -> Framework | None:
         """The stored registry record, or None."""
-        path = self.folder(framework) / RECORD
-        if not path.exists():
-            return None
-        return Framework(**json.loads(path.read_text(encoding="utf-8")))
+        row = self._db().execute("SELECT record FROM frameworks WHERE id = ?", (framework,)).fetchone()
+        return Framework(**json.loads(row[0])) if row else None
 
     def records(self) -> list[Framework]:
         """Every stored framework's record, by id."""
-        if not self.root.exists():
-            return []
-        return [r for r in (self.record(p.name) for p in sorted(self.root.iterdir()) if p.is_dir()) if r]
+        return [Framework(**json.loads(row)) for row, in self._db().execute("SELECT record FROM frameworks ORDER BY id")]
 
     def standards(self, framework: str) -> Iterator[Standard]:
-        """The framework's standards, streamed from disk (children filled in by load_standards only)."""
-        path = self.folder(framework) / ITEMS
-        if not path.exists():
-            return
-        for _, row in iter_jsonl(path):
-            yield Standard(**{k: v for k, v in row.items() if k in _STANDARD_FIELDS})
+        """The framework's standards in import order, each parent listing its children, streamed from disk."""
+        for row, in self._db().execute("SELECT row FROM standards INDEXED BY standards_in_order WHERE framework = ? "
+                                       "ORDER BY rowid", (framework,)):
+            yield _standard(row)
+
+    def standard(self, framework: str, code: str) -> Standard | None:
+        """One standard by its exact code, or None."""
+        row = self._db().execute("SELECT row FROM standards WHERE framework = ? AND code = ?", (framework, code)).fetchone()
+        return _standard(row[0]) if row else None
+
+    def code_of(self, framework: str, keys: list[str]) -> str | None:
+        """The code the first of `keys` (notation keys, most specific first) names alone in the framework, or None
+        when no key is known or each one is shared by several codes."""
+        marks = ", ".join("?" * len(keys))
+        found = dict(self._db().execute(f"SELECT key, code FROM notation_keys WHERE framework = ? AND key IN ({marks})",
+                                        (framework, *keys)))
+        return next((found[k] for k in keys if found.get(k)), None)
+
+    def forms(self, framework: str, batch: int = 100_000) -> Iterator[list[tuple[str, str]]]:
+        """(normal_form(code), code) of every standard in import order, in batches (for scoring spellings)."""
+        cursor = self._db().execute("SELECT norm, code FROM standards INDEXED BY standards_in_order WHERE framework = ? "
+                                    "ORDER BY rowid", (framework,))
+        while rows := cursor.fetchmany(batch):
+            yield rows
+
+    def count(self, framework: str | None = None, subject: str | None = None, grade: str | None = None) -> int:
+        """Standards of one imported framework (all when None) of a subject and grade (any when None)."""
+        sql, args = "SELECT COALESCE(SUM(n), 0) FROM filter_counts WHERE grade = ?", [grade or ALL]
+        if framework is not None:
+            sql, args = sql + " AND framework = ?", [*args, framework]
+        if subject is not None:
+            sql, args = sql + " AND subject = ?", [*args, subject]
+        return self._db().execute(sql, args).fetchone()[0]
 
     def associations(self, framework: str) -> Iterator[Association]:
         """The framework's associations as imported (known=False: the other end is not in the framework)."""
-        path = self.folder(framework) / ASSOCIATIONS
-        if not path.exists():
-            return
-        for _, row in iter_jsonl(path):
-            yield Association(**row)
-
-    def load_standards(self, framework: str) -> list[Standard]:
-        """The framework's standards with each parent's children listed."""
-        items = list(self.standards(framework))
-        by_code = {s.code: s for s in items}
-        for s in items:
-            parent = by_code.get(s.parent or "")
-            if parent is not None and s.code not in parent.children:
-                parent.children.append(s.code)
-        return items
+        for row, in self._db().execute("SELECT row FROM associations WHERE framework = ? ORDER BY rowid", (framework,)):
+            yield Association(**json.loads(row))
 
     def remove(self, framework: str) -> bool:
-        """Delete a stored framework; False if there was none."""
-        folder = self.folder(framework)
-        if not folder.exists():
-            return False
-        shutil.rmtree(folder)
-        return True
+        """Delete a stored framework in one transaction; False if there was none."""
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for table in _FRAMEWORK_TABLES:
+                db.execute(f"DELETE FROM {table} WHERE framework = ?", (framework,))
+            removed = db.execute("DELETE FROM frameworks WHERE id = ?", (framework,)).rowcount > 0
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return removed
 
 
-def load_standards(root: Path) -> list[Standard]:
-    """Every stored framework's standards (for the catalog)."""
-    store = FrameworkStore(root)
-    return [s for record in store.records() for s in store.load_standards(record.id)]
+def _standard(row: str) -> Standard:
+    return Standard(**{k: v for k, v in json.loads(row).items() if k in _STANDARD_FIELDS})
 
 
 def builtin_records(standards_dir: Path) -> list[Framework]:

@@ -113,7 +113,7 @@ class Settings(BaseSettings):
 
     @property
     def framework_store(self) -> Path:
-        """Where imported frameworks are kept (one folder per framework: framework.json, items.jsonl, associations.jsonl)."""
+        """Where imported frameworks are kept (frameworks.sqlite, see edurag.framework_store)."""
         return self.data_dir / "frameworks"
 
     @property

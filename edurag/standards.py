@@ -7,7 +7,9 @@ import html
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
@@ -15,11 +17,15 @@ from edurag.codes import (CodeKey, canonical, code_spans, normal_form, notation_
                           official_math_code, parse_code, short_code)
 from edurag.datasets import read_jsonl
 
+if TYPE_CHECKING:  # the store imports Standard from here
+    from edurag.framework_store import Framework, FrameworkStore
+
 HS_GRADES = ["9", "10", "11", "12"]
 GRADE_SPANS = {"HS": HS_GRADES, "MS": ["6", "7", "8"], "K-2": ["K", "1", "2"], "3-5": ["3", "4", "5"]}
 ALL_GRADES = ["PK", "K", *[str(g) for g in range(1, 13)]]
 # Frameworks built from the bundled jsonl files (standards_dir); all others are imported as data.
 BUILTIN_FRAMEWORKS = ("ccss", "ngss")
+IMPORTED_CACHE = 20_000  # imported standards kept in memory after a look-up (~2 KB each)
 
 
 @dataclass
@@ -134,21 +140,27 @@ class Catalog:
     """All standards by framework and code, with one resolver for every written form of a code (see edurag.codes):
     built-in CCSS/NGSS codes in every form edurag.codes parses (plus official and legacy codes), imported frameworks'
     codes by their own notation (normal_form, separators optional, jurisdiction prefix optional), always scoped to
-    their framework: TEKS 6.4.B never meets CCSS 6.RP.A.3, California's 6.RP.3 never the CCSS legacy 6.RP.3."""
+    their framework: TEKS 6.4.B never meets CCSS 6.RP.A.3, California's 6.RP.3 never the CCSS legacy 6.RP.3.
 
-    def __init__(self, standards: list[Standard], aliases: dict[str, str]) -> None:
+    Built-in standards (~1,200) live in memory; imported frameworks are read on demand from the FrameworkStore's
+    database (exact codes and notation keys by index, counts by subject and grade precomputed), with the last
+    IMPORTED_CACHE standards looked up kept in memory, so memory and start-up do not grow with imported standards."""
+
+    def __init__(self, standards: list[Standard], aliases: dict[str, str], store: FrameworkStore | None = None) -> None:
         self.by_code: dict[str, Standard] = {}
         self.by_framework: dict[str, dict[str, Standard]] = defaultdict(dict)
+        self.store = store
         self._normal: dict[str, list[str]] = defaultdict(list)
         self._parsed: dict[str, CodeKey] = {}
         self._by_key: dict[tuple, list[tuple[CodeKey, str]]] = defaultdict(list)
-        self._keys: dict[str, dict[str, str | None]] = defaultdict(dict)
         self._shares: dict[tuple[str | None, str | None, str | None], float] = {}
-        self._imported_forms: dict[str, dict[str, str]] = {}  # framework -> {code: normal_form(code)}, built on demand
+        self._imported: dict[str, Framework] = {}
+        self._read = lru_cache(maxsize=IMPORTED_CACHE)(self._read_imported)
         for s in standards:
-            if s.framework in BUILTIN_FRAMEWORKS:
-                self.by_code[s.code] = s
-                self.by_framework[s.framework][s.code] = s
+            if s.framework not in BUILTIN_FRAMEWORKS:
+                raise ValueError(f"{s.framework} is imported through the FrameworkStore, not built in")
+            self.by_code[s.code] = s
+            self.by_framework[s.framework][s.code] = s
         for s in self.by_code.values():
             self._add_form(s.code, s.code)
             self._add_form(s.official_code, s.code)
@@ -161,43 +173,40 @@ class Catalog:
             if normal_form(alias) not in own:  # WHST.6-8.1a the alt code WHST.6-8.1)
                 self._add_form(alias, code)
         self._forms = list(self._normal)
-        self.add([s for s in standards if s.framework not in BUILTIN_FRAMEWORKS])
+        self.refresh()
 
     def _add_form(self, form: str, code: str) -> None:
         codes = self._normal[normal_form(form)]
         if code not in codes:
             codes.append(code)
 
-    def add(self, standards: list[Standard]) -> None:
-        """Add an imported framework's standards (after remove_framework when it is re-imported)."""
+    def refresh(self) -> None:
+        """Re-read the imported frameworks' records and forget cached standards and shares (after an import or a
+        removal)."""
+        self._imported = {r.id: r for r in self.store.records() if r.items} if self.store else {}
+        self._read.cache_clear()
         self._shares.clear()
-        self._imported_forms.clear()
-        for s in standards:
-            if s.framework in BUILTIN_FRAMEWORKS:
-                raise ValueError(f"{s.framework} is built from the standards jsonl files, not added")
-            self.by_framework[s.framework][s.code] = s
-            keys = self._keys[s.framework]
-            for key in notation_keys(s.code):
-                # Two codes sharing a loose key resolve by their exact spelling only, never to the wrong one.
-                keys[key] = s.code if keys.get(key, s.code) == s.code else None
 
-    def remove_framework(self, framework: str) -> None:
-        """Forget an imported framework (before re-adding its new version)."""
-        if framework not in BUILTIN_FRAMEWORKS:
-            self._shares.clear()
-            self._imported_forms.pop(framework, None)
-            self.by_framework.pop(framework, None)
-            self._keys.pop(framework, None)
+    def _read_imported(self, framework: str, code: str) -> Standard | None:
+        return self.store.standard(framework, code) if framework in self._imported else None
 
     def frameworks(self) -> list[str]:
-        """Ids of the frameworks with at least one standard."""
-        return [f for f, items in self.by_framework.items() if items]
+        """Ids of the frameworks with at least one standard (built-in first)."""
+        return [*(f for f, items in self.by_framework.items() if items), *self._imported]
+
+    def size(self, framework: str) -> int:
+        """Standards of a framework (0 when unknown)."""
+        if framework in BUILTIN_FRAMEWORKS:
+            return len(self.by_framework.get(framework, {}))
+        return self._imported[framework].items if framework in self._imported else 0
 
     def get(self, code: str, framework: str | None = None) -> Standard | None:
         """Exact lookup: a built-in short code, or a code of the given framework."""
         if framework is None:
             return self.by_code.get(code)
-        return self.by_framework.get(framework, {}).get(code)
+        if framework in BUILTIN_FRAMEWORKS:
+            return self.by_framework.get(framework, {}).get(code)
+        return self._read(framework, code)
 
     def key(self, code: str) -> CodeKey | None:
         """The parsed parts of a catalog code (None for codes of frameworks edurag.codes does not parse)."""
@@ -209,9 +218,12 @@ class Catalog:
         Accepts every form edurag.codes parses plus official (ASN), legacy (ASN alt codes) and, for imported
         frameworks, their own codes in any case and separators. Nothing matching -> `suggestions`.
         """
+        return self._resolve(code, framework, grade, suggest=True)
+
+    def _resolve(self, code: str, framework: str | None, grade: str | None, suggest: bool) -> Resolution:
         query = code.strip().strip(".,;:!?()[]{}'\"")
         if framework and framework not in BUILTIN_FRAMEWORKS:
-            return self._resolve_imported(query, framework)
+            return self._resolve_imported(query, framework, suggest)
         key = parse_code(query)
         found: list[str] = []
         if key:
@@ -224,23 +236,30 @@ class Catalog:
                      and k.domain == key.domain and k.grade == key.grade]
         if grade and len(found) > 1:
             found = [c for c in found if grade in self.by_code[c].grades] or found
-        if found:
+        if found or not suggest:
             return Resolution(query, tuple(found))
         return Resolution(query, (), tuple(self.suggest(query, key, framework)))
 
-    def _resolve_imported(self, query: str, framework: str) -> Resolution:
-        items = self.by_framework.get(framework, {})
-        if query in items:
+    def _resolve_imported(self, query: str, framework: str, suggest: bool) -> Resolution:
+        if framework not in self._imported:
+            return Resolution(query, ())
+        if self.get(query, framework):
             return Resolution(query, (query,))
-        keys = self._keys.get(framework, {})
-        found = next((keys[k] for k in notation_keys(query) if keys.get(k)), None)
+        keys = notation_keys(query)
+        found = self.store.code_of(framework, keys) if keys else None
         if found:
             return Resolution(query, (found,))
-        if framework not in self._imported_forms:  # normal forms once per framework: rapidfuzz then scores 78k codes in
-            self._imported_forms[framework] = {code: normal_form(code) for code in items}  # C++, not 78k Python calls
-        near = process.extract(normal_form(query), self._imported_forms[framework], scorer=fuzz.ratio, limit=3,
-                               score_cutoff=60)
-        return Resolution(query, (), tuple(code for _form, _score, code in near))
+        return Resolution(query, (), tuple(self._nearest_imported(normal_form(query), framework)) if suggest else ())
+
+    def _nearest_imported(self, form: str, framework: str, limit: int = 3) -> list[str]:
+        """The closest spellings of a framework's codes (rapidfuzz ratio >= 60, best first, earlier codes first on a
+        tie), scored in C++ batch by batch as the normal forms stream from the database."""
+        best: list[tuple[float, str]] = []
+        for rows in self.store.forms(framework):
+            near = process.extract(form, [norm for norm, _ in rows], scorer=fuzz.ratio, limit=limit, score_cutoff=60)
+            best += [(score, rows[index][1]) for _form, score, index in near]
+            best = sorted(best, key=lambda pair: -pair[0])[:limit]  # stable: ties keep the earlier batch's code first
+        return [code for _score, code in best]
 
     def suggest(self, query: str, key: CodeKey | None = None, framework: str | None = None, limit: int = 3) -> list[str]:
         """Nearest codes to an unknown one: the same standard under another grade or cluster letter, then the
@@ -260,7 +279,7 @@ class Catalog:
     def resolve(self, code: str, framework: str | None = None) -> Standard | None:
         """The one standard a written code means within a framework (built-in CCSS/NGSS when none is given), any
         form, case-insensitive; None when unknown or ambiguous."""
-        result = self.resolve_all(code, framework)
+        result = self._resolve(code, framework, None, suggest=False)
         return self.get(result.codes[0], framework) if len(result.codes) == 1 else None
 
     def mentions(self, text: str, framework: str | None = None, grade: str | None = None) -> list[Resolution]:
@@ -273,7 +292,7 @@ class Catalog:
         out: dict[tuple, Resolution] = {}
         if framework and framework not in BUILTIN_FRAMEWORKS:
             for span in notation_candidates(text):
-                result = self._resolve_imported(span.strip(".,;:!?()[]{}'\""), framework)
+                result = self._resolve_imported(span.strip(".,;:!?()[]{}'\""), framework, suggest=False)
                 if result.found:
                     out.setdefault(result.codes, result)
             return list(out.values())
@@ -291,7 +310,7 @@ class Catalog:
     def resolve_anywhere(self, code: str) -> list[Standard]:
         """The standards a code names in any framework (built-in first), for telling a user which framework to pick."""
         found = [s for s in [self.resolve(code)] if s]
-        found += [s for f in self.by_framework if f not in BUILTIN_FRAMEWORKS for s in [self.resolve(code, f)] if s]
+        found += [s for f in self._imported for s in [self.resolve(code, f)] if s]
         return found
 
     def codes_in_text(self, text: str, framework: str | None = None, grade: str | None = None) -> list[Standard]:
@@ -301,21 +320,28 @@ class Catalog:
 
     def indexable(self, framework: str | None = None) -> list[Standard]:
         """Standards that become retrieval chunks: built-in Standards (their sub-standards are folded into the
-        parent's text) and every coded standard of an imported framework."""
-        frameworks = [framework] if framework else list(self.by_framework)
-        return [s for f in frameworks for s in self.by_framework.get(f, {}).values()
-                if f not in BUILTIN_FRAMEWORKS or s.level == "Standard"]
+        parent's text) and every coded standard of an imported framework (read from disk: a list the framework's
+        size)."""
+        out: list[Standard] = []
+        for f in [framework] if framework else self.frameworks():
+            if f in BUILTIN_FRAMEWORKS:
+                out += [s for s in self.by_framework.get(f, {}).values() if s.level == "Standard"]
+            elif f in self._imported:
+                out += self.store.standards(f)
+        return out
 
     def share(self, framework: str | None = None, subject: str | None = None, grade: str | None = None) -> float:
         """Fraction (0..1) of the indexable standards, i.e. of the standards collection's chunks, that a framework /
-        subject / grade filter keeps: 1.0 without a filter, 0.0 for an empty catalog. Counted once per filter (a pass
-        over the catalog) until the catalog changes."""
+        subject / grade filter keeps: 1.0 without a filter, 0.0 for an empty catalog. Built-in standards are counted
+        in memory, imported ones from the store's counts per subject and grade; once per filter until refresh."""
         key = (framework, subject, grade)
         if key not in self._shares:
-            everything = self.indexable()
-            kept = sum(1 for s in (self.indexable(framework) if framework else everything)
-                       if (subject is None or s.subject == subject) and (grade is None or grade in s.grades))
-            self._shares[key] = kept / len(everything) if everything else 0.0
+            builtin = [s for f in BUILTIN_FRAMEWORKS for s in self.indexable(f)]
+            kept = sum(1 for s in builtin if framework in (None, s.framework) and subject in (None, s.subject)
+                       and (grade is None or grade in s.grades))
+            kept += sum(self.store.count(f, subject, grade) for f in self._imported if framework in (None, f))
+            everything = len(builtin) + sum(r.items for r in self._imported.values())
+            self._shares[key] = kept / everything if everything else 0.0
         return self._shares[key]
 
     def standard_of(self, code: str, framework: str | None = None) -> str:
@@ -331,9 +357,9 @@ class Catalog:
         return node if node and node.level == "Standard" else None
 
 
-def load_catalog(standards_dir: Path, imported: list[Standard] | None = None) -> Catalog:
-    """Build the catalog from ccss_math_atc, ccss_asn, ngss_pe and ngss_ccss_connections jsonl files, plus the
-    standards of imported frameworks (frameworks.store.load_standards)."""
+def load_catalog(standards_dir: Path, store: FrameworkStore | None = None) -> Catalog:
+    """Build the catalog from ccss_math_atc, ccss_asn, ngss_pe and ngss_ccss_connections jsonl files, reading
+    imported frameworks from `store` on demand (none without one)."""
     asn = read_jsonl(standards_dir / "ccss_asn.jsonl")
     asn_by_code = {r["code"]: r for r in asn if r["code"]}
     asn_by_id = {r["asn_id"]: r for r in asn}
@@ -390,8 +416,7 @@ def load_catalog(standards_dir: Path, imported: list[Standard] | None = None) ->
             domain=clean(pe.get("topic_title")), cluster=clean(pe.get("dci")), details=details,
         ))
 
-    catalog = Catalog(standards, aliases)
-    catalog.add(imported or [])
+    catalog = Catalog(standards, aliases, store)
     _link_children(catalog)
     _link_ngss(catalog, read_jsonl(standards_dir / "ngss_ccss_connections.jsonl"))
     return catalog

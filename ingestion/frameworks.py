@@ -27,8 +27,9 @@ logger = logging.getLogger(__name__)
 
 
 def framework_store(c: Components) -> FrameworkStore:
-    """The store of imported frameworks in the data dir."""
-    return FrameworkStore(c.settings.framework_store)
+    """The store of imported frameworks in the data dir, the one the catalog reads."""
+    assert c.catalog.store is not None, "build_components gives the catalog the data dir's store"
+    return c.catalog.store
 
 
 def bundled_sources(c: Components) -> list[Path]:
@@ -49,13 +50,12 @@ def ingest_source(c: Components, source: Source, progress: bool = False) -> Impo
     report = import_source(store, source)
     logger.info("framework stored: %s, %d items in %.1f s (%.0f items/s)%s", report.framework, report.items,
                 report.seconds, report.items / max(report.seconds, 1e-9), " (unchanged)" if report.unchanged else "")
-    standards = store.load_standards(report.framework)
-    c.catalog.remove_framework(report.framework)
-    c.catalog.add(standards)
+    c.catalog.refresh()
+    total = c.catalog.size(report.framework)
     expected: set[str] = set()
 
     def documents() -> Iterator[Document]:
-        for standard in standards:
+        for standard in store.standards(report.framework):
             doc = standard_document(standard, c.catalog)
             expected.add(chunk_id(doc))
             yield doc
@@ -64,9 +64,9 @@ def ingest_source(c: Components, source: Source, progress: bool = False) -> Impo
     target = current_target(c.client, STANDARDS_COLLECTION)
     present = len(get_collection(c.client, target.name).get(where={"framework": report.framework}, include=[])["ids"])
     logger.info("framework %s: %d of %d standards already indexed (unchanged ones are skipped, not re-embedded)",
-                report.framework, present, len(standards))
+                report.framework, present, total)
     index = sync(documents(), target.name, client=c.client, embedder=embedder_for(c, target.embedding_model),
-                 settings=c.settings, cleanup="scoped_full", total=len(standards), progress=progress)
+                 settings=c.settings, cleanup="scoped_full", total=total, progress=progress)
     report.added, report.updated, report.skipped = index.added, index.updated, index.skipped
     report.deleted = index.deleted + _delete_stale(c, target.name, report.framework, expected)
     c.aliases.invalidate()
@@ -86,9 +86,9 @@ def _delete_stale(c: Components, collection: str, framework: str, expected: set[
 
 
 def remove_framework(c: Components, framework: str) -> int:
-    """Delete an imported framework: its stored files, chunks and catalog entries; returns chunks removed."""
+    """Delete an imported framework: its stored standards, chunks and catalog entries; returns chunks removed."""
     target = current_target(c.client, STANDARDS_COLLECTION)
     removed = _delete_stale(c, target.name, framework, set())
     framework_store(c).remove(framework)
-    c.catalog.remove_framework(framework)
+    c.catalog.refresh()
     return removed

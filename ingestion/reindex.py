@@ -14,7 +14,7 @@ from edurag.components import Components, embedder_for
 from edurag.embedder import Embedder
 from edurag.settings import STANDARDS_COLLECTION, Settings
 from edurag.standards import load_catalog
-from edurag.framework_store import load_standards
+from edurag.framework_store import FrameworkStore
 from ingestion.indexer import record_manager, sync
 from ingestion.standards_docs import standard_documents
 from vectorstore.aliases import Target, current_target, switch, version_name, versions
@@ -104,7 +104,7 @@ def run_reindex(c: Components, version: int, embedding_model: str | None, progre
     model = embedding_model or c.embedder.name
     try:
         embedder = embedder_for(c, model)
-        docs = standard_documents(load_catalog(c.settings.standards_dir, load_standards(c.settings.framework_store)))
+        docs = standard_documents(load_catalog(c.settings.standards_dir, FrameworkStore(c.settings.framework_store)))
         progress(0, len(docs))
         logger.info("re-index: building %s with %s (%d standards)", name, model, len(docs))
         report = sync(_tracked(docs, progress, running), name, client=c.client, embedder=embedder, settings=c.settings,

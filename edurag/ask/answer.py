@@ -233,8 +233,8 @@ def _list(c: Components, question: str, grade: str | None, subject: str | None, 
     grades = {grade} if grade else grade_cues(question)
     subjects = [name for name, cue in _SUBJECT_CUES.items() if cue.search(question)]
     subject = subject or (subjects[0] if len(subjects) == 1 else None)
-    pool = [s for s in catalog.indexable() if (not grades or grades & set(s.grades)) and (not subject or s.subject == subject)
-            and (not framework or s.framework == framework) and not s.code.startswith("MP.")]
+    pool = [s for s in catalog.indexable(framework) if (not grades or grades & set(s.grades))
+            and (not subject or s.subject == subject) and not s.code.startswith("MP.")]
     if grades:  # a grade's own standards, not K-12 practices or broad bands that merely include it
         narrow = min((len(s.grades) for s in pool), default=0)
         pool = [s for s in pool if len(s.grades) <= max(narrow, 3)]

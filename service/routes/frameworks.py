@@ -29,7 +29,7 @@ def records(c: Components) -> list[FrameworkOut]:
     """Built-in and imported frameworks, with their standard counts in the live catalog."""
     out = []
     for record in [*builtin_records(c.settings.standards_dir), *framework_store(c).records()]:
-        record.items = len(c.catalog.by_framework.get(record.id, {}))
+        record.items = c.catalog.size(record.id)
         if record.format == "builtin":
             record.grades = sorted({g for s in c.catalog.by_framework.get(record.id, {}).values() for g in s.grades},
                                    key=lambda g: (len(g) > 1 and g != "PK", g.isdigit() and int(g), g))

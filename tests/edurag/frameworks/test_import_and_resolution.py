@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from edurag.codes import corestandards_uri_code, notation_keys
-from edurag.framework_store import FrameworkStore, load_standards
+from edurag.framework_store import FrameworkStore
 from edurag.frameworks import case
 from edurag.frameworks.bloom import classify, verb_lookup
 from edurag.frameworks.crosswalk import grade_shift, label_for, shared_terms
@@ -49,7 +49,7 @@ def test_case_associations_to_unknown_nodes_are_kept_and_reported(tmp_path):
     assert len(kept) == 39 and sum(not a.known for a in kept) == 21
     outside = next(a for a in kept if a.type == "exactMatchOf")
     assert not outside.known and outside.destination_uri.startswith("http")
-    ratio = next(s for s in store.load_standards("opensalt-sample") if s.code == "CCSS.Math.Content.6.RP.A")
+    ratio = next(s for s in store.standards("opensalt-sample") if s.code == "CCSS.Math.Content.6.RP.A")
     assert ratio.exact_match and len(ratio.children) == 3 and ratio.grades == ["6"]
 
 
@@ -85,7 +85,7 @@ def test_codes_resolve_within_their_framework_and_never_mix(tmp_path):
     for name, fid in (("tx-teks-2012-grade-06.json", "tx-teks-2012"), ("ca-ccss-2010-grade-06.json", "ca-ccss-2010"),
                       ("ny-nextgen-2017-grade-06.json", "ny-nextgen-2017")):
         import_source(store, plan([FRAMEWORKS / name], fid)[0])
-    catalog = load_catalog(BUNDLED_STANDARDS_DIR, load_standards(tmp_path))
+    catalog = load_catalog(BUNDLED_STANDARDS_DIR, store)
     # MP.1 exists in CCSS, California and New York: each framework answers with its own.
     assert catalog.resolve("MP.1").framework == "ccss"
     assert {catalog.resolve("MP.1", f).framework for f in ("ca-ccss-2010", "ny-nextgen-2017")} == {"ca-ccss-2010", "ny-nextgen-2017"}
