@@ -68,6 +68,15 @@ def read_alignment_csv(path: Path) -> list[AlignmentRow]:
                              grade=row.get(GRADE_COLUMN, "")) for i, row in enumerate(csv.DictReader(handle))]
 
 
+LECTURE_CHECK_BUCKETS = 3  # of 10: md5(lecture_title) % 10 >= 7 is the lectures' check split (15 of the 43 dev lectures)
+
+
+def lecture_split(title: str) -> str:
+    """`tune` or `check` for an Open Yale dev lecture, from md5 of its lecture_title: summaries are tuned and trained
+    on tune only; check is scored, never tuned on (issue #16)."""
+    return "check" if int(hashlib.md5(title.encode("utf-8")).hexdigest(), 16) % 10 >= 10 - LECTURE_CHECK_BUCKETS else "tune"
+
+
 def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
     """(1-based line number, parsed value) for every non-blank line of a UTF-8 JSON Lines file; json.JSONDecodeError on
     a bad line (finetune.data validates line by line instead, to report every bad line at once)."""

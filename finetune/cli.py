@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 
 from edurag.toxicity import DEFAULT_CLASSIFIER
-from finetune.config import (AlignerArgs, DataArgs, EmbedderArgs, LoraArgs, PPOArgs, PromptTuningArgs, TrainArgs,
-                             field_default, field_help)
+from finetune.config import (AlignerArgs, DataArgs, EmbedderArgs, LoraArgs, PPOArgs, PromptTuningArgs, SummaryScorerArgs,
+                             TrainArgs, field_default, field_help)
 from finetune.data import DataError
 
 app = typer.Typer(help="Fine-tune the generator: LoRA, prompt tuning, full, PPO detox. Each run writes a manifest.",
@@ -187,3 +187,26 @@ def aligner(ctx: typer.Context, items: Annotated[Path, typer.Option("--items", e
         raise typer.Exit(2) from exc
     console.print_json(json.dumps({"method": manifest["method"], "steps": manifest["steps"], "metrics": manifest["metrics"],
                                    "out": str(out)}))
+
+
+@app.command("summary-scorer")
+def summary_scorer(ctx: typer.Context,
+                   data: Annotated[Path, typer.Option("--data", exists=True, dir_okay=False, help="Open Yale dev lectures jsonl (transcript, lecture_description, lecture_title); only its tune split is trained on.")],
+                   out: Annotated[Path, typer.Option("--out", help="Folder for scorer.npz + edurag_manifest.json (the bundled one: edurag/data/summary_scorer).")],
+                   alpha: Annotated[float, _option(SummaryScorerArgs, "alpha")] = SummaryScorerArgs.alpha,
+                   folds: Annotated[int, _option(SummaryScorerArgs, "folds")] = SummaryScorerArgs.folds,
+                   limit: Annotated[Optional[int], _option(SummaryScorerArgs, "limit")] = None) -> None:
+    """Train the lectures' sentence scorer: ridge over sentence features and embedder vectors, target = the share of a
+    sentence's word pairs the human overview repeats."""
+    from rich.progress import track
+
+    from finetune.summary_scorer import run_summary_scorer_training
+
+    try:
+        manifest = run_summary_scorer_training(data, out, SummaryScorerArgs(alpha=alpha, folds=folds, limit=limit), ctx.obj,
+                                               lambda seq: track(seq, description="lectures", console=console))
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print_json(json.dumps({"method": manifest["method"], "metrics": manifest["metrics"],
+                                   "lectures": manifest["data"]["tune_lectures"], "out": str(out)}))

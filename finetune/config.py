@@ -165,3 +165,15 @@ def as_json(*args: Any) -> dict[str, Any]:
     for arg in args:
         merged |= {k: str(v) if isinstance(v, Path) else v for k, v in asdict(arg).items()}
     return merged
+
+
+@dataclass
+class SummaryScorerArgs:
+    """The lectures' learned sentence scorer (finetune.summary_scorer): ridge over sentence features and MiniLM vectors.
+    alpha, the target (bigram precision against the overview) and the lectures' budget share were chosen by 4-fold
+    cross-validation over the 28 tune lectures only (bench/summary_length.md, session 8: alpha 300 / 1,000 / 3,000 /
+    10,000 gave ROUGE-L 0.181 / 0.184 / 0.181 / 0.177 at 0.85 of the budget)."""
+
+    alpha: float = field(default=1000.0, metadata={"help": "Ridge L2 strength (features standardized first)."})
+    folds: int = field(default=4, metadata={"help": "Cross-validation folds over the tune lectures for the manifest's metrics."})
+    limit: int | None = field(default=None, metadata={"help": "Train on the first N tune lectures only (tests)."})

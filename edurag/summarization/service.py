@@ -21,9 +21,10 @@ from edurag.transcript_text import Turn, Unit, join_lines, parse_turns, sentence
 from ingestion.captions import CaptionError, read_cues, sniff_format
 from edurag.summarization.classroom import TalkFigures, is_classroom, is_teacher, talk_figures
 from edurag.summarization.keyterms import KeyTermExtractor, as_written
-from edurag.summarization.length import DEFAULT_CURVE, MEETING_CURVE, budget_words, max_sentences
+from edurag.summarization.length import DEFAULT_CURVE, LECTURE_BUDGET_SHARE, MEETING_CURVE, budget_words, max_sentences
 from edurag.summarization.meetings import backchannels, is_meeting
 from edurag.summarization.salience import lexical_centrality
+from edurag.summarization.sentence_scorer import scorer_for, sentence_features
 from edurag.summarization.topics import MAX_SECTIONS, WORDS_PER_SECTION, section_starts
 
 Format = Literal["paragraph", "bullets", "outline"]
@@ -139,13 +140,15 @@ class PreparedText:
     budget: int
     meeting: bool
     classroom: bool
+    lecture: bool
     section_limit: int
     units: list[Unit]
 
 
 def prepare_text(text: str, options: SummaryOptions) -> PreparedText:
     """Clean a text and cut it into the bounded sentence units a summary is made of, with its word budget (the meeting
-    curve for meetings, whose back-channel sentences are dropped). Raises EmptyTextError when nothing is left."""
+    curve for meetings, whose back-channel sentences are dropped; LECTURE_BUDGET_SHARE of it for lectures unless
+    max_words is given). Raises EmptyTextError when nothing is left."""
     turns = read_turns(text)
     if not turns:
         raise EmptyTextError("no text left to summarize once timestamps, cue numbers and markup are removed")
@@ -158,8 +161,48 @@ def prepare_text(text: str, options: SummaryOptions) -> PreparedText:
     units = sentence_units(turns, language, min(MAX_UNIT_WORDS, budget // sections_expected))
     if meeting:
         units = _without_backchannels(units, language)
+    lecture = is_lecture(turns, input_words)
+    if lecture and options.max_words is None:  # units above are cut for the curve's budget, as the scorer was trained
+        budget = max(1, round(budget * LECTURE_BUDGET_SHARE))
     return PreparedText(turns=turns, language=language, input_words=input_words, budget=budget, meeting=meeting,
-                        classroom=is_classroom(turns), section_limit=section_limit, units=units)
+                        classroom=is_classroom(turns), lecture=lecture, section_limit=section_limit, units=units)
+
+
+@dataclass
+class UnitTable:
+    """What a summary is chosen from: the prepared text's units with their vectors, words (speaker labels included),
+    whole text, key-term extractor and key terms, and topic section starts."""
+
+    prepared: PreparedText
+    vectors: np.ndarray
+    words: np.ndarray
+    whole: str
+    terms: KeyTermExtractor
+    key_terms: list[str]
+    starts: list[int]
+
+    def lexical(self) -> np.ndarray:
+        """(n,) tf-idf centroid score of each unit (summarization.salience)."""
+        return lexical_centrality([u.text for u in self.prepared.units], self.prepared.language)
+
+    def features(self, lexical: np.ndarray) -> np.ndarray:
+        """The learned sentence scorer's features of each unit (summarization.sentence_scorer), given `lexical()`."""
+        return sentence_features([u.text for u in self.prepared.units], self.vectors, self.words, self.starts,
+                                 lexical, self.key_terms)
+
+
+def analyse(embedder: Embedder, prepared: PreparedText) -> UnitTable:
+    """Embed a prepared text's units, find its key terms and topic sections (shared by the summarizer and the
+    training of its sentence scorer)."""
+    units = prepared.units
+    vectors = embedder.encode([u.text for u in units])
+    attribute = attributed(units)  # speaker labels are part of the summary, so they count against its budget
+    words = np.array([count_words(render_unit(u.speaker, u.text, attribute)) for u in units], dtype=np.int64)
+    whole = "\n".join(u.text for u in units)
+    terms = KeyTermExtractor(embedder, whole, prepared.language)
+    key_terms = terms.terms([whole], vectors.mean(axis=0, keepdims=True), KEY_TERMS)[0]
+    return UnitTable(prepared=prepared, vectors=vectors, words=words, whole=whole, terms=terms, key_terms=key_terms,
+                     starts=section_starts(vectors, words, prepared.section_limit))
 
 
 def summarize_document(generator: Generator, embedder: Embedder, text: str,
@@ -173,25 +216,24 @@ def summarize_document(generator: Generator, embedder: Embedder, text: str,
     check_options(options)
     prepared = prepare_text(text, options)
     turns, language, units, budget = prepared.turns, prepared.language, prepared.units, prepared.budget
-    input_words, section_limit = prepared.input_words, prepared.section_limit
-    vectors = embedder.encode([u.text for u in units])
-    attribute = attributed(units)  # speaker labels are part of the summary, so they count against its budget
-    words = np.array([count_words(render_unit(u.speaker, u.text, attribute)) for u in units], dtype=np.int64)
-    whole = "\n".join(u.text for u in units)
-    terms = KeyTermExtractor(embedder, whole, language)
-    key_terms = terms.terms([whole], vectors.mean(axis=0, keepdims=True), KEY_TERMS)[0]
+    input_words = prepared.input_words
+    table = analyse(embedder, prepared)
+    vectors, words, whole, terms, key_terms, starts = table.vectors, table.words, table.whole, table.terms, \
+        table.key_terms, table.starts
     figures = talk_figures(turns, language) if prepared.classroom else None
-    starts = section_starts(vectors, words, section_limit)
     bounds = list(zip(starts, starts[1:] + [len(units)]))
     headings = terms.terms(["\n".join(u.text for u in units[a:b]) for a, b in bounds],
                            np.stack([vectors[a:b].mean(axis=0) for a, b in bounds]), HEADING_TERMS)
     lead = [figures.sentence()] if figures is not None else []
-    opening = opening_sentence(key_terms, whole) \
-        if _is_lecture(prepared) and budget >= OPENING_MIN_BUDGET else None
+    opening = opening_sentence(key_terms, whole) if prepared.lecture and budget >= OPENING_MIN_BUDGET else None
     lead = [opening] + lead if opening else lead
     body_budget = max(budget - sum(count_words(s) for s in lead), 1)
     if isinstance(generator, ExtractiveGenerator):
-        sections = _extract_sections(generator, units, vectors, words, bounds, body_budget, figures is not None, language)
+        scorer = scorer_for(embedder.name, vectors.shape[1]) if prepared.lecture else None
+        lexical = table.lexical()
+        relevance = scorer.relevance(table.features(lexical)) if scorer else None
+        sections = _extract_sections(generator, units, vectors, words, bounds, body_budget, figures is not None,
+                                     lexical, relevance)
         chunks = 1
     else:
         sections, chunks = _generate_sections(generator, units, bounds, body_budget, options)
@@ -206,9 +248,9 @@ def summarize_document(generator: Generator, embedder: Embedder, text: str,
                            sections=sections, classroom=figures, chunks=chunks)
 
 
-def _is_lecture(prepared: PreparedText) -> bool:
+def is_lecture(turns: Sequence[Turn], input_words: int) -> bool:
     """One voice (or no speaker labels) at lecture length: a lecture or talk."""
-    return prepared.input_words >= LECTURE_MIN_WORDS and len({t.speaker for t in prepared.turns if t.speaker}) <= 1
+    return input_words >= LECTURE_MIN_WORDS and len({t.speaker for t in turns if t.speaker}) <= 1
 
 
 def opening_sentence(terms: Sequence[str], text: str) -> str | None:
@@ -239,15 +281,18 @@ def _shares(bounds: Sequence[tuple[int, int]], words: np.ndarray, budget: int) -
 
 
 def _extract_sections(generator: ExtractiveGenerator, units: list[Unit], vectors: np.ndarray, words: np.ndarray,
-                      bounds: list[tuple[int, int]], budget: int, classroom: bool, language: str) -> list[Section]:
-    """Key sentences per section by MMR: centrality to the whole text (embedding and tf-idf centroid), a lead prior,
-    redundancy against everything chosen so far; each section gets a share of the budget by its length; a classroom's
-    sections share theirs between teacher and student sentences."""
+                      bounds: list[tuple[int, int]], budget: int, classroom: bool, lexical: np.ndarray,
+                      relevance: np.ndarray | None) -> list[Section]:
+    """Key sentences per section by MMR: `relevance` (a lecture's learned sentence scores) or else centrality to the
+    whole text (embedding and tf-idf centroid `lexical`) with a lead prior; redundancy against everything chosen so
+    far; each section gets a share of the budget by its length; a classroom's sections share theirs between teacher
+    and student sentences."""
     n = len(units)
-    centroid = vectors.mean(axis=0)
-    centrality = vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
-    relevance = (1 - generator.diversity) * centrality + generator.lead_weight * (1.0 - np.arange(n) / max(n, 1)) \
-        + LEXICAL_WEIGHT * lexical_centrality([u.text for u in units], language)
+    if relevance is None:
+        centroid = vectors.mean(axis=0)
+        centrality = vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
+        relevance = (1 - generator.diversity) * centrality + generator.lead_weight * (1.0 - np.arange(n) / max(n, 1)) \
+            + LEXICAL_WEIGHT * lexical
     attribute = attributed(units)
     cap = max_sentences(budget)
     sections: list[Section] = []

@@ -9,7 +9,7 @@ import pytest
 
 from edurag.generators import ExtractiveGenerator
 from edurag.sentences import count_words
-from edurag.summarization.length import budget_words
+from edurag.summarization.length import LECTURE_BUDGET_SHARE, budget_words
 from edurag.summarization.service import DocumentSummary, EmptyTextError, SummaryOptions, summarize_document
 from tests.conftest import FIXTURES
 
@@ -46,7 +46,8 @@ def unpunctuated_dialogues(words: int) -> str:
 def test_unpunctuated_single_line_stays_within_budget(generator, length, max_words, fmt):
     text = unpunctuated_dialogues(3000)
     result = summarize(generator, text, length=length, max_words=max_words, format=fmt)
-    assert result.budget_words == (max_words or budget_words(3000, length))
+    # one voice over 1,000 words reads as a lecture: LECTURE_BUDGET_SHARE of the curve unless max_words is given
+    assert result.budget_words == (max_words or round(budget_words(3000, length) * LECTURE_BUDGET_SHARE))
     assert 0 < content_words(result) <= result.budget_words
     if fmt == "paragraph":
         assert count_words(result.summary) <= result.budget_words
@@ -169,3 +170,14 @@ def test_hf_generator_honours_budget_and_outline(embedder, tiny_t5_dir):
     assert content_words(outline) <= 80 and outline.chunks >= len(outline.sections)
     paragraph = summarize_document(generator, embedder, vtt, SummaryOptions(length="brief"))
     assert count_words(paragraph.summary) <= paragraph.budget_words and not TIMESTAMP.search(paragraph.summary)
+
+
+def test_a_lecture_gets_its_share_of_the_curve_and_max_words_still_wins(generator):
+    """One voice over 1,000 words (an Open Yale lecture's first ~1,400 words) is summarized by the learned sentence
+    scorer within LECTURE_BUDGET_SHARE of the curve's budget; an explicit max_words is kept as given."""
+    transcript = json.loads((FIXTURES / "yale_lectures_slice.jsonl").read_text(encoding="utf-8").splitlines()[0])["transcript"]
+    result = summarize(generator, transcript)
+    assert result.budget_words == round(budget_words(result.input_words) * LECTURE_BUDGET_SHARE) < budget_words(result.input_words)
+    assert 0.5 * result.budget_words < count_words(result.summary) <= result.budget_words
+    assert result.summary.startswith("This lecture covers")
+    assert summarize(generator, transcript, max_words=100).budget_words == 100
