@@ -233,7 +233,9 @@ def _list(c: Components, question: str, grade: str | None, subject: str | None, 
     grades = {grade} if grade else grade_cues(question)
     subjects = [name for name, cue in _SUBJECT_CUES.items() if cue.search(question)]
     subject = subject or (subjects[0] if len(subjects) == 1 else None)
-    pool = [s for s in catalog.indexable(framework) if (not grades or grades & set(s.grades))
+    # without a framework, the built-in ones: the frameworks a code resolves in when none is named
+    frameworks = [framework] if framework else list(BUILTIN_FRAMEWORKS)
+    pool = [s for f in frameworks for s in catalog.indexable(f) if (not grades or grades & set(s.grades))
             and (not subject or s.subject == subject) and not s.code.startswith("MP.")]
     if grades:  # a grade's own standards, not K-12 practices or broad bands that merely include it
         narrow = min((len(s.grades) for s in pool), default=0)
@@ -247,8 +249,9 @@ def _list(c: Components, question: str, grade: str | None, subject: str | None, 
         if not matched:
             hits = hybrid_search(c, question, k or 8, grade=next(iter(grades)) if len(grades) == 1 else None,
                                  subject=subject, framework=framework)
-            allowed = {s.code for s in pool}
-            matched = [catalog.get(h.code) for h in hits if h.code in allowed and h.dense >= c.settings.min_score]
+            allowed = {(s.framework, s.code): s for s in pool}
+            matched = [allowed[key] for h in hits for key in [(h.metadata.get("framework"), h.code)]
+                       if key in allowed and h.dense >= c.settings.min_score]
             how = "by retrieval"
     else:
         matched, how = pool, "all of them"
@@ -257,7 +260,7 @@ def _list(c: Components, question: str, grade: str | None, subject: str | None, 
         return
     shown = matched[:MAX_LISTED]
     more = f" (the first {len(shown)} of {len(matched)})" if len(matched) > len(shown) else ""
-    d.say(f"{len(matched)} {label} standards found {how}{more}: {refs(catalog, [s.code for s in shown])}.",
+    d.say(f"{len(matched)} {label} standards found {how}{more}: {'; '.join(ref(s) for s in shown)}.",
           *[(s.code, "listed") for s in shown])
 
 

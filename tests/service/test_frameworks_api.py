@@ -148,3 +148,12 @@ def test_ask_within_a_framework_and_about_bloom_levels(api):
     named = api.post("/ask", json={"question": "Which Bloom's level is 6.4.B?", "framework": "tx-teks-2012"}).json()
     assert named["intent"] == "bloom" and named["citations"] == ["6.4.B"] and "Apply" in named["answer"]
     assert api.post("/ask", json={"question": "What is 6.4.B?", "framework": "atlantis"}).status_code == 404
+
+
+def test_list_questions_beside_an_imported_framework(api):
+    """A list question without a framework lists the built-in standards (where codes resolve when no framework is
+    named), not a mix that cannot be cited (it answered 500 once a state framework was imported)."""
+    plain = api.post("/ask", json={"question": "Which grade 6 standards are about ratios and proportional relationships?"})
+    assert plain.status_code == 200, plain.text
+    cited = plain.json()["citations"]
+    assert "6.RP.A.1" in cited and not [code for code in cited if code.startswith("6.4")], plain.json()["answer"]
