@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Path as PathParam, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from edurag.components import Components
 from edurag.framework_store import builtin_records
@@ -20,6 +22,10 @@ from service.deps import ComponentsDep, check_k, check_text_size, crosswalker, r
 from service.errors import errors
 from service.schemas import (CompareOut, CoverageRowOut, CrosswalkOut, CrosswalkRequest, FrameworkDeletedOut,
                              FrameworkDetailOut, FrameworkOut, ImportReportOut)
+
+# One upload imports at a time (imports of one framework must not interleave); the import runs in a worker thread so
+# the other routes keep answering while it embeds.
+_UPLOADS = asyncio.Lock()
 
 router = APIRouter(tags=["frameworks"])
 FrameworkParam = Annotated[str, PathParam(examples=["ccss"], description="Framework id (GET /frameworks).")]
@@ -121,7 +127,8 @@ async def upload_framework(file: Annotated[UploadFile, File(description="CASE CF
                     raise HTTPException(413, f"{file.filename or 'upload'}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")
                 out.write(chunk)
         try:
-            reports = ingest_frameworks(c, [path], framework)
+            async with _UPLOADS:
+                reports = await run_in_threadpool(ingest_frameworks, c, [path], framework)
         except FrameworkFormatError as exc:
             raise HTTPException(400, {"message": f"{file.filename or 'upload'}: {exc}; nothing was imported",
                                       "problems": exc.problems}) from exc
