@@ -176,7 +176,7 @@ def crosswalk(
     to: Annotated[str, typer.Option(help="Target framework id.")],
     code: Annotated[Optional[str], typer.Option(help="A code of the source framework.")] = None,
     text: Annotated[Optional[str], typer.Option(help="Or a text (objective, standard).")] = None,
-    k: Annotated[int, typer.Option(min=1, max=50)] = 5,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=50, help="Matches per standard.")] = 5,
     out: Annotated[Optional[Path], typer.Option(help="Write CSV here (default: a table on stdout).")] = None,
 ) -> None:
     """Best matches of a standard or text in another framework, with score, label and shared terms."""
@@ -298,7 +298,7 @@ def ask_cmd(
     question: Annotated[str, typer.Argument(help="A question about standards, e.g. \"What comes after 3.NF.A.1?\"")],
     grade: Annotated[Optional[str], typer.Option(help="K, 1..12: narrows grade-less codes (RP.3) and lists.")] = None,
     subject: Annotated[Optional[str], typer.Option(help="math, ela or science.")] = None,
-    framework: Annotated[Optional[str], typer.Option(help="ccss or ngss.")] = None,
+    framework: Annotated[Optional[str], typer.Option(help="A framework id (ccss, ngss or an imported one; GET /frameworks).")] = None,
     k: Annotated[Optional[int], typer.Option("-k", min=1, help="At most this many retrieved standards.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full response as JSON (as POST /ask returns it).")] = False,
 ) -> None:
