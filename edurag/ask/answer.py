@@ -16,6 +16,7 @@ import Stemmer
 
 from edurag.ask import graph
 from edurag.ask.intents import IntentDetector
+from edurag.codes import notation_candidates
 from edurag.components import Components
 from edurag.embedder import Embedder
 from edurag.frameworks.bloom import classify
@@ -316,6 +317,9 @@ def ask(c: Components, question: str, grade: str | None = None, subject: str | N
     lists, alignments and code resolution; k caps retrieved lists (default 8) and alignments (default 5)."""
     catalog = c.catalog
     mentions: list[Resolution] = catalog.mentions(question, framework, grade)
+    owner = _only_owner(catalog, question) if framework is None and not any(r.found for r in mentions) else None
+    if owner:
+        return ask(c, question, grade, subject, owner, k, detector)
     if _BLOOM.search(question):
         return _bloom(c, question, mentions, framework)
     if framework and framework not in BUILTIN_FRAMEWORKS:
@@ -349,6 +353,15 @@ def ask(c: Components, question: str, grade: str | None = None, subject: str | N
             handler(c, question, catalog.get(code), d)
     d.named += [(code, "suggestion") for code in suggestions if code not in dict(d.named)]
     return _finish(c, question, intent, notes, d, unresolved)
+
+
+def _only_owner(catalog: Catalog, question: str) -> str | None:
+    """The one imported framework whose codes a question names when it names no built-in code ("What is 6.4.B
+    about?"), as /standards resolves a code unique across frameworks; None when no span (with a letter, so "3.5" never
+    counts) or several frameworks claim them."""
+    owners = {s.framework for span in notation_candidates(question) if any(ch.isalpha() for ch in span)
+              for s in catalog.resolve_anywhere(span.strip(".,;:!?()[]{}'\""))}
+    return owners.pop() if len(owners) == 1 else None
 
 
 _BLOOM = re.compile(r"\bbloom'?s?\b", re.IGNORECASE)

@@ -157,3 +157,12 @@ def test_list_questions_beside_an_imported_framework(api):
     assert plain.status_code == 200, plain.text
     cited = plain.json()["citations"]
     assert "6.RP.A.1" in cited and not [code for code in cited if code.startswith("6.4")], plain.json()["answer"]
+
+
+def test_a_code_of_one_imported_framework_is_answered_without_naming_it(api):
+    """As /standards resolves a code unique across frameworks, /ask answers "What is 6.4.B about?" from TEKS (it
+    listed every built-in standard before); a number without a letter never picks a framework."""
+    body = api.post("/ask", json={"question": "What is 6.4.B about?"}).json()
+    assert body["citations"] == ["6.4.B"] and "tx-teks-2012" in body["answer"], body
+    assert "tx-teks-2012" not in api.post("/ask", json={"question": "What is 6.4 times 3?"}).json()["answer"]
+
