@@ -82,6 +82,12 @@ def _first_sentence(text: str) -> str:
     return _SENTENCE_END.split(text, maxsplit=1)[0]
 
 
+def centrality(vectors: np.ndarray) -> np.ndarray:
+    """(n,) cosine-scaled centrality of each row: its dot product with the unit-length mean vector (zeros for none)."""
+    centroid = vectors.mean(axis=0)
+    return vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
+
+
 def mmr_select(vectors: np.ndarray, words: np.ndarray, budget: int, max_sentences: int, diversity: float,
                lead_weight: float, min_words: int, relevance: np.ndarray | None = None) -> list[int]:
     """Greedy MMR under a hard word budget: indexes (in reading order) of the chosen sentences, never more than `budget`
@@ -90,9 +96,7 @@ def mmr_select(vectors: np.ndarray, words: np.ndarray, budget: int, max_sentence
     if n == 0:
         return []
     if relevance is None:
-        centroid = vectors.mean(axis=0)
-        centrality = vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
-        relevance = (1 - diversity) * centrality + lead_weight * (1.0 - np.arange(n) / n)
+        relevance = (1 - diversity) * centrality(vectors) + lead_weight * (1.0 - np.arange(n) / n)
     long_enough = words >= min_words
     eligible = long_enough if long_enough.any() else np.ones(n, dtype=bool)
     chosen: list[int] = []

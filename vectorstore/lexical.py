@@ -70,8 +70,7 @@ def filter_terms(metadata: dict[str, Any]) -> list[str]:
 @dataclass
 class LexicalHit:
     """One chunk a lexical query matched, with its BM25 score and stored metadata (decoded when first read: /align
-    takes its candidates' metadata from the Chroma metadata cache, and decoding every hit's JSON cost more than the
-    search itself)."""
+    decodes only the hits its metadata cache lacks, and decoding every hit's JSON cost more than the search itself)."""
 
     id: str
     score: float

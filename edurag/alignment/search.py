@@ -193,8 +193,8 @@ def fused_candidates(c: Components, collection: Collection, parts: list[str], ve
     pass over the collection; tantivy applies filters as term queries, cheap at any share); a chunk one signal did not
     return scores 0 on it for that passage. Chroma returns distances only; the candidates' metadata comes from the
     process's MetadataCache (Components.chunk_metadata): the first time a chunk is a candidate it is taken from its BM25
-    hit (the index stores it) or, for a dense-only candidate, read from Chroma. With `metadata=False` nothing is read and every chunk gets an empty dict: for callers that read the
-    metadata of a few winners.
+    hit (the index stores it) or, for a dense-only candidate, read from Chroma. With `metadata=False` nothing is read
+    and every chunk gets an empty dict: for callers that read the metadata of a few winners.
     """
     s = c.settings
     dense_hits = nearest(collection, vectors, s.dense_candidates, conditions, share, s.post_filter_min_share,

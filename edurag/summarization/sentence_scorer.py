@@ -22,6 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from edurag.adapters import MANIFEST_NAME
+from edurag.generators import centrality
 
 BUNDLED_SCORER_DIR = Path(__file__).resolve().parents[1] / "data" / "summary_scorer"
 SCORER_FILE = "scorer.npz"
@@ -44,11 +45,6 @@ def _z(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
 
 
-def _centrality(vectors: np.ndarray) -> np.ndarray:
-    centroid = vectors.mean(axis=0)
-    return vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
-
-
 def sentence_features(texts: Sequence[str], vectors: np.ndarray, words: np.ndarray, starts: Sequence[int],
                       lexical: np.ndarray, key_terms: Sequence[str]) -> np.ndarray:
     """(n, len(FEATURES) + 2 * dim) features of a text's n sentence units: position in the text and in its topic
@@ -60,8 +56,8 @@ def sentence_features(texts: Sequence[str], vectors: np.ndarray, words: np.ndarr
     section_position, section_centrality = np.zeros(n), np.zeros(n)
     for a, b in zip(starts, list(starts[1:]) + [n]):
         section_position[a:b] = np.arange(b - a) / max(b - a - 1, 1)
-        section_centrality[a:b] = _centrality(vectors[a:b])
-    centrality = _centrality(vectors)
+        section_centrality[a:b] = centrality(vectors[a:b])
+    overall = centrality(vectors)
     lengths = np.asarray(words, dtype=np.float64)
     terms = [t.lower() for t in key_terms]
     text_rows = []
@@ -72,8 +68,8 @@ def sentence_features(texts: Sequence[str], vectors: np.ndarray, words: np.ndarr
                           len(_PERSONAL.findall(text)) / tokens, len(_CAPITALIZED.findall(text)) / tokens,
                           any(ch.isdigit() for ch in text), text.rstrip().endswith("?"),
                           sum(term in lowered for term in terms), text.count(",") / tokens])
-    cheap = np.column_stack([position, position < 0.05, section_position, section_position < 0.1, centrality,
-                             _z(centrality), lexical, _z(lexical), section_centrality, _z(section_centrality), lengths,
+    cheap = np.column_stack([position, position < 0.05, section_position, section_position < 0.1, overall,
+                             _z(overall), lexical, _z(lexical), section_centrality, _z(section_centrality), lengths,
                              np.log1p(lengths), np.array(text_rows, dtype=np.float64).reshape(n, -1)])
     return np.hstack([cheap, vectors, vectors - vectors.mean(axis=0)])
 

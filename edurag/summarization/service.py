@@ -14,7 +14,7 @@ from typing import Literal, Sequence
 import numpy as np
 
 from edurag.embedder import Embedder
-from edurag.generators import ExtractiveGenerator, Generator, attributed, mmr_select, render_unit
+from edurag.generators import ExtractiveGenerator, Generator, attributed, centrality, mmr_select, render_unit
 from edurag.sentences import count_words, detect_language, truncate_words
 from edurag.summarization.mapreduce import summarize_text
 from edurag.transcript_text import Turn, Unit, join_lines, parse_turns, sentence_units
@@ -289,9 +289,7 @@ def _extract_sections(generator: ExtractiveGenerator, units: list[Unit], vectors
     and student sentences."""
     n = len(units)
     if relevance is None:
-        centroid = vectors.mean(axis=0)
-        centrality = vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
-        relevance = (1 - generator.diversity) * centrality + generator.lead_weight * (1.0 - np.arange(n) / max(n, 1)) \
+        relevance = (1 - generator.diversity) * centrality(vectors) + generator.lead_weight * (1.0 - np.arange(n) / max(n, 1)) \
             + LEXICAL_WEIGHT * lexical
     attribute = attributed(units)
     cap = max_sentences(budget)
