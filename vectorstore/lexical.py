@@ -149,6 +149,18 @@ class LexicalIndex:
         self.index.reload()
         return self.index.searcher().num_docs
 
+    def stored(self, ids: list[str]) -> dict[str, LexicalHit]:
+        """The chunks of these ids the index holds, with their stored metadata (score 0); one term-set query."""
+        if not ids:
+            return {}
+        searcher = self.index.searcher()
+        found = searcher.search(tantivy.Query.term_set_query(self.schema, ID, list(ids)), len(ids), count=False)
+        hits = {}
+        for _, address in found.hits:
+            doc = searcher.doc(address)
+            hits[doc[ID][0]] = LexicalHit(id=doc[ID][0], score=0.0, stored=bytes(doc[META][0]))
+        return hits
+
     def search(self, text: str, k: int, where: dict[str, Any] | None = None) -> list[LexicalHit]:
         """The k chunks with the highest BM25 score for the text, best first, among those matching `where`.
 
