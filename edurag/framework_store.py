@@ -79,6 +79,7 @@ class Framework:
     source_url: str = ""
     items: int = 0
     content_hash: str = ""
+    sets: list[dict[str, str]] = field(default_factory=list)  # source sets it was built from: {id, title}
 
     def as_dict(self) -> dict:
         """Plain dict (JSON)."""
@@ -111,6 +112,8 @@ class FrameworkStore:
         self._local = threading.local()
         self._migrated = False
         self._migration = threading.Lock()
+        self._watch: sqlite3.Connection | None = None
+        self._watching = threading.Lock()
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -129,6 +132,16 @@ class FrameworkStore:
                     self._migrated = True
         return db
 
+    def version(self) -> int:
+        """A number that changes whenever any other connection (another thread or process: the CLI, a worker) has
+        committed to the database since the last call: SQLite's `PRAGMA data_version` on a connection kept for
+        watching only (it never writes, so every commit is another connection's). Microseconds: no table is read."""
+        with self._watching:
+            if self._watch is None:
+                self._db()  # the database and its schema exist before the watch connection opens it
+                self._watch = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            return self._watch.execute("PRAGMA data_version").fetchone()[0]
+
     def write(self, record: Framework, standards: Iterable[Standard], associations: Iterable[Association]) -> tuple[Framework, bool, int]:
         """Store a framework, replacing its previous version in one transaction; returns (the record as stored,
         unchanged?, duplicate codes). Unchanged content (same record and content hash) leaves the database untouched."""
@@ -139,24 +152,28 @@ class FrameworkStore:
         children: dict[str, list[str]] = defaultdict(list)
         duplicates = 0
         licences: dict[str, dict[str, str]] = {}
-        with first.open("w", encoding="utf-8") as out:
-            for s in standards:
-                if s.code in texts:
-                    duplicates += 1
-                    if texts[s.code] == s.text:
-                        grades[s.code] = _grade_order([*grades[s.code], *s.grades])
-                        continue
-                    n = 2
-                    while f"{s.code}~{n}" in texts:
-                        n += 1
-                    s.code = f"{s.code}~{n}"
-                texts[s.code] = s.text
-                grades[s.code] = list(s.grades)
-                if s.parent:
-                    children[s.parent].append(s.code)
-                if s.licence:
-                    licences.setdefault(json.dumps(s.licence, sort_keys=True), s.licence)
-                out.write(json.dumps(asdict(s), ensure_ascii=False) + "\n")
+        try:
+            with first.open("w", encoding="utf-8") as out:
+                for s in standards:
+                    if s.code in texts:
+                        duplicates += 1
+                        if texts[s.code] == s.text:
+                            grades[s.code] = _grade_order([*grades[s.code], *s.grades])
+                            continue
+                        n = 2
+                        while f"{s.code}~{n}" in texts:
+                            n += 1
+                        s.code = f"{s.code}~{n}"
+                    texts[s.code] = s.text
+                    grades[s.code] = list(s.grades)
+                    if s.parent:
+                        children[s.parent].append(s.code)
+                    if s.licence:
+                        licences.setdefault(json.dumps(s.licence, sort_keys=True), s.licence)
+                    out.write(json.dumps(asdict(s), ensure_ascii=False) + "\n")
+        except BaseException:  # a source that fails while streaming (malformed JSON) leaves no temp file behind
+            first.unlink(missing_ok=True)
+            raise
         digest = hashlib.sha256()
         items = self.root / f".{record.id}.items.tmp"
         with first.open(encoding="utf-8") as lines, items.open("w", encoding="utf-8") as out:

@@ -154,7 +154,9 @@ class Catalog:
         self._parsed: dict[str, CodeKey] = {}
         self._by_key: dict[tuple, list[tuple[CodeKey, str]]] = defaultdict(list)
         self._shares: dict[tuple[str | None, str | None, str | None], float] = {}
-        self._imported: dict[str, Framework] = {}
+        self._records: dict[str, Framework] = {}
+        self._seen = -1  # the store's version() when the records were read
+        self.version = 0  # bumped by every refresh: caches over the catalog (crosswalk vectors) compare it
         self._read = lru_cache(maxsize=IMPORTED_CACHE)(self._read_imported)
         for s in standards:
             if s.framework not in BUILTIN_FRAMEWORKS:
@@ -182,13 +184,23 @@ class Catalog:
 
     def refresh(self) -> None:
         """Re-read the imported frameworks' records and forget cached standards and shares (after an import or a
-        removal)."""
-        self._imported = {r.id: r for r in self.store.records() if r.items} if self.store else {}
+        removal; reads do it themselves when another process or thread has committed to the store)."""
+        self._seen = self.store.version() if self.store else 0
+        self._records = {r.id: r for r in self.store.records() if r.items} if self.store else {}
         self._read.cache_clear()
         self._shares.clear()
+        self.version += 1
+
+    @property
+    def _imported(self) -> dict[str, Framework]:
+        """The imported frameworks' records, re-read first when the store changed since they were read (an import
+        or removal by the CLI, a worker or another API process): one `PRAGMA data_version` per access."""
+        if self.store is not None and self.store.version() != self._seen:
+            self.refresh()
+        return self._records
 
     def _read_imported(self, framework: str, code: str) -> Standard | None:
-        return self.store.standard(framework, code) if framework in self._imported else None
+        return self.store.standard(framework, code)
 
     def frameworks(self) -> list[str]:
         """Ids of the frameworks with at least one standard (built-in first)."""
@@ -206,7 +218,7 @@ class Catalog:
             return self.by_code.get(code)
         if framework in BUILTIN_FRAMEWORKS:
             return self.by_framework.get(framework, {}).get(code)
-        return self._read(framework, code)
+        return self._read(framework, code) if framework in self._imported else None
 
     def key(self, code: str) -> CodeKey | None:
         """The parsed parts of a catalog code (None for codes of frameworks edurag.codes does not parse)."""
@@ -332,12 +344,13 @@ class Catalog:
         subject / grade filter keeps: 1.0 without a filter, 0.0 for an empty catalog. Built-in standards are counted
         in memory, imported ones from the store's counts per subject and grade; once per filter until refresh."""
         key = (framework, subject, grade)
+        imported = self._imported  # first: a change in the store clears the shares
         if key not in self._shares:
             builtin = [s for f in BUILTIN_FRAMEWORKS for s in self.indexable(f)]
             kept = sum(1 for s in builtin if framework in (None, s.framework) and subject in (None, s.subject)
                        and (grade is None or grade in s.grades))
-            kept += sum(self.store.count(f, subject, grade) for f in self._imported if framework in (None, f))
-            everything = len(builtin) + sum(r.items for r in self._imported.values())
+            kept += sum(self.store.count(f, subject, grade) for f in imported if framework in (None, f))
+            everything = len(builtin) + sum(r.items for r in imported.values())
             self._shares[key] = kept / everything if everything else 0.0
         return self._shares[key]
 

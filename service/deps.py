@@ -48,16 +48,11 @@ _crosswalk_lock = threading.Lock()
 
 
 def crosswalker(request: Request) -> Crosswalker:
-    """The app's crosswalker over the live catalog (built on first use; reset after a framework import)."""
+    """The app's crosswalker over the live catalog (built on first use; it rebuilds its per-framework indexes when
+    the catalog changes, whichever process imported)."""
     with _crosswalk_lock:
         walker = getattr(request.app.state, "crosswalker", None)
         if walker is None:
             c: Components = request.app.state.components
             walker = request.app.state.crosswalker = Crosswalker(c.catalog, c.embedder, c.settings.data_dir / "crosswalk")
         return walker
-
-
-def reset_crosswalker(request: Request) -> None:
-    """Forget the crosswalker's per-framework indexes (a framework changed)."""
-    with _crosswalk_lock:
-        request.app.state.crosswalker = None

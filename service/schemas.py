@@ -437,6 +437,8 @@ class FrameworkOut(BaseModel):
     source_url: str = ""
     items: int = Field(0, description="Standards in the catalog.")
     content_hash: str = ""
+    sets: list[dict[str, str]] = Field(default_factory=list, description="Source sets it was built from ({id, title}: "
+                                       "CSP sets, a CASE CFDocument); an import lacking one of them is refused (409).")
 
 
 class FrameworkDetailOut(FrameworkOut):
@@ -468,6 +470,10 @@ class ImportReportOut(BaseModel):
     associations: int
     unknown_associations: int = Field(description="Associations whose other end is not in the framework (kept).")
     unknown_examples: list[dict[str, str]]
+    empty_statements: int = Field(description="Coded items skipped because their statement (CSP description, CASE "
+                                  "fullStatement) is empty.")
+    empty_examples: list[str] = Field(description="The first codes skipped for an empty statement.")
+    sets: list[dict[str, str]] = Field(description="Source sets the framework is now built from ({id, title}).")
     seconds: float = Field(description="Parsing and storing.")
     index_seconds: float = Field(description="Embedding and indexing.")
 

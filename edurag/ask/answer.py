@@ -87,9 +87,10 @@ def ref(s: Standard) -> str:
     return f"{s.code} ({s.grade_label}: {snippet(s)})"
 
 
-def refs(catalog: Catalog, codes: list[str]) -> str:
-    """Several references joined for a sentence."""
-    return "; ".join(ref(catalog.get(c)) for c in codes)
+def refs(catalog: Catalog, codes: list[str], framework: str | None = None) -> str:
+    """Several references joined for a sentence, each code looked up in `framework` (the built-in ones when None);
+    a code the catalog does not hold (a CASE progression to a node outside the package) is named as given."""
+    return "; ".join(ref(s) if s else code for code in codes for s in [catalog.get(code, framework)])
 
 
 def _kind(s: Standard) -> str:
@@ -323,7 +324,7 @@ def ask(c: Components, question: str, grade: str | None = None, subject: str | N
     if _BLOOM.search(question):
         return _bloom(c, question, mentions, framework)
     if framework and framework not in BUILTIN_FRAMEWORKS:
-        return _imported(c, question, mentions, grade, subject, framework, k)
+        return _imported(c, question, mentions, grade, subject, framework, k, detector)
     intent = (detector or detector_for(c.embedder)).detect(question, len(mentions))
     if intent == "align":
         result = align(c, question, k or 5, grade, subject, framework)
@@ -390,28 +391,44 @@ def _bloom(c: Components, question: str, mentions: list[Resolution], framework: 
 
 
 def _imported(c: Components, question: str, mentions: list[Resolution], grade: str | None, subject: str | None,
-              framework: str, k: int | None) -> Answer:
+              framework: str, k: int | None, detector: IntentDetector | None = None) -> Answer:
     """A question scoped to an imported framework (TEKS, a CASE package): the standards it names, with their text,
     grades, parent and licence, else the framework's standards aligned to the question. Imported frameworks carry no
-    coherence map, so prerequisite / next questions are answered from what the framework itself states."""
-    found = [s for r in mentions if r.found for s in [c.catalog.get(r.codes[0], framework)] if s]
+    coherence map, so prerequisite / next questions are answered from what the framework itself states (CASE
+    `precedes`), each code looked up in that framework."""
+    catalog = c.catalog
+    found = [s for r in mentions if r.found for s in [catalog.get(r.codes[0], framework)] if s]
     if not found:
         result = align(c, question, k or 5, grade, subject, framework)
         standards = [AskedStandard(code=s.code, text=s.text, grades=s.grades, relation="aligned")
                      for s in result.standards if s.code in result.citations]
         return Answer(answer=result.answer, intent="align", citations=result.citations, standards=standards,
                       unresolved=[r.query for r in mentions if not r.found])
-    sentences = []
+    intent = (detector or detector_for(c.embedder)).detect(question, len(mentions))
+    intent = intent if intent in ("prerequisites", "next") else "explain"
+    sentences: list[str] = []
+    named: list[tuple[Standard, str]] = [(s, "asked") for s in found]
     for s in found:
         line = f"{s.code} ({framework}, {s.grade_label}): {s.text}"
-        parent = c.catalog.get(s.parent, framework) if s.parent else None
+        parent = catalog.get(s.parent, framework) if s.parent else None
         if parent is not None:
             line += f" It is part of {parent.code}: {parent.text}"
-        if s.progress_to or s.progress_from:
-            line += f" Progressions stated by the framework: before {', '.join(s.progress_from) or 'none'}; after {', '.join(s.progress_to) or 'none'}."
+        stated = s.progress_from if intent == "prerequisites" else s.progress_to
+        word, relation = ("before", "prerequisite") if intent == "prerequisites" else ("after", "next")
+        if intent != "explain" and stated:
+            line += f" Standards {word} it, as {framework} states its progressions: {refs(catalog, stated, framework)}."
+            named += [(p, relation) for code in stated for p in [catalog.get(code, framework)] if p]
+        elif intent != "explain":
+            line += (f" {framework} states no standards {word} {s.code}: its source data records no progressions for"
+                     " it (only CASE packages with `precedes` associations do).")
+        elif s.progress_to or s.progress_from:
+            line += (f" Progressions stated by the framework: before {refs(catalog, s.progress_from, framework) or 'none'};"
+                     f" after {refs(catalog, s.progress_to, framework) or 'none'}.")
         if s.licence:
             line += f" (Text: {s.licence['title']}, {s.licence['rights_holder']}.)"
         sentences.append(line)
-    standards = [AskedStandard(code=s.code, text=s.text, grades=s.grades, relation="asked") for s in found]
-    return Answer(answer=" ".join(sentences), intent="explain", citations=[s.code for s in found], standards=standards,
+    cited: dict[str, AskedStandard] = {}
+    for p, relation in named:
+        cited.setdefault(p.code, AskedStandard(code=p.code, text=p.text, grades=p.grades, relation=relation))
+    return Answer(answer=" ".join(sentences), intent=intent, citations=list(cited), standards=list(cited.values()),
                   unresolved=[r.query for r in mentions if not r.found])

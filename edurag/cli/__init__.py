@@ -147,11 +147,15 @@ def ingest_framework_cmd(
     paths: Annotated[Optional[list[Path]], typer.Argument(exists=True, help="CASE CFPackage / CSP set .json files, or folders of them")] = None,
     framework: Annotated[Optional[str], typer.Option(help="Framework id (default: from the file or its framework.json).")] = None,
     bundled: Annotated[bool, typer.Option("--bundled", help="Import the frameworks shipped with the product.")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace a stored framework even when it was built from "
+                                          "sets these paths do not include (default: refuse, change nothing).")] = False,
 ) -> None:
     """Import frameworks and embed their standards: idempotent (re-import changes nothing) and resumable (after a
-    kill, the next run skips what was embedded)."""
+    kill, the next run skips what was embedded). The CSP sets of one jurisdiction and subject given together
+    (TEKS grade 6 and grade 7) make one framework; importing some sets of a stored framework without the others
+    is refused unless --replace."""
     from edurag.components import build_components
-    from edurag.frameworks.model import FrameworkFormatError
+    from edurag.frameworks.model import FrameworkConflict, FrameworkFormatError
     from ingestion.frameworks import bundled_sources, ingest_frameworks
 
     components = build_components(_ingest_settings(ctx.obj))
@@ -159,11 +163,14 @@ def ingest_framework_cmd(
     if not targets:
         raise typer.BadParameter("give PATH... or --bundled")
     try:
-        reports = ingest_frameworks(components, targets, framework, progress=True)
+        reports = ingest_frameworks(components, targets, framework, progress=True, replace=replace)
     except FrameworkFormatError as exc:
         console.print(f"[red]{exc}[/red]")
         for problem in exc.problems:
-            console.print(f"  {problem['where']}: {problem['problem']}")
+            console.print(f"  {problem['message']}")
+        raise typer.Exit(2) from exc
+    except FrameworkConflict as exc:
+        console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     for report in reports:
         typer.echo(json.dumps(report.as_dict()))

@@ -61,7 +61,7 @@ def upgrade_v1p0(package: dict) -> dict:
     for section, fields in _V1P0_DROPPED.items():
         entries = out.get(section)
         for entry in entries if isinstance(entries, list) else [entries] if isinstance(entries, dict) else []:
-            for name in fields:
+            for name in fields if isinstance(entry, dict) else ():  # other shapes are the schema's to refuse
                 entry.pop(name, None)
     for item in out.get("CFItems") or []:
         if isinstance(item, dict) and "educationalLevel" in item:
@@ -83,10 +83,22 @@ def validate(package: object) -> dict:
     candidate = upgrade_v1p0(package) if version == "1.0" else package
     errors = sorted(_validator().iter_errors(candidate), key=lambda e: list(e.absolute_path))
     if errors:
-        problems = [{"where": "/" + "/".join(str(p) for p in e.absolute_path), "problem": e.message[:300]}
-                    for e in errors[:MAX_PROBLEMS]]
+        problems = [_problem(e) for e in errors[:MAX_PROBLEMS]]
         raise FrameworkFormatError(f"not a valid CASE v{version} CFPackage: {len(errors)} schema violation(s)", problems)
     return candidate
+
+
+def _problem(error: jsonschema.ValidationError) -> dict[str, str]:
+    """One schema violation as {where: JSON pointer, message: a sentence naming the place and the reason}; the value
+    at fault is shown as short JSON, never as a Python repr of a whole object."""
+    where = "/" + "/".join(str(p) for p in error.absolute_path)
+    reason = error.message
+    shown = repr(error.instance)
+    if reason.startswith(shown):
+        value = json.dumps(error.instance, ensure_ascii=False)
+        reason = (value if len(value) <= 60 else f"{value[:57]}...") + reason[len(shown):]
+    place = "the package" if where == "/" else where
+    return {"where": where, "message": f"{place}: {reason[:300]}"}
 
 
 def slug(text: str) -> str:

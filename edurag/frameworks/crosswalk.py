@@ -134,6 +134,7 @@ class Crosswalker:
         self.lexical_weight = lexical_weight
         self.grade_weight = grade_weight
         self._targets: dict[tuple[str, str], _Target] = {}
+        self._catalog_version = catalog.version
         self._vectors: dict[str, np.ndarray] | None = None
 
     def candidates(self, framework: str, subject: str | None = None) -> list[Standard]:
@@ -144,6 +145,10 @@ class Crosswalker:
         return pool
 
     def _target(self, framework: str, subject: str | None) -> _Target:
+        self.catalog.frameworks()  # reads the store's version: an import by another process refreshes the catalog
+        if self.catalog.version != self._catalog_version:  # a framework was imported or removed: rebuild targets
+            self._targets.clear()
+            self._catalog_version = self.catalog.version
         key = (framework, subject or "")
         if key not in self._targets:
             pool = self.candidates(framework, subject)

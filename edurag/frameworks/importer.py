@@ -3,7 +3,9 @@ of CSP sets with a `framework.json` registry record (how the bundled state frame
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,9 +16,10 @@ import ijson
 from edurag.standards import BUILTIN_FRAMEWORKS, Standard
 from edurag.frameworks import case, csp
 from edurag.framework_store import RECORD, Association, Framework, FrameworkStore
-from edurag.frameworks.model import FrameworkFormatError, ImportReport
+from edurag.frameworks.model import FrameworkConflict, FrameworkFormatError, ImportReport
 
 UNKNOWN_EXAMPLES = 5
+_YAJL_PLACE = re.compile(r"\s*\(right here\).*", re.S)
 
 
 @dataclass
@@ -27,6 +30,7 @@ class Source:
     paths: list[Path]
     framework: str | None = None
     record: dict = field(default_factory=dict)
+    sets: list[dict[str, str]] = field(default_factory=list)  # {id, title} of each file (CSP set, CASE CFDocument)
 
 
 def sniff(path: Path) -> str:
@@ -40,8 +44,28 @@ def sniff(path: Path) -> str:
                 if prefix == "" and event in ("start_array", "string", "number", "boolean", "null"):
                     break
     except (ijson.JSONError, UnicodeDecodeError) as exc:
-        raise FrameworkFormatError(f"{path.name}: not UTF-8 JSON ({exc})") from exc
+        raise unreadable(path, exc) from exc
     raise FrameworkFormatError(f"{path.name}: neither a CASE CFPackage (CFDocument) nor a Common Standards Project set (standards)")
+
+
+def unreadable(path: Path, exc: Exception) -> FrameworkFormatError:
+    """The error for a file that is not UTF-8 JSON, in words: the first byte that is not UTF-8, or the JSON parser's
+    own reason (yajl's message without its byte dump)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+                offset += len(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as bad:
+        return FrameworkFormatError(f"{path.name}: not UTF-8 (byte 0x{bad.object[bad.start]:02x} at offset "
+                                    f"{offset + bad.start:,}); save the file as UTF-8 JSON")
+    reason = exc.args[0] if exc.args else str(exc)
+    reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+    reason = _YAJL_PLACE.sub("", reason).split("\n")[0].strip().rstrip(".") or type(exc).__name__
+    return FrameworkFormatError(f"{path.name}: not valid JSON ({reason})")
 
 
 def plan(paths: list[Path], framework: str | None = None) -> list[Source]:
@@ -54,7 +78,8 @@ def plan(paths: list[Path], framework: str | None = None) -> list[Source]:
         if path.is_dir() and (path / RECORD).exists():
             record = json.loads((path / RECORD).read_text(encoding="utf-8"))
             sets = sorted(p for p in path.glob("*.json") if p.name != RECORD)
-            sources.append(Source("csp", sets, framework or record["id"], record))
+            sources.append(Source("csp", sets, framework or record["id"], record,
+                                  [_set_of(p, csp.set_header(p)) for p in sets]))
         elif path.is_dir():
             files += sorted(p for p in path.rglob("*.json") if p.name != RECORD and not p.name.endswith(".schema.json"))
         else:
@@ -62,15 +87,59 @@ def plan(paths: list[Path], framework: str | None = None) -> list[Source]:
     for path in files:
         kind = sniff(path)
         if kind == "case":
-            sources.append(Source("case", [path], framework))
+            sources.append(Source("case", [path], framework, sets=[_document_of(path)]))
             continue
-        header = csp.set_header(path)
+        header = _header(path)
         fid = framework or case.slug(f"{(header.get('jurisdiction') or {}).get('title', '')} {header.get('normalizedSubject', '')}")
-        loose_sets.setdefault(fid, Source("csp", [], fid, _csp_record(fid, header))).paths.append(path)
+        source = loose_sets.setdefault(fid, Source("csp", [], fid, _csp_record(fid, header)))
+        source.paths.append(path)
+        source.sets.append(_set_of(path, header))
     for source in [*sources, *loose_sets.values()]:
         if source.framework in BUILTIN_FRAMEWORKS:
             raise FrameworkFormatError(f"{source.framework!r} is a built-in framework id; choose another with --framework")
     return sources + list(loose_sets.values())
+
+
+def _header(path: Path) -> dict:
+    try:
+        return csp.set_header(path)
+    except (ijson.JSONError, UnicodeDecodeError) as exc:
+        raise unreadable(path, exc) from exc
+
+
+def _set_of(path: Path, header: dict) -> dict[str, str]:
+    """A CSP set as a framework records it: the set's id (the file name when it has none) and title."""
+    return {"id": str(header.get("id") or path.name), "title": str(header.get("title") or path.stem)}
+
+
+def _document_of(path: Path) -> dict[str, str]:
+    """A CASE package as a framework records it: its CFDocument's identifier and title."""
+    document = {}
+    try:
+        with path.open("rb") as handle:
+            document = next(ijson.items(handle, "CFDocument"), None) or {}
+    except (ijson.JSONError, UnicodeDecodeError) as exc:
+        raise unreadable(path, exc) from exc
+    return {"id": str(document.get("identifier") or path.name), "title": str(document.get("title") or path.stem)}
+
+
+def check_replacements(store: FrameworkStore, sources: list[Source]) -> None:
+    """FrameworkConflict when a source would replace a stored framework built from sets it does not include (its
+    standards of those sets would be lost): checked for every source before anything is written. A framework stored
+    without its sets listed (before they were recorded) is replaced as before."""
+    missing: list[dict[str, str]] = []
+    for source in sources:
+        stored = store.record(source.framework) if source.framework else None
+        ids = {s["id"] for s in source.sets}
+        missing += [{"framework": stored.id, **s} for s in (stored.sets if stored else []) if s["id"] not in ids]
+    if missing:
+        frameworks = sorted({m["framework"] for m in missing})
+        lost = ", ".join(f"{m['title']} ({m['id']})" for m in missing[:10]) + (" ..." if len(missing) > 10 else "")
+        raise FrameworkConflict(
+            f"{', '.join(frameworks)} {'is' if len(frameworks) == 1 else 'are'} built from {len(missing)} set(s) this "
+            f"import does not include: {lost}; importing would replace {'it' if len(frameworks) == 1 else 'them'} and "
+            "drop their standards. Import every set of the framework together (several files in one upload, or "
+            "several paths), or ask to replace it (replace=true, --replace); nothing was changed", missing)
 
 
 def _csp_record(fid: str, header: dict) -> dict:
@@ -86,10 +155,16 @@ def _csp_record(fid: str, header: dict) -> dict:
 def read(source: Source) -> tuple[Framework, Iterator[Standard], list[Association]]:
     """The framework record, its standards (streamed for CSP) and its associations (filled while streaming)."""
     if source.kind == "case":
-        package = case.validate(case.load_file(source.paths[0]))
+        try:
+            package = case.validate(case.load_file(source.paths[0]))
+        except FrameworkFormatError as exc:
+            message = str(exc) if str(exc).startswith(source.paths[0].name) else f"{source.paths[0].name}: {exc}"
+            raise FrameworkFormatError(message, exc.problems) from exc
         record, standards, associations = case.read_package(package, source.framework)
+        record.sets = sorted(source.sets, key=lambda s: s["id"])
         return record, iter(standards), associations
     record = Framework(**{"format": "csp", **{k: v for k, v in source.record.items() if k in Framework.__dataclass_fields__}})
+    record.sets = sorted(source.sets, key=lambda s: s["id"])
     associations: list[Association] = []
 
     def stream() -> Iterator[Standard]:
@@ -103,17 +178,44 @@ def read(source: Source) -> tuple[Framework, Iterator[Standard], list[Associatio
 
 
 def import_source(store: FrameworkStore, source: Source) -> ImportReport:
-    """Parse and store one framework (validation errors raise FrameworkFormatError before anything is written)."""
+    """Parse and store one framework (validation errors, malformed JSON included, raise FrameworkFormatError and
+    nothing is written). Coded items with an empty statement are skipped and counted (`empty_statements`): they
+    would be chunks without text."""
     started = time.perf_counter()
     record, standards, associations = read(source)
-    stored, unchanged, duplicates = store.write(record, standards, _after(associations))
+    empty: list[str] = []
+
+    def with_text() -> Iterator[Standard]:
+        for s in standards:
+            if s.text:
+                yield s
+            else:
+                empty.append(s.code)
+
+    try:
+        stored, unchanged, duplicates = store.write(record, with_text(), _after(associations))
+    except (ijson.JSONError, UnicodeDecodeError) as exc:
+        raise unreadable(source.paths[0] if len(source.paths) == 1 else _failing(source.paths), exc) from exc
     unknown = [a for a in associations if not a.known]
     return ImportReport(
         framework=stored.id, items=stored.items, unchanged=unchanged, duplicate_codes=duplicates,
         associations=len(associations), unknown_associations=len(unknown),
         unknown_examples=[{"origin": a.origin, "type": a.type, "destination": a.destination_uri or a.destination}
                           for a in unknown[:UNKNOWN_EXAMPLES]],
+        empty_statements=len(empty), empty_examples=empty[:UNKNOWN_EXAMPLES], sets=record.sets,
         seconds=round(time.perf_counter() - started, 2))
+
+
+def _failing(paths: list[Path]) -> Path:
+    """The first of several files that does not parse to the end."""
+    for path in paths:
+        try:
+            with path.open("rb") as handle:
+                for _ in ijson.parse(handle):
+                    pass
+        except (ijson.JSONError, UnicodeDecodeError):
+            return path
+    return paths[0]
 
 
 def _after(associations: list[Association]) -> Iterator[Association]:

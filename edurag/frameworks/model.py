@@ -7,8 +7,9 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass
 class ImportReport:
-    """What importing one framework did: counts, duplicates, associations to nodes outside the package; `seconds`
-    to parse and store, `index_seconds` to embed and index."""
+    """What importing one framework did: counts, duplicates, associations to nodes outside the package, coded items
+    skipped because their statement is empty (`empty_statements`, the first codes in `empty_examples`), the source
+    sets it is built from ({id, title}); `seconds` to parse and store, `index_seconds` to embed and index."""
 
     framework: str
     items: int
@@ -21,6 +22,9 @@ class ImportReport:
     associations: int = 0
     unknown_associations: int = 0
     unknown_examples: list[dict[str, str]] = field(default_factory=list)
+    empty_statements: int = 0
+    empty_examples: list[str] = field(default_factory=list)
+    sets: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     index_seconds: float = 0.0
 
@@ -30,8 +34,19 @@ class ImportReport:
 
 
 class FrameworkFormatError(ValueError):
-    """A file that is not a valid CASE CFPackage or CSP set; `problems` lists (where, what) pairs."""
+    """A file that is not a valid CASE CFPackage or CSP set; `problems` lists {where, message} (a JSON path and a
+    sentence naming it)."""
 
     def __init__(self, message: str, problems: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
+
+
+class FrameworkConflict(ValueError):
+    """An import that would replace a stored framework built from source sets the import does not include (a
+    grade 7 set uploaded alone after grade 6): nothing is written unless the caller asks to replace. `missing` lists
+    each framework's sets that would be lost: {framework, id, title}."""
+
+    def __init__(self, message: str, missing: list[dict[str, str]]) -> None:
+        super().__init__(message)
+        self.missing = missing

@@ -15,10 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from edurag.components import Components
 from edurag.framework_store import builtin_records
 from edurag.frameworks.crosswalk import compare
-from edurag.frameworks.model import FrameworkFormatError
+from edurag.frameworks.model import FrameworkConflict, FrameworkFormatError
+from edurag.standards import BUILTIN_FRAMEWORKS
 from ingestion.frameworks import framework_store, ingest_frameworks, remove_framework
 from service.auth import AdminDep, UserDep
-from service.deps import ComponentsDep, check_k, check_text_size, crosswalker, reset_crosswalker
+from service.deps import ComponentsDep, check_k, check_text_size, crosswalker
 from service.errors import errors
 from service.schemas import (CompareOut, CoverageRowOut, CrosswalkOut, CrosswalkRequest, FrameworkDeletedOut,
                              FrameworkDetailOut, FrameworkOut, ImportReportOut)
@@ -108,40 +109,71 @@ def compare_route(a: FrameworkParam, b: Annotated[str, PathParam(examples=["ngss
 
 
 @router.post("/admin/frameworks", response_model=list[ImportReportOut], dependencies=[AdminDep],
-             responses=errors(400, 413, 422))
-async def upload_framework(file: Annotated[UploadFile, File(description="CASE CFPackage JSON or Common Standards Project set JSON")],
-                           request: Request, c: ComponentsDep,
-                           framework: Annotated[str | None, Form(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$", description="Framework id (default: from the file).")] = None,
-                           ) -> list[ImportReportOut]:
-    """Import (or re-import: unchanged standards are skipped) a framework; validation failures are 400s that list
-    every schema problem; associations to nodes outside the package are kept and reported."""
+             responses=errors(400, 409, 413, 422))
+async def upload_framework(
+        file: Annotated[list[UploadFile], File(description="CASE CFPackage JSON or Common Standards Project set JSON; "
+                                                "repeat the field to send several sets (TEKS grade 6 and grade 7): the "
+                                                "sets of one jurisdiction and subject make one framework")],
+        request: Request, c: ComponentsDep,
+        framework: Annotated[str | None, Form(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$", description="Framework id (default: from the file).")] = None,
+        replace: Annotated[bool, Form(description="Replace a stored framework even when it was built from sets this "
+                                                  "upload does not include (default false: 409, nothing changed).")] = False,
+) -> list[ImportReportOut]:
+    """Import (or re-import: unchanged standards are skipped) one or more frameworks from the uploaded files.
+
+    The Common Standards Project sets of one jurisdiction and subject merge into one framework, as `edurag ingest
+    framework PATH...` merges them. A framework is replaced whole by the sets uploaded for it, so an upload that
+    lacks a set the stored framework was built from (grade 7 alone after grade 6) is refused with 409 naming the
+    missing sets, and nothing changes; upload every set together, or send `replace=true`. A file that is not a valid
+    CASE package or CSP set is a 400 naming the file and listing every schema problem; associations to nodes outside
+    the package are kept and reported; coded items with an empty statement are skipped and counted
+    (`empty_statements`)."""
     limit = c.settings.max_upload_bytes
     folder = Path(tempfile.mkdtemp(prefix="edurag-framework-"))
     try:
-        path = folder / "upload.json"
+        paths = []
         size = 0
-        with path.open("wb") as out:
-            while chunk := await file.read(1 << 20):
-                size += len(chunk)
-                if size > limit:
-                    raise HTTPException(413, f"{file.filename or 'upload'}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")
-                out.write(chunk)
+        for index, upload in enumerate(file):
+            path = folder / str(index) / upload_name(upload.filename, index)
+            path.parent.mkdir()
+            with path.open("wb") as out:
+                while chunk := await upload.read(1 << 20):
+                    size += len(chunk)
+                    if size > limit:
+                        raise HTTPException(413, f"{path.name}: the upload is larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")
+                    out.write(chunk)
+            paths.append(path)
         try:
             async with _UPLOADS:
-                reports = await run_in_threadpool(ingest_frameworks, c, [path], framework)
+                reports = await run_in_threadpool(ingest_frameworks, c, paths, framework, False, replace)
         except FrameworkFormatError as exc:
-            raise HTTPException(400, {"message": f"{file.filename or 'upload'}: {exc}; nothing was imported",
-                                      "problems": exc.problems}) from exc
+            raise HTTPException(400, {"message": f"{exc}; nothing was imported", "problems": exc.problems}) from exc
+        except FrameworkConflict as exc:
+            raise HTTPException(409, {"message": str(exc), "problems": [
+                {"field": m["id"], "message": f"{m['framework']} holds the set {m['title']} ({m['id']}), which this upload lacks"}
+                for m in exc.missing]}) from exc
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    reset_crosswalker(request)
     return [ImportReportOut(**r.as_dict()) for r in reports]
 
 
-@router.delete("/admin/frameworks/{framework}", response_model=FrameworkDeletedOut, dependencies=[AdminDep], responses=errors(404))
-def delete_framework(framework: FrameworkParam, request: Request, c: ComponentsDep) -> FrameworkDeletedOut:
-    """Remove an imported framework (built-ins cannot be removed)."""
+def upload_name(filename: str | None, index: int) -> str:
+    """The uploaded file's own name, so errors name it (its last path part; a placeholder when it has none or it
+    cannot be a file name)."""
+    name = Path((filename or "").replace("\\", "/")).name
+    if not name or name in (".", "..") or "\0" in name or len(name.encode("utf-8", "replace")) > 200:
+        return f"upload-{index + 1}.json"
+    return name
+
+
+@router.delete("/admin/frameworks/{framework}", response_model=FrameworkDeletedOut, dependencies=[AdminDep],
+               responses=errors(404, 409))
+def delete_framework(framework: FrameworkParam, c: ComponentsDep) -> FrameworkDeletedOut:
+    """Remove an imported framework: its standards, chunks and registry record (409 for the built-in CCSS and NGSS,
+    which come with the product's standards data)."""
+    if framework in BUILTIN_FRAMEWORKS:
+        raise HTTPException(409, f"{framework} is a built-in framework (the product's bundled standards data); only "
+                                 "imported frameworks can be removed")
     if framework not in {r.id for r in framework_store(c).records()}:
-        raise HTTPException(404, f"no imported framework {framework!r}")
-    reset_crosswalker(request)
+        raise HTTPException(404, f"no imported framework {framework!r} (GET /frameworks lists them)")
     return FrameworkDeletedOut(framework=framework, deleted_chunks=remove_framework(c, framework))

@@ -23,10 +23,14 @@ ADMIN = {"Authorization": "Bearer admin-secret"}
 D2L_CC_BY_3 = {"title": "CC BY 3.0 US", "url": "http://creativecommons.org/licenses/by/3.0/us/", "rights_holder": "D2L Corporation"}
 
 
-def upload(api, path: Path, framework: str | None = None, content: bytes | None = None) -> httpx.Response:
+def upload(api, path: Path, framework: str | None = None, content: bytes | None = None, *more: Path,
+           replace: bool = False) -> httpx.Response:
     data = {"framework": framework} if framework else {}
-    return api.post("/admin/frameworks", headers=ADMIN, data=data,
-                    files={"file": (path.name, content if content is not None else path.read_bytes(), "application/json")})
+    if replace:
+        data["replace"] = "true"
+    files = [("file", (path.name, content if content is not None else path.read_bytes(), "application/json"))]
+    files += [("file", (p.name, p.read_bytes(), "application/json")) for p in more]
+    return api.post("/admin/frameworks", headers=ADMIN, data=data, files=files)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +56,11 @@ def test_case_schema_failure_is_a_clear_400_and_imports_nothing(api):
     assert "not a valid CASE v1.0 CFPackage" in problem["detail"] and "nothing was imported" in problem["detail"]
     assert {"/CFItems/0", "/CFDocument/title"} <= {p["where"] for p in problem["errors"]}
     assert "broken-case" not in {f["id"] for f in api.get("/frameworks").json()}
-    assert upload(api, FRAMEWORKS / "x.json", "not-json", b"\xff\xfe{").status_code == 400
+    assert {"where": "/CFDocument/title", "message": "/CFDocument/title: 7 is not of type 'string'"} in problem["errors"]
+    not_utf8 = upload(api, FRAMEWORKS / "Grade 6 (Texas).json", "not-json", b"\xff\xfe{")
+    assert not_utf8.status_code == 400
+    assert not_utf8.json()["detail"] == ("Grade 6 (Texas).json: not UTF-8 (byte 0xff at offset 0); save the file as "
+                                         "UTF-8 JSON; nothing was imported")
     assert api.post("/admin/frameworks", files={"file": ("x.json", b"{}")}).status_code == 401
 
 
@@ -166,3 +174,56 @@ def test_a_code_of_one_imported_framework_is_answered_without_naming_it(api):
     assert body["citations"] == ["6.4.B"] and "tx-teks-2012" in body["answer"], body
     assert "tx-teks-2012" not in api.post("/ask", json={"question": "What is 6.4 times 3?"}).json()["answer"]
 
+
+
+def test_several_sets_in_one_upload_make_one_framework_and_a_partial_upload_is_refused(api):
+    """TEKS grade 7 uploaded alone after grade 6 would replace the framework (grade 6 lost): 409, nothing changed.
+    Both sets in one upload merge into one framework; replace=true replaces explicitly."""
+    grade_6, grade_7 = FRAMEWORKS / "tx-teks-2012-grade-06.json", FRAMEWORKS / "tx-teks-2012-grade-07.json"
+    refused = upload(api, grade_7, "tx-teks-2012")
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert "tx-teks-2012 is built from 1 set(s) this import does not include: Grade 6" in body["detail"]
+    assert "nothing was changed" in body["detail"] and body["errors"][0]["field"].endswith("_grade-06")
+    listed = {f["id"]: f for f in api.get("/frameworks").json()}
+    assert listed["tx-teks-2012"]["items"] == 72 and [s["title"] for s in listed["tx-teks-2012"]["sets"]] == ["Grade 6"]
+
+    first = upload(api, grade_6, "tx-teks-6-7")
+    assert first.status_code == 200, first.text
+    assert upload(api, grade_7, "tx-teks-6-7").status_code == 409
+    both = upload(api, grade_6, "tx-teks-6-7", None, grade_7)
+    assert both.status_code == 200, both.text
+    [report] = both.json()
+    assert report["items"] > 72 and report["added"] == report["items"] - 72 and report["skipped"] == 72
+    assert [s["title"] for s in report["sets"]] == ["Grade 6", "Grade 7"] and report["empty_statements"] == 0
+    assert api.get("/standards/7.4.A", params={"framework": "tx-teks-6-7"}).json()["grades"] == ["7"]
+    assert api.get("/standards/6.4.B", params={"framework": "tx-teks-6-7"}).status_code == 200
+    replaced = upload(api, grade_7, "tx-teks-6-7", replace=True)
+    assert replaced.status_code == 200 and replaced.json()[0]["deleted"] == 72
+    assert api.get("/standards/6.4.B", params={"framework": "tx-teks-6-7"}).status_code == 404
+    assert api.delete("/admin/frameworks/tx-teks-6-7", headers=ADMIN).status_code == 200
+
+
+def test_built_in_frameworks_cannot_be_deleted(api):
+    response = api.delete("/admin/frameworks/ccss", headers=ADMIN)
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith("ccss is a built-in framework")
+    assert api.delete("/admin/frameworks/atlantis", headers=ADMIN).status_code == 404
+    assert api.get("/standards/6.RP.A.3").status_code == 200
+
+
+def test_progression_questions_about_an_imported_standard(api):
+    """"What comes before X?" within an imported framework answers from the progressions that framework states
+    (CASE precedes), each looked up in that framework; a framework without progressions says so."""
+    assert upload(api, FRAMEWORKS / "opensalt_sample_case_v1p0.json", "opensalt-sample").status_code == 200
+    before = api.post("/ask", json={"question": "What comes before CCSS.Math.Content.6.RP.A.2?",
+                                    "framework": "opensalt-sample"}).json()
+    assert before["intent"] == "prerequisites", before
+    assert before["citations"] == ["CCSS.Math.Content.6.RP.A.2", "CCSS.Math.Content.6.RP.A.1"]
+    assert "CCSS.Math.Content.6.RP.A.1 (Grade 6: Understand the concept of a ratio" in before["answer"], before["answer"]
+    after = api.post("/ask", json={"question": "What comes after CCSS.Math.Content.6.RP.A.3?",
+                                   "framework": "opensalt-sample"}).json()
+    assert after["intent"] == "next" and "7.RP.A.3" in after["answer"], after  # a node outside the package, named
+    teks = api.post("/ask", json={"question": "What comes before TX 6.4.B?", "framework": "tx-teks-2012"}).json()
+    assert teks["intent"] == "prerequisites" and teks["citations"] == ["6.4.B"], teks
+    assert "tx-teks-2012 states no standards before 6.4.B" in teks["answer"] and "CC BY 3.0 US" in teks["answer"]

@@ -27,6 +27,7 @@ from tests.conftest import FIXTURES
 
 REPO = Path(__file__).resolve().parents[3]
 TX_GRADE_6 = FIXTURES / "frameworks" / "tx-teks-2012-grade-06.json"
+TX_GRADE_7 = FIXTURES / "frameworks" / "tx-teks-2012-grade-07.json"
 
 
 class InMemoryResolver:
@@ -247,3 +248,56 @@ def test_a_database_stored_without_the_codes_forms_gets_them_listed_once(tmp_pat
         reopened = load_catalog(BUNDLED_STANDARDS_DIR, FrameworkStore(tmp_path))
     assert any("normal forms" in r.message for r in caplog.records)
     assert len(expected) == 3 and reopened.resolve_all("6.4.Z", "tx-teks-2012").suggestions == expected
+
+
+IMPORT_IN_ANOTHER_PROCESS = """
+import sys
+from pathlib import Path
+from edurag.framework_store import FrameworkStore
+from edurag.frameworks.importer import import_source, plan
+store = FrameworkStore(Path(sys.argv[1]))
+if sys.argv[2] == "remove":
+    store.remove("tx-teks-2012")
+else:
+    import_source(store, plan([Path(p) for p in sys.argv[3:]], "tx-teks-2012")[0])
+"""
+
+
+def _other_process(root: Path, *args: str) -> None:
+    done = subprocess.run([sys.executable, "-c", IMPORT_IN_ANOTHER_PROCESS, str(root), *args],
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_catalog_sees_what_another_process_commits_without_being_told(tmp_path):
+    """A running API's catalog reads imports and removals another process (the CLI, a worker) commits to the same
+    frameworks.sqlite on its next read: no refresh() call, no restart."""
+    store = FrameworkStore(tmp_path)
+    catalog = load_catalog(BUNDLED_STANDARDS_DIR, store)
+    assert "tx-teks-2012" not in catalog.frameworks() and catalog.share("tx-teks-2012") == 0.0
+    seen = store.version()
+    assert store.version() == seen, "no commit, no change"
+
+    _other_process(tmp_path, "import", str(TX_GRADE_6))
+    assert store.version() != seen
+    assert "tx-teks-2012" in catalog.frameworks() and catalog.size("tx-teks-2012") == 72
+    assert catalog.resolve("6.4.B", "tx-teks-2012").text.startswith("apply qualitative and quantitative reasoning")
+    assert catalog.get("7.4.A", "tx-teks-2012") is None and 0 < catalog.share("tx-teks-2012") < 1
+
+    _other_process(tmp_path, "import", str(TX_GRADE_6), str(TX_GRADE_7))  # a re-import with grade 7 added
+    assert catalog.size("tx-teks-2012") > 72 and catalog.get("7.4.A", "tx-teks-2012").grades == ["7"]
+
+    _other_process(tmp_path, "remove")
+    assert "tx-teks-2012" not in catalog.frameworks() and catalog.get("6.4.B", "tx-teks-2012") is None
+    assert catalog.resolve("6.4.B", "tx-teks-2012") is None and catalog.share("tx-teks-2012") == 0.0
+
+
+def test_a_commit_on_another_connection_of_the_same_process_is_seen_too(tmp_path):
+    """Threads write through their own connections: the catalog of one sees another's import."""
+    writer, reader = FrameworkStore(tmp_path), FrameworkStore(tmp_path)
+    catalog = load_catalog(BUNDLED_STANDARDS_DIR, reader)
+    assert catalog.frameworks() == ["ccss", "ngss"]
+    version = catalog.version
+    import_source(writer, plan([TX_GRADE_6], "tx-teks-2012")[0])
+    assert catalog.frameworks() == ["ccss", "ngss", "tx-teks-2012"] and catalog.version == version + 1
+    assert catalog.frameworks() and catalog.version == version + 1, "reads without a commit refresh nothing"

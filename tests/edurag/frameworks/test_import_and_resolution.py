@@ -13,8 +13,8 @@ from edurag.framework_store import FrameworkStore
 from edurag.frameworks import case
 from edurag.frameworks.bloom import classify, verb_lookup
 from edurag.frameworks.crosswalk import grade_shift, label_for, shared_terms
-from edurag.frameworks.importer import import_source, plan, sniff
-from edurag.frameworks.model import FrameworkFormatError
+from edurag.frameworks.importer import check_replacements, import_source, plan, sniff
+from edurag.frameworks.model import FrameworkConflict, FrameworkFormatError
 from edurag.settings import BUNDLED_FRAMEWORKS_DIR, BUNDLED_STANDARDS_DIR
 from edurag.standards import load_catalog
 from tests.conftest import FIXTURES
@@ -39,6 +39,14 @@ def test_case_schema_violations_are_listed_with_their_place():
     where = {p["where"] for p in caught.value.problems}
     assert "/CFItems/3" in where and "/CFAssociations/0/associationType" in where
     assert "2 schema violation" in str(caught.value)
+    messages = {p["message"] for p in caught.value.problems}
+    assert messages == {"/CFAssociations/0/associationType: 42 is not valid under any of the given schemas",
+                        "/CFItems/3: 'fullStatement' is a required property"}
+    package["CFItems"][3] = ["not", "an", "item", "with", "a", "long", "list", "of", "words", "that", "goes", "on", "and", "on"]
+    with pytest.raises(FrameworkFormatError) as caught:
+        case.validate(package)
+    item = next(p["message"] for p in caught.value.problems if p["where"] == "/CFItems/3")
+    assert item.startswith('/CFItems/3: ["not", "an", "item"') and item.endswith("... is not of type 'object'"), item
 
 
 def test_case_associations_to_unknown_nodes_are_kept_and_reported(tmp_path):
@@ -73,9 +81,20 @@ def test_bad_files_are_refused_and_nothing_is_stored(tmp_path):
         sniff(bad)
     latin = tmp_path / "latin.json"
     latin.write_bytes(b'{"CFDocument": "caf\xe9"')
-    with pytest.raises(FrameworkFormatError, match="not UTF-8 JSON"):
+    with pytest.raises(FrameworkFormatError, match=r"^latin\.json: not UTF-8 \(byte 0xe9 at offset 19\)"):
         import_source(FrameworkStore(tmp_path / "store"), plan([latin])[0])
     assert not (tmp_path / "store").exists() or not any((tmp_path / "store").iterdir())
+    words = tmp_path / "words.json"
+    words.write_bytes(b"hello")
+    with pytest.raises(FrameworkFormatError) as caught:
+        sniff(words)
+    assert str(caught.value) == "words.json: not valid JSON (lexical error: invalid char in json text)"
+    truncated = tmp_path / "truncated.json"  # a CSP set that breaks off after its first items: found while streaming
+    truncated.write_bytes((FRAMEWORKS / "tx-teks-2012-grade-06.json").read_bytes()[:20_000])
+    store = FrameworkStore(tmp_path / "store2")
+    with pytest.raises(FrameworkFormatError, match=r"^truncated\.json: not valid JSON \(parse error: premature EOF\)$"):
+        import_source(store, plan([truncated], "tx")[0])
+    assert store.records() == [] and not [p for p in store.root.iterdir() if not p.name.startswith("frameworks.sqlite")]
     with pytest.raises(FrameworkFormatError, match="built-in"):
         plan([FRAMEWORKS / "tx-teks-2012-grade-06.json"], "ccss")
 
@@ -134,3 +153,41 @@ def test_bloom_ambiguous_verbs_spread_their_weight():
     assert classify("What is the title of the first movie you saw").level == "Remember"
     assert classify("The cat sat on the mat").level is None
     assert verb_lookup("Describe the output") == "Remember"
+
+
+def test_sets_of_one_framework_merge_and_a_partial_import_is_refused(tmp_path):
+    """TEKS grade 6 and grade 7 given together make one framework; grade 7 alone after that would drop grade 6's
+    standards, so it is refused (nothing written) unless the caller replaces explicitly."""
+    grade_6, grade_7 = FRAMEWORKS / "tx-teks-2012-grade-06.json", FRAMEWORKS / "tx-teks-2012-grade-07.json"
+    store = FrameworkStore(tmp_path)
+    first = import_source(store, plan([grade_6])[0])
+    assert (first.framework, first.items, [s["title"] for s in first.sets]) == ("texas-math", 72, ["Grade 6"])
+    check_replacements(store, plan([grade_6]))  # the same set again: fine (and unchanged)
+    assert import_source(store, plan([grade_6])[0]).unchanged
+    both = plan([grade_6, grade_7])
+    assert len(both) == 1 and [p.name for p in both[0].paths] == [grade_6.name, grade_7.name]
+    check_replacements(store, both)  # grade 6 and 7 extend what is stored
+    merged = import_source(store, both[0])
+    assert merged.items > 72 and [s["title"] for s in merged.sets] == ["Grade 6", "Grade 7"]
+    assert store.record("texas-math").grades == ["6", "7"]
+    assert store.standard("texas-math", "6.4.B") and store.standard("texas-math", "7.4.A")
+    with pytest.raises(FrameworkConflict) as caught:
+        check_replacements(store, plan([grade_7]))
+    assert "texas-math is built from 1 set(s) this import does not include: Grade 6" in str(caught.value)
+    assert "nothing was changed" in str(caught.value)
+    assert caught.value.missing == [{"framework": "texas-math", "id": "28903EF2A9F9469C9BF592D4D0BE10F8_D2486388_grade-06",
+                                     "title": "Grade 6"}]
+    assert store.record("texas-math").items == merged.items
+    replaced = import_source(store, plan([grade_7])[0])  # what replace=true / --replace does
+    assert store.standard("texas-math", "6.4.B") is None and store.record("texas-math").items == replaced.items
+
+
+def test_an_empty_statement_is_skipped_and_counted(tmp_path):
+    tx = json.loads((FRAMEWORKS / "tx-teks-2012-grade-06.json").read_text())
+    coded = [key for key, item in tx["standards"].items() if item.get("statementNotation") in ("6.4.B", "6.4.C")]
+    for key in coded:
+        tx["standards"][key]["description"] = "  "
+    path = tmp_path / "tx.json"
+    path.write_text(json.dumps(tx))
+    report = import_source(FrameworkStore(tmp_path / "store"), plan([path], "tx")[0])
+    assert (report.items, report.empty_statements, sorted(report.empty_examples)) == (70, 2, ["6.4.B", "6.4.C"])
