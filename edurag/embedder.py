@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -29,13 +32,21 @@ class Passages:
 
 @dataclass
 class Embedder:
-    """A loaded bi-encoder that returns unit-length float32 vectors."""
+    """A loaded bi-encoder that returns unit-length float32 vectors.
+
+    ONNX: a call that makes one batch runs on `session` (ONNX Runtime's intra-op pool). With `parallel_session` (a
+    single-threaded session of the same model) and `workers` > 1, a call of several batches runs them at once on it
+    (ONNX Runtime releases the GIL): the calling thread and up to workers - 1 helper threads each take the next batch,
+    so a text's 2-4 passages are encoded side by side instead of one after the other on the intra-op pool, which made
+    2 cores only ~1.1-1.4x as fast as one and burned ~1.4x the CPU (bench/query_results.md)."""
 
     model: Any
     name: str
     batch_size: int = 64
     session: Any = None
     backend: str = "torch"
+    workers: int = 1
+    parallel_session: Any = None
 
     @property
     def dim(self) -> int:
@@ -59,14 +70,67 @@ class Embedder:
         return self.encode_tokens(self.tokenizer(list(texts), truncation=True, max_length=self.max_tokens))
 
     def encode_tokens(self, encoded: Mapping[str, list[list[int]]]) -> np.ndarray:
-        """Embed already tokenized texts (with special tokens) as normalized vectors, in batches of similar length."""
+        """Embed already tokenized texts (with special tokens) as normalized vectors, in batches of similar length.
+
+        In parallel (see the class) batches hold at most len(texts) // (2 * workers) texts, so a few passages become
+        one batch each (int8 then quantizes each passage's activations on their own, not with its companions')."""
         names = [k for k in ENCODER_INPUTS if k in encoded]
-        out = np.zeros((len(encoded["input_ids"]), self.dim), dtype=np.float32)
-        for batch in _padding_free_batches([len(ids) for ids in encoded["input_ids"]], self.batch_size):
-            tokens = self.tokenizer.pad({k: [encoded[k][i] for i in batch] for k in names}, return_tensors="np")
-            pooled = self._run_onnx(tokens) if self.session is not None else self._run_torch(tokens)
+        lengths = [len(ids) for ids in encoded["input_ids"]]
+        out = np.zeros((len(lengths), self.dim), dtype=np.float32)
+        parallel = self.parallel_session is not None and self.workers > 1
+        size = max(1, min(self.batch_size, len(lengths) // (2 * self.workers))) if parallel else self.batch_size
+        batches = _padding_free_batches(lengths, size)
+        parallel = parallel and len(batches) > 1
+        session = self.parallel_session if parallel else self.session
+
+        def pad(batch: list[int]) -> tuple[list[int], Any]:
+            return batch, self.tokenizer.pad({k: [encoded[k][i] for i in batch] for k in names}, return_tensors="np")
+
+        def run(padded: tuple[list[int], Any]) -> None:
+            batch, tokens = padded
+            pooled = self._run_onnx(session, tokens) if session is not None else self._run_torch(tokens)
             out[batch] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+        if parallel:  # padded up front on this thread: the helpers only run the session (no GIL) and pool
+            largest_first = sorted(batches, key=lambda b: len(b) * max(lengths[i] for i in b), reverse=True)
+            self._in_parallel(run, [pad(batch) for batch in largest_first])
+        else:
+            for batch in batches:
+                run(pad(batch))
         return out
+
+    def _in_parallel(self, run: Callable[[Any], None], batches: list[Any]) -> None:
+        """Run every batch, largest first, on the calling thread and on the helpers that are free. A helper still
+        queued behind other calls' work when the caller has finished is cancelled: a call never waits for the pool."""
+        pending = deque(batches)
+        failed: list[BaseException] = []
+
+        def drain() -> None:
+            while not failed:
+                try:
+                    batch = pending.popleft()
+                except IndexError:
+                    return
+                try:
+                    run(batch)
+                except BaseException as error:
+                    failed.append(error)
+                    raise
+
+        helpers = [self._pool.submit(drain) for _ in range(min(self.workers, len(batches)) - 1)]
+        try:
+            drain()
+        finally:
+            for helper in helpers:
+                if not helper.cancel():
+                    helper.exception()
+        if failed:
+            raise failed[0]
+
+    @cached_property
+    def _pool(self) -> ThreadPoolExecutor:
+        """The helper threads of parallel encoding (workers - 1), shared by every call of this embedder."""
+        return ThreadPoolExecutor(max_workers=max(1, self.workers - 1), thread_name_prefix="edurag-encoder")
 
     def passages(self, text: str, size: int, overlap: int) -> Passages:
         """The text split at paragraph, line, then word ends into passages of at most `size` word pieces, tokenized once."""
@@ -83,10 +147,10 @@ class Embedder:
             features = self.model({k: torch.from_numpy(v.astype(np.int64)) for k, v in tokens.items()})
         return features["sentence_embedding"].float().numpy()
 
-    def _run_onnx(self, tokens: Mapping[str, np.ndarray]) -> np.ndarray:
-        """The same mean pooling as the sentence-transformers modules, over the ONNX encoder."""
-        inputs = {i.name for i in self.session.get_inputs()}
-        hidden = self.session.run(None, {k: v.astype(np.int64) for k, v in tokens.items() if k in inputs})[0]
+    def _run_onnx(self, session: Any, tokens: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The same mean pooling as the sentence-transformers modules, over an ONNX session of the encoder."""
+        inputs = {i.name for i in session.get_inputs()}
+        hidden = session.run(None, {k: v.astype(np.int64) for k, v in tokens.items() if k in inputs})[0]
         mask = tokens["attention_mask"][..., None].astype(np.float32)
         return (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
 
@@ -173,8 +237,24 @@ class LangchainEmbeddings(Embeddings):
         return self.embedder.encode([text])[0].tolist()
 
 
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, e.g. under taskset or a container's cpuset)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def encoder_workers(settings: Settings, cores: int | None = None) -> int:
+    """How many encoder batches run at once (EDURAG_ENCODER_WORKERS; 0 = one per usable core, 1 when
+    EDURAG_TORCH_THREADS pins the process's threads)."""
+    if settings.encoder_workers:
+        return settings.encoder_workers
+    if settings.torch_threads:
+        return 1
+    return usable_cores() if cores is None else max(1, cores)
+
+
 def load_embedder(settings: Settings) -> Embedder:
-    """Build the embedder named by EDURAG_EMBEDDING_MODEL (default: the packaged all-MiniLM-L6-v2)."""
+    """Build the embedder named by EDURAG_EMBEDDING_MODEL (default: the packaged all-MiniLM-L6-v2). An ONNX backend
+    gets a session on torch_threads and, when encoder_workers > 1, a single-threaded one for parallel batches."""
     name = settings.embedding_model or default_embedding_model()
     model = load_sentence_transformer(name, settings.allow_downloads)
     label = settings.embedding_model or "sentence-transformers/all-MiniLM-L6-v2"
@@ -185,4 +265,7 @@ def load_embedder(settings: Settings) -> Embedder:
             raise ValueError(f"the ONNX backend supports mean-pooled encoders; {label} has {modules}")
         path = onnx_encoder_file(model, settings.resolved_onnx_dir, int8=settings.embedding_backend == "onnx-int8")
         embedder.session = onnx_session(path, settings.torch_threads)
+        embedder.workers = encoder_workers(settings)
+        if embedder.workers > 1:
+            embedder.parallel_session = onnx_session(path, 1)
     return embedder

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     job_threads: int = Field(2, ge=1, le=32, description="In-process worker threads when no broker is set.")
     torch_threads: int = Field(0, ge=0, le=256, description="Torch / ONNX Runtime threads of this process; 0 = their default. 1 keeps "
                                "/align fast beside Celery workers on the same cores (bench/jobs_results.md).")
+    encoder_workers: int = Field(0, ge=0, le=64, description="ONNX encoder batches of one call run at once, each on a "
+                                 "single-threaded run (a text's passages in parallel); 0 = one per core this process may use, "
+                                 "or 1 when torch_threads is set. 1 = one batch at a time on ONNX Runtime's thread pool.")
     job_visibility_timeout: int = Field(900, ge=1, description="Seconds before Redis redelivers a task whose worker died unacknowledged.")
     max_job_items: int = Field(10_000, ge=1, description="Most texts or transcripts one summarize job accepts.")
     host: str = "127.0.0.1"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from edurag.components import build_components
-from edurag.embedder import load_embedder
+from edurag.embedder import encoder_workers, load_embedder
 from edurag.settings import Settings
 from ingestion.service import ingest_standards
 from edurag.alignment.align import retrieve_standards
@@ -68,3 +71,47 @@ def test_batches_keep_padding_small() -> None:
         real = sum(lengths[i] for i in batch)
         assert len(batch) * max(lengths[i] for i in batch) - real <= max(0.02 * real, 16)
     assert [1, 5, 4] in batches and [2, 0, 6] in batches  # 12-14 and 198-200 word pieces share a batch
+
+
+def test_passages_encode_in_parallel_as_they_do_one_at_a_time(onnx_dir: Path) -> None:
+    """With 2 encoder workers a call's batches run at once on the single-threaded session: every text gets the vector
+    it gets alone (fp32: no batch companions, no padding), also when several callers share the helper threads."""
+    settings = Settings(embedding_backend="onnx", onnx_dir=onnx_dir)
+    one = load_embedder(settings.model_copy(update={"encoder_workers": 1}))
+    two = load_embedder(settings.model_copy(update={"encoder_workers": 2}))
+    assert one.workers == 1 and one.parallel_session is None and two.workers == 2 and two.parallel_session is not None
+    texts = [f"Passage {i}: students compare fractions on a number line. " * (3 + 5 * i) for i in range(6)]
+    alone = np.stack([one.encode([text])[0] for text in texts])
+    runs: list[int] = []
+    session = two.parallel_session
+
+    class Recording:  # the real session, counting the runs the parallel path makes on it
+        def __getattr__(self, name: str) -> object:
+            return getattr(session, name)
+
+        def run(self, *args: object) -> object:
+            runs.append(1)
+            return session.run(*args)
+
+    two.parallel_session = Recording()
+    assert np.abs(two.encode(texts) - alone).max() < 1e-5 and len(runs) == len(texts)
+    with ThreadPoolExecutor(4) as callers:
+        results = list(callers.map(lambda i: two.encode([texts[i], texts[-1 - i]]), range(len(texts))))
+    for i, vectors in enumerate(results):
+        assert np.abs(vectors - alone[[i, len(texts) - 1 - i]]).max() < 1e-5
+    assert np.abs(two.encode([texts[0]]) - alone[:1]).max() < 1e-5 and len(runs) == len(texts) + 2 * len(texts)
+
+
+def test_encoder_workers_follow_the_cores_unless_set() -> None:
+    assert encoder_workers(Settings(), cores=1) == 1 and encoder_workers(Settings(), cores=2) == 2
+    assert encoder_workers(Settings(torch_threads=1), cores=4) == 1  # threads pinned beside Celery workers: no helpers
+    assert encoder_workers(Settings(encoder_workers=3, torch_threads=1), cores=1) == 3
+
+
+def test_one_core_gets_one_session_and_no_helpers(onnx_dir: Path) -> None:
+    """A process allowed one core (taskset, a one-CPU container) encodes one batch at a time on one session."""
+    code = ("import os, sys; os.sched_setaffinity(0, {0}); from edurag.embedder import load_embedder; "
+            "from edurag.settings import Settings; e = load_embedder(Settings(embedding_backend='onnx', onnx_dir=sys.argv[1])); "
+            "print(e.workers, e.parallel_session is None, e.encode(['one core']).shape)")
+    out = subprocess.run([sys.executable, "-c", code, str(onnx_dir)], capture_output=True, text=True, check=True, timeout=300)
+    assert out.stdout.split()[:2] == ["1", "True"], out.stdout
