@@ -31,6 +31,7 @@ class AlignedStandard:
     confidence_label: str | None = None
     explain: dict[str, float] | None = None
     licence: dict[str, str] | None = None
+    equivalents: list[dict[str, str]] = field(default_factory=list)  # {framework, code}: the same standard elsewhere
 
 
 @dataclass
@@ -50,7 +51,7 @@ def _aligned(s: Standard, score: float, matched: str = "retrieval", passage: str
                            grades=s.grades, text=s.text, score=round(score, 4), domain=s.domain, cluster=s.cluster,
                            matched=matched, passage=passage, confidence=confidence,
                            confidence_label=hit.label or None if hit is not None else None, explain=explain,
-                           licence=s.licence)
+                           licence=s.licence, equivalents=list(hit.equivalents) if hit is not None else [])
 
 
 def _from_hits(c: Components, hits: list[Candidate]) -> list[AlignedStandard]:
