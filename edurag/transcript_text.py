@@ -143,14 +143,15 @@ def _line_pieces(turn: Turn, begin: int, end: int, max_words: int) -> list[tuple
 
 def sentence_units(turns: list[Turn], language: str, max_words: int) -> list[Unit]:
     """Sentences of every turn (split in the text's language), none longer than `max_words` words: an over-long
-    "sentence" (unpunctuated speech-to-text) is cut at cue boundaries when the turn has them, else at clauses or into
-    fixed word windows."""
+    "sentence" is segmented again without its quotation marks (sentences.split_sentences), and what is still too long
+    (unpunctuated speech-to-text) is cut at cue boundaries when the turn has them, else at clauses or into fixed word
+    windows."""
     from edurag.sentences import bound_sentence, count_words, split_sentences
 
     units: list[Unit] = []
     for index, turn in enumerate(turns):
         offset = 0
-        for sentence in split_sentences(turn.text, language):
+        for sentence in split_sentences(turn.text, language, max_words):
             begin = turn.text.find(sentence, offset)
             begin = offset if begin < 0 else begin
             offset = begin + len(sentence)

@@ -30,13 +30,12 @@ def oracle_summary(text: str, reference: str, options: SummaryOptions) -> str:
     """The greedy ROUGE-L oracle (eval.rouge.greedy_rouge_l_oracle) over the sentence units the summarizer itself
     extracts from, within the same word budget: how high extraction could go with perfect sentence choice. Sentences
     are rendered as the summary renders them (speaker attribution included)."""
-    from edurag.generators import attributed, render_unit
+    from edurag.generators import render_unit
     from edurag.sentences import count_words
     from edurag.summarization.service import prepare_text
     from eval.rouge import greedy_rouge_l_oracle
 
     prepared = prepare_text(text, options)
-    attribute = attributed(prepared.units)
-    sentences = [render_unit(u.speaker, u.text, attribute) for u in prepared.units]
+    sentences = [render_unit(u.speaker, u.text, prepared.attribute) for u in prepared.units]
     chosen = greedy_rouge_l_oracle(sentences, [count_words(s) for s in sentences], reference, prepared.budget)
     return " ".join(sentences[i] for i in chosen)

@@ -8,6 +8,7 @@ window). Classroom transcripts also get talk figures (summarization.classroom).
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Literal, Sequence
 
@@ -49,17 +50,21 @@ class EmptyTextError(ValueError):
     """Nothing is left to summarize once timestamps, cue numbers and markup are removed."""
 
 
+class CaptionTextError(ValueError):
+    """The text is a WebVTT or SRT caption file that does not parse (the message names the line and the problem)."""
+
+
 def read_turns(text: str) -> list[Turn]:
     """Speaker turns of any transcript: WebVTT/SRT through the one caption reader (ingestion.captions: voice spans are
     speakers, cue starts are line times), anything else through the plain-text cleaner. ValueError for a broken
-    caption file."""
+    caption file: CaptionTextError."""
     fmt = sniff_format(text)
     if fmt is None:
         return parse_turns(text)
     try:
         cues = read_cues(text, fmt)
     except CaptionError as exc:
-        raise ValueError(f"{'WebVTT' if fmt == 'vtt' else 'SRT'} captions {exc}") from exc
+        raise CaptionTextError(f"{'WebVTT' if fmt == 'vtt' else 'SRT'} captions {exc}") from exc
     return join_lines([(cue.speaker, cue.text, cue.start) for cue in cues])
 
 
@@ -132,7 +137,8 @@ def check_options(options: SummaryOptions) -> None:
 @dataclass
 class PreparedText:
     """A text ready to summarize: its clean turns, language, input words, word budget, whether it is a meeting or a
-    classroom, how many sections it may get, and the sentence units a summary is extracted from."""
+    classroom, how many sections it may get, the sentence units a summary is extracted from, and whether those units
+    are rendered with their speaker (generators.attributed: several people speak)."""
 
     turns: list[Turn]
     language: str
@@ -143,6 +149,7 @@ class PreparedText:
     lecture: bool
     section_limit: int
     units: list[Unit]
+    attribute: bool
 
 
 def prepare_text(text: str, options: SummaryOptions) -> PreparedText:
@@ -165,7 +172,8 @@ def prepare_text(text: str, options: SummaryOptions) -> PreparedText:
     if lecture and options.max_words is None:  # units above are cut for the curve's budget, as the scorer was trained
         budget = max(1, round(budget * LECTURE_BUDGET_SHARE))
     return PreparedText(turns=turns, language=language, input_words=input_words, budget=budget, meeting=meeting,
-                        classroom=is_classroom(turns), lecture=lecture, section_limit=section_limit, units=units)
+                        classroom=is_classroom(turns), lecture=lecture, section_limit=section_limit, units=units,
+                        attribute=attributed(units))
 
 
 @dataclass
@@ -196,8 +204,8 @@ def analyse(embedder: Embedder, prepared: PreparedText) -> UnitTable:
     training of its sentence scorer)."""
     units = prepared.units
     vectors = embedder.encode([u.text for u in units])
-    attribute = attributed(units)  # speaker labels are part of the summary, so they count against its budget
-    words = np.array([count_words(render_unit(u.speaker, u.text, attribute)) for u in units], dtype=np.int64)
+    # speaker labels are part of the summary, so they count against its budget
+    words = np.array([count_words(render_unit(u.speaker, u.text, prepared.attribute)) for u in units], dtype=np.int64)
     whole = "\n".join(u.text for u in units)
     terms = KeyTermExtractor(embedder, whole, prepared.language)
     key_terms = terms.terms([whole], vectors.mean(axis=0, keepdims=True), KEY_TERMS)[0]
@@ -224,28 +232,29 @@ def summarize_document(generator: Generator, embedder: Embedder, text: str,
     bounds = list(zip(starts, starts[1:] + [len(units)]))
     headings = terms.terms(["\n".join(u.text for u in units[a:b]) for a, b in bounds],
                            np.stack([vectors[a:b].mean(axis=0) for a, b in bounds]), HEADING_TERMS)
+    titles = [", ".join(terms_).capitalize() if terms_ else f"Part {i + 1}" for i, terms_ in enumerate(headings)]
     lead = [figures.sentence()] if figures is not None else []
     opening = opening_sentence(key_terms, whole) if prepared.lecture and budget >= OPENING_MIN_BUDGET else None
     lead = [opening] + lead if opening else lead
-    body_budget = max(budget - sum(count_words(s) for s in lead), 1)
+    # an outline's headings (key terms and start time) are read as part of it, so they count against its budget
+    heading_words = sum(count_words(heading_line(title, units[a].start)) for title, (a, _) in zip(titles, bounds)) \
+        if options.format == "outline" else 0
+    body_budget = max(budget - sum(count_words(s) for s in lead) - heading_words, 1)
     if isinstance(generator, ExtractiveGenerator):
         scorer = scorer_for(embedder.name, vectors.shape[1]) if prepared.lecture else None
         lexical = table.lexical()
         relevance = scorer.relevance(table.features(lexical)) if scorer else None
-        sections = _extract_sections(generator, units, vectors, words, bounds, body_budget, figures is not None,
-                                     lexical, relevance)
+        sections = _extract_sections(generator, table, bounds, body_budget, figures is not None, lexical, relevance)
         chunks = 1
     else:
-        sections, chunks = _generate_sections(generator, units, bounds, body_budget, options)
-    for section, heading, (a, _) in zip(sections, headings, bounds):
-        section.key_terms = heading
-        section.heading = ", ".join(heading).capitalize() if heading else f"Part {bounds.index((a, _)) + 1}"
+        sections, chunks = _generate_sections(generator, prepared, bounds, body_budget, options)
+    for section, title, terms_ in zip(sections, titles, headings):
+        section.heading, section.key_terms = title, terms_
     sections = [s for s in sections if s.sentences]
     summary = render(sections, options.format, lead, budget)
     return DocumentSummary(summary=summary, format=options.format, length=options.length, budget_words=budget,
-                           words=summary_words(summary, sections, options.format, lead), input_words=input_words,
-                           language=language, key_terms=key_terms,
-                           sections=sections, classroom=figures, chunks=chunks)
+                           words=summary_words(summary), input_words=input_words, language=language,
+                           key_terms=key_terms, sections=sections, classroom=figures, chunks=chunks)
 
 
 def is_lecture(turns: Sequence[Turn], input_words: int) -> bool:
@@ -280,18 +289,17 @@ def _shares(bounds: Sequence[tuple[int, int]], words: np.ndarray, budget: int) -
     return shares.tolist()
 
 
-def _extract_sections(generator: ExtractiveGenerator, units: list[Unit], vectors: np.ndarray, words: np.ndarray,
-                      bounds: list[tuple[int, int]], budget: int, classroom: bool, lexical: np.ndarray,
-                      relevance: np.ndarray | None) -> list[Section]:
+def _extract_sections(generator: ExtractiveGenerator, table: UnitTable, bounds: list[tuple[int, int]], budget: int,
+                      classroom: bool, lexical: np.ndarray, relevance: np.ndarray | None) -> list[Section]:
     """Key sentences per section by MMR: `relevance` (a lecture's learned sentence scores) or else centrality to the
     whole text (embedding and tf-idf centroid `lexical`) with a lead prior; redundancy against everything chosen so
     far; each section gets a share of the budget by its length; a classroom's sections share theirs between teacher
     and student sentences."""
+    units, vectors, words, attribute = table.prepared.units, table.vectors, table.words, table.prepared.attribute
     n = len(units)
     if relevance is None:
         relevance = (1 - generator.diversity) * centrality(vectors) + generator.lead_weight * (1.0 - np.arange(n) / max(n, 1)) \
             + LEXICAL_WEIGHT * lexical
-    attribute = attributed(units)
     cap = max_sentences(budget)
     sections: list[Section] = []
     carry = 0  # budget a section could not use (no sentence fitted) passes to the next one
@@ -325,12 +333,12 @@ def _speaker_groups(units: list[Unit], a: int, b: int) -> list[tuple[list[int], 
     return [(teacher, TEACHER_SHARE), (students, 1 - TEACHER_SHARE)]
 
 
-def _generate_sections(generator: Generator, units: list[Unit], bounds: list[tuple[int, int]], budget: int,
+def _generate_sections(generator: Generator, prepared: PreparedText, bounds: list[tuple[int, int]], budget: int,
                        options: SummaryOptions) -> tuple[list[Section], int]:
     """The Hugging Face path: paragraph = one map-reduce summary of the whole text; bullets and outline = one summary
     per section (each map-reduced within the model's window), each within its share of the budget."""
-    attribute = attributed(units)
-    texts = ["\n".join(render_unit(u.speaker, u.text, attribute) for u in units[a:b]) for a, b in bounds]
+    units = prepared.units
+    texts = ["\n".join(render_unit(u.speaker, u.text, prepared.attribute) for u in units[a:b]) for a, b in bounds]
     if options.format == "paragraph" or len(bounds) == 1:
         result = summarize_text(generator, "\n".join(texts), options.strategy, options.adapter, budget)
         return [Section(heading="", start=units[0].start, sentences=[result.summary])] + \
@@ -344,25 +352,46 @@ def _generate_sections(generator: Generator, units: list[Unit], bounds: list[tup
     return sections, chunks
 
 
-def summary_words(summary: str, sections: list[Section], fmt: str, lead: list[str]) -> int:
-    """Words of a rendered summary in the budget's unit: its sentences (and the lead: opening and talk-figures
-    sentences), without the bullet marks, headings and start times that bullets and outlines add (see `render`)."""
-    if fmt == "paragraph":
-        return count_words(summary)
-    return sum(count_words(s) for s in lead + [s for section in sections for s in section.sentences])
+# The marks bullets and outlines add to a line ("## " heading, "- " bullet): layout, not words of the summary.
+_MARKS = re.compile(r"^(?:## |- )", re.M)
+
+
+def summary_words(summary: str) -> int:
+    """Words of a rendered summary in the budget's unit (count_words): all a reader reads, i.e. the lead (opening and
+    talk-figures sentences), the key sentences and an outline's headings with their start times, without the "## "
+    and "- " marks of headings and bullets."""
+    return count_words(_MARKS.sub("", summary))
+
+
+def heading_line(heading: str, start: float | None) -> str:
+    """An outline heading as it is read: "[mm:ss] key, terms" when the source had cue times, else the key terms."""
+    return f"[{clock(start)}] {heading}" if start is not None else heading
 
 
 def render(sections: list[Section], fmt: str, lead: list[str], budget: int) -> str:
     """The summary text: the lead sentences (opening, talk figures), then a paragraph, one bullet per key sentence, or
-    headed sections with start times; never over budget words (count_words units; bullet marks and headings are not
-    counted as words of the summary)."""
+    headed sections with start times. Never over budget words as summary_words counts them (headings included):
+    sentences are chosen within the budget, and whatever still does not fit (a talk-figures sentence under a tiny
+    max_words) is cut at the budget with an ellipsis."""
+    sentences = [s for section in sections for s in section.sentences]
     if fmt == "paragraph":
-        text = " ".join(lead + [s for section in sections for s in section.sentences])
-        return truncate_words(text, budget)
+        return truncate_words(" ".join(lead + sentences), budget)
     if fmt == "bullets":
-        return "\n".join(f"- {s}" for s in lead + [s for section in sections for s in section.sentences])
-    blocks = [" ".join(lead)] if lead else []
-    for section in sections:
-        when = f"[{section.start_label}] " if section.start_label else ""
-        blocks.append(f"## {when}{section.heading}\n" + "\n".join(f"- {s}" for s in section.sentences))
-    return "\n\n".join(blocks)
+        lines = [f"- {s}" for s in lead + sentences]
+    else:
+        lines = [" ".join(lead), ""] if lead else []
+        for section in sections:
+            lines += [f"## {heading_line(section.heading, section.start)}", *(f"- {s}" for s in section.sentences), ""]
+    kept: list[str] = []
+    left = budget
+    for line in lines:
+        words = summary_words(line)
+        if words > left:
+            mark = _MARKS.match(line)
+            cut = truncate_words(line[mark.end() if mark else 0:], left) if left > 0 else ""
+            if cut:
+                kept.append((mark.group(0) if mark else "") + cut)
+            break
+        kept.append(line)
+        left -= words
+    return "\n".join(kept).strip()

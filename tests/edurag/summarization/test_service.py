@@ -8,9 +8,10 @@ import re
 import pytest
 
 from edurag.generators import ExtractiveGenerator
-from edurag.sentences import count_words
-from edurag.summarization.length import LECTURE_BUDGET_SHARE, budget_words
-from edurag.summarization.service import DocumentSummary, EmptyTextError, SummaryOptions, summarize_document
+from edurag.sentences import count_words, has_terminal
+from edurag.summarization.length import LECTURE_BUDGET_SHARE, LENGTHS, budget_words
+from edurag.summarization.service import (FORMATS, MAX_UNIT_WORDS, DocumentSummary, EmptyTextError, SummaryOptions,
+                                          prepare_text, summarize_document)
 from tests.conftest import FIXTURES
 
 TIMESTAMP = re.compile(r"\d{1,2}:\d{2}")
@@ -34,6 +35,17 @@ def content_words(result: DocumentSummary) -> int:
     return sum(count_words(s) for section in result.sections for s in section.sentences)
 
 
+def read_words(summary: str) -> int:
+    """Words a reader reads: the whole summary, outline headings and start times included, without the "## " and
+    "- " marks of headings and bullets."""
+    return count_words(re.sub(r"^(?:## |- )", "", summary, flags=re.M))
+
+
+def lecture_slice() -> str:
+    """The first ~1,400 words of an Open Yale lecture (Lecture 22, Public Policy and Presidential Politics)."""
+    return json.loads((FIXTURES / "yale_lectures_slice.jsonl").read_text(encoding="utf-8").splitlines()[0])["transcript"]
+
+
 def unpunctuated_dialogues(words: int) -> str:
     """Real DialogSum dialogues as speech-to-text would give them: lower case, no punctuation, no speakers, one line."""
     texts = [json.loads(line)["dialogue"] for line in (FIXTURES / "dialogsum_dev40.jsonl").read_text().splitlines()]
@@ -48,9 +60,7 @@ def test_unpunctuated_single_line_stays_within_budget(generator, length, max_wor
     result = summarize(generator, text, length=length, max_words=max_words, format=fmt)
     # one voice over 1,000 words reads as a lecture: LECTURE_BUDGET_SHARE of the curve unless max_words is given
     assert result.budget_words == (max_words or round(budget_words(3000, length) * LECTURE_BUDGET_SHARE))
-    assert 0 < content_words(result) <= result.budget_words
-    if fmt == "paragraph":
-        assert count_words(result.summary) <= result.budget_words
+    assert 0 < content_words(result) and read_words(result.summary) == result.words <= result.budget_words
 
 
 def test_budget_grows_with_the_input_and_length():
@@ -107,7 +117,7 @@ def test_outline_of_a_vtt_lecture_has_sections_with_start_times(generator):
     # the excerpts change lecture at 05:00 and 10:00: the topic shifts found are within two minutes of them
     assert all(min(abs(s - shift) for shift in (0, 300, 600)) <= 120 for s in starts)
     assert result.key_terms and all(s.key_terms for s in result.sections)
-    assert 0 < content_words(result) <= result.budget_words
+    assert 0 < content_words(result) and read_words(result.summary) == result.words <= result.budget_words
 
 
 @pytest.mark.parametrize("fmt", ["paragraph", "outline"])
@@ -167,7 +177,7 @@ def test_hf_generator_honours_budget_and_outline(embedder, tiny_t5_dir):
     vtt = (FIXTURES / "three_lectures.vtt").read_text()
     outline = summarize_document(generator, embedder, vtt, SummaryOptions(format="outline", max_words=80))
     assert len(outline.sections) >= 2 and all(s.start_label for s in outline.sections)
-    assert content_words(outline) <= 80 and outline.chunks >= len(outline.sections)
+    assert read_words(outline.summary) == outline.words <= 80 and outline.chunks >= len(outline.sections)
     paragraph = summarize_document(generator, embedder, vtt, SummaryOptions(length="brief"))
     assert count_words(paragraph.summary) <= paragraph.budget_words and not TIMESTAMP.search(paragraph.summary)
 
@@ -181,3 +191,36 @@ def test_a_lecture_gets_its_share_of_the_curve_and_max_words_still_wins(generato
     assert 0.5 * result.budget_words < count_words(result.summary) <= result.budget_words
     assert result.summary.startswith("This lecture covers")
     assert summarize(generator, transcript, max_words=100).budget_words == 100
+
+
+def test_units_of_a_real_lecture_are_its_sentences_within_the_bound():
+    """sentencex reads " '65" as opening a quotation that the next apostrophe closes, so in this lecture it joins
+    sentences into 50- to 84-word "sentences"; the units the summary is chosen from are its sentences again, none
+    over the bound."""
+    prepared = prepare_text(lecture_slice(), SummaryOptions())
+    texts = [u.text for u in prepared.units]
+    assert max(count_words(t) for t in texts) <= MAX_UNIT_WORDS
+    assert "You know, he is like thousands of other African American, white, brown, whatever, individuals who come to " \
+           "Selma to try to be part of the solution." in texts
+    assert any(t.startswith("He's in Alabama, and he joins") for t in texts)
+    assert "Operation Breadbasket is solely based in Chicago and with Jackson's great charisma and power, he starts " \
+           "having great success, and starts developing real, real powerful leadership networks, kinships in Chicago." in texts
+    assert sum(has_terminal(t) for t in texts) >= 0.95 * len(texts)  # what is left: two run-on sentences' clauses
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(("length", "max_words"), [(length, None) for length in LENGTHS] + [("standard", 60)])
+def test_no_summary_of_a_real_lecture_exceeds_its_budget(generator, fmt, length, max_words):
+    result = summarize(generator, lecture_slice(), length=length, max_words=max_words, format=fmt)
+    assert 0 < content_words(result) and read_words(result.summary) == result.words <= result.budget_words
+    if fmt == "outline":
+        assert all(f"## {s.heading}" in result.summary for s in result.sections)
+
+
+def test_outline_headings_and_start_times_count_against_the_budget(generator):
+    vtt = (FIXTURES / "three_lectures.vtt").read_text()
+    outline = summarize(generator, vtt, format="outline", max_words=80)
+    headings = sum(count_words(f"[{s.start_label}] {s.heading}") for s in outline.sections)
+    assert len(outline.sections) >= 2 and headings >= 2 * len(outline.sections)
+    lead = count_words(outline.summary.split("## ")[0])  # the opening topic line
+    assert content_words(outline) + headings + lead == read_words(outline.summary) == outline.words <= 80
