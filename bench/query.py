@@ -114,7 +114,39 @@ def rank_candidates(model: object, vectors: np.ndarray, words: int, metadatas: l
     return model.confidence(model.score(features))
 
 
-def main(chunks: int, requests: int, k: int, data_dir: Path, chroma_url: str | None, port: int, backends: list[str]) -> str:
+def compare_encoder_workers(settings: object, texts: list[str], reps: int = 3) -> str:
+    """/align's passages + encoding per text with one batch at a time on ONNX Runtime's intra-op pool
+    (EDURAG_ENCODER_WORKERS=1) against a text's batches at once on single-threaded runs (one per usable core, at
+    least 2), interleaved on the same texts (order flipped per text), each text's best of `reps`: a ratio in one run."""
+    from edurag.embedder import load_embedder, usable_cores
+
+    parallel = load_embedder(settings.model_copy(update={"encoder_workers": max(2, usable_cores())}))
+    pooled = load_embedder(settings.model_copy(update={"encoder_workers": 1}))
+    wall: dict[str, list[float]] = {"pooled": [], "parallel": []}
+    cpu: dict[str, list[float]] = {"pooled": [], "parallel": []}
+    for n, text in enumerate(texts):
+        best = {name: (float("inf"), float("inf")) for name in wall}
+        for rep in range(reps):
+            for name in (("pooled", "parallel") if (n + rep) % 2 == 0 else ("parallel", "pooled")):
+                embedder = pooled if name == "pooled" else parallel
+                started, cpu_started = time.perf_counter(), time.process_time()
+                embedder.encode_tokens(embedder.passages(text, settings.passage_tokens, settings.passage_overlap).tokens)
+                best[name] = min(best[name], (time.perf_counter() - started, time.process_time() - cpu_started))
+        for name, (seconds, cpu_seconds) in best.items():
+            wall[name].append(seconds)
+            cpu[name].append(cpu_seconds)
+    rows = [[f"encoder_workers 1 (ONNX Runtime pool, {pooled.session.get_session_options().intra_op_num_threads or 'default'} threads)",
+             *percentiles(wall["pooled"]).values(), 1000 * float(np.mean(cpu["pooled"]))],
+            [f"encoder_workers {parallel.workers} (single-threaded runs side by side)", *percentiles(wall["parallel"]).values(),
+             1000 * float(np.mean(cpu["parallel"]))]]
+    ratio = {q: percentiles(wall["parallel"])[q] / percentiles(wall["pooled"])[q] for q in ("p50", "p95", "p99")}
+    rows.append([f"workers {parallel.workers} / workers 1", *ratio.values(), float(np.mean(cpu["parallel"]) / np.mean(cpu["pooled"]))])
+    return markdown_table(["passages + encoding per text (in-process, interleaved)", "p50 ms", "p95 ms", "p99 ms",
+                           "CPU ms mean (ratio in the last row)"], rows)
+
+
+def main(chunks: int, requests: int, k: int, data_dir: Path, chroma_url: str | None, port: int, backends: list[str],
+         compare_workers: bool = False) -> str:
     """Ingest standards, add synthetic chunks, time /align over HTTP and its parts in-process, per embedder backend."""
     from edurag.components import build_components
     from edurag.settings import Settings
@@ -154,8 +186,11 @@ def main(chunks: int, requests: int, k: int, data_dir: Path, chroma_url: str | N
     # The encoder's cost per word piece tells a slower machine from slower code: compare it across runs before the p95s.
     speed_table = markdown_table(["backend", "word pieces per text p50", "p95", "passages + embedding wall ms per 100 word pieces",
                                   "CPU ms (all threads) per 100 word pieces"], speed_rows)
-    return (f"{table}\n\nShare of mean /align time:\n\n{share_table}\n\nEncoder speed on this machine:\n\n{speed_table}\n\n"
-            f"{json.dumps({'mean_ms': means})}")
+    workers = "".join(f"\n\nParallel passage encoding, {backend}:\n\n"
+                      f"{compare_encoder_workers(c.settings.model_copy(update={'embedding_backend': backend}), texts)}"
+                      for backend in backends if compare_workers and backend != "torch")
+    return (f"{table}\n\nShare of mean /align time:\n\n{share_table}\n\nEncoder speed on this machine:\n\n{speed_table}"
+            f"{workers}\n\n{json.dumps({'mean_ms': means})}")
 
 
 if __name__ == "__main__":
@@ -170,7 +205,9 @@ if __name__ == "__main__":
     parser.add_argument("--data-dir", type=Path, default=None, help="scratch data dir (default: a temp dir)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--backends", default="torch", help="comma-separated embedder backends: torch, onnx, onnx-int8")
+    parser.add_argument("--compare-workers", action="store_true",
+                        help="also time encoding with EDURAG_ENCODER_WORKERS=1 against parallel passages, interleaved (ONNX backends)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="edurag-bench-") as scratch:
         print(main(args.chunks, args.requests, args.k, args.data_dir or Path(scratch), args.chroma_url, args.port,
-                   [b.strip() for b in args.backends.split(",") if b.strip()]))
+                   [b.strip() for b in args.backends.split(",") if b.strip()], args.compare_workers))

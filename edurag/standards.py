@@ -3,11 +3,11 @@ their hierarchy and relations; codes resolve within one framework (TEKS 6.4.B ne
 
 from __future__ import annotations
 
-import html
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,11 +73,37 @@ class Standard:
         return "\n".join(p for p in parts if p)
 
 
+class _TextOf(HTMLParser):
+    """The text of an HTML fragment: the data between tags, character references decoded, each tag a space."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.parts.append(" ")
+
+
 def clean(text: str | list[str] | None) -> str:
-    """Strip HTML tags/entities and collapse whitespace (the ATC descriptions carry both; ASN comments may be lists)."""
+    """Strip HTML tags/entities and collapse whitespace (the ATC descriptions carry both; ASN comments may be lists).
+
+    Read with the standard library's HTML parser, not a tag regex: a literal "<" before a space is text to it, so
+    "x > c or x < c to represent ... x > c" (6.EE.B.8 in the ATC data) keeps its words, which `<[^>]+>` dropped.
+    Read twice: ASN escapes some markup twice (`&lt;br/&gt;` in RL.9-10.10), which the first reading turns into tags."""
     if isinstance(text, list):
         text = " ".join(text)
-    text = html.unescape(re.sub(r"<[^>]+>", " ", text or ""))
+    text = text or ""
+    for _ in range(2):
+        parser = _TextOf()
+        parser.feed(text)
+        parser.close()
+        text = "".join(parser.parts)
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from edurag.chunk_ids import transcript_item_id
 from edurag.components import Components
 from edurag.jobs.store import JobStatus, JobStore, NewItem
-from edurag.summarization.service import SummaryOptions, summarize_document
+from edurag.summarization.service import CaptionTextError, EmptyTextError, SummaryOptions, summarize_document
 from ingestion.reindex import ReindexCancelled, ReindexCheckError, next_version, run_reindex
 from ingestion.transcripts import TranscriptError, caption_cues, decode, normalize_path, parse_jsonl_line, parse_transcripts
 
@@ -32,6 +32,9 @@ def summarize_item(c: Components, store: JobStore, job_id: str, idx: int) -> Non
     try:
         options = SummaryOptions(**{k: v for k, v in params.items() if k in SummaryOptions.__dataclass_fields__})
         result = summarize_document(c.generator, c.embedder, item.text, options)
+    except (EmptyTextError, CaptionTextError) as exc:  # the item's text, not the service: said in its own words
+        store.finish_item(job_id, idx, error=str(exc))
+        return
     except Exception as exc:  # one bad item must not stop the job; its error is reported per item
         logger.exception("job %s item %s failed", job_id, item.item_id)
         store.finish_item(job_id, idx, error=f"{type(exc).__name__}: {exc}")

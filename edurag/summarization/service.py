@@ -50,17 +50,21 @@ class EmptyTextError(ValueError):
     """Nothing is left to summarize once timestamps, cue numbers and markup are removed."""
 
 
+class CaptionTextError(ValueError):
+    """The text is a WebVTT or SRT caption file that does not parse (the message names the line and the problem)."""
+
+
 def read_turns(text: str) -> list[Turn]:
     """Speaker turns of any transcript: WebVTT/SRT through the one caption reader (ingestion.captions: voice spans are
     speakers, cue starts are line times), anything else through the plain-text cleaner. ValueError for a broken
-    caption file."""
+    caption file: CaptionTextError."""
     fmt = sniff_format(text)
     if fmt is None:
         return parse_turns(text)
     try:
         cues = read_cues(text, fmt)
     except CaptionError as exc:
-        raise ValueError(f"{'WebVTT' if fmt == 'vtt' else 'SRT'} captions {exc}") from exc
+        raise CaptionTextError(f"{'WebVTT' if fmt == 'vtt' else 'SRT'} captions {exc}") from exc
     return join_lines([(cue.speaker, cue.text, cue.start) for cue in cues])
 
 

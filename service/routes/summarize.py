@@ -8,7 +8,7 @@ from service.auth import UserDep
 from service.errors import errors
 from service.deps import ComponentsDep, check_adapter, check_text_size
 from service.schemas import SummarizeRequest, SummarizeResponse
-from edurag.summarization.service import EmptyTextError, SummaryOptions, summarize_document
+from edurag.summarization.service import CaptionTextError, EmptyTextError, SummaryOptions, summarize_document
 
 router = APIRouter(tags=["summarize"], dependencies=[UserDep])
 
@@ -22,7 +22,7 @@ def summarize_route(body: SummarizeRequest, c: ComponentsDep) -> SummarizeRespon
     options = SummaryOptions(**body.model_dump(exclude={"text"}))
     try:
         result = summarize_document(c.generator, c.embedder, body.text, options)
-    except EmptyTextError as exc:
+    except (EmptyTextError, CaptionTextError) as exc:
         raise HTTPException(422, str(exc)) from exc
     info = c.generator.info() | ({"adapter": body.adapter} if body.adapter else {})
     return SummarizeResponse(**result.as_dict(), generator=info)

@@ -1,5 +1,7 @@
 """Code formats map in one place; the catalog resolves any form and carries hierarchy and relations."""
 
+import re
+
 import pytest
 
 from edurag.codes import canonical, codes_in_text, official_math_code, short_code
@@ -55,6 +57,15 @@ def test_catalog_sizes_and_fields(catalog):
     hs = catalog.get("A-REI.B.3")
     assert hs.official_code == "CCSS.Math.Content.HSA-REI.B.3" and hs.grades == ["9", "10", "11", "12"]
     assert catalog.get("RL.5.1").official_code == "CCSS.ELA-Literacy.RL.5.1"
+
+
+def test_standard_texts_keep_literal_inequality_signs(catalog):
+    """The ATC data writes 6.EE.B.8 with literal < and >: the text keeps every word (a tag regex dropped
+    "< c to represent ... x >"), and tags and character references still go."""
+    assert catalog.get("6.EE.B.8").text.startswith(
+        "Write an inequality of the form x > c or x < c to represent a constraint or condition in a real-world")
+    assert catalog.get("4.NF.B.3").text.count(" a > 1 ") == 1
+    assert not [s.code for s in catalog.indexable() if re.search(r"</?[a-z]+/?>|&[a-z]+;", s.text)]  # RL.9-10.10 had <br/>
 
 
 def test_relations_of_a_known_standard(catalog):

@@ -124,6 +124,10 @@ def test_summarize_options_are_validated(full_api):
         assert response.status_code == 422 and next(iter(bad)) in response.text
     response = full_api.post("/summarize", json={"text": "[00:00:01]\n[00:00:02]"})
     assert response.status_code == 422 and "no text left" in response.text
+    for captions, problem in (("WEBVTT\n\n", "WebVTT"), ("WEBVTT\n\n00:00:01.000 --> 00:00:0x.000\nHello class.\n", "line 3"),
+                              ("1\n00:00:01,000 --> 00:00:03,000\n\n", "SRT")):  # pasted captions that do not parse
+        response = full_api.post("/summarize", json={"text": captions})
+        assert response.status_code == 422 and problem in response.json()["detail"], response.text
 
 
 def test_transcripts_upload_then_search(full_api):

@@ -140,12 +140,32 @@ def test_compare_report_as_json_and_csv(api):
     report = api.get("/frameworks/tx-teks-2012/compare/ccss", params={"grade": "6"}).json()
     assert report["summary"]["standards"] == len(report["rows"]) == 72
     assert set(report["no_good_match"]) == {r["code"] for r in report["rows"] if r["label"] == "none"}
-    row = next(r for r in report["rows"] if r["code"] == "6.4.B")
-    assert row["match_code"].split(".")[1] == "RP"  # ratios and rates land in CCSS Ratios & Proportional Relationships
-    assert row["grade_shift"] == int(row["match_grades"][0]) - 6
+    rows = {r["code"]: r for r in report["rows"]}
+    # ratios and rates land in CCSS grade 6 Ratios & Proportional Relationships, not in 7.RP.A.2 ("Analyze proportional
+    # relationships"), which the shared heading of 6.4.A-H ("Proportionality ... proportional relationships") pulled
+    # them to, showing grade shifts that are not there
+    assert [(rows[c]["match_code"], rows[c]["grade_shift"]) for c in ("6.4.B", "6.4.C", "6.4.D")] == \
+        [("6.RP.A.3", 0), ("6.RP.A.1", 0), ("6.RP.A.2", 0)]
     text = api.get("/frameworks/tx-teks-2012/compare/ccss", params={"grade": "6", "format": "csv"}).text
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 72 and rows[0].keys() >= {"tx-teks-2012_code", "ccss_code", "label", "grade_shift", "shared_terms"}
+
+
+def test_crosswalk_lands_on_standards_not_headings_and_labels_fall_with_the_rank(api):
+    """CCSS -> TEKS ranked the knowledge-and-skills statements ("(4) Proportionality. The student applies ...", items
+    with student expectations below them) first; they are headings, not standards to teach to. An exact link from the
+    source data still lands on such an item (California's 6.RP.3 has parts a-d)."""
+    order = {"exact": 0, "close": 1, "partial": 2, "none": 3}
+    for code in ("6.RP.A.3", "6.RP.A.1", "6.NS.C.6", "6.EE.C.9"):
+        matches = api.post("/crosswalk", json={"from": "ccss", "code": code, "to": "tx-teks-2012", "k": 8}).json()["matches"]
+        headings = {f"6.{n}" for n in range(1, 15) if n != 11}  # 6.11 has no student expectations below it
+        assert len(matches) == 8 and not {m["code"] for m in matches} & headings, matches
+        labels = [order[m["label"]] for m in matches]
+        assert labels == sorted(labels), matches
+        assert [m["score"] for m in matches] == sorted((m["score"] for m in matches), reverse=True)
+    linked = api.post("/crosswalk", json={"from": "ccss", "code": "6.RP.A.3", "to": "ca-ccss-2010", "k": 3}).json()
+    assert linked["matches"][0]["code"] == "6.RP.3" and linked["matches"][0]["exact_link"], linked
+    assert not [m for m in linked["matches"][1:] if m["code"] in ("6.RP.A", "6.RP")]
 
 
 def test_ask_within_a_framework_and_about_bloom_levels(api):

@@ -12,7 +12,7 @@ from edurag.codes import corestandards_uri_code, notation_keys
 from edurag.framework_store import FrameworkStore
 from edurag.frameworks import case
 from edurag.frameworks.bloom import classify, verb_lookup
-from edurag.frameworks.crosswalk import grade_shift, label_for, shared_terms
+from edurag.frameworks.crosswalk import CrosswalkMatch, grade_shift, label_for, monotone, shared_terms
 from edurag.frameworks.importer import check_replacements, import_source, plan, sniff
 from edurag.frameworks.model import FrameworkConflict, FrameworkFormatError
 from edurag.settings import BUNDLED_FRAMEWORKS_DIR, BUNDLED_STANDARDS_DIR
@@ -143,6 +143,19 @@ def test_crosswalk_labels_terms_and_grade_shifts():
         ["solve", "unit", "rate", "problems", "pricing"]
     assert grade_shift(["6"], ["7"]) == 1 and grade_shift(["7"], ["6"]) == -1 and grade_shift(["6"], ["6", "7"]) == 0
     assert grade_shift(["6"], []) is None
+
+
+def test_labels_never_rise_down_a_ranked_list():
+    """The session-8 list: partial at score 1.27, none at 1.238, partial at 1.227 (labels from the cosine, ranking by
+    the score): the third reads none."""
+    ranked = [CrosswalkMatch(code=c, framework="ccss", text="", grades=["6"], score=score, cosine=cosine, label=label_for(cosine))
+              for c, score, cosine in (("a", 1.27, 0.77), ("b", 1.238, 0.55), ("c", 1.227, 0.71), ("d", 1.1, 0.3))]
+    assert [m.label for m in ranked] == ["partial", "none", "partial", "none"]
+    assert [m.label for m in monotone(ranked)] == ["partial", "none", "none", "none"]
+    assert [m.cosine for m in ranked] == [0.77, 0.55, 0.71, 0.3], "each match keeps its own cosine"
+    linked = [CrosswalkMatch(code="x", framework="ccss", text="", grades=[], score=1.0, cosine=0.5, label="exact", exact_link=True),
+              CrosswalkMatch(code="y", framework="ccss", text="", grades=[], score=1.5, cosine=0.85, label="close")]
+    assert [m.label for m in monotone(linked)] == ["exact", "close"]
 
 
 def test_bloom_ambiguous_verbs_spread_their_weight():
