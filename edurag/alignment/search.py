@@ -223,7 +223,7 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
     score = fused.max(axis=0) + boost
     order = ranked[np.argsort(-score[ranked])]
     top = [candidate(i, score[i], boost[i]) for i in order[:k if framework else COPIES_WINDOW * k]]
-    top = top[:k] if framework else distinct_standards(top, k)
+    top = top if framework else distinct_standards(top, k)
     return Ranking(top, practices_for(top))
 
 
