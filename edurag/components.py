@@ -37,12 +37,13 @@ class Components:
     generator: Generator
     aliases: AliasCache = field(default_factory=AliasCache)
     lexical_indexes: LexicalStore | None = None  # the data dir's persistent BM25 indexes; from the settings when not given
-    chunk_metadata: MetadataCache = field(init=False)  # candidates' metadata, read once per process (BM25 index first)
+    chunk_metadata: MetadataCache = field(default_factory=MetadataCache)  # candidates' metadata, read once per process
 
     def __post_init__(self) -> None:
         if self.lexical_indexes is None:
             self.lexical_indexes = lexical_store(self.settings)
-        self.chunk_metadata = MetadataCache(index_of=self.lexical_indexes.get)
+        if self.chunk_metadata.index_of is None:  # looked up in the collection's BM25 index before Chroma
+            self.chunk_metadata.index_of = self.lexical_indexes.get
 
 
 def build_components(settings: Settings, generator: Generator | None = None, embedder: Embedder | None = None) -> Components:

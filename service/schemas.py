@@ -58,6 +58,13 @@ class LicenceOut(BaseModel):
     rights_holder: str = ""
 
 
+class EquivalentOut(BaseModel):
+    """The same standard in another framework (or under the same code twice in one)."""
+
+    framework: str
+    code: str
+
+
 class StandardOut(BaseModel):
     """A standard in an alignment result."""
 
@@ -79,6 +86,9 @@ class StandardOut(BaseModel):
     explain: dict[str, float] | None = None
     licence: LicenceOut | None = Field(None, description="Licence of this standard's text (imported frameworks).")
     bloom: BloomOut | None = Field(None, description="Bloom's taxonomy levels of the statement.")
+    equivalents: list[EquivalentOut] = Field(default_factory=list, description="Without `framework`: the same "
+                                             "statement in other frameworks (California's 5.NBT.7 for CCSS 5.NBT.B.7), "
+                                             "shown once, by its CCSS/NGSS code when it has one.")
 
 
 class AlignResponse(BaseModel):

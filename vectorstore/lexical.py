@@ -82,6 +82,11 @@ class LexicalHit:
         return json.loads(self.stored)
 
 
+def _hit(doc: tantivy.Document, score: float) -> LexicalHit:
+    """A stored document of the index as a hit with this score."""
+    return LexicalHit(id=doc[ID][0], score=score, stored=bytes(doc[META][0]))
+
+
 class LexicalIndex:
     """The BM25 index of one collection (a tantivy index directory)."""
 
@@ -157,8 +162,8 @@ class LexicalIndex:
         found = searcher.search(tantivy.Query.term_set_query(self.schema, ID, list(ids)), len(ids), count=False)
         hits = {}
         for _, address in found.hits:
-            doc = searcher.doc(address)
-            hits[doc[ID][0]] = LexicalHit(id=doc[ID][0], score=0.0, stored=bytes(doc[META][0]))
+            hit = _hit(searcher.doc(address), 0.0)
+            hits[hit.id] = hit
         return hits
 
     def search(self, text: str, k: int, where: dict[str, Any] | None = None) -> list[LexicalHit]:
@@ -184,8 +189,7 @@ class LexicalIndex:
         searcher = self.index.searcher()
         hits = []
         for score, address in searcher.search(query, k, count=False).hits:
-            doc = searcher.doc(address)
-            hits.append(LexicalHit(id=doc[ID][0], score=float(score), stored=bytes(doc[META][0])))
+            hits.append(_hit(searcher.doc(address), float(score)))
         return hits
 
 

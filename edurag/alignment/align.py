@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from edurag.codes import codes_in_text
@@ -30,6 +31,7 @@ class AlignedStandard:
     confidence_label: str | None = None
     explain: dict[str, float] | None = None
     licence: dict[str, str] | None = None
+    equivalents: list[dict[str, str]] = field(default_factory=list)  # {framework, code}: the same standard elsewhere
 
 
 @dataclass
@@ -49,7 +51,7 @@ def _aligned(s: Standard, score: float, matched: str = "retrieval", passage: str
                            grades=s.grades, text=s.text, score=round(score, 4), domain=s.domain, cluster=s.cluster,
                            matched=matched, passage=passage, confidence=confidence,
                            confidence_label=hit.label or None if hit is not None else None, explain=explain,
-                           licence=s.licence)
+                           licence=s.licence, equivalents=list(hit.equivalents) if hit is not None else [])
 
 
 def _from_hits(c: Components, hits: list[Candidate]) -> list[AlignedStandard]:
@@ -100,6 +102,20 @@ def _context_line(s: Standard, relations: str = "") -> str:
     return f"{line} {relations}".strip()
 
 
+def cited(answer: str, allowed: list[str]) -> list[str]:
+    """The context codes an answer cites, in order of first mention: each code as written in the context (any
+    framework's: California's 6.RP.3.a is not CCSS 6.RP.A.3), not inside a longer code; when the answer writes none
+    of them as given, the CCSS/NGSS codes it writes in another form (6.RP.3 for 6.RP.A.3)."""
+    found = {}
+    for code in allowed:
+        hit = re.search(rf"(?<![\w.~-]){re.escape(code)}(?![\w~-]|\.\w)", answer)
+        if hit:
+            found[code] = hit.start()
+    if found:
+        return sorted(found, key=found.__getitem__)
+    return [code for code in codes_in_text(answer) if code in allowed]
+
+
 def align(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
           framework: str | None = None, adapter: str | None = None, grade_hint: str | None = None,
           include_practices: bool = False) -> Alignment:
@@ -127,7 +143,7 @@ def align(c: Components, text: str, k: int, grade: str | None = None, subject: s
 
     answer = c.generator.answer(text, context, adapter)
     allowed = [code for code, _ in context]
-    citations = [code for code in codes_in_text(answer) if code in allowed]
+    citations = cited(answer, allowed)
     if not citations:
         citations = allowed[:3]
         answer = f"{answer.rstrip()} (Sources: {', '.join(f'[{code}]' for code in citations)})"

@@ -18,7 +18,7 @@ from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, gra
                                       read_model_manifest, standard_features, text_words)
 from edurag.components import Components, embedder_for
 from edurag.settings import STANDARDS_COLLECTION
-from edurag.standards import expand_grades
+from edurag.standards import BUILTIN_FRAMEWORKS, expand_grades
 from vectorstore.chroma import nearest
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,51 @@ class Candidate:
     confidence: float | None = None
     label: str = ""
     features: dict[str, float] = field(default_factory=dict)
+    equivalents: list[dict[str, str]] = field(default_factory=list)  # {framework, code} of copies in other frameworks
+
+
+# Two statements of the same grades, in two frameworks (or under one code twice: NY-5.NBT.7 and NY-5.NBT.7~2), whose
+# word sets overlap this much (Jaccard) are one standard: 40% of California 2010's and 22% of New York 2017's bundled
+# standards have a CCSS copy at >= 0.8 (39% and 18% at >= 0.9), Texas, Florida and Virginia ~0%. Within one framework
+# CCSS repeats statements under different codes on purpose (W.9-10.8 = WHST.9-10.8): those are not collapsed.
+EQUIVALENT_STATEMENTS = 0.8
+COPIES_WINDOW = 5  # candidates read per place when collapsing copies: one per bundled state framework and CCSS itself
+
+
+def _words(metadata: dict[str, Any]) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z0-9]+", str(metadata.get("statement", "")).lower()))
+
+
+def _copies(a: Candidate, b: Candidate) -> bool:
+    """Whether two candidates may be one standard: other frameworks, or one framework's code twice (NY-5.NBT.7~2)."""
+    fa, fb = a.metadata.get("framework"), b.metadata.get("framework")
+    return fa != fb or a.code.split("~")[0] == b.code.split("~")[0]
+
+
+def distinct_standards(hits: list[Candidate], k: int) -> list[Candidate]:
+    """The k best distinct standards of a ranking over several frameworks: a candidate whose statement is a copy of
+    a better one's (same grades, EQUIVALENT_STATEMENTS) joins its `equivalents` instead of taking a place, and a
+    group is shown by its built-in framework's member (CCSS, NGSS) when it has one, at the group's best rank. `hits`
+    best first; returns at most k."""
+    groups: list[list[Candidate]] = []
+    keys: list[tuple[tuple[str, ...], frozenset[str]]] = []
+    for hit in hits:
+        grades, words = tuple(hit.metadata.get("grades") or ()), _words(hit.metadata)
+        for group, (group_grades, group_words) in zip(groups, keys):
+            if grades == group_grades and words and _copies(hit, group[0]) \
+                    and len(words & group_words) >= EQUIVALENT_STATEMENTS * len(words | group_words):
+                group.append(hit)
+                break
+        else:
+            if len(groups) < k:
+                groups.append([hit])
+                keys.append((grades, words))
+    out = []
+    for group in groups:
+        shown = next((h for h in group if h.metadata.get("framework") in BUILTIN_FRAMEWORKS), group[0])
+        shown.equivalents = [{"framework": str(h.metadata.get("framework", "")), "code": h.code} for h in group if h is not shown]
+        out.append(shown)
+    return out
 
 
 @dataclass
@@ -165,9 +210,10 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
                                      model.prior(plain, table.subjects), model.word_prior(text, table.subjects))
         scores = model.score(features)
         confidences = model.confidence(scores)
-        order = np.argsort(-scores)[:k]
+        order = np.argsort(-scores)[:k if framework else COPIES_WINDOW * k]
         top = [candidate(ranked[j], scores[j], confidence=float(confidences[j]),
                          features=dict(zip(FEATURES, map(float, features[j])))) for j in order]
+        top = top if framework else distinct_standards(top, k)
         return Ranking(top, practices_for(top))
     boost = np.zeros(len(metadatas), dtype=np.float32)
     for weight, grades in ((s.grade_boost, named), (s.grade_hint_boost, hinted)):
@@ -175,8 +221,9 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
             boost[ranked] += weight * np.array([grade_fit(grades, metadatas[i].get("grades")) for i in ranked],
                                                dtype=np.float32)
     score = fused.max(axis=0) + boost
-    order = ranked[np.argsort(-score[ranked])[:k]]
-    top = [candidate(i, score[i], boost[i]) for i in order]
+    order = ranked[np.argsort(-score[ranked])]
+    top = [candidate(i, score[i], boost[i]) for i in order[:k if framework else COPIES_WINDOW * k]]
+    top = top if framework else distinct_standards(top, k)
     return Ranking(top, practices_for(top))
 
 

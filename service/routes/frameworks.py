@@ -111,10 +111,10 @@ def compare_route(a: FrameworkParam, b: Annotated[str, PathParam(examples=["ngss
 @router.post("/admin/frameworks", response_model=list[ImportReportOut], dependencies=[AdminDep],
              responses=errors(400, 409, 413, 422))
 async def upload_framework(
-        file: Annotated[list[UploadFile], File(description="CASE CFPackage JSON or Common Standards Project set JSON; "
+        file: Annotated[list[UploadFile], File(min_length=1, description="CASE CFPackage JSON or Common Standards Project set JSON; "
                                                 "repeat the field to send several sets (TEKS grade 6 and grade 7): the "
                                                 "sets of one jurisdiction and subject make one framework")],
-        request: Request, c: ComponentsDep,
+        c: ComponentsDep,
         framework: Annotated[str | None, Form(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$", description="Framework id (default: from the file).")] = None,
         replace: Annotated[bool, Form(description="Replace a stored framework even when it was built from sets this "
                                                   "upload does not include (default false: 409, nothing changed).")] = False,

@@ -247,3 +247,19 @@ def test_progression_questions_about_an_imported_standard(api):
     teks = api.post("/ask", json={"question": "What comes before TX 6.4.B?", "framework": "tx-teks-2012"}).json()
     assert teks["intent"] == "prerequisites" and teks["citations"] == ["6.4.B"], teks
     assert "tx-teks-2012 states no standards before 6.4.B" in teks["answer"] and "CC BY 3.0 US" in teks["answer"]
+
+
+def test_align_without_a_framework_shows_a_standard_once_with_its_copies_as_equivalents(api):
+    """California 2010 copies CCSS: without `framework`, /align lists each standard once, by its CCSS code, with the
+    California copy under `equivalents` (the top 5 held the same standard twice before); with the framework, its
+    own codes."""
+    text = "Students compare unit rates using ratio tables and double number lines, and find missing values in tables."
+    body = api.post("/align", json={"text": text, "k": 5}).json()
+    statements = [s["text"] for s in body["standards"]]
+    assert len(set(statements)) == len(statements), statements
+    copied = [s for s in body["standards"] if s["equivalents"]]
+    assert {"framework": "ca-ccss-2010", "code": "6.RP.3"} in [e for s in copied if s["framework"] == "ccss" for e in s["equivalents"]]
+    assert not [s for s in copied if s["framework"] != "ccss" and "ccss" in {e["framework"] for e in s["equivalents"]}]
+    within = api.post("/align", json={"text": text, "k": 5, "framework": "ca-ccss-2010"}).json()["standards"]
+    assert within and all(s["framework"] == "ca-ccss-2010" and s["equivalents"] == [] for s in within), \
+        [(s["code"], s["framework"], s["equivalents"]) for s in within]
