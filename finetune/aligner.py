@@ -159,7 +159,7 @@ def item_features(item: EncodedItem, index: StandardsIndex, model: AlignerModel 
     practices excluded. The model's adapter maps the passages and its text prior feeds the features."""
     vectors = model.adapt(item.vectors, item.words) if model is not None else item.vectors
     prior = model.prior(item.vectors, index.table.subjects) if model is not None else None
-    words = model.word_prior(item.text, index.table.subjects) if model is not None else None
+    words = model.word_prior(item.text, index.table.subjects, item.hint_grades) if model is not None else None
     dense = keep_top(vectors @ index.vectors.T, candidates)
     lexical = item.lexical
     keep = (dense.max(axis=0) > 0) | (lexical.max(axis=0) > 0)

@@ -121,6 +121,19 @@ def prior_grid(classes: Sequence[str], probabilities: np.ndarray, subjects: Sequ
     return grid
 
 
+def subject_grid(classes: Sequence[str], probabilities: np.ndarray, subjects: Sequence[str],
+                 grades: set[str]) -> np.ndarray:
+    """(len(subjects), 13) grid of each subject's probability (the sum over its text-prior classes) on `grades`,
+    0 on the other grades: a text prior whose grade part a stated grade replaces."""
+    mass = np.zeros(len(subjects), dtype=np.float32)
+    row = {subject: i for i, subject in enumerate(subjects)}
+    for name, probability in zip(classes, probabilities):
+        subject = name.split("|")[0]
+        if subject in row:
+            mass[row[subject]] += probability
+    return np.outer(mass, grade_vector(grades)).astype(np.float32)
+
+
 def word_vectorizer(terms: Sequence[str] | None = None) -> Any:
     """The word prior's TF-IDF features (scikit-learn): words and word pairs, sublinear counts, L2-normalized rows;
     with `terms` (the fitted vocabulary, in column order) ready for transform once its idf_ is set, else to fit."""
@@ -234,13 +247,19 @@ class AlignerModel:
         vectorizer.idf_ = self.word_idf
         return vectorizer
 
-    def word_prior(self, text: str, subjects: Sequence[str]) -> np.ndarray | None:
-        """The word prior of a text as a (len(subjects), 13) grid (prior_grid); None without one."""
+    def word_prior(self, text: str, subjects: Sequence[str], hint_grades: set[str] = frozenset()) -> np.ndarray | None:
+        """The word prior of a text as a (len(subjects), 13) grid (prior_grid); None without one.
+
+        A grade hint replaces the prior's grade part: the grid then holds each subject's probability on the hinted
+        grades and 0 elsewhere (subject_grid), so the words no longer pull toward a grade the teacher did not give."""
         if self.word_coef is None:
             return None
         logits = np.asarray(self._words.transform([text]) @ self.word_coef.T).ravel() + self.word_intercept
         probabilities = np.exp(logits - logits.max())
-        return prior_grid(self.word_classes, probabilities / probabilities.sum(), subjects)
+        probabilities /= probabilities.sum()
+        if hint_grades:
+            return subject_grid(self.word_classes, probabilities, subjects, hint_grades)
+        return prior_grid(self.word_classes, probabilities, subjects)
 
     def prior(self, vectors: np.ndarray, subjects: Sequence[str]) -> np.ndarray | None:
         """The text prior (multinomial logistic regression on the mean passage vector, before the adapter) as a

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from edurag.alignment.ranking import (BUNDLED_MODEL_DIR, FEATURES, MODEL_FILE, keep_top, load_aligner_model,
                                       read_model_manifest)
@@ -102,3 +103,19 @@ def test_word_prior_reads_grade_words_and_survives_save_and_load(tmp_path: Path)
     assert loaded.word_terms == model.word_terms and loaded.word_classes == model.word_classes
     assert np.allclose(loaded.word_prior("What is the unit rate in this ratio table?", subjects), grid, atol=1e-3)
     assert fused_only().word_prior("anything", subjects) is None
+
+
+def test_a_grade_hint_replaces_the_grade_part_of_the_word_prior() -> None:
+    """With a grade hint the word prior keeps only its subject part, on the hinted grades: a ratio lesson a teacher
+    calls kindergarten gets no grade-6 pull from its words, and all of its math probability sits on K."""
+    texts = {0: ["Count the cubes in a ten frame.", "Count the dots and say how many."],
+             1: ["Use a ratio table to find the unit rate.", "A double number line shows the ratio of cups."]}
+    index = SimpleNamespace(metadatas=[{"subject": "math", "grades": ["K"]}, {"subject": "math", "grades": ["6"]}])
+    items = [EncodedItem(id=text, group=text, vectors=np.zeros((1, 2), np.float32), lexical=np.zeros((1, 2), np.float32),
+                         gold=[frozenset({column})], words=len(text.split()), text=text)
+             for column, group in texts.items() for text in group]
+    model = fused_only(word_prior=fit_word_prior(items, index))
+    text, subjects = "What is the unit rate in this ratio table?", ("ela", "math")
+    plain, hinted = model.word_prior(text, subjects), model.word_prior(text, subjects, {"K"})
+    assert plain[1, 7] > plain[1, 1]
+    assert hinted[1, 1] == pytest.approx(1.0, abs=1e-5) and np.delete(hinted, 1, axis=1).max() == 0.0 and hinted[0].max() == 0.0
