@@ -243,8 +243,7 @@ def _list(c: Components, question: str, grade: str | None, subject: str | None, 
         narrow = min((len(s.grades) for s in pool), default=0)
         pool = [s for s in pool if len(s.grades) <= max(narrow, 3)]
     topic = _topic_stems(question)
-    where = ", ".join(sorted(grades, key=lambda g: (len(g), g))) if grades else "any grade"
-    label = f"grade {where}" if grades else where
+    label = f"grade {', '.join(sorted(grades, key=lambda g: (len(g), g)))} " if grades else ""
     if topic:
         matched = [s for s in pool if _stem_match(topic, s.domain) or _stem_match(topic, s.cluster)]
         how = "by domain and cluster names"
@@ -258,11 +257,12 @@ def _list(c: Components, question: str, grade: str | None, subject: str | None, 
     else:
         matched, how = pool, "all of them"
     if not matched:
-        d.say(f"No {label} standards match that topic; try other words or another grade.")
+        d.say(f"No {label}standards match that topic; try other words or another grade.")
         return
     shown = matched[:MAX_LISTED]
     more = f" (the first {len(shown)} of {len(matched)})" if len(matched) > len(shown) else ""
-    d.say(f"{len(matched)} {label} standards found {how}{more}: {'; '.join(ref(s) for s in shown)}.",
+    noun = "standard" if len(matched) == 1 else "standards"
+    d.say(f"{len(matched)} {label}{noun} found {how}{more}: {'; '.join(ref(s) for s in shown)}.",
           *[(s.code, "listed") for s in shown])
 
 

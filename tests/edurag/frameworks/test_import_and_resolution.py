@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edurag.codes import corestandards_uri_code, notation_keys
+from edurag.codes import code_shaped, corestandards_uri_code, notation_keys
 from edurag.framework_store import FrameworkStore
 from edurag.frameworks import case
 from edurag.frameworks.bloom import classify, verb_lookup
@@ -120,6 +120,17 @@ def test_codes_resolve_within_their_framework_and_never_mix(tmp_path):
     unknown = catalog.resolve_all("6.4.Z", "tx-teks-2012")  # an unknown code gets the framework's nearest spellings
     assert not unknown.found and unknown.suggestions and all(c.startswith("6.4") for c in unknown.suggestions)
     assert all(catalog.get(c, "tx-teks-2012") for c in unknown.suggestions)
+
+
+def test_code_shaped_spans_no_framework_has_are_reported_not_found(tmp_path):
+    assert code_shaped("9.XX.Z.99") and code_shaped("3.XY.1") and code_shaped("MA.6.AR.1.1")
+    assert not any(code_shaped(s) for s in ("K-2", "9-10", "COVID-19", "3.5", "1.2.3", "long-term-care", "x.y.z"))
+    store = FrameworkStore(tmp_path)
+    import_source(store, plan([FRAMEWORKS / "tx-teks-2012-grade-06.json"], "tx-teks-2012")[0])
+    catalog = load_catalog(BUNDLED_STANDARDS_DIR, store)
+    unknown = catalog.mentions("Does 9.XX.Z.99 follow 6.RP.A.3 in K-2 or 9-10 (COVID-19, 3.5)?")
+    assert [(r.query, r.found) for r in unknown] == [("9.XX.Z.99", False), ("6.RP.A.3", True)]
+    assert catalog.mentions("What is 6.4.B about?") == []  # TEKS has it: the question goes to that framework
 
 
 def test_bundled_frameworks_plan_one_source_each():
