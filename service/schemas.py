@@ -455,7 +455,8 @@ class FrameworkDetailOut(FrameworkOut):
     """A framework with its associations; those whose other end is outside the framework are kept and reported."""
 
     associations: int
-    unknown_associations: int
+    unknown_associations: int = Field(description="Associations whose other end edurag cannot resolve: neither a node "
+                                      "of the framework nor a built-in CCSS standard (a corestandards.org link).")
     unknown_examples: list[dict[str, str]]
 
 
@@ -478,7 +479,8 @@ class ImportReportOut(BaseModel):
     deleted: int
     duplicate_codes: int
     associations: int
-    unknown_associations: int = Field(description="Associations whose other end is not in the framework (kept).")
+    unknown_associations: int = Field(description="Associations whose other end edurag cannot resolve: neither a node "
+                                      "of the framework nor a built-in CCSS standard (kept).")
     unknown_examples: list[dict[str, str]]
     empty_statements: int = Field(description="Coded items skipped because their statement (CSP description, CASE "
                                   "fullStatement) is empty.")

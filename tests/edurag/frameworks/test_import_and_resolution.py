@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from edurag.codes import code_shaped, corestandards_uri_code, notation_keys
-from edurag.framework_store import FrameworkStore
+from edurag.framework_store import Association, FrameworkStore
 from edurag.frameworks import case
 from edurag.frameworks.bloom import classify, verb_lookup
 from edurag.frameworks.crosswalk import CrosswalkMatch, grade_shift, label_for, monotone, shared_terms
-from edurag.frameworks.importer import check_replacements, import_source, plan, sniff
+from edurag.frameworks.importer import check_replacements, import_source, outside_code, plan, sniff, unresolved
 from edurag.frameworks.model import FrameworkConflict, FrameworkFormatError
 from edurag.settings import BUNDLED_FRAMEWORKS_DIR, BUNDLED_STANDARDS_DIR
 from edurag.standards import load_catalog
@@ -59,6 +59,20 @@ def test_case_associations_to_unknown_nodes_are_kept_and_reported(tmp_path):
     assert not outside.known and outside.destination_uri.startswith("http")
     ratio = next(s for s in store.standards("opensalt-sample") if s.code == "CCSS.Math.Content.6.RP.A")
     assert ratio.exact_match and len(ratio.children) == 3 and ratio.grades == ["6"]
+
+
+def test_links_to_ccss_standards_are_resolved_not_unknown(tmp_path):
+    store = FrameworkStore(tmp_path)
+    catalog = load_catalog(BUNDLED_STANDARDS_DIR, store)
+    report = import_source(store, plan([FRAMEWORKS / "ca-ccss-2010-grade-06.json"], "ca-ccss-2010")[0], catalog)
+    assert (report.associations, report.unknown_associations, report.unknown_examples) == (65, 0, [])
+    links = list(store.associations("ca-ccss-2010"))
+    assert {outside_code(catalog, a) for a in links} >= {"6.RP.A.3", "6.RP.A.3a", "6.EE.B.8"}
+    outside = Association(origin="1.0", type="exactMatch", destination="http://asn.jesandco.org/resources/S100556D",
+                          destination_uri="http://asn.jesandco.org/resources/S100556D", known=False)
+    unknown_ccss = Association(origin="1.0", type="exactMatch", known=False,
+                               destination="http://corestandards.org/Math/Content/6/RP/A/9")
+    assert unresolved([*links, outside, unknown_ccss], catalog) == [outside, unknown_ccss]
 
 
 def test_csp_import_is_idempotent_and_keeps_licences(tmp_path):
