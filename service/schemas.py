@@ -200,7 +200,8 @@ class SummarizeResponse(BaseModel):
     budget_words: int = Field(description="The word budget used (count of words; CJK characters count half a word each).")
     words: int = Field(description="Words in the summary's sentences (never more than budget_words).")
     input_words: int
-    language: str = Field(description="Detected language (ISO 639-1).")
+    language: str = Field(description="Detected language (ISO 639-1), or `und` (undetermined) for a text of fewer than "
+                                      "20 letters, too short to tell.")
     key_terms: list[str]
     sections: list[SectionOut]
     classroom: ClassroomOut | None = None
