@@ -6,17 +6,28 @@ Shared by the CLI, the HTTP API and jobs. A source is one file, identified by it
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
 from edurag.alignment.search import ChunkHit, search_chunks
 from edurag.chunk_ids import COURSE_KEY, RECORD_KEY, SOURCE_FILE_KEY, SOURCE_KEY, TITLE_KEY, transcript_source_id
 from edurag.components import Components
-from edurag.settings import TRANSCRIPTS_COLLECTION
+from edurag.settings import TRANSCRIPTS_COLLECTION, Settings
 from ingestion.indexer import IndexReport, delete_where, iter_chunks, sync
-from ingestion.transcripts import Transcript, normalize_path, transcript_documents
+from ingestion.transcripts import Transcript, TranscriptError, normalize_path, parse_uploads, transcript_documents
 
 logger = logging.getLogger(__name__)
+# Writes to the transcript collection within one process run one at a time (requests on the thread pool, ingest
+# jobs): two uploads of one source never interleave their add and cleanup steps.
+_WRITE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -39,7 +50,11 @@ class SourceInfo:
     course: str
 
 
-def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: bool = False) -> tuple[IndexReport, list[SourceReport]]:
+Progress = Callable[[int, "int | None"], None]  # (chunks written or skipped so far, chunks in the run)
+
+
+def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: bool = False,
+                       on_progress: Progress | None = None) -> tuple[IndexReport, list[SourceReport]]:
     """Chunk and sync transcripts. Each source given replaces its own stored chunks (records it no longer holds are
     deleted); other sources are never touched; unchanged chunks are skipped (nothing re-embedded).
 
@@ -52,11 +67,65 @@ def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: b
         sources.setdefault(t.path, SourceReport(id=t.path, transcripts=0, chunks=0)).transcripts += 1
     for doc in docs:
         sources[doc.metadata[SOURCE_FILE_KEY]].chunks += 1
-    legacy = _drop_other_keys(c, list(sources))
-    report = sync(docs, TRANSCRIPTS_COLLECTION, client=c.client, embedder=c.embedder, settings=s,
-                  cleanup="scoped_full", total=len(docs), progress=progress)
+    with _WRITE_LOCK:
+        legacy = _drop_other_keys(c, list(sources))
+        report = sync(docs, TRANSCRIPTS_COLLECTION, client=c.client, embedder=c.embedder, settings=s,
+                      cleanup="scoped_full", total=len(docs), progress=progress, on_progress=on_progress)
     report.deleted += legacy
     return report, list(sources.values())
+
+
+def ingest_uploads(c: Components, parsed: list[tuple[str, list[Transcript]]],
+                   on_progress: Progress | None = None) -> dict[str, Any]:
+    """Ingest parsed uploads ((file name as sent, its transcripts), from `parse_uploads`); the reply of POST
+    /ingest/transcripts, whether it ran in the request or as a job: each file's source id and own counts, then the
+    sync counts and the collection's size."""
+    report, sources = ingest_transcripts(c, [t for _, ts in parsed for t in ts], on_progress=on_progress)
+    files = [{"file": name, **asdict(source)} for (name, _), source in zip(parsed, sources)]
+    return {"files": files, **{k: v for k, v in report.as_dict().items() if k != "collection"}}
+
+
+def spool_uploads(settings: Settings, uploads: list[tuple[str, bytes]]) -> str:
+    """Write validated uploads to `$EDURAG_DATA_DIR/spool/transcripts/<id>/` for a job to ingest; returns the id.
+
+    The folder appears complete or not at all (written under a temporary name, then renamed)."""
+    spool_id = uuid.uuid4().hex
+    final = _spool_root(settings) / spool_id
+    partial = final.with_name(f"{spool_id}.partial")
+    partial.mkdir(parents=True)
+    for n, (_, data) in enumerate(uploads):
+        (partial / f"{n:05d}").write_bytes(data)
+    (partial / "files.json").write_text(json.dumps([name for name, _ in uploads], ensure_ascii=False))
+    os.replace(partial, final)
+    return spool_id
+
+
+def read_spool(settings: Settings, spool_id: str) -> list[tuple[str, bytes]]:
+    """The (file name as sent, bytes) uploads a job was given; raises TranscriptError when the spool is gone."""
+    folder = _spool_root(settings) / spool_id
+    try:
+        names = json.loads((folder / "files.json").read_text())
+        return [(name, (folder / f"{n:05d}").read_bytes()) for n, name in enumerate(names)]
+    except FileNotFoundError as exc:
+        raise TranscriptError(f"the uploaded files of this job are gone from {folder}") from exc
+
+
+def drop_spool(settings: Settings, spool_id: str) -> None:
+    """Remove a job's spooled uploads (once it has ended)."""
+    shutil.rmtree(_spool_root(settings) / spool_id, ignore_errors=True)
+
+
+def _spool_root(settings: Settings) -> Path:
+    return settings.data_dir / "spool" / "transcripts"
+
+
+def ingest_spool(c: Components, spool_id: str, on_progress: Progress | None = None) -> dict[str, Any]:
+    """Validate the spooled uploads again (the same checks as the request made) and ingest them; the reply of
+    `ingest_uploads`. Raises TranscriptError naming every problem."""
+    parsed, errors = parse_uploads(read_spool(c.settings, spool_id), c.settings.max_upload_bytes)
+    if errors:
+        raise TranscriptError("; ".join(errors))
+    return ingest_uploads(c, parsed, on_progress)
 
 
 def _drop_other_keys(c: Components, paths: list[str]) -> int:
@@ -92,8 +161,9 @@ def list_transcript_sources(c: Components) -> list[SourceInfo]:
 
 def remove_transcript_source(c: Components, path: str) -> int:
     """Delete every chunk of one source (its id, the normalized path; NFC applied here too); returns how many."""
-    return delete_where({SOURCE_FILE_KEY: normalize_path(path)}, TRANSCRIPTS_COLLECTION, client=c.client,
-                        settings=c.settings)
+    with _WRITE_LOCK:
+        return delete_where({SOURCE_FILE_KEY: normalize_path(path)}, TRANSCRIPTS_COLLECTION, client=c.client,
+                            settings=c.settings)
 
 
 def prune_transcript_sources(c: Components, keep: set[str], prefixes: list[str]) -> list[str]:
