@@ -22,6 +22,7 @@ from edurag.chunk_ids import COURSE_KEY, RECORD_KEY, SOURCE_FILE_KEY, SOURCE_KEY
 from edurag.components import Components
 from edurag.settings import TRANSCRIPTS_COLLECTION, Settings
 from ingestion.indexer import IndexReport, delete_where, iter_chunks, sync
+from vectorstore.chroma import get_collection
 from ingestion.transcripts import Transcript, TranscriptError, normalize_path, parse_uploads, transcript_documents
 
 logger = logging.getLogger(__name__)
@@ -166,14 +167,19 @@ def remove_transcript_source(c: Components, path: str) -> int:
                             settings=c.settings)
 
 
-def prune_transcript_sources(c: Components, keep: set[str], prefixes: list[str]) -> list[str]:
-    """Delete the stored sources under any of the path prefixes ("" = all) that are not in `keep` (a folder synced
-    in full: files renamed, moved away or removed since the last run). Returns the deleted ids."""
+def sync_transcript_folders(c: Components, transcripts: list[Transcript], prefixes: list[str],
+                            progress: bool = False) -> tuple[IndexReport, list[SourceReport], list[str]]:
+    """Ingest the transcripts of whole folders, then delete the stored sources under any of the folders' path
+    prefixes ("" = all) that the transcripts no longer include (files renamed, moved away or removed since the last
+    run). The report counts both: `deleted` = outdated chunks of ingested sources + chunks of pruned sources, `total`
+    = the collection after the prune. Returns it, the ingested sources and the pruned ids."""
+    report, sources = ingest_transcripts(c, transcripts, progress=progress)
+    keep = {s.id for s in sources}
     stale = [s.id for s in list_transcript_sources(c)
              if s.id not in keep and any(s.id.startswith(prefix) for prefix in prefixes)]
-    for path in stale:
-        remove_transcript_source(c, path)
-    return stale
+    report.deleted += sum(remove_transcript_source(c, path) for path in stale)
+    report.total = get_collection(c.client, TRANSCRIPTS_COLLECTION).count()
+    return report, sources, stale
 
 
 def nearest_transcript_chunks(c: Components, text: str, k: int, course: str | None = None) -> list[ChunkHit]:
