@@ -42,13 +42,14 @@ class SourceReport:
 
 @dataclass
 class SourceInfo:
-    """One stored transcript source: its id, chunk and record counts, titles and course."""
+    """One stored transcript source: its id, chunk and record counts, titles and courses (a .jsonl may hold several;
+    sorted)."""
 
     id: str
     chunks: int
     transcripts: int
     titles: list[str]
-    course: str
+    courses: list[str]
 
 
 Progress = Callable[[int, "int | None"], None]  # (chunks written or skipped so far, chunks in the run)
@@ -150,13 +151,15 @@ def list_transcript_sources(c: Components) -> list[SourceInfo]:
     for chunk in iter_chunks(c.client, TRANSCRIPTS_COLLECTION, ["metadatas"]):
         meta = chunk["metadata"] or {}
         path = str(meta.get(SOURCE_FILE_KEY, ""))
-        info = found.setdefault(path, SourceInfo(id=path, chunks=0, transcripts=0, titles=[], course=str(meta.get(COURSE_KEY, ""))))
+        info = found.setdefault(path, SourceInfo(id=path, chunks=0, transcripts=0, titles=[], courses=[]))
         info.chunks += 1
         records.setdefault(path, set()).add(str(meta.get(RECORD_KEY, "")))
-        if meta.get(TITLE_KEY) and meta[TITLE_KEY] not in info.titles:
-            info.titles.append(str(meta[TITLE_KEY]))
+        for key, values in ((TITLE_KEY, info.titles), (COURSE_KEY, info.courses)):
+            if meta.get(key) and meta[key] not in values:
+                values.append(str(meta[key]))
     for path, info in found.items():
         info.transcripts = len(records[path])
+        info.courses.sort()
     return sorted(found.values(), key=lambda i: i.id)
 
 
