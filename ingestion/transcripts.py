@@ -58,6 +58,12 @@ def normalize_path(name: str) -> str:
     return "/".join(parts)
 
 
+def folder_course(path: str) -> str:
+    """The course a source belongs to by where it sits: the first folder of its path (`biology/week1.txt` ->
+    `biology`), "" for a file at the top level."""
+    return path.split("/", 1)[0] if "/" in path else ""
+
+
 @dataclass
 class Transcript:
     """One transcript's text and where it came from: `path` is its source's normalized path, `record` its key within a
@@ -113,7 +119,7 @@ def parse_transcripts(data: bytes, filename: str) -> list[Transcript]:
         return parse_jsonl(text, path)
     cues = caption_cues(data, path)
     body = cues_text(cues) if cues is not None else text.strip()
-    return [Transcript(title=title, text=body, path=path)]
+    return [Transcript(title=title, text=body, path=path, course=folder_course(path))]
 
 
 def _first(record: dict[str, Any], fields: tuple[str, ...]) -> str:
@@ -121,7 +127,8 @@ def _first(record: dict[str, Any], fields: tuple[str, ...]) -> str:
 
 
 def parse_jsonl_line(line: str, path: str, number: int) -> Transcript:
-    """One .jsonl line as a transcript (text/transcript/dialogue or turns; title, course and id when present).
+    """One .jsonl line as a transcript (text/transcript/dialogue or turns; title, course and id when present; without
+    a course, the source's folder course).
 
     The record key is the record's `id` when it has one (stable when lines move), else its line number.
     """
@@ -140,7 +147,7 @@ def parse_jsonl_line(line: str, path: str, number: int) -> Transcript:
     title = _first(record, TITLE_FIELDS) or f"{PurePosixPath(path).stem} #{number}"
     key = " ".join(_first(record, RECORD_ID_FIELDS).split()) or str(number)
     return Transcript(title=title, text=normalize_newlines(text).strip(), path=path,
-                      course=_first(record, COURSE_FIELDS), record=key)
+                      course=_first(record, COURSE_FIELDS) or folder_course(path), record=key)
 
 
 def parse_jsonl(text: str, path: str) -> list[Transcript]:

@@ -245,7 +245,8 @@ class TranscriptSource(BaseModel):
     chunks: int
     transcripts: int
     titles: list[str]
-    course: str
+    courses: list[str] = Field(description="Every course of the source: the courses its .jsonl records name, else its "
+                                           "first folder (`biology/week1.txt`: biology); /transcripts/search filters by them.")
 
 
 class DeleteResponse(BaseModel):

@@ -92,7 +92,7 @@ def ingest_transcripts_cmd(
 ) -> None:
     """Chunk, embed and store transcripts as searchable context; each file replaces only its own stored chunks."""
     from edurag.components import build_components
-    from ingestion.transcript_store import ingest_transcripts, prune_transcript_sources
+    from ingestion.transcript_store import ingest_transcripts, sync_transcript_folders
     from ingestion.transcripts import TranscriptError, folder_prefix, read_paths
 
     try:
@@ -101,9 +101,12 @@ def ingest_transcripts_cmd(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     components = build_components(_ingest_settings(ctx.obj))
-    report, sources = ingest_transcripts(components, transcripts, progress=True)
-    pruned = prune_transcript_sources(components, {s.id for s in sources},
-                                      [folder_prefix(p, root) for p in paths if p.is_dir()]) if prune else []
+    pruned: list[str] = []
+    if prune:
+        report, sources, pruned = sync_transcript_folders(components, transcripts,
+                                                          [folder_prefix(p, root) for p in paths if p.is_dir()], progress=True)
+    else:
+        report, sources = ingest_transcripts(components, transcripts, progress=True)
     typer.echo(json.dumps({**report.as_dict(), "pruned": pruned, "sources": [vars(s) for s in sources]}, ensure_ascii=False))
 
 

@@ -12,12 +12,14 @@ from edurag.components import Components
 from edurag.jobs.store import JobStatus, JobStore, NewItem
 from edurag.summarization.service import CaptionTextError, EmptyTextError, SummaryOptions, summarize_document
 from ingestion.reindex import ReindexCancelled, ReindexCheckError, next_version, run_reindex
+from ingestion.transcript_store import drop_spool, ingest_spool
 from ingestion.transcripts import TranscriptError, caption_cues, decode, normalize_path, parse_jsonl_line, parse_transcripts
 
 logger = logging.getLogger(__name__)
 
 SUMMARIZE = "summarize"
 REINDEX = "reindex"
+INGEST_TRANSCRIPTS = "ingest_transcripts"
 
 
 def summarize_item(c: Components, store: JobStore, job_id: str, idx: int) -> None:
@@ -66,6 +68,28 @@ def reindex(c: Components, store: JobStore, job_id: str) -> None:
         store.finish(job_id, JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
         return
     store.finish(job_id, JobStatus.SUCCEEDED, result=result)
+
+
+def ingest_transcripts(c: Components, store: JobStore, job_id: str) -> None:
+    """Ingest the transcript files spooled for the job (POST /ingest/transcripts run as a job): progress is chunks
+    written or skipped of the run's chunks, the result is the synchronous reply. The spool is removed once the job
+    ended; a run cut short (a restart) is simply run again: ingestion is idempotent."""
+    spool = store.params(job_id)["spool"]
+    if not store.start(job_id):  # cancelled before it started, or finished by an earlier delivery
+        drop_spool(c.settings, spool)
+        return
+    try:
+        result = ingest_spool(c, spool, on_progress=lambda done, total: store.set_progress(job_id, done, total))
+    except TranscriptError as exc:
+        store.finish(job_id, JobStatus.FAILED, error=str(exc))
+    except OperationalError:
+        raise
+    except Exception as exc:  # e.g. Chroma unreachable; reported on the job
+        logger.exception("transcript ingest job %s failed", job_id)
+        store.finish(job_id, JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+    else:
+        store.finish(job_id, JobStatus.SUCCEEDED, result=result)
+    drop_spool(c.settings, spool)
 
 
 def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
