@@ -262,6 +262,7 @@ def summarize(
 ) -> None:
     """Summarize transcripts locally (map-reduce for long ones), or as a job on a running service with --server."""
     from edurag.components import build_components
+    from edurag.jobs.store import ItemStatus, result_row
     from edurag.prompts import STRATEGIES
     from edurag.summarization.service import SummaryOptions, check_options, summarize_document
     from ingestion.transcripts import TranscriptError, read_paths
@@ -290,7 +291,8 @@ def summarize(
     lines = []
     for t in track(transcripts, description="summarizing", console=console):
         result = summarize_document(components.generator, components.embedder, _summary_text(t, root), options)
-        lines.append(json.dumps({"source": t.item_id, "title": t.title, **result.as_dict()}, ensure_ascii=False))
+        row = result_row(t.item_id, t.title, ItemStatus.SUCCEEDED, result.as_dict(), None)
+        lines.append(json.dumps(row, ensure_ascii=False))
     if out:
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
         console.print(f"wrote {len(lines)} summaries to {out}")
