@@ -222,26 +222,36 @@ def parse_uploads(files: list[tuple[str, bytes]], limit: int) -> tuple[list[tupl
 
 def read_paths(paths: list[Path], root: Path | None = None) -> list[Transcript]:
     """Read local files and folders (recursively, supported suffixes only); each file's identity is its path relative
-    to `root` (default: the current directory). Raises TranscriptError for a path outside root, a bad file, or when
-    two files normalize to one identity (e.g. NFC and NFD spellings of one name)."""
+    to `root` (default: the current directory). Every file is read before anything is returned: raises one
+    TranscriptError listing every problem, one line each (a path outside root, a bad file, two files that normalize to
+    one identity, e.g. NFC and NFD spellings of one name)."""
     base = Path(os.path.abspath(root or Path.cwd()))
     files = transcript_files(paths)
     if not files:
         raise TranscriptError("no transcript files found")
     out: list[Transcript] = []
     owners: dict[str, Path] = {}
+    problems: list[str] = []
     for file in files:
         try:
             relative = Path(os.path.abspath(file)).relative_to(base).as_posix()
-        except ValueError as exc:
-            raise TranscriptError(f"{file}: not under {base}; ids are paths relative to --root (pass the folder that "
-                                  "holds your courses)") from exc
-        transcripts = parse_transcripts(file.read_bytes(), relative)
+        except ValueError:
+            problems.append(f"{file}: not under {base}; ids are paths relative to --root (pass the folder that holds "
+                            "your courses)")
+            continue
+        try:
+            transcripts = parse_transcripts(file.read_bytes(), relative)
+        except TranscriptError as exc:
+            problems.append(str(exc))
+            continue
         path = transcripts[0].path
         if path in owners and owners[path] != file:
-            raise TranscriptError(f"{file} and {owners[path]} have the same identity {path!r}")
+            problems.append(f"{file} and {owners[path]} have the same identity {path!r}")
+            continue
         owners[path] = file
         out += transcripts
+    if problems:
+        raise TranscriptError("\n".join(problems))
     return out
 
 

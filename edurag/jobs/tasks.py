@@ -95,8 +95,9 @@ def ingest_transcripts(c: Components, store: JobStore, job_id: str) -> None:
 def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
     """One item per transcript in an uploaded file, read by the same parser as ingestion (.txt/.vtt/.srt/.jsonl); a bad
     file, or a bad .jsonl line, becomes a rejected item."""
+    file_id = _file_item_id(filename)
     if len(data) > limit:
-        return [NewItem(item_id=filename, error=f"{filename}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")]
+        return [NewItem(item_id=file_id, error=f"{filename}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")]
     try:
         path = normalize_path(filename)
         if caption_cues(data, path) is not None:  # validated, then kept raw: the summary reads the cues' start times
@@ -105,7 +106,7 @@ def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
             return [NewItem(item_id=t.item_id, title=t.title, text=t.text) for t in parse_transcripts(data, path)]
         text = decode(data, path)
     except TranscriptError as exc:
-        return [NewItem(item_id=filename, error=str(exc))]
+        return [NewItem(item_id=file_id, error=str(exc))]
     items: list[NewItem] = []
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
@@ -115,7 +116,16 @@ def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
             items.append(NewItem(item_id=t.item_id, title=t.title, text=t.text))
         except TranscriptError as exc:
             items.append(NewItem(item_id=transcript_item_id(path, str(number)), error=str(exc)))
-    return items or [NewItem(item_id=filename, error=f"{filename}: file is empty")]
+    return items or [NewItem(item_id=file_id, error=f"{filename}: file is empty")]
+
+
+def _file_item_id(filename: str) -> str:
+    """A file's item id whether it is accepted or rejected (`transcript:<path>`); the name as sent when it is not a
+    usable path (`../x.txt`, empty)."""
+    try:
+        return transcript_item_id(normalize_path(filename))
+    except TranscriptError:
+        return filename or "upload"
 
 
 def text_items(texts: list[tuple[str, str]], limit: int) -> list[NewItem]:

@@ -222,6 +222,23 @@ def check_item_count(items: list[NewItem], max_items: int) -> None:
         raise TooManyItems(f"{len(items)} items is more than the {max_items:,}-item limit (EDURAG_MAX_JOB_ITEMS)")
 
 
+def check_item_ids(items: list[NewItem]) -> None:
+    """Raises DuplicateItemIds when two items share an id (results are named by it, so one would hide the other)."""
+    first: dict[str, int] = {}
+    repeated: list[str] = []
+    for n, item in enumerate(items):
+        if item.item_id in first:
+            repeated.append(f"{item.item_id!r} (items {first[item.item_id]} and {n})")
+        else:
+            first[item.item_id] = n
+    if repeated:
+        raise DuplicateItemIds(f"item ids must be unique (each names its result); repeated: {', '.join(repeated)}")
+
+
+class DuplicateItemIds(ValueError):
+    """Two or more items of a job with one id; the message names them."""
+
+
 class TooManyItems(ValueError):
     """A job with more items than EDURAG_MAX_JOB_ITEMS."""
 

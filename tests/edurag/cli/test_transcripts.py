@@ -109,6 +109,33 @@ def test_prune_report_counts_match_the_store(tmp_path, embedder):
     assert report["total"] == sum(after.values()) == stored == sum(before.values()) - report["deleted"] + report["added"]
 
 
+def test_cli_refuses_to_write_a_data_dir_a_running_api_serves(tmp_path, embedder):
+    """newuser9 item 4: a CLI ingest beside a running API (embedded Chroma) left the API's search stale until a restart,
+    with no warning. The API holds the data dir while it serves: writing commands exit 3 naming the way out, read-only
+    ones still work; once the API stops, the same command runs and a new API finds the chunks."""
+    import httpx
+
+    from service.app import create_app
+    from tests.utils.servers import serve_app
+
+    root = tmp_path / "courses"
+    (root / "bio").mkdir(parents=True)
+    (root / "bio" / "week2.txt").write_text("Malthus argued that population grows faster than the food supply.")
+    data = tmp_path / "data"
+    settings = Settings(data_dir=data, generator="extractive", admin_key="k", transcript_chunk_tokens=CHUNK_TOKENS,
+                        transcript_chunk_overlap=0)
+    with serve_app(create_app(components=build_components(settings, embedder=embedder))):
+        refused = _cli(data, "ingest", "transcripts", str(root), "--root", str(root))
+        assert refused.returncode == 3, refused.stderr
+        message = " ".join(refused.stderr.split())
+        assert "running edurag API" in message and "POST /ingest/transcripts" in message and "EDURAG_CHROMA_URL" in message
+        assert _cli(data, "transcripts", "delete", "bio/week2.txt").returncode == 3
+        listed = _cli(data, "transcripts", "list")
+        assert listed.returncode == 0 and listed.stdout == ""
+    assert _cli(data, "ingest", "transcripts", str(root), "--root", str(root)).returncode == 0
+    assert [json.loads(x)["id"] for x in _cli(data, "transcripts", "list").stdout.splitlines()] == ["bio/week2.txt"]
+
+
 @pytest.mark.slow
 def test_kill_9_mid_ingest_then_resume_and_third_run(tmp_path, embedder, capsys):
     """Issue #17 acceptance: 300 files through the CLI, kill -9 mid-run, resume, run again: 0 missing, 0 duplicates."""
