@@ -290,6 +290,18 @@ def notation_keys(code: str) -> list[str]:
     return [k for k in dict.fromkeys(keys) if k]
 
 
+_CODE_PART = re.compile(r"^(?:\d{1,3}|[A-Za-z]{1,5}\d?)$")
+
+
+def code_shaped(span: str) -> bool:
+    """Whether a span is written like a standard code although no grammar here parses it (9.XX.Z.99, 3.XY.1): three or
+    more short parts joined by dots or hyphens, at least one a number and one an abbreviation (letters, maybe one
+    digit: PS1). Two parts are not enough: grade bands (K-2, 9-10), decimals and words like COVID-19 have that shape."""
+    parts = re.split(r"[.-]", span)
+    return (len(parts) >= 3 and all(_CODE_PART.match(p) for p in parts) and any(p.isdigit() for p in parts)
+            and any(p[0].isalpha() for p in parts))
+
+
 def notation_candidates(text: str) -> list[str]:
     """Spans of free text that may be codes of an imported framework ("how does 6.4.B relate to MA.6.NSO.1.1?"), in
     order of first mention; the framework's catalog keeps those it knows."""

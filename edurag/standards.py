@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
-from edurag.codes import (CodeKey, canonical, code_spans, normal_form, notation_candidates, notation_keys,
+from edurag.codes import (CodeKey, canonical, code_shaped, code_spans, normal_form, notation_candidates, notation_keys,
                           official_math_code, parse_code, short_code)
 from edurag.datasets import read_jsonl
 
@@ -322,7 +322,8 @@ class Catalog:
         suggestions).
 
         A span counts when it parses as a code with a grade (6.rp.a.3, ms-ps1-1, A-REI.3), when a grade-less form is
-        written in capitals and matches (RP.3), or when it is a known code of the framework asked for.
+        written in capitals (RP.3), when it is a known code of the framework asked for, or when it is written like a
+        code (`edurag.codes.code_shaped`: 9.XX.Z.99) and no framework has it: then it is reported as not found.
         """
         out: dict[tuple, Resolution] = {}
         if framework and framework not in BUILTIN_FRAMEWORKS:
@@ -333,13 +334,13 @@ class Catalog:
             return list(out.values())
         for span in code_spans(text):
             key = parse_code(span)
-            if key is None and not (framework and normal_form(span) in self._normal):
+            known_form = bool(framework) and normal_form(span) in self._normal
+            if key is None and not known_form and not (code_shaped(span) and not self.resolve_anywhere(span)):
                 continue
             if key is not None and key.grade is None and not span.isupper():
                 continue
             result = self.resolve_all(span, framework, grade)
-            if result.found or (key is not None and key.grade is not None):
-                out.setdefault(result.codes or (result.query.upper(),), result)
+            out.setdefault(result.codes or (result.query.upper(),), result)
         return list(out.values())
 
     def resolve_anywhere(self, code: str) -> list[Standard]:

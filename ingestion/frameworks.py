@@ -52,7 +52,7 @@ def ingest_frameworks(c: Components, paths: list[Path], framework: str | None = 
 def ingest_source(c: Components, source: Source, progress: bool = False) -> ImportReport:
     """Store one framework, embed what changed, delete its standards that are gone, refresh the catalog."""
     store = framework_store(c)
-    report = import_source(store, source)
+    report = import_source(store, source, c.catalog)
     logger.info("framework stored: %s, %d items in %.1f s (%.0f items/s)%s", report.framework, report.items,
                 report.seconds, report.items / max(report.seconds, 1e-9), " (unchanged)" if report.unchanged else "")
     c.catalog.refresh()

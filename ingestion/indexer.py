@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Iterator, Literal
+from typing import Any, Callable, Iterable, Iterator, Literal
 
 from chromadb.api import ClientAPI
 from langchain_chroma import Chroma
@@ -128,25 +128,40 @@ def _heal(manager: SQLRecordManager, client: ClientAPI, collection: str) -> None
 def sync(
     docs: Iterable[Document], collection: str, *, client: ClientAPI, embedder: Embedder, settings: Settings,
     cleanup: Literal["full", "scoped_full"], total: int | None = None, progress: bool = False,
+    on_progress: Callable[[int, int | None], None] | None = None,
 ) -> IndexReport:
     """Add new/changed chunks, skip unchanged ones, then delete the outdated chunks of every source seen in this run
     ("scoped_full": other sources are untouched) or of the whole collection ("full": sources not seen are removed).
 
     Cleanup runs once, after every chunk is written, so a source spanning several embedding batches is never
     deleted and re-added (LangChain's "incremental" mode cleans per batch), and a crash mid-run loses nothing:
-    the next run skips what was written and deletes what is outdated.
+    the next run skips what was written and deletes what is outdated. `on_progress(done, total)` is called after each
+    batch with the chunks written or skipped so far.
     """
     manager = record_manager(settings, collection)
     _heal(manager, client, collection)
     heal_lexical(client, collection, settings)
     store = langchain_store(client, collection, embedder, settings)
-    source = tqdm(docs, total=total, desc=f"indexing {collection}", unit="chunk", disable=not progress)
+    source: Iterable[Document] = tqdm(docs, total=total, desc=f"indexing {collection}", unit="chunk", disable=not progress)
+    if on_progress is not None:
+        source = _reporting(source, settings.index_batch_size, total, on_progress)
     result = index(source, manager, store, cleanup=cleanup, source_id_key=SOURCE_KEY, key_encoder=chunk_id,
                    batch_size=settings.index_batch_size)
+    if on_progress is not None:
+        on_progress(result["num_added"] + result["num_updated"] + result["num_skipped"], total)
     return IndexReport(
         collection=collection, added=result["num_added"], updated=result["num_updated"], skipped=result["num_skipped"],
         deleted=result["num_deleted"], total=get_collection(client, collection).count(),
     )
+
+
+def _reporting(docs: Iterable[Document], batch: int, total: int | None,
+               on_progress: Callable[[int, int | None], None]) -> Iterator[Document]:
+    """The documents unchanged; when the indexer asks for the first one of a batch, the batches before it are done."""
+    for n, doc in enumerate(docs):
+        if n and n % batch == 0:
+            on_progress(n, total)
+        yield doc
 
 
 def delete_where(where: dict, collection: str, *, client: ClientAPI, settings: Settings) -> int:

@@ -21,6 +21,7 @@ from langchain_core.documents import Document
 from edurag.chunk_ids import (COURSE_KEY, POSITION_KEY, RECORD_KEY, SOURCE_FILE_KEY, SOURCE_KEY, TITLE_KEY, transcript_item_id,
                               transcript_source_id)
 from edurag.chunking import split_by_tokens
+from edurag.transcript_text import strip_annotations
 from ingestion.captions import CaptionError, CaptionFormat, Cue, cues_text, normalize_newlines, read_cues, sniff_format
 
 SUPPORTED_SUFFIXES = (".txt", ".vtt", ".srt", ".jsonl")
@@ -56,6 +57,12 @@ def normalize_path(name: str) -> str:
     if len("/".join(parts)) > MAX_PATH_CHARS:
         raise TranscriptError(f"{path[:60]}...: file names are limited to {MAX_PATH_CHARS} characters")
     return "/".join(parts)
+
+
+def folder_course(path: str) -> str:
+    """The course a source belongs to by where it sits: the first folder of its path (`biology/week1.txt` ->
+    `biology`), "" for a file at the top level."""
+    return path.split("/", 1)[0] if "/" in path else ""
 
 
 @dataclass
@@ -113,7 +120,7 @@ def parse_transcripts(data: bytes, filename: str) -> list[Transcript]:
         return parse_jsonl(text, path)
     cues = caption_cues(data, path)
     body = cues_text(cues) if cues is not None else text.strip()
-    return [Transcript(title=title, text=body, path=path)]
+    return [Transcript(title=title, text=body, path=path, course=folder_course(path))]
 
 
 def _first(record: dict[str, Any], fields: tuple[str, ...]) -> str:
@@ -121,7 +128,8 @@ def _first(record: dict[str, Any], fields: tuple[str, ...]) -> str:
 
 
 def parse_jsonl_line(line: str, path: str, number: int) -> Transcript:
-    """One .jsonl line as a transcript (text/transcript/dialogue or turns; title, course and id when present).
+    """One .jsonl line as a transcript (text/transcript/dialogue or turns; title, course and id when present; without
+    a course, the source's folder course).
 
     The record key is the record's `id` when it has one (stable when lines move), else its line number.
     """
@@ -140,7 +148,7 @@ def parse_jsonl_line(line: str, path: str, number: int) -> Transcript:
     title = _first(record, TITLE_FIELDS) or f"{PurePosixPath(path).stem} #{number}"
     key = " ".join(_first(record, RECORD_ID_FIELDS).split()) or str(number)
     return Transcript(title=title, text=normalize_newlines(text).strip(), path=path,
-                      course=_first(record, COURSE_FIELDS), record=key)
+                      course=_first(record, COURSE_FIELDS) or folder_course(path), record=key)
 
 
 def parse_jsonl(text: str, path: str) -> list[Transcript]:
@@ -214,26 +222,36 @@ def parse_uploads(files: list[tuple[str, bytes]], limit: int) -> tuple[list[tupl
 
 def read_paths(paths: list[Path], root: Path | None = None) -> list[Transcript]:
     """Read local files and folders (recursively, supported suffixes only); each file's identity is its path relative
-    to `root` (default: the current directory). Raises TranscriptError for a path outside root, a bad file, or when
-    two files normalize to one identity (e.g. NFC and NFD spellings of one name)."""
+    to `root` (default: the current directory). Every file is read before anything is returned: raises one
+    TranscriptError listing every problem, one line each (a path outside root, a bad file, two files that normalize to
+    one identity, e.g. NFC and NFD spellings of one name)."""
     base = Path(os.path.abspath(root or Path.cwd()))
     files = transcript_files(paths)
     if not files:
         raise TranscriptError("no transcript files found")
     out: list[Transcript] = []
     owners: dict[str, Path] = {}
+    problems: list[str] = []
     for file in files:
         try:
             relative = Path(os.path.abspath(file)).relative_to(base).as_posix()
-        except ValueError as exc:
-            raise TranscriptError(f"{file}: not under {base}; ids are paths relative to --root (pass the folder that "
-                                  "holds your courses)") from exc
-        transcripts = parse_transcripts(file.read_bytes(), relative)
+        except ValueError:
+            problems.append(f"{file}: not under {base}; ids are paths relative to --root (pass the folder that holds "
+                            "your courses)")
+            continue
+        try:
+            transcripts = parse_transcripts(file.read_bytes(), relative)
+        except TranscriptError as exc:
+            problems.append(str(exc))
+            continue
         path = transcripts[0].path
         if path in owners and owners[path] != file:
-            raise TranscriptError(f"{file} and {owners[path]} have the same identity {path!r}")
+            problems.append(f"{file} and {owners[path]} have the same identity {path!r}")
+            continue
         owners[path] = file
         out += transcripts
+    if problems:
+        raise TranscriptError("\n".join(problems))
     return out
 
 
@@ -241,11 +259,12 @@ def transcript_documents(transcripts: list[Transcript], count_tokens: Callable[[
                          overlap: int) -> list[Document]:
     """Token-aware chunks of each transcript (count_tokens: the embedder's), grouped by source in input order.
 
+    Transcribers' notes ("[inaudible 00:56:09]") are not searchable text: left out (edurag.transcript_text).
     Metadata: source (source id), record, chunk_index (within the record), title, course, source_file (the path).
     """
     docs: list[Document] = []
     for t in transcripts:
-        for index, chunk in enumerate(split_by_tokens(t.text, chunk_tokens, overlap, count_tokens)):
+        for index, chunk in enumerate(split_by_tokens(strip_annotations(t.text), chunk_tokens, overlap, count_tokens)):
             docs.append(Document(page_content=chunk, metadata={
                 SOURCE_KEY: t.source_id, RECORD_KEY: t.record, POSITION_KEY: index, TITLE_KEY: t.title,
                 COURSE_KEY: t.course, SOURCE_FILE_KEY: t.path,

@@ -15,6 +15,7 @@ from service import errors, metrics, openapi
 from service.limits import RequestLimits
 from service.routes import adapters, admin, align, ask, frameworks, health, jobs, standards, summarize, transcripts
 from service.web import add_web
+from vectorstore.chroma import hold_embedded_chroma
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +26,13 @@ def create_app(settings: Settings | None = None, components: Components | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if getattr(app.state, "components", None) is None:
-            app.state.components = build_components(settings)
-        logger.info("edurag ready: generator %s", app.state.components.generator.info())
-        yield
+        # Held while serving: an edurag command cannot write the embedded Chroma under a running API (whose in-memory
+        # index would not see it), and the API does not start while one does (DataDirBusy says so).
+        with hold_embedded_chroma(settings, writer=False):
+            if getattr(app.state, "components", None) is None:
+                app.state.components = build_components(settings)
+            logger.info("edurag ready: generator %s", app.state.components.generator.info())
+            yield
 
     app = FastAPI(title="edurag", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Curriculum-standards alignment, transcript summaries and knowledge-base admin. "

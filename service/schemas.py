@@ -200,7 +200,8 @@ class SummarizeResponse(BaseModel):
     budget_words: int = Field(description="The word budget used (count of words; CJK characters count half a word each).")
     words: int = Field(description="Words in the summary's sentences (never more than budget_words).")
     input_words: int
-    language: str = Field(description="Detected language (ISO 639-1).")
+    language: str = Field(description="Detected language (ISO 639-1), or `und` (undetermined) for a text of fewer than "
+                                      "20 letters, too short to tell.")
     key_terms: list[str]
     sections: list[SectionOut]
     classroom: ClassroomOut | None = None
@@ -244,7 +245,8 @@ class TranscriptSource(BaseModel):
     chunks: int
     transcripts: int
     titles: list[str]
-    course: str
+    courses: list[str] = Field(description="Every course of the source: the courses its .jsonl records name, else its "
+                                           "first folder (`biology/week1.txt`: biology); /transcripts/search filters by them.")
 
 
 class DeleteResponse(BaseModel):
@@ -455,7 +457,8 @@ class FrameworkDetailOut(FrameworkOut):
     """A framework with its associations; those whose other end is outside the framework are kept and reported."""
 
     associations: int
-    unknown_associations: int
+    unknown_associations: int = Field(description="Associations whose other end edurag cannot resolve: neither a node "
+                                      "of the framework nor a built-in CCSS standard (a corestandards.org link).")
     unknown_examples: list[dict[str, str]]
 
 
@@ -478,7 +481,8 @@ class ImportReportOut(BaseModel):
     deleted: int
     duplicate_codes: int
     associations: int
-    unknown_associations: int = Field(description="Associations whose other end is not in the framework (kept).")
+    unknown_associations: int = Field(description="Associations whose other end edurag cannot resolve: neither a node "
+                                      "of the framework nor a built-in CCSS standard (kept).")
     unknown_examples: list[dict[str, str]]
     empty_statements: int = Field(description="Coded items skipped because their statement (CSP description, CASE "
                                   "fullStatement) is empty.")

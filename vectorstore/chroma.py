@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Protocol
 from urllib.parse import urlparse
@@ -15,6 +16,7 @@ from cachetools import LRUCache
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
+from filelock import ReadWriteLock, Timeout
 
 from edurag.settings import Settings
 
@@ -61,6 +63,44 @@ def open_client(settings: Settings) -> ClientAPI:
         )
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+WRITER_LOCK = "embedded-chroma.lock"  # in the data dir: a SQLite reader/writer lock (filelock.ReadWriteLock)
+
+
+class DataDirBusy(RuntimeError):
+    """Another process holds the embedded Chroma of this data dir; the message says which kind and what to do."""
+
+
+@contextmanager
+def hold_embedded_chroma(settings: Settings, writer: bool) -> Iterator[None]:
+    """Hold the data dir's embedded Chroma for as long as the block runs: shared by serving processes (`writer=False`:
+    an API, which keeps the vector index in memory and would not see another process's writes), exclusively by a
+    command that writes it outside an API (`writer=True`: the CLI's ingests and deletes). Fails at once with
+    DataDirBusy instead of waiting; the OS drops the lock when its process dies (even kill -9). Nothing is held
+    when Chroma is a server (EDURAG_CHROMA_URL): every process then shares one index."""
+    if settings.chroma_url:
+        yield
+        return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / WRITER_LOCK
+    lock = ReadWriteLock(path, timeout=0, blocking=False, is_singleton=False)
+    try:
+        (lock.acquire_write if writer else lock.acquire_read)()
+    except Timeout as exc:
+        if writer:
+            raise DataDirBusy(
+                f"a running edurag API (or another edurag command) holds {settings.data_dir.resolve()} ({path.name}); with "
+                "embedded Chroma only one process may write it, and a running API would not see this change until it "
+                "restarts. Ingest or delete through the API (POST /ingest/transcripts, DELETE /ingest/transcripts/{id}, "
+                "POST /admin/frameworks), stop the API first, or run Chroma as a server (EDURAG_CHROMA_URL)") from exc
+        raise DataDirBusy(f"an edurag command is writing {settings.data_dir.resolve()} ({path.name}); start the API when "
+                          "it has finished, or run Chroma as a server (EDURAG_CHROMA_URL)") from exc
+    try:
+        yield
+    finally:
+        lock.release()
+        lock.close()
 
 
 def describe_mode(settings: Settings) -> dict[str, str]:

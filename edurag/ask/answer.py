@@ -186,23 +186,42 @@ def _anchor(catalog: Catalog, s: Standard) -> str | None:
 
 def _relate(c: Components, a: Standard, b: Standard, d: _Draft) -> None:
     catalog = c.catalog
+    linked = True
     direct = graph.direct_relation(catalog, a, b)
+    path = [] if direct else graph.progression_path(catalog, a, b)
+    anchor_a, anchor_b = _anchor(catalog, a), _anchor(catalog, b)
     if direct:
         d.say(direct, (a.code, "asked"), (b.code, "asked"))
-        return
-    path = graph.progression_path(catalog, a, b)
-    if path:
+    elif path:
         steps = ", which progresses to ".join(path)
         d.say(f"They are linked through the coherence map: {steps}.", *[(x, "asked" if x in (a.code, b.code)
                                                                              else "on the path") for x in path])
-        return
-    anchor_a, anchor_b = _anchor(catalog, a), _anchor(catalog, b)
-    if anchor_a and anchor_a == anchor_b:
+    elif anchor_a and anchor_a == anchor_b:
         d.say(f"{a.code} and {b.code} are grade-level versions of the same anchor standard {anchor_a}: "
               f"{snippet(catalog.get(anchor_a))}", (a.code, "asked"), (b.code, "asked"), (anchor_a, "anchor"))
-        return
-    d.say(f"The coherence map and the NGSS connections link {a.code} and {b.code} neither directly nor through a chain "
-          f"of up to four progressions.", (a.code, "asked"), (b.code, "asked"))
+    else:
+        linked = False
+    common = graph.shared(catalog, a, b)
+    if not linked and common:
+        d.say("No chain of up to four progressions in the coherence map leads from one to the other, but they are "
+              "related.", (a.code, "asked"), (b.code, "asked"))
+    if common.heading_code:
+        d.say(f"Both sit in the same {common.level}, {common.heading_code} ({common.heading.rstrip('.')}).",
+              (common.heading_code, f"shared {common.level}"))
+    elif common.level:
+        grades = f" ({a.grade_label} and {b.grade_label})" if a.grade_label != b.grade_label else ""
+        d.say(f"Both come under the {common.level} heading “{common.heading.rstrip('.')}”{grades}.")
+    if common.before:
+        d.say(f"Both build on {refs(catalog, common.before)}.", *[(x, "shared prerequisite") for x in common.before])
+    if common.after:
+        d.say(f"Both progress to {refs(catalog, common.after)}.", *[(x, "shared next") for x in common.after])
+    if common.connections:
+        d.say(f"Both connect to {refs(catalog, common.connections)} (NGSS connections to Common Core).",
+              *[(x, "shared connection") for x in common.connections])
+    if not linked and not common:
+        d.say(f"The coherence map and the NGSS connections link {a.code} and {b.code} neither directly nor through a "
+              f"chain of up to four progressions, and they share no cluster, domain, prerequisite, next standard or "
+              f"connection.", (a.code, "asked"), (b.code, "asked"))
 
 
 def _compare(c: Components, a: Standard, b: Standard, d: _Draft) -> None:
@@ -243,8 +262,7 @@ def _list(c: Components, question: str, grade: str | None, subject: str | None, 
         narrow = min((len(s.grades) for s in pool), default=0)
         pool = [s for s in pool if len(s.grades) <= max(narrow, 3)]
     topic = _topic_stems(question)
-    where = ", ".join(sorted(grades, key=lambda g: (len(g), g))) if grades else "any grade"
-    label = f"grade {where}" if grades else where
+    label = f"grade {', '.join(sorted(grades, key=lambda g: (len(g), g)))} " if grades else ""
     if topic:
         matched = [s for s in pool if _stem_match(topic, s.domain) or _stem_match(topic, s.cluster)]
         how = "by domain and cluster names"
@@ -258,11 +276,12 @@ def _list(c: Components, question: str, grade: str | None, subject: str | None, 
     else:
         matched, how = pool, "all of them"
     if not matched:
-        d.say(f"No {label} standards match that topic; try other words or another grade.")
+        d.say(f"No {label}standards match that topic; try other words or another grade.")
         return
     shown = matched[:MAX_LISTED]
     more = f" (the first {len(shown)} of {len(matched)})" if len(matched) > len(shown) else ""
-    d.say(f"{len(matched)} {label} standards found {how}{more}: {'; '.join(ref(s) for s in shown)}.",
+    noun = "standard" if len(matched) == 1 else "standards"
+    d.say(f"{len(matched)} {label}{noun} found {how}{more}: {'; '.join(ref(s) for s in shown)}.",
           *[(s.code, "listed") for s in shown])
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import deque
+from dataclasses import dataclass, field
 
 from edurag.standards import Catalog, Standard
 
@@ -123,6 +124,51 @@ def direct_relation(catalog: Catalog, a: Standard, b: Standard) -> str:
     if b.code in ela_step(catalog, a, -1):
         return f"{a.code} is the next grade's version of {b.code} (the same anchor standard)."
     return ""
+
+
+@dataclass
+class Shared:
+    """What two standards have in common besides a directed link: the nearest heading both sit under (level
+    "cluster" or "domain", its name and, when the catalog holds it as a node, its code), the standards both build on,
+    the standards both progress to, and the standards both connect to (NGSS <-> CCSS)."""
+
+    level: str = ""
+    heading: str = ""
+    heading_code: str | None = None
+    before: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
+    connections: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.level or self.before or self.after or self.connections)
+
+
+def _ancestor(catalog: Catalog, s: Standard, level: str) -> str | None:
+    node = s
+    while node is not None and node.level != level:
+        node = catalog.get(node.parent) if node.parent else None
+    return node.code if node is not None else None
+
+
+def shared(catalog: Catalog, a: Standard, b: Standard) -> Shared:
+    """What a and b share (see Shared); empty when they are the same node or one is a sub-standard of the other.
+
+    Siblings and common neighbours are what a teacher plans with (A-REI.B.3 and A-REI.B.4: one cluster, both build on
+    A-REI.A.1 and lead to A-CED.A.1) even when no chain of progressions runs from one to the other."""
+    na, nb = graph_node(catalog, a), graph_node(catalog, b)
+    if na.code == nb.code:
+        return Shared()
+    out = Shared()
+    for level, name_a, name_b in (("cluster", na.cluster, nb.cluster), ("domain", na.domain, nb.domain)):
+        if name_a and name_a == name_b and na.domain == nb.domain and na.framework == nb.framework:
+            code_a, code_b = _ancestor(catalog, na, level.title()), _ancestor(catalog, nb, level.title())
+            out.level, out.heading, out.heading_code = level, name_a, code_a if code_a == code_b else None
+            break
+    own = {a.code, b.code, na.code, nb.code}
+    out.before = [c for c in before(catalog, na) if c in set(before(catalog, nb)) and c not in own]
+    out.after = [c for c in after(catalog, na) if c in set(after(catalog, nb)) and c not in own]
+    out.connections = [c for c in connections(catalog, a) if c in set(connections(catalog, b)) and c not in own]
+    return out
 
 
 def progression_path(catalog: Catalog, a: Standard, b: Standard, max_steps: int = 4) -> list[str]:

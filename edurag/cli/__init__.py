@@ -76,6 +76,7 @@ def ingest_standards_cmd(ctx: typer.Context) -> None:
     from edurag.components import build_components
     from ingestion.service import ingest_standards
 
+    _hold_for_writing(ctx)
     components = build_components(_ingest_settings(ctx.obj))
     report = ingest_standards(components, progress=True)
     console.print(report.as_dict())
@@ -92,7 +93,7 @@ def ingest_transcripts_cmd(
 ) -> None:
     """Chunk, embed and store transcripts as searchable context; each file replaces only its own stored chunks."""
     from edurag.components import build_components
-    from ingestion.transcript_store import ingest_transcripts, prune_transcript_sources
+    from ingestion.transcript_store import ingest_transcripts, sync_transcript_folders
     from ingestion.transcripts import TranscriptError, folder_prefix, read_paths
 
     try:
@@ -100,10 +101,14 @@ def ingest_transcripts_cmd(
     except TranscriptError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
+    _hold_for_writing(ctx)
     components = build_components(_ingest_settings(ctx.obj))
-    report, sources = ingest_transcripts(components, transcripts, progress=True)
-    pruned = prune_transcript_sources(components, {s.id for s in sources},
-                                      [folder_prefix(p, root) for p in paths if p.is_dir()]) if prune else []
+    pruned: list[str] = []
+    if prune:
+        report, sources, pruned = sync_transcript_folders(components, transcripts,
+                                                          [folder_prefix(p, root) for p in paths if p.is_dir()], progress=True)
+    else:
+        report, sources = ingest_transcripts(components, transcripts, progress=True)
     typer.echo(json.dumps({**report.as_dict(), "pruned": pruned, "sources": [vars(s) for s in sources]}, ensure_ascii=False))
 
 
@@ -124,6 +129,7 @@ def transcripts_delete_cmd(ctx: typer.Context, ids: Annotated[list[str], typer.A
     from ingestion.transcript_store import remove_transcript_source
     from ingestion.transcripts import TranscriptError
 
+    _hold_for_writing(ctx)
     components = build_components(_ingest_settings(ctx.obj))
     unknown = 0
     for source_id in ids:
@@ -158,6 +164,7 @@ def ingest_framework_cmd(
     from edurag.frameworks.model import FrameworkConflict, FrameworkFormatError
     from ingestion.frameworks import bundled_sources, ingest_frameworks
 
+    _hold_for_writing(ctx)
     components = build_components(_ingest_settings(ctx.obj))
     targets = [*(paths or []), *(bundled_sources(components) if bundled else [])]
     if not targets:
@@ -255,6 +262,7 @@ def summarize(
 ) -> None:
     """Summarize transcripts locally (map-reduce for long ones), or as a job on a running service with --server."""
     from edurag.components import build_components
+    from edurag.jobs.store import ItemStatus, result_row
     from edurag.prompts import STRATEGIES
     from edurag.summarization.service import SummaryOptions, check_options, summarize_document
     from ingestion.transcripts import TranscriptError, read_paths
@@ -283,7 +291,8 @@ def summarize(
     lines = []
     for t in track(transcripts, description="summarizing", console=console):
         result = summarize_document(components.generator, components.embedder, _summary_text(t, root), options)
-        lines.append(json.dumps({"source": t.item_id, "title": t.title, **result.as_dict()}, ensure_ascii=False))
+        row = result_row(t.item_id, t.title, ItemStatus.SUCCEEDED, result.as_dict(), None)
+        lines.append(json.dumps(row, ensure_ascii=False))
     if out:
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
         console.print(f"wrote {len(lines)} summaries to {out}")
@@ -400,6 +409,18 @@ def worker(
         raise typer.Exit(2)
     configure_celery(settings).worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", f"--pool={pool}",
                                             "--without-gossip", "--without-mingle"])
+
+
+def _hold_for_writing(ctx: typer.Context) -> None:
+    """Hold the data dir's embedded Chroma exclusively until the command ends; exit 3 with the reason when a running API
+    (or another writing command) holds it. Nothing to hold with a Chroma server."""
+    from vectorstore.chroma import DataDirBusy, hold_embedded_chroma
+
+    try:
+        ctx.with_resource(hold_embedded_chroma(ctx.obj, writer=True))
+    except DataDirBusy as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(3) from exc
 
 
 def _ingest_settings(settings: Settings) -> Settings:

@@ -13,7 +13,8 @@ from typing import Iterator
 
 import ijson
 
-from edurag.standards import BUILTIN_FRAMEWORKS, Standard
+from edurag.codes import corestandards_uri_code
+from edurag.standards import BUILTIN_FRAMEWORKS, Catalog, Standard
 from edurag.frameworks import case, csp
 from edurag.framework_store import RECORD, Association, Framework, FrameworkStore
 from edurag.frameworks.model import FrameworkConflict, FrameworkFormatError, ImportReport
@@ -177,10 +178,25 @@ def read(source: Source) -> tuple[Framework, Iterator[Standard], list[Associatio
     return record, stream(), associations
 
 
-def import_source(store: FrameworkStore, source: Source) -> ImportReport:
+def outside_code(catalog: Catalog, association: Association) -> str | None:
+    """The built-in standard an association's outside end names: a corestandards.org link to a CCSS standard or
+    sub-standard of the catalog (California's exactMatch …/Math/Content/6/RP/A/3 -> 6.RP.A.3, which the crosswalk
+    ranks first as exact); None for anything else (an OpenSALT node URI, a web page)."""
+    code = corestandards_uri_code(association.destination_uri or association.destination)
+    return code if code and catalog.get(code, "ccss") else None
+
+
+def unresolved(associations: list[Association], catalog: Catalog | None = None) -> list[Association]:
+    """Associations whose other end edurag cannot name: not a node of the framework itself and, given the catalog,
+    not a built-in standard either (`outside_code`). This is what `unknown_associations` counts."""
+    return [a for a in associations if not a.known and (catalog is None or outside_code(catalog, a) is None)]
+
+
+def import_source(store: FrameworkStore, source: Source, catalog: Catalog | None = None) -> ImportReport:
     """Parse and store one framework (validation errors, malformed JSON included, raise FrameworkFormatError and
     nothing is written). Coded items with an empty statement are skipped and counted (`empty_statements`): they
-    would be chunks without text."""
+    would be chunks without text. Associations are counted, and those edurag cannot resolve (`unresolved`: with the
+    catalog, links to CCSS standards resolve) sampled."""
     started = time.perf_counter()
     record, standards, associations = read(source)
     empty: list[str] = []
@@ -196,7 +212,7 @@ def import_source(store: FrameworkStore, source: Source) -> ImportReport:
         stored, unchanged, duplicates = store.write(record, with_text(), _after(associations))
     except (ijson.JSONError, UnicodeDecodeError) as exc:
         raise unreadable(source.paths[0] if len(source.paths) == 1 else _failing(source.paths), exc) from exc
-    unknown = [a for a in associations if not a.known]
+    unknown = unresolved(associations, catalog)
     return ImportReport(
         framework=stored.id, items=stored.items, unchanged=unchanged, duplicate_codes=duplicates,
         associations=len(associations), unknown_associations=len(unknown),

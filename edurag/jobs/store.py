@@ -284,7 +284,7 @@ class JobStore:
                                                              ItemRow.status.in_(ITEM_DONE))
                                  .order_by(ItemRow.idx).limit(page)).all()
             for idx, item_id, title, status, result, error in rows:
-                yield {"id": item_id, "title": title, "status": status, **(result or {}), "error": error}
+                yield result_row(item_id, title, status, result, error)
             if len(rows) < page:
                 return
             last = rows[-1][0]
@@ -309,6 +309,12 @@ class JobStore:
         """The id of a queued or running job of this kind, if any."""
         with Session(self.engine) as s:
             return s.scalar(select(JobRow.id).where(JobRow.kind == kind, JobRow.status.in_(ACTIVE)).limit(1))
+
+
+def result_row(item_id: str, title: str, status: str, result: dict[str, Any] | None, error: str | None) -> dict[str, Any]:
+    """One item's result as every results file has it (jobs' JSONL/CSV, `edurag summarize --out` local or --server):
+    id, title, status, the summary's fields, error."""
+    return {"id": item_id, "title": title, "status": status, **(result or {}), "error": error}
 
 
 def open_store(settings: Settings) -> JobStore:

@@ -12,12 +12,14 @@ from edurag.components import Components
 from edurag.jobs.store import JobStatus, JobStore, NewItem
 from edurag.summarization.service import CaptionTextError, EmptyTextError, SummaryOptions, summarize_document
 from ingestion.reindex import ReindexCancelled, ReindexCheckError, next_version, run_reindex
+from ingestion.transcript_store import drop_spool, ingest_spool
 from ingestion.transcripts import TranscriptError, caption_cues, decode, normalize_path, parse_jsonl_line, parse_transcripts
 
 logger = logging.getLogger(__name__)
 
 SUMMARIZE = "summarize"
 REINDEX = "reindex"
+INGEST_TRANSCRIPTS = "ingest_transcripts"
 
 
 def summarize_item(c: Components, store: JobStore, job_id: str, idx: int) -> None:
@@ -68,11 +70,34 @@ def reindex(c: Components, store: JobStore, job_id: str) -> None:
     store.finish(job_id, JobStatus.SUCCEEDED, result=result)
 
 
+def ingest_transcripts(c: Components, store: JobStore, job_id: str) -> None:
+    """Ingest the transcript files spooled for the job (POST /ingest/transcripts run as a job): progress is chunks
+    written or skipped of the run's chunks, the result is the synchronous reply. The spool is removed once the job
+    ended; a run cut short (a restart) is simply run again: ingestion is idempotent."""
+    spool = store.params(job_id)["spool"]
+    if not store.start(job_id):  # cancelled before it started, or finished by an earlier delivery
+        drop_spool(c.settings, spool)
+        return
+    try:
+        result = ingest_spool(c, spool, on_progress=lambda done, total: store.set_progress(job_id, done, total))
+    except TranscriptError as exc:
+        store.finish(job_id, JobStatus.FAILED, error=str(exc))
+    except OperationalError:
+        raise
+    except Exception as exc:  # e.g. Chroma unreachable; reported on the job
+        logger.exception("transcript ingest job %s failed", job_id)
+        store.finish(job_id, JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+    else:
+        store.finish(job_id, JobStatus.SUCCEEDED, result=result)
+    drop_spool(c.settings, spool)
+
+
 def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
     """One item per transcript in an uploaded file, read by the same parser as ingestion (.txt/.vtt/.srt/.jsonl); a bad
     file, or a bad .jsonl line, becomes a rejected item."""
+    file_id = _file_item_id(filename)
     if len(data) > limit:
-        return [NewItem(item_id=filename, error=f"{filename}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")]
+        return [NewItem(item_id=file_id, error=f"{filename}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")]
     try:
         path = normalize_path(filename)
         if caption_cues(data, path) is not None:  # validated, then kept raw: the summary reads the cues' start times
@@ -81,7 +106,7 @@ def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
             return [NewItem(item_id=t.item_id, title=t.title, text=t.text) for t in parse_transcripts(data, path)]
         text = decode(data, path)
     except TranscriptError as exc:
-        return [NewItem(item_id=filename, error=str(exc))]
+        return [NewItem(item_id=file_id, error=str(exc))]
     items: list[NewItem] = []
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
@@ -91,7 +116,16 @@ def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
             items.append(NewItem(item_id=t.item_id, title=t.title, text=t.text))
         except TranscriptError as exc:
             items.append(NewItem(item_id=transcript_item_id(path, str(number)), error=str(exc)))
-    return items or [NewItem(item_id=filename, error=f"{filename}: file is empty")]
+    return items or [NewItem(item_id=file_id, error=f"{filename}: file is empty")]
+
+
+def _file_item_id(filename: str) -> str:
+    """A file's item id whether it is accepted or rejected (`transcript:<path>`); the name as sent when it is not a
+    usable path (`../x.txt`, empty)."""
+    try:
+        return transcript_item_id(normalize_path(filename))
+    except TranscriptError:
+        return filename or "upload"
 
 
 def text_items(texts: list[tuple[str, str]], limit: int) -> list[NewItem]:

@@ -70,6 +70,12 @@ def reindex_task(job_id: str) -> None:
     tasks.reindex(*_context(), job_id)
 
 
+@celery_app.task(name="edurag.ingest_transcripts", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def ingest_transcripts_task(job_id: str) -> None:
+    """Celery entry point of tasks.ingest_transcripts (only sent when Chroma is a server)."""
+    tasks.ingest_transcripts(*_context(), job_id)
+
+
 class Runner(Protocol):
     """Dispatches job work; jobs themselves live in the JobStore."""
 
@@ -78,6 +84,9 @@ class Runner(Protocol):
 
     def enqueue_reindex(self, job_id: str) -> None:
         """Run a re-index job."""
+
+    def enqueue_ingest(self, job_id: str) -> None:
+        """Run a transcript ingest job."""
 
     def resume(self) -> None:
         """Pick up jobs left unfinished by a previous process."""
@@ -102,6 +111,10 @@ class CeleryRunner:
         """One message for the whole re-index."""
         reindex_task.apply_async((job_id,))
 
+    def enqueue_ingest(self, job_id: str) -> None:
+        """One message for the whole ingest."""
+        ingest_transcripts_task.apply_async((job_id,))
+
     def resume(self) -> None:
         """Nothing to do: unacknowledged messages stay in Redis until a worker runs them."""
 
@@ -110,11 +123,13 @@ class CeleryRunner:
 
 
 class ThreadRunner:
-    """Runs the same task functions on a thread pool inside the API process, resuming stored jobs at start."""
+    """Runs the same task functions on a thread pool inside the API process, resuming stored jobs at start (of the
+    given kinds only, when other kinds run elsewhere)."""
 
-    def __init__(self, components: Components, store: JobStore, threads: int) -> None:
+    def __init__(self, components: Components, store: JobStore, threads: int, kinds: set[str] | None = None) -> None:
         self.components = components
         self.store = store
+        self.kinds = kinds
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="edurag-job")
 
     def _submit(self, fn: Callable[..., None], *args: object) -> None:
@@ -130,12 +145,20 @@ class ThreadRunner:
         """Queue the re-index on the thread pool."""
         self._submit(tasks.reindex, job_id)
 
+    def enqueue_ingest(self, job_id: str) -> None:
+        """Queue the ingest on the thread pool."""
+        self._submit(tasks.ingest_transcripts, job_id)
+
     def resume(self) -> None:
-        """Re-queue the unfinished items of every queued or running job found in the store."""
+        """Re-queue the unfinished work of every queued or running job (of this runner's kinds) found in the store."""
         for job_id, kind in self.store.active_jobs():
+            if self.kinds is not None and kind not in self.kinds:
+                continue
             logger.info("resuming %s job %s", kind, job_id)
             if kind == tasks.REINDEX:
                 self.enqueue_reindex(job_id)
+            elif kind == tasks.INGEST_TRANSCRIPTS:
+                self.enqueue_ingest(job_id)
             elif pending := self.store.pending(job_id):
                 self.enqueue_items(job_id, pending)
             else:
@@ -153,10 +176,13 @@ def _log_failure(future: Future) -> None:
 
 @dataclass
 class Jobs:
-    """The job store and the runner that executes its work, as one serving process holds them."""
+    """The job store and the runners that execute its work, as one serving process holds them: `runner` for
+    summaries and re-indexes, `writer` for transcript ingests (the same runner unless Chroma is embedded and jobs go
+    to Celery: only the serving process may write an embedded Chroma, so its ingests run on its own threads)."""
 
     store: JobStore
     runner: Runner
+    writer: Runner
 
     def submit(self, kind: str, items: list[NewItem], params: dict[str, Any]) -> str:
         """Store a job and queue its good items (longest first); returns the job id.
@@ -177,15 +203,40 @@ class Jobs:
         self.runner.enqueue_reindex(job_id)
         return job_id
 
+    def submit_ingest(self, spool_id: str, files: list[str]) -> str:
+        """Queue the ingest of transcript files spooled under `spool_id` (their names as sent: `files`)."""
+        job_id = self.store.create(tasks.INGEST_TRANSCRIPTS, [], {"spool": spool_id, "files": files}, total=0)
+        self.writer.enqueue_ingest(job_id)
+        return job_id
+
     def close(self) -> None:
         """Stop taking work (unfinished items stay pending in the store)."""
         self.runner.close()
+        if self.writer is not self.runner:
+            self.writer.close()
 
 
 def check_item_count(items: list[NewItem], max_items: int) -> None:
     """Raises TooManyItems when a job would have more than `max_items` (EDURAG_MAX_JOB_ITEMS) items."""
     if len(items) > max_items:
         raise TooManyItems(f"{len(items)} items is more than the {max_items:,}-item limit (EDURAG_MAX_JOB_ITEMS)")
+
+
+def check_item_ids(items: list[NewItem]) -> None:
+    """Raises DuplicateItemIds when two items share an id (results are named by it, so one would hide the other)."""
+    first: dict[str, int] = {}
+    repeated: list[str] = []
+    for n, item in enumerate(items):
+        if item.item_id in first:
+            repeated.append(f"{item.item_id!r} (items {first[item.item_id]} and {n})")
+        else:
+            first[item.item_id] = n
+    if repeated:
+        raise DuplicateItemIds(f"item ids must be unique (each names its result); repeated: {', '.join(repeated)}")
+
+
+class DuplicateItemIds(ValueError):
+    """Two or more items of a job with one id; the message names them."""
 
 
 class TooManyItems(ValueError):
@@ -208,8 +259,13 @@ def start_jobs(components: Components) -> Jobs:
     """Open the job store, pick the runner and resume unfinished in-process jobs (what `edurag serve` does at start)."""
     store = open_store(components.settings)
     runner = make_runner(components, store)
+    writer = runner
+    if components.settings.broker_url and not components.settings.chroma_url:
+        writer = ThreadRunner(components, store, 1, kinds={tasks.INGEST_TRANSCRIPTS})
     runner.resume()
-    return Jobs(store=store, runner=runner)
+    if writer is not runner:
+        writer.resume()
+    return Jobs(store=store, runner=runner, writer=writer)
 
 
 def make_runner(components: Components, store: JobStore) -> Runner:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
 from keybert.backend import BaseEmbedder
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+from stop_words import StopWordError, get_stop_words
 
 from edurag.embedder import Embedder
 from keybert import KeyBERT
@@ -42,12 +44,27 @@ class _KeyBERTBackend(BaseEmbedder):
         return self.embedder.encode(list(documents))
 
 
+@lru_cache(maxsize=64)
+def stop_words(language: str) -> frozenset[str]:
+    """Words that never start, end or make a key term, lower case: for English scikit-learn's list plus SPEECH_FILLERS;
+    for the 32 other languages of the `stop-words` package (ISO 639-1: es, fr, de, pt, it, nl, pl, ru, zh, ...) its
+    list, split into words as the vectorizer splits text (French "d'un" gives "un"); none for any other language and
+    for "und" (a text too short to tell its language)."""
+    if language == "en":
+        return frozenset(ENGLISH_STOP_WORDS | SPEECH_FILLERS)
+    try:
+        listed = get_stop_words(language)
+    except StopWordError:
+        return frozenset()
+    return frozenset(word for entry in listed for word in re.findall(r"[^\W\d_]+", entry.lower()))
+
+
 def term_options(language: str, longest: int = 2) -> dict:
-    """scikit-learn vectorizer options for a transcript's terms: word 1..`longest`-grams of 3+ letters without stop
-    words and speech fillers (English), or character 2-4 grams for scripts written without spaces."""
+    """scikit-learn vectorizer options for a transcript's terms: word 1..`longest`-grams of 3+ letters without the
+    language's stop words (`stop_words`), or character 2-4 grams for scripts written without spaces."""
     if language in _UNSPACED_LANGUAGES:
         return {"analyzer": "char", "ngram_range": (2, 4), "token_pattern": None}
-    stop = list(ENGLISH_STOP_WORDS | SPEECH_FILLERS) if language == "en" else None
+    stop = sorted(stop_words(language)) or None
     return {"ngram_range": (1, longest), "stop_words": stop, "token_pattern": r"(?u)\b[^\W\d_]{3,}\b"}
 
 
@@ -90,17 +107,21 @@ def _drop_nested(terms: list[str]) -> list[str]:
     return kept
 
 
-# Between two words of a key term: white space with up to two stop words (the vectorizer drops them inside n-grams).
-_STOP_WORD_GAP = r"\s+(?:(?:{})\s+){{0,2}}".format(
-    "|".join(sorted(map(re.escape, ENGLISH_STOP_WORDS), key=len, reverse=True)))
+@lru_cache(maxsize=64)
+def _stop_word_gap(language: str) -> str:
+    """Between two words of a key term: white space with up to two of the language's stop words (the vectorizer
+    drops them inside n-grams)."""
+    words = ENGLISH_STOP_WORDS if language == "en" else stop_words(language)  # English: fillers are content here
+    listed = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+    return r"\s+(?:(?:{})\s+){{0,2}}".format(listed) if listed else r"\s+"
 
 
-def as_written(term: str, text: str) -> str | None:
+def as_written(term: str, text: str, language: str = "en") -> str | None:
     """A lower-cased key term as the text most often writes it inside a sentence (a sentence's capital first letter
     says nothing): "martin luther" -> "Martin Luther", "photosynthesis" stays lower case, and a two-word term whose
     stop words the vectorizer dropped gets them back ("house lords" -> "House of Lords"). None when the text never
     writes its words in a row or with only stop words between them (the vectorizer pairs words across other words)."""
-    pattern = re.compile(r"\b" + _STOP_WORD_GAP.join(map(re.escape, term.split())) + r"\b", re.IGNORECASE)
+    pattern = re.compile(r"\b" + _stop_word_gap(language).join(map(re.escape, term.split())) + r"\b", re.IGNORECASE)
     inside, anywhere = Counter(), Counter()
     for match in pattern.finditer(text):
         form = " ".join(match.group(0).split())

@@ -234,7 +234,7 @@ def summarize_document(generator: Generator, embedder: Embedder, text: str,
                            np.stack([vectors[a:b].mean(axis=0) for a, b in bounds]), HEADING_TERMS)
     titles = [", ".join(terms_).capitalize() if terms_ else f"Part {i + 1}" for i, terms_ in enumerate(headings)]
     lead = [figures.sentence()] if figures is not None else []
-    opening = opening_sentence(key_terms, whole) if prepared.lecture and budget >= OPENING_MIN_BUDGET else None
+    opening = opening_sentence(key_terms, whole, language) if prepared.lecture and budget >= OPENING_MIN_BUDGET else None
     lead = [opening] + lead if opening else lead
     # an outline's headings (key terms and start time) are read as part of it, so they count against its budget
     heading_words = sum(count_words(heading_line(title, units[a].start)) for title, (a, _) in zip(titles, bounds)) \
@@ -262,11 +262,11 @@ def is_lecture(turns: Sequence[Turn], input_words: int) -> bool:
     return input_words >= LECTURE_MIN_WORDS and len({t.speaker for t in turns if t.speaker}) <= 1
 
 
-def opening_sentence(terms: Sequence[str], text: str) -> str | None:
+def opening_sentence(terms: Sequence[str], text: str, language: str = "en") -> str | None:
     """"This lecture covers A, B and C." from the first OPENING_TERMS key terms the text writes as such, each as it is
     written (key terms are found lower-cased; see keyterms.as_written): the topic line a reader of a course overview
     expects first. None when no key term is written in the text."""
-    written = [form for form in (as_written(term, text) for term in terms) if form][:OPENING_TERMS]
+    written = [form for form in (as_written(term, text, language) for term in terms) if form][:OPENING_TERMS]
     if not written:
         return None
     listed = written[0] if len(written) == 1 else f"{', '.join(written[:-1])} and {written[-1]}"

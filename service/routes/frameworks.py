@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from edurag.components import Components
 from edurag.framework_store import builtin_records
 from edurag.frameworks.crosswalk import compare
+from edurag.frameworks.importer import unresolved
 from edurag.frameworks.model import FrameworkConflict, FrameworkFormatError
 from edurag.standards import BUILTIN_FRAMEWORKS
 from ingestion.frameworks import framework_store, ingest_frameworks, remove_framework
@@ -58,12 +59,13 @@ def list_frameworks(c: ComponentsDep) -> list[FrameworkOut]:
 
 @router.get("/frameworks/{framework}", response_model=FrameworkDetailOut, responses=errors(404), dependencies=[UserDep])
 def get_framework(framework: FrameworkParam, c: ComponentsDep) -> FrameworkDetailOut:
-    """One framework's record with its associations, those pointing outside it counted and sampled."""
+    """One framework's record with its associations, those edurag cannot resolve (neither in the framework nor a
+    built-in CCSS standard) counted and sampled."""
     record = next((r for r in records(c) if r.id == framework), None)
     if record is None:
         raise HTTPException(404, f"unknown framework {framework!r} (GET /frameworks lists them)")
     associations = list(framework_store(c).associations(framework))
-    unknown = [a for a in associations if not a.known]
+    unknown = unresolved(associations, c.catalog)
     return FrameworkDetailOut(**record.model_dump(), associations=len(associations), unknown_associations=len(unknown),
                               unknown_examples=[{"origin": a.origin, "type": a.type, "destination": a.destination_uri or a.destination}
                                                 for a in unknown[:20]])

@@ -13,7 +13,8 @@ from starlette.datastructures import UploadFile
 from edurag.jobs.export import csv_lines, jsonl_lines
 from edurag.jobs.store import JobStatus, JobView, NewItem
 from edurag.jobs.tasks import SUMMARIZE, text_items, upload_items
-from edurag.jobs.worker import Jobs, NoUsableItem, TooManyItems, check_item_count, start_jobs
+from edurag.jobs.worker import (DuplicateItemIds, Jobs, NoUsableItem, TooManyItems, check_item_count, check_item_ids,
+                                 start_jobs)
 from service.auth import UserDep
 from service.deps import ComponentsDep, check_adapter
 from service.errors import errors
@@ -98,6 +99,10 @@ async def submit_summarize(request: Request, c: ComponentsDep, jobs: JobsDep) ->
         check_item_count(items, s.max_job_items)
     except TooManyItems as exc:
         raise HTTPException(413, str(exc)) from exc
+    try:
+        check_item_ids(items)
+    except DuplicateItemIds as exc:
+        raise HTTPException(422, str(exc)) from exc
     check_adapter(params["adapter"], c)
     try:
         job_id = jobs.submit(SUMMARIZE, items, params)

@@ -12,7 +12,8 @@ from edurag.chunk_ids import RECORD_KEY, SOURCE_KEY
 from edurag.components import build_components
 from edurag.settings import TRANSCRIPTS_COLLECTION, Settings
 from ingestion.indexer import record_manager, sync
-from ingestion.transcript_store import ingest_transcripts, list_transcript_sources, remove_transcript_source
+from ingestion.transcript_store import (ingest_transcripts, list_transcript_sources, nearest_transcript_chunks,
+                                        remove_transcript_source)
 from ingestion.transcripts import parse_transcripts, transcript_documents
 from vectorstore.chroma import get_collection
 
@@ -201,14 +202,26 @@ def test_crash_between_chroma_and_records_heals_precisely(make):
     assert changed.deleted == sum(1 for m in stored.values() if m["source_file"] == "f0.txt") and changed.added == 1
 
 
-def test_list_reports_titles_records_and_course(make):
+def test_list_reports_every_course_of_a_source_and_a_folder_is_a_course(make):
+    """newuser9 item 8: a .jsonl of three courses listed one; files in `bio/` had no course, so {"course": "bio"}
+    found nothing. Every course of a source is listed; a source's first folder is its course unless a record names one."""
     c = make()
-    ingest(c, ("bio.jsonl", b'{"id": "a", "title": "Cells", "course": "Bio 101", "text": "Mitochondria make ATP."}\n'
-                            b'{"id": "b", "title": "Leaves", "course": "Bio 101", "text": "Leaves make sugar."}\n'),
-           ("notes/ratios.srt", b"1\n00:00:01,000 --> 00:00:02,000\nRatios compare.\n"))
+    ingest(c, ("lectures.jsonl", b'{"id": "a", "title": "Cells", "course": "Bio 101", "text": "Mitochondria make ATP."}\n'
+                                 b'{"id": "b", "title": "Inferno", "course": "Dante in Translation", "text": "Virgil guides '
+                                 b'Dante through hell."}\n{"id": "c", "title": "Leaves", "course": "Bio 101", "text": '
+                                 b'"Leaves make sugar."}\n'),
+           ("bio/ratios.srt", b"1\n00:00:01,000 --> 00:00:02,000\nRatios compare two quantities.\n"),
+           ("bio/week2/dialogues.jsonl", b'{"text": "Osmosis moves water across a membrane."}\n'),
+           ("welcome.txt", b"Welcome to the school year."))
     sources = {s.id: s for s in list_transcript_sources(c)}
-    assert sources["bio.jsonl"].titles == ["Cells", "Leaves"] and sources["bio.jsonl"].transcripts == 2
-    assert sources["bio.jsonl"].course == "Bio 101" and sources["notes/ratios.srt"].chunks == 1
+    assert sources["lectures.jsonl"].titles == ["Cells", "Inferno", "Leaves"] and sources["lectures.jsonl"].transcripts == 3
+    assert sources["lectures.jsonl"].courses == ["Bio 101", "Dante in Translation"]
+    assert sources["bio/ratios.srt"].courses == sources["bio/week2/dialogues.jsonl"].courses == ["bio"]
+    assert sources["welcome.txt"].courses == [] and sources["bio/ratios.srt"].chunks == 1
+    in_bio = {h.metadata["source_file"] for h in nearest_transcript_chunks(c, "osmosis ratios membranes", 10, "bio")}
+    assert in_bio == {"bio/ratios.srt", "bio/week2/dialogues.jsonl"}
+    dante = nearest_transcript_chunks(c, "who guides Dante", 10, "Dante in Translation")
+    assert [h.metadata["title"] for h in dante] == ["Inferno"]
 
 
 def test_chunks_stored_under_the_old_per_record_keys_are_replaced(make):

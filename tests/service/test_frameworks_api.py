@@ -77,6 +77,14 @@ def test_case_associations_to_unknown_nodes_are_kept_and_reported(api):
     assert [c["code"] for c in standard["children"]][:1] == ["CCSS.Math.Content.6.RP.A.1"]
 
 
+def test_california_links_to_ccss_are_not_counted_unknown(api):
+    detail = api.get("/frameworks/ca-ccss-2010").json()  # only the 8 practices: the standards subset has none
+    assert (detail["associations"], detail["unknown_associations"]) == (65, 8)
+    assert sorted(e["destination"].rsplit("/", 1)[1] for e in detail["unknown_examples"]) == [f"MP{i}" for i in range(1, 9)]
+    crosswalk = api.post("/crosswalk", json={"from": "ca-ccss-2010", "code": "6.RP.3", "to": "ccss", "k": 1}).json()
+    assert crosswalk["matches"][0]["code"] == "6.RP.A.3" and crosswalk["matches"][0]["exact_link"]
+
+
 def test_case_package_without_grades_imports_and_reimports_unchanged(api):
     first = upload(api, FRAMEWORKS / "act_holistic_math_case_v1p0.json").json()[0]
     assert (first["framework"], first["items"], first["added"], first["unknown_associations"]) == ("act-holistic-framework-math", 28, 28, 0)

@@ -9,15 +9,20 @@ import pytest
 from edurag.components import build_components
 from edurag.settings import Settings
 from service.app import create_app
+from tests.utils.jobs import run_redis, wait_job
 from tests.utils.servers import serve_app
 
 ADMIN = {"Authorization": "Bearer admin-secret"}
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory, embedder):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("transcripts-api"), generator="extractive", admin_key="admin-secret")
-    app = create_app(components=build_components(settings, embedder=embedder))
+def api_settings(tmp_path_factory):
+    return Settings(data_dir=tmp_path_factory.mktemp("transcripts-api"), generator="extractive", admin_key="admin-secret")
+
+
+@pytest.fixture(scope="module")
+def api(api_settings, embedder):
+    app = create_app(components=build_components(api_settings, embedder=embedder))
     with serve_app(app) as url, httpx.Client(base_url=url, timeout=120) as client:
         yield client
 
@@ -59,3 +64,68 @@ def test_odd_file_names_round_trip_and_traversal_is_refused(api):
     assert response.status_code == 400 and "same source id 'a/b.txt'" in response.text
     refused = api.delete("/ingest/transcripts/..%2Fsecrets.txt", headers=ADMIN)
     assert refused.status_code == 400 and "path traversal" in refused.text
+
+
+def _lecture(topic: str, sentences: int) -> bytes:
+    return " ".join(f"In part {n} of the lecture on {topic} we compare ratios and rates in a table."
+                    for n in range(sentences)).encode()
+
+
+def test_ingest_as_a_job_gives_202_then_the_same_report_as_the_synchronous_reply(api, api_settings):
+    """POST /ingest/transcripts with `Prefer: respond-async` (or ?async=true): validated before the 202, spooled under
+    the data dir, ingested by the job runner; GET /jobs/{id} gives progress in chunks and the synchronous reply."""
+    vtt = b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Teacher A>Who can tell me what a ratio compares?</v>\n"
+    files = [("files", ("history/lecture1.txt", _lecture("the industrial revolution", 40), "text/plain")),
+             ("files", ("history/captions.vtt", vtt, "text/vtt"))]
+    created = api.post("/ingest/transcripts", files=files, headers={**ADMIN, "Prefer": "respond-async, wait=5"})
+    assert created.status_code == 202, created.text
+    job_id = created.json()["id"]
+    assert created.headers["location"] == f"/jobs/{job_id}"
+    assert created.headers["preference-applied"] == "respond-async"
+    state = wait_job(api.get, job_id)
+    assert state["status"] == "succeeded" and state["kind"] == "ingest_transcripts", state
+    result = state["result"]
+    chunks = {f["id"]: f["chunks"] for f in result["files"]}
+    assert chunks["history/captions.vtt"] == 1 and chunks["history/lecture1.txt"] > 1
+    assert state["progress"]["done"] == state["progress"]["total"] == sum(chunks.values()) == result["added"]
+    assert state["params"]["files"] == ["history/lecture1.txt", "history/captions.vtt"]
+    hits = api.post("/transcripts/search", json={"text": "who can tell me what a ratio compares", "k": 1}).json()
+    assert hits[0]["source_file"] == "history/captions.vtt"
+
+    again = api.post("/ingest/transcripts", files=files, headers=ADMIN)  # the synchronous reply, unchanged
+    assert again.status_code == 200 and set(again.json()) == set(result)
+    assert again.json()["files"] == result["files"] and again.json()["skipped"] == result["added"]
+
+    flagged = api.post("/ingest/transcripts?async=true", files=files[1:], headers=ADMIN)
+    assert flagged.status_code == 202
+    assert wait_job(api.get, flagged.json()["id"])["result"]["skipped"] == 1
+    assert list((api_settings.data_dir / "spool" / "transcripts").iterdir()) == []  # each job removes its spooled files when it ends
+
+
+def test_async_ingest_validates_before_the_202_and_checks_the_key_first(api):
+    prefer = {"Prefer": "respond-async"}
+    bad = [("files", ("ok.txt", b"fine text", "text/plain")), ("files", ("bad.vtt", b"WEBVTT\n\n00:00:0x --> 1\nHi\n", "text/vtt")),
+           ("files", ("latin1.txt", "caf\u00e9".encode("latin-1"), "text/plain")), ("files", ("slides.pdf", b"%PDF", "application/pdf"))]
+    refused = api.post("/ingest/transcripts", files=bad, headers={**ADMIN, **prefer})
+    assert refused.status_code == 400, refused.text
+    problems = " ".join(e if isinstance(e, str) else e.get("message", "") for e in refused.json()["errors"])
+    assert "bad.vtt" in problems and "not valid UTF-8" in problems and "unsupported file type .pdf" in problems
+    assert api.post("/ingest/transcripts?async=true", files=bad, headers=prefer).status_code == 401
+    assert api.post("/ingest/transcripts", content=b"not multipart", headers={**prefer, "Authorization": "Bearer wrong",
+                                                                             "Content-Type": "multipart/form-data"}).status_code == 403
+
+
+def test_async_ingest_with_celery_and_embedded_chroma_runs_in_the_serving_process(tmp_path, embedder):
+    """Jobs go to Celery (a real redis, no worker running), but only the serving process may write an embedded Chroma:
+    the ingest job runs on the API's own thread and its chunks are searchable through that API."""
+    with run_redis(tmp_path) as broker:
+        settings = Settings(data_dir=tmp_path / "data", generator="extractive", admin_key="admin-secret", broker_url=broker)
+        app = create_app(components=build_components(settings, embedder=embedder))
+        with serve_app(app) as url, httpx.Client(base_url=url, timeout=120) as client:
+            files = [("files", ("geo/rivers.txt", b"Rivers carve valleys and carry sediment to the delta.", "text/plain"))]
+            created = client.post("/ingest/transcripts?async=true", files=files, headers=ADMIN)
+            assert created.status_code == 202, created.text
+            state = wait_job(client.get, created.json()["id"], timeout=60)
+            assert state["status"] == "succeeded" and state["result"]["added"] == 1, state
+            hits = client.post("/transcripts/search", json={"text": "rivers carve valleys", "k": 1}).json()
+            assert hits[0]["source_file"] == "geo/rivers.txt"

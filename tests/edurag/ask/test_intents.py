@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
 from edurag.ask import ask
 from edurag.ask.answer import check_reply, facts_context, generated_answer
 from edurag.ask.intents import IntentDetector, allowed_intents, mask_codes
-from edurag.components import build_components
-from edurag.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def components(tmp_path_factory, embedder):
-    """The full catalog; nothing ingested (graph intents read the catalog only)."""
-    return build_components(Settings(data_dir=tmp_path_factory.mktemp("ask-unit"), generator="extractive"),
-                            embedder=embedder)
 
 
 def test_codes_are_masked_and_code_counts_bound_the_intents():

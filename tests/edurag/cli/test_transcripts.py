@@ -79,6 +79,63 @@ def test_cli_ingest_list_delete_with_folders(tmp_path):
         "biology/week1.txt", "biology/week2-osmosis.srt", "chemistry/week1.txt"]
 
 
+def test_prune_report_counts_match_the_store(tmp_path, embedder):
+    """newuser9 item 9: `--prune` printed deleted 0 and the total before the prune. The report's counts are the store's:
+    deleted = chunks of the changed file's old version + chunks of the pruned sources, total = chunks stored after."""
+    root = tmp_path / "courses"
+    (root / "bio").mkdir(parents=True)
+    for name, topic, parts in (("a.txt", "osmosis", 3), ("b.txt", "mitosis", 4), ("c.txt", "enzymes", 2)):
+        (root / "bio" / name).write_text(" ".join(f"Part {p} of the {topic} lecture: cells, water and membranes."
+                                                  for p in range(parts * 4)))
+    data = tmp_path / "data"
+    first = _cli(data, "ingest", "transcripts", str(root), "--root", str(root), "--prune")
+    assert first.returncode == 0, first.stderr
+    before = {s["id"]: s["chunks"] for s in map(json.loads, _cli(data, "transcripts", "list").stdout.splitlines())}
+    assert json.loads(first.stdout)["total"] == sum(before.values()) and min(before.values()) > 1
+
+    (root / "bio" / "b.txt").unlink()  # removed: pruned
+    (root / "bio" / "c.txt").write_text(" ".join(f"Revised part {p}: enzymes lower activation energy." for p in range(8)))
+    synced = _cli(data, "ingest", "transcripts", str(root / "bio"), "--root", str(root), "--prune")
+    assert synced.returncode == 0, synced.stderr
+    report = json.loads(synced.stdout)
+    after = {s["id"]: s["chunks"] for s in map(json.loads, _cli(data, "transcripts", "list").stdout.splitlines())}
+    settings = Settings(data_dir=data)
+    stored = get_collection(build_components(settings.model_copy(update={"generator": "extractive"}), embedder=embedder).client,
+                            TRANSCRIPTS_COLLECTION).count()
+    assert report["pruned"] == ["bio/b.txt"] and set(after) == {"bio/a.txt", "bio/c.txt"}
+    assert report["skipped"] == before["bio/a.txt"]
+    assert report["added"] == after["bio/c.txt"]
+    assert report["deleted"] == before["bio/b.txt"] + before["bio/c.txt"]
+    assert report["total"] == sum(after.values()) == stored == sum(before.values()) - report["deleted"] + report["added"]
+
+
+def test_cli_refuses_to_write_a_data_dir_a_running_api_serves(tmp_path, embedder):
+    """newuser9 item 4: a CLI ingest beside a running API (embedded Chroma) left the API's search stale until a restart,
+    with no warning. The API holds the data dir while it serves: writing commands exit 3 naming the way out, read-only
+    ones still work; once the API stops, the same command runs and a new API finds the chunks."""
+    import httpx
+
+    from service.app import create_app
+    from tests.utils.servers import serve_app
+
+    root = tmp_path / "courses"
+    (root / "bio").mkdir(parents=True)
+    (root / "bio" / "week2.txt").write_text("Malthus argued that population grows faster than the food supply.")
+    data = tmp_path / "data"
+    settings = Settings(data_dir=data, generator="extractive", admin_key="k", transcript_chunk_tokens=CHUNK_TOKENS,
+                        transcript_chunk_overlap=0)
+    with serve_app(create_app(components=build_components(settings, embedder=embedder))):
+        refused = _cli(data, "ingest", "transcripts", str(root), "--root", str(root))
+        assert refused.returncode == 3, refused.stderr
+        message = " ".join(refused.stderr.split())
+        assert "running edurag API" in message and "POST /ingest/transcripts" in message and "EDURAG_CHROMA_URL" in message
+        assert _cli(data, "transcripts", "delete", "bio/week2.txt").returncode == 3
+        listed = _cli(data, "transcripts", "list")
+        assert listed.returncode == 0 and listed.stdout == ""
+    assert _cli(data, "ingest", "transcripts", str(root), "--root", str(root)).returncode == 0
+    assert [json.loads(x)["id"] for x in _cli(data, "transcripts", "list").stdout.splitlines()] == ["bio/week2.txt"]
+
+
 @pytest.mark.slow
 def test_kill_9_mid_ingest_then_resume_and_third_run(tmp_path, embedder, capsys):
     """Issue #17 acceptance: 300 files through the CLI, kill -9 mid-run, resume, run again: 0 missing, 0 duplicates."""

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from edurag.codes import corestandards_uri_code, notation_keys
-from edurag.framework_store import FrameworkStore
+from edurag.codes import code_shaped, corestandards_uri_code, notation_keys
+from edurag.framework_store import Association, FrameworkStore
 from edurag.frameworks import case
 from edurag.frameworks.bloom import classify, verb_lookup
 from edurag.frameworks.crosswalk import CrosswalkMatch, grade_shift, label_for, monotone, shared_terms
-from edurag.frameworks.importer import check_replacements, import_source, plan, sniff
+from edurag.frameworks.importer import check_replacements, import_source, outside_code, plan, sniff, unresolved
 from edurag.frameworks.model import FrameworkConflict, FrameworkFormatError
 from edurag.settings import BUNDLED_FRAMEWORKS_DIR, BUNDLED_STANDARDS_DIR
 from edurag.standards import load_catalog
@@ -59,6 +59,20 @@ def test_case_associations_to_unknown_nodes_are_kept_and_reported(tmp_path):
     assert not outside.known and outside.destination_uri.startswith("http")
     ratio = next(s for s in store.standards("opensalt-sample") if s.code == "CCSS.Math.Content.6.RP.A")
     assert ratio.exact_match and len(ratio.children) == 3 and ratio.grades == ["6"]
+
+
+def test_links_to_ccss_standards_are_resolved_not_unknown(tmp_path):
+    store = FrameworkStore(tmp_path)
+    catalog = load_catalog(BUNDLED_STANDARDS_DIR, store)
+    report = import_source(store, plan([FRAMEWORKS / "ca-ccss-2010-grade-06.json"], "ca-ccss-2010")[0], catalog)
+    assert (report.associations, report.unknown_associations, report.unknown_examples) == (65, 0, [])
+    links = list(store.associations("ca-ccss-2010"))
+    assert {outside_code(catalog, a) for a in links} >= {"6.RP.A.3", "6.RP.A.3a", "6.EE.B.8"}
+    outside = Association(origin="1.0", type="exactMatch", destination="http://asn.jesandco.org/resources/S100556D",
+                          destination_uri="http://asn.jesandco.org/resources/S100556D", known=False)
+    unknown_ccss = Association(origin="1.0", type="exactMatch", known=False,
+                               destination="http://corestandards.org/Math/Content/6/RP/A/9")
+    assert unresolved([*links, outside, unknown_ccss], catalog) == [outside, unknown_ccss]
 
 
 def test_csp_import_is_idempotent_and_keeps_licences(tmp_path):
@@ -120,6 +134,17 @@ def test_codes_resolve_within_their_framework_and_never_mix(tmp_path):
     unknown = catalog.resolve_all("6.4.Z", "tx-teks-2012")  # an unknown code gets the framework's nearest spellings
     assert not unknown.found and unknown.suggestions and all(c.startswith("6.4") for c in unknown.suggestions)
     assert all(catalog.get(c, "tx-teks-2012") for c in unknown.suggestions)
+
+
+def test_code_shaped_spans_no_framework_has_are_reported_not_found(tmp_path):
+    assert code_shaped("9.XX.Z.99") and code_shaped("3.XY.1") and code_shaped("MA.6.AR.1.1")
+    assert not any(code_shaped(s) for s in ("K-2", "9-10", "COVID-19", "3.5", "1.2.3", "long-term-care", "x.y.z"))
+    store = FrameworkStore(tmp_path)
+    import_source(store, plan([FRAMEWORKS / "tx-teks-2012-grade-06.json"], "tx-teks-2012")[0])
+    catalog = load_catalog(BUNDLED_STANDARDS_DIR, store)
+    unknown = catalog.mentions("Does 9.XX.Z.99 follow 6.RP.A.3 in K-2 or 9-10 (COVID-19, 3.5)?")
+    assert [(r.query, r.found) for r in unknown] == [("9.XX.Z.99", False), ("6.RP.A.3", True)]
+    assert catalog.mentions("What is 6.4.B about?") == []  # TEKS has it: the question goes to that framework
 
 
 def test_bundled_frameworks_plan_one_source_each():

@@ -119,14 +119,28 @@ def test_malformed_uploads_are_rejected_per_item_and_the_job_continues(client: T
     assert state["status"] == "succeeded"
     assert state["progress"] | {"percent": 0} == {"done": 9, "total": 9, "succeeded": 3, "failed": 6, "percent": 0}
     errors = {e["item"]: e["error"] for e in state["errors"]}
-    assert "WEBVTT header" in errors["broken.vtt"]
-    assert "not valid UTF-8" in errors["latin1.txt"]
+    # rejected files carry the same kind of id as accepted ones (newuser9 item 14: `broken.vtt` beside `transcript:lesson.txt`)
+    assert "WEBVTT header" in errors["transcript:broken.vtt"]
+    assert "not valid UTF-8" in errors["transcript:latin1.txt"]
     assert "invalid JSON" in errors["transcript:mixed.jsonl#2"]
     assert "no transcript text" in errors["transcript:mixed.jsonl#4"]
-    assert "unsupported file type" in errors["slides.pdf"] and "empty" in errors["empty.txt"]
+    assert "unsupported file type" in errors["transcript:slides.pdf"] and "empty" in errors["transcript:empty.txt"]
     rows = [json.loads(x) for x in client.get(f"/jobs/{created['id']}/results", headers=USER).text.splitlines()]
     ok = [r["id"] for r in rows if r["status"] == "succeeded"]
     assert ok == ["transcript:lesson.txt", "transcript:mixed.jsonl#a", "transcript:mixed.jsonl#b"]  # records' own ids
+    assert {r["id"] for r in rows} == {"transcript:lesson.txt", "transcript:mixed.jsonl#a", "transcript:mixed.jsonl#b",
+                                       *errors}
+
+
+def test_duplicate_item_ids_are_refused_naming_the_id(client: TestClient):
+    """newuser9 item 14: two items with id "a" were accepted and both results said "a"."""
+    response = client.post("/jobs/summarize", json={"items": [{"id": "a", "text": "hello there."}, {"id": "b", "text": "hi."},
+                                                              {"id": "a", "text": "hi again."}]}, headers=USER)
+    assert response.status_code == 422 and "'a' (items 0 and 2)" in response.json()["detail"], response.text
+    twice = [("files", ("week1.txt", b"Ratios compare two quantities.", "text/plain")),
+             ("files", ("./week1.txt", b"Rates compare two units.", "text/plain"))]
+    response = client.post("/jobs/summarize", files=twice, headers=USER)
+    assert response.status_code == 422 and "'transcript:week1.txt'" in response.json()["detail"], response.text
 
 
 @pytest.mark.parametrize("body,status", [

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from edurag.generators import ExtractiveGenerator
-from edurag.sentences import count_words, has_terminal
+from edurag.sentences import UNDETERMINED, count_words, detect_language, has_terminal
 from edurag.summarization.length import LECTURE_BUDGET_SHARE, LENGTHS, budget_words
 from edurag.summarization.service import (FORMATS, MAX_UNIT_WORDS, DocumentSummary, EmptyTextError, SummaryOptions,
                                           prepare_text, summarize_document)
@@ -19,6 +19,26 @@ CHINESE = ("水循环是地球上最重要的自然过程之一。太阳照射�
            "在高空遇冷凝结成小水滴，许多小水滴聚在一起就形成了云。云里的水滴越来越大，最后落到地面，这就是降水。"
            "雨水一部分流进河流，再回到海洋；一部分渗入地下，成为地下水。植物的根吸收地下水，叶子又把水分蒸腾到空气中。"
            "老师让学生画出水循环的示意图，并用箭头标出蒸发、凝结、降水和径流四个环节。")
+
+SPANISH = (  # written for this test: a grade-school science lesson in Spanish
+    "Hoy vamos a estudiar la fotosíntesis, el proceso con el que las plantas fabrican su propio alimento. "
+    "Las hojas de una planta tienen clorofila, un pigmento verde que atrapa la energía de la luz del sol. "
+    "Con esa energía, la planta transforma el agua que sube por las raíces y el dióxido de carbono que entra por las "
+    "hojas en glucosa, un azúcar que le sirve de alimento. "
+    "Al mismo tiempo, la planta libera oxígeno al aire, y ese oxígeno es el que respiramos todos los animales. "
+    "Por eso decimos que los bosques son tan importantes para la vida en la Tierra. "
+    "Algunos científicos dicen que las algas del océano producen más oxígeno que todos los bosques juntos. "
+    "Cuando comemos una fruta o una verdura, también aprovechamos la energía que la planta guardó gracias a la "
+    "fotosíntesis. "
+    "Para el experimento de hoy, cada grupo va a poner una planta en la ventana y otra planta en un armario oscuro. "
+    "Durante una semana vais a medir la altura de las plantas y a anotar el color de sus hojas en el cuaderno. "
+    "Las hojas de la planta del armario se van a poner amarillas, porque sin luz no hay fotosíntesis y la clorofila "
+    "se pierde. "
+    "Al final de la semana, compararemos los resultados de todos los grupos y explicaremos qué papel tienen la luz, "
+    "el agua y el dióxido de carbono en la fotosíntesis. "
+    "Recordad que la glucosa que fabrica la planta se guarda en los tallos, en las raíces y en los frutos. "
+    "Por eso las patatas, que son tallos bajo la tierra, tienen tanto almidón, que es una forma de guardar la glucosa."
+)
 
 
 @pytest.fixture(scope="module")
@@ -224,3 +244,23 @@ def test_outline_headings_and_start_times_count_against_the_budget(generator):
     assert len(outline.sections) >= 2 and headings >= 2 * len(outline.sections)
     lead = count_words(outline.summary.split("## ")[0])  # the opening topic line
     assert content_words(outline) + headings + lead == read_words(outline.summary) == outline.words <= 80
+
+
+def test_spanish_key_terms_and_headings_drop_spanish_stop_words(generator):
+    function_words = {"las", "los", "una", "que", "del", "para", "con", "algunos", "por", "como", "son", "sus", "esa"}
+    result = summarize(generator, SPANISH, format="outline", max_words=60)
+    assert result.language == "es" and len(result.key_terms) >= 5
+    words = [w for term in result.key_terms + [s.heading for s in result.sections] for w in re.findall(r"\w+", term.lower())]
+    assert not set(words) & function_words, (result.key_terms, [s.heading for s in result.sections])
+    assert {"fotosíntesis", "clorofila", "glucosa", "oxígeno"} & set(words)
+
+
+@pytest.mark.parametrize("text", ["Hi.", "hello there.", "Okay.", "Hola.", "Buenos días, clase."])
+def test_a_text_too_short_to_tell_claims_no_language(generator, text):
+    assert detect_language(text) == UNDETERMINED
+    assert summarize(generator, text).language == UNDETERMINED
+
+
+def test_a_sentence_of_twenty_letters_or_more_gets_its_language():
+    assert detect_language("Today we study equivalent fractions.") == "en"
+    assert detect_language("Hoy estudiamos las fracciones equivalentes.") == "es"
