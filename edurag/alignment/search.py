@@ -296,8 +296,10 @@ def search_chunks(c: Components, collection_name: str, text: str, k: int, condit
     """The k chunks of a collection (transcripts) best matching a short query: dense and BM25 top hits fused; the
     text and metadata are read for those k only."""
     _, collection = c.aliases.get(c.client, collection_name)  # handle cached (a never-switched alias is the name)
-    ids, _, dense, lex_norm = fused_candidates(c, collection, [text], c.embedder.encode([text]), conditions or {},
-                                               metadata=False)
+    conditions = conditions or {}
+    searches = c.lexical_indexes.get(collection.name).submit([text], c.settings.lexical_candidates, conditions)
+    ids, _, dense, lex_norm = fused_candidates(c, collection, [text], c.embedder.encode([text]), conditions,
+                                               metadata=False, lexical_searches=searches)
     if not ids:
         return []
     score = dense[0] + c.settings.lexical_weight * lex_norm[0]
