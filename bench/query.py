@@ -67,7 +67,6 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen:
 
 def time_backend(backend: str, c: object, texts: list[str], k: int, env: dict[str, str], port: int) -> dict[str, list[float]]:
     """Time /align over HTTP on one embedder backend, interleaved with its parts measured in-process."""
-    from edurag.alignment.ranking import text_words
     from edurag.alignment.search import aligner_model_for, fused_candidates
     from edurag.embedder import load_embedder
     from edurag.settings import STANDARDS_COLLECTION
@@ -96,21 +95,22 @@ def time_backend(backend: str, c: object, texts: list[str], k: int, env: dict[st
                     _, metadatas, dense, lexical = fused_candidates(c, collection, split.texts, vectors, {})
                 if model is not None:
                     with timer(times["ranker"]):  # adapter, text prior, features, score and confidence of the candidates
-                        rank_candidates(model, vectors, text_words(text), metadatas, dense, lexical)
+                        rank_candidates(model, vectors, text, metadatas, dense, lexical)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     return times
 
 
-def rank_candidates(model: object, vectors: np.ndarray, words: int, metadatas: list[dict], dense: np.ndarray,
+def rank_candidates(model: object, vectors: np.ndarray, text: str, metadatas: list[dict], dense: np.ndarray,
                     lexical: np.ndarray) -> np.ndarray:
-    """What the aligner model adds to /align: query adapter, the candidates' table, text prior, features, scores."""
-    from edurag.alignment.ranking import StandardTable, standard_features
+    """What the aligner model adds to /align: query adapter, the candidates' table, text priors, features, scores."""
+    from edurag.alignment.ranking import StandardTable, standard_features, text_words
 
-    model.adapt(vectors, words)
+    model.adapt(vectors, text_words(text))
     table = StandardTable.of(metadatas)
-    features = standard_features(dense, lexical, table, set(), set(), model.prior(vectors, table.subjects))
+    features = standard_features(dense, lexical, table, set(), set(), model.prior(vectors, table.subjects),
+                                 model.word_prior(text, table.subjects))
     return model.confidence(model.score(features))
 
 

@@ -19,6 +19,15 @@ _CUE_NUMBER = re.compile(r"^\s*\d+\s*$")
 _TAG = re.compile(r"</?[a-z][^>]*>|<\d[\d:.]*>", re.IGNORECASE)
 _SPEAKER = re.compile(r"^\s*(#[^#]{1,30}#|[A-Z][\w.'-]*(?: [A-Z0-9][\w.'-]*){0,3})\s*(?:\(\s*" + _TIME + r"\s*\))?\s*:\s+")
 
+# Transcribers' notes for what was no one's words or could not be heard, optionally with a time: "[inaudible 00:56:09]",
+# "[unintelligible 00:08:46]", "(inaudible)", "[crosstalk]", "[laughter]", "[background conversation]" (the TalkMoves
+# conventions, and those of caption files). Summaries and search text leave them out; stage directions such as
+# "[writes]" or "[to Alan]" stay, they say what happened.
+_NOISE_WORDS = (r"inaudible|unintelligible|indiscernible|incomprehensible|unclear|cross-?talk|overlapping|"
+                r"background(?: \w+)?|laugh(?:s|ter|ing)?|chuckl(?:es|ing)|giggl(?:es|ing)|applause|music|silence|"
+                r"pause|noise|cough(?:s|ing)?")
+_ANNOTATION = re.compile(rf"[ \t]*[\[(][^\[\]()\n]{{0,40}}?\b(?:{_NOISE_WORDS})\b[^\[\]()\n]{{0,40}}[\])]", re.IGNORECASE)
+
 TEACHER_LABELS = re.compile(r"^(T\d*|Teacher\d*|Tchr|Instructor|Prof(essor)?|(Mr|Mrs|Ms|Miss|Mx|Dr)\.? [A-Z][\w'-]*)$", re.IGNORECASE)
 STUDENT_GROUP_LABELS = re.compile(r"^(S|SS|Ss|SN|S\d+|Student\d*|Students|Class|Group)$", re.IGNORECASE)
 _READABLE = {"t": "Teacher", "s": "Student", "ss": "Students", "sn": "Student", "class": "Class"}
@@ -92,11 +101,20 @@ def parse_turns(text: str) -> list[Turn]:
     return join_lines(_plain_lines(text))
 
 
+def strip_annotations(text: str) -> str:
+    """The text without transcribers' notes of inaudible or non-speech moments ("Six minus (inaudible)." -> "Six
+    minus.", "[unintelligible 00:08:46]" gone); other bracketed text is kept."""
+    return _ANNOTATION.sub("", text)
+
+
 def join_lines(lines: list[tuple[str, str, float | None]]) -> list[Turn]:
-    """(speaker, text, start seconds) lines as turns: a line by the speaker of the turn before, or by nobody, continues
-    that turn."""
+    """(speaker, text, start seconds) lines as turns, transcribers' notes removed (`strip_annotations`; a line of
+    nothing else is dropped): a line by the speaker of the turn before, or by nobody, continues that turn."""
     turns: list[Turn] = []
-    for speaker, line, start in lines:
+    for speaker, raw, start in lines:
+        line = strip_annotations(raw).strip()
+        if not line:
+            continue
         if turns and (speaker == turns[-1].speaker or not speaker):
             turn = turns[-1]
             turn.line_starts.append((len(turn.text) + 1, start))

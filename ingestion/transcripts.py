@@ -21,6 +21,7 @@ from langchain_core.documents import Document
 from edurag.chunk_ids import (COURSE_KEY, POSITION_KEY, RECORD_KEY, SOURCE_FILE_KEY, SOURCE_KEY, TITLE_KEY, transcript_item_id,
                               transcript_source_id)
 from edurag.chunking import split_by_tokens
+from edurag.transcript_text import strip_annotations
 from ingestion.captions import CaptionError, CaptionFormat, Cue, cues_text, normalize_newlines, read_cues, sniff_format
 
 SUPPORTED_SUFFIXES = (".txt", ".vtt", ".srt", ".jsonl")
@@ -258,11 +259,12 @@ def transcript_documents(transcripts: list[Transcript], count_tokens: Callable[[
                          overlap: int) -> list[Document]:
     """Token-aware chunks of each transcript (count_tokens: the embedder's), grouped by source in input order.
 
+    Transcribers' notes ("[inaudible 00:56:09]") are not searchable text: left out (edurag.transcript_text).
     Metadata: source (source id), record, chunk_index (within the record), title, course, source_file (the path).
     """
     docs: list[Document] = []
     for t in transcripts:
-        for index, chunk in enumerate(split_by_tokens(t.text, chunk_tokens, overlap, count_tokens)):
+        for index, chunk in enumerate(split_by_tokens(strip_annotations(t.text), chunk_tokens, overlap, count_tokens)):
             docs.append(Document(page_content=chunk, metadata={
                 SOURCE_KEY: t.source_id, RECORD_KEY: t.record, POSITION_KEY: index, TITLE_KEY: t.title,
                 COURSE_KEY: t.course, SOURCE_FILE_KEY: t.path,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,10 +20,12 @@ import numpy as np
 from edurag.standards import ALL_GRADES, expand_grades
 
 FEATURES = ("fused", "dense", "lexical", "dense_mean", "dense_z", "passage_share", "grade_mass", "cluster_support",
-            "domain_support", "subject_mass", "span", "grade_stated", "text_prior")
+            "domain_support", "subject_mass", "span", "grade_stated", "text_prior", "word_prior")
 LEXICAL_WEIGHT = 0.3
 PRIOR_TEMPERATURE = 0.05
 PASSAGE_TOP = 10
+WORD_NGRAMS = 2  # the word prior reads words and word pairs ("ten frame", "number line", "unit rate")
+WORD_MIN_LESSONS = 2  # a term counts once this many training lessons use it
 PRACTICE_PREFIX = "MP."
 LIKELY = "likely addressed"
 RELATED = "related"
@@ -118,6 +121,29 @@ def prior_grid(classes: Sequence[str], probabilities: np.ndarray, subjects: Sequ
     return grid
 
 
+def subject_grid(classes: Sequence[str], probabilities: np.ndarray, subjects: Sequence[str],
+                 grades: set[str]) -> np.ndarray:
+    """(len(subjects), 13) grid of each subject's probability (the sum over its text-prior classes) on `grades`,
+    0 on the other grades: a text prior whose grade part a stated grade replaces."""
+    mass = np.zeros(len(subjects), dtype=np.float32)
+    row = {subject: i for i, subject in enumerate(subjects)}
+    for name, probability in zip(classes, probabilities):
+        subject = name.split("|")[0]
+        if subject in row:
+            mass[row[subject]] += probability
+    return np.outer(mass, grade_vector(grades)).astype(np.float32)
+
+
+def word_vectorizer(terms: Sequence[str] | None = None) -> Any:
+    """The word prior's TF-IDF features (scikit-learn): words and word pairs, sublinear counts, L2-normalized rows;
+    with `terms` (the fitted vocabulary, in column order) ready for transform once its idf_ is set, else to fit."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vocabulary = {term: i for i, term in enumerate(terms)} if terms is not None else None
+    return TfidfVectorizer(ngram_range=(1, WORD_NGRAMS), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b",
+                           min_df=1 if vocabulary else WORD_MIN_LESSONS, vocabulary=vocabulary, dtype=np.float32)
+
+
 def grade_vector(grades: set[str]) -> np.ndarray:
     """A 13-slot (K..12) indicator of grades; unknown names are ignored."""
     out = np.zeros(len(ALL_GRADES), dtype=np.float32)
@@ -139,14 +165,15 @@ def _support(keys: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 def standard_features(dense: np.ndarray, lexical: np.ndarray, table: StandardTable,
                       named_grades: set[str] = frozenset(), hint_grades: set[str] = frozenset(),
-                      prior: np.ndarray | None = None) -> np.ndarray:
+                      prior: np.ndarray | None = None, word_prior: np.ndarray | None = None) -> np.ndarray:
     """(standards, len(FEATURES)) features of every column of `dense`/`lexical` (see the module docstring), whose
     standards `table` describes in the same order.
 
     Besides the best passage's scores, a standard is supported by the other passages (mean, z-score within its
     passage, share of passages ranking it in their top 10) and by its neighbours: the grades, clusters, domains and
     subject that the best-scoring standards of the whole text concentrate on (soft priors, no grade needed), and by
-    `prior`, the text prior's (subjects, 13) grid (prior_grid) of how likely the text is of each subject and grade.
+    `prior`, the text prior's (subjects, 13) grid (prior_grid) of how likely the text is of each subject and grade,
+    and `word_prior`, the same grid from the text's words (AlignerModel.word_prior).
     """
     p, n = dense.shape
     out = np.zeros((n, len(FEATURES)), dtype=np.float32)
@@ -177,8 +204,9 @@ def standard_features(dense: np.ndarray, lexical: np.ndarray, table: StandardTab
     for stated in (named_grades, hint_grades):  # a grade the text names counts like the request's grade_hint
         if stated:
             out[:, 11] = np.maximum(out[:, 11], _jaccard(table.grades, grade_vector(stated)))
-    if prior is not None:
-        out[:, 12] = (table.grades * prior[table.subject]).max(axis=1)
+    for column, grid in ((12, prior), (13, word_prior)):
+        if grid is not None:
+            out[:, column] = (table.grades * grid[table.subject]).max(axis=1)
     return out
 
 
@@ -189,7 +217,10 @@ class AlignerModel:
 
     `adapter_words` gates the adapter by text length: a text of w words moves min(1, w / adapter_words) of the way
     from its plain vector to the adapted one (0 = the full adapter for every text). The adapter is fitted to long
-    multi-activity lessons; short one-standard texts keep more of the embedder's own geometry."""
+    multi-activity lessons; short one-standard texts keep more of the embedder's own geometry.
+
+    Two text priors give each subject and grade a probability: `prior_*` from the mean passage vector, `word_*` from
+    the text's words (TF-IDF of words and word pairs, word_vectorizer; a multinomial logistic regression)."""
 
     weights: np.ndarray
     bias: float
@@ -203,6 +234,32 @@ class AlignerModel:
     prior_coef: np.ndarray | None = None
     prior_intercept: np.ndarray | None = None
     adapter_words: int = 0
+    word_classes: tuple[str, ...] = ()
+    word_terms: tuple[str, ...] = ()
+    word_idf: np.ndarray | None = None
+    word_coef: np.ndarray | None = None
+    word_intercept: np.ndarray | None = None
+
+    @cached_property
+    def _words(self) -> Any:
+        """The fitted TF-IDF vectorizer of the word prior."""
+        vectorizer = word_vectorizer(self.word_terms)
+        vectorizer.idf_ = self.word_idf
+        return vectorizer
+
+    def word_prior(self, text: str, subjects: Sequence[str], hint_grades: set[str] = frozenset()) -> np.ndarray | None:
+        """The word prior of a text as a (len(subjects), 13) grid (prior_grid); None without one.
+
+        A grade hint replaces the prior's grade part: the grid then holds each subject's probability on the hinted
+        grades and 0 elsewhere (subject_grid), so the words no longer pull toward a grade the teacher did not give."""
+        if self.word_coef is None:
+            return None
+        logits = np.asarray(self._words.transform([text]) @ self.word_coef.T).ravel() + self.word_intercept
+        probabilities = np.exp(logits - logits.max())
+        probabilities /= probabilities.sum()
+        if hint_grades:
+            return subject_grid(self.word_classes, probabilities, subjects, hint_grades)
+        return prior_grid(self.word_classes, probabilities, subjects)
 
     def prior(self, vectors: np.ndarray, subjects: Sequence[str]) -> np.ndarray | None:
         """The text prior (multinomial logistic regression on the mean passage vector, before the adapter) as a
@@ -253,6 +310,10 @@ class AlignerModel:
         if self.prior_coef is not None:
             arrays |= {"prior_classes": np.array(self.prior_classes), "prior_coef": self.prior_coef.astype(np.float16),
                        "prior_intercept": self.prior_intercept}
+        if self.word_coef is not None:
+            arrays |= {"word_classes": np.array(self.word_classes), "word_terms": np.array(self.word_terms),
+                       "word_idf": self.word_idf.astype(np.float32), "word_coef": self.word_coef.astype(np.float16),
+                       "word_intercept": self.word_intercept}
         path = folder / MODEL_FILE
         np.savez_compressed(path, **arrays)
         return path
@@ -273,7 +334,10 @@ def load_aligner_model(folder: Path | None = None) -> AlignerModel:
             adapter_words=int(data["adapter_words"][0]) if "adapter_words" in data else 0,
             prior_classes=tuple(str(c) for c in data["prior_classes"]) if "prior_classes" in data else (),
             prior_coef=data["prior_coef"].astype(np.float32) if "prior_coef" in data else None,
-            prior_intercept=data["prior_intercept"].astype(np.float32) if "prior_intercept" in data else None)
+            prior_intercept=data["prior_intercept"].astype(np.float32) if "prior_intercept" in data else None,
+            **({"word_classes": tuple(str(c) for c in data["word_classes"]), "word_terms": tuple(str(t) for t in data["word_terms"]),
+                "word_idf": data["word_idf"].astype(np.float64), "word_coef": data["word_coef"].astype(np.float32),
+                "word_intercept": data["word_intercept"].astype(np.float32)} if "word_coef" in data else {}))
 
 
 def read_model_manifest(folder: Path | None = None) -> dict[str, Any]:

@@ -207,7 +207,8 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
     if model is not None:
         table = StandardTable.of([metadatas[i] for i in ranked])
         features = standard_features(dense[:, ranked], lex_norm[:, ranked], table, named, hinted,
-                                     model.prior(plain, table.subjects))
+                                     model.prior(plain, table.subjects),
+                                     model.word_prior(text, table.subjects, hinted))
         scores = model.score(features)
         confidences = model.confidence(scores)
         order = np.argsort(-scores)[:k if framework else COPIES_WINDOW * k]

@@ -8,11 +8,23 @@ question is a teacher sentence ending in a question mark. Words are count_words 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Sequence
 
+import numpy as np
+from sklearn.feature_extraction.text import CountVectorizer
+
+from edurag.embedder import Embedder
 from edurag.sentences import count_words, has_terminal, split_sentences
-from edurag.transcript_text import TEACHER_LABELS, Turn, readable_speaker
+from edurag.summarization.keyterms import term_options
+from edurag.transcript_text import TEACHER_LABELS, Turn, Unit, readable_speaker
 
 MIN_TURNS = 4
+# What was taught: words of the teacher's explanations. Shorter teacher sentences are mostly feedback and management
+# ("Excellent.", "Yep, go ahead.", "Fine."), which the transcript-wide key terms of a class are full of; a topic word
+# comes back in several explanations, and one word per stem (decimal, decimals) is enough.
+TOPIC_TERMS = 3
+TOPIC_MIN_WORDS = 6
+TOPIC_MIN_SENTENCES = 3
 
 
 @dataclass
@@ -95,3 +107,44 @@ def talk_figures(turns: list[Turn], language: str = "en") -> TalkFigures:
         teacher_turn_share=round(teacher_turns / max(teacher_turns + student_turns, 1), 4),
         teacher_questions=questions, longest_student_contribution=longest, teachers=teachers, students=students,
     )
+
+
+def lesson_topics(units: Sequence[Unit], vectors: np.ndarray, embedder: Embedder, language: str) -> list[str]:
+    """Up to TOPIC_TERMS words naming what the teacher taught (TalkMoves Davies: decimal, cents, tenths): single words
+    of 3+ letters, no stop words (keyterms.term_options), found in at least TOPIC_MIN_SENTENCES teacher sentences of
+    TOPIC_MIN_WORDS+ words, ranked by cosine to the mean vector of those sentences (`vectors`: one row per unit);
+    speakers' names and a second form of a kept word (same first five letters, most of the shorter word) left out."""
+    picked = [i for i, u in enumerate(units) if is_teacher(u.speaker) and count_words(u.text) >= TOPIC_MIN_WORDS]
+    if len(picked) < TOPIC_MIN_SENTENCES:
+        return []
+    try:
+        counts = CountVectorizer(binary=True, **term_options(language, longest=1)).fit([units[i].text for i in picked])
+    except ValueError:  # only stop words
+        return []
+    names = {part.lower() for u in units for part in u.speaker.replace(".", " ").split()}
+    found = counts.transform([units[i].text for i in picked]).sum(axis=0).A1
+    words = [w for w, n in zip(counts.get_feature_names_out(), found) if n >= TOPIC_MIN_SENTENCES and w not in names]
+    if not words:
+        return []
+    centre = vectors[picked].mean(axis=0)
+    ranked = [words[i] for i in np.argsort(-(embedder.encode(words) @ centre), kind="stable")]
+    topics: list[str] = []
+    for word in ranked:
+        if not any(_same_word(word, kept) for kept in topics):
+            topics.append(word)
+        if len(topics) == TOPIC_TERMS:
+            break
+    return topics
+
+
+def _same_word(a: str, b: str) -> bool:
+    shared = len(next((p for p in (a[:n] for n in range(min(len(a), len(b)), 0, -1)) if b.startswith(p)), ""))
+    return shared >= 5 and shared >= 0.8 * min(len(a), len(b))
+
+
+def topic_sentence(topics: Sequence[str]) -> str | None:
+    """"This lesson covers A, B and C." (None without topics)."""
+    if not topics:
+        return None
+    listed = topics[0] if len(topics) == 1 else f"{', '.join(topics[:-1])} and {topics[-1]}"
+    return f"This lesson covers {listed}."

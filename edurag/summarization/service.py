@@ -20,7 +20,8 @@ from edurag.sentences import count_words, detect_language, truncate_words
 from edurag.summarization.mapreduce import summarize_text
 from edurag.transcript_text import Turn, Unit, join_lines, parse_turns, sentence_units
 from ingestion.captions import CaptionError, read_cues, sniff_format
-from edurag.summarization.classroom import TalkFigures, is_classroom, is_teacher, talk_figures
+from edurag.summarization.classroom import (TalkFigures, is_classroom, is_teacher, lesson_topics, talk_figures,
+                                            topic_sentence)
 from edurag.summarization.keyterms import KeyTermExtractor, as_written
 from edurag.summarization.length import DEFAULT_CURVE, LECTURE_BUDGET_SHARE, MEETING_CURVE, budget_words, max_sentences
 from edurag.summarization.meetings import backchannels, is_meeting
@@ -234,6 +235,8 @@ def summarize_document(generator: Generator, embedder: Embedder, text: str,
                            np.stack([vectors[a:b].mean(axis=0) for a, b in bounds]), HEADING_TERMS)
     titles = [", ".join(terms_).capitalize() if terms_ else f"Part {i + 1}" for i, terms_ in enumerate(headings)]
     lead = [figures.sentence()] if figures is not None else []
+    topic = topic_sentence(lesson_topics(units, vectors, embedder, language)) if figures is not None else None
+    lead = [topic] + lead if topic and budget >= OPENING_MIN_BUDGET else lead
     opening = opening_sentence(key_terms, whole, language) if prepared.lecture and budget >= OPENING_MIN_BUDGET else None
     lead = [opening] + lead if opening else lead
     # an outline's headings (key terms and start time) are read as part of it, so they count against its budget

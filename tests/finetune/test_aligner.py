@@ -29,6 +29,8 @@ def test_rebuild_command_trains_a_few_steps_on_a_tiny_slice(standards_subset_dir
     model = load_aligner_model(out)
     assert model.adapter is not None and model.adapter.shape == (384, 384)
     assert model.adapter_words == manifest["hyperparameters"]["adapter_words"] > 0
+    assert model.word_coef is not None and model.word_coef.shape == (len(model.word_classes), len(model.word_terms))
+    assert model.word_prior("Students count the counters in a ten frame.", ("math",)).shape == (1, 14)
     assert np.all(np.diff(model.confidence(np.linspace(-10, 10, 101))) >= 0)
 
 

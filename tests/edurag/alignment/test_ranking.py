@@ -8,11 +8,14 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from edurag.alignment.ranking import (BUNDLED_MODEL_DIR, FEATURES, MODEL_FILE, keep_top, load_aligner_model,
                                       read_model_manifest)
+from finetune.aligner import EncodedItem, fit_word_prior, fused_only
 from finetune.manifest import MANIFEST_KEYS
 
 REPO = Path(__file__).resolve().parents[3]
@@ -77,3 +80,42 @@ def test_keep_top_keeps_each_rows_best_k_as_a_top_k_search_returns_them() -> Non
     expected = np.array([[0.9, 0, 0, 0.7, 0], [0.2, 0.2, 0, 0.8, 0], [0, 0, 0, 0.4, 0]], dtype=np.float32)
     assert np.array_equal(keep_top(scores, 2), expected)
     assert np.array_equal(keep_top(scores, 5), scores)
+
+
+def test_word_prior_reads_grade_words_and_survives_save_and_load(tmp_path: Path) -> None:
+    """The word prior (TF-IDF words -> subject|grade) puts a ratio lesson in grade 6 and a counting one in K, and the
+    saved artifact gives the same grid (float16 weights) through a vectorizer rebuilt from the stored vocabulary."""
+    kindergarten = ["Students count the cubes in a ten frame.", "Count the dots in the ten frame and say how many.",
+                    "How many counters? Count them one by one and match a number card."]
+    grade6 = ["Use a ratio table to find the unit rate of the recipe.", "A double number line shows the ratio of cups.",
+              "Find the unit rate: 12 dollars for 3 pounds, what ratio per pound?"]
+    index = SimpleNamespace(metadatas=[{"subject": "math", "grades": ["K"]}, {"subject": "math", "grades": ["6"]}])
+    items = [EncodedItem(id=text, group=text, vectors=np.zeros((1, 2), np.float32), lexical=np.zeros((1, 2), np.float32),
+                         gold=[frozenset({column})], words=len(text.split()), text=text)
+             for column, texts in enumerate((kindergarten, grade6)) for text in texts]
+    model = fused_only(word_prior=fit_word_prior(items, index))
+    subjects = ("ela", "math")
+    grid = model.word_prior("What is the unit rate in this ratio table?", subjects)
+    assert grid.shape == (2, 14) and grid[0].max() == 0.0 and grid[1, 7] > 0.5 > grid[1, 1]  # columns PK, K, 1..12
+    assert model.word_prior("Count the cubes in the ten frame.", subjects)[1, 1] > 0.5
+    model.save(tmp_path)
+    loaded = load_aligner_model(tmp_path)
+    assert loaded.word_terms == model.word_terms and loaded.word_classes == model.word_classes
+    assert np.allclose(loaded.word_prior("What is the unit rate in this ratio table?", subjects), grid, atol=1e-3)
+    assert fused_only().word_prior("anything", subjects) is None
+
+
+def test_a_grade_hint_replaces_the_grade_part_of_the_word_prior() -> None:
+    """With a grade hint the word prior keeps only its subject part, on the hinted grades: a ratio lesson a teacher
+    calls kindergarten gets no grade-6 pull from its words, and all of its math probability sits on K."""
+    texts = {0: ["Count the cubes in a ten frame.", "Count the dots and say how many."],
+             1: ["Use a ratio table to find the unit rate.", "A double number line shows the ratio of cups."]}
+    index = SimpleNamespace(metadatas=[{"subject": "math", "grades": ["K"]}, {"subject": "math", "grades": ["6"]}])
+    items = [EncodedItem(id=text, group=text, vectors=np.zeros((1, 2), np.float32), lexical=np.zeros((1, 2), np.float32),
+                         gold=[frozenset({column})], words=len(text.split()), text=text)
+             for column, group in texts.items() for text in group]
+    model = fused_only(word_prior=fit_word_prior(items, index))
+    text, subjects = "What is the unit rate in this ratio table?", ("ela", "math")
+    plain, hinted = model.word_prior(text, subjects), model.word_prior(text, subjects, {"K"})
+    assert plain[1, 7] > plain[1, 1]
+    assert hinted[1, 1] == pytest.approx(1.0, abs=1e-5) and np.delete(hinted, 1, axis=1).max() == 0.0 and hinted[0].max() == 0.0

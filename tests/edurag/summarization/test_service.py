@@ -264,3 +264,32 @@ def test_a_text_too_short_to_tell_claims_no_language(generator, text):
 def test_a_sentence_of_twenty_letters_or_more_gets_its_language():
     assert detect_language("Today we study equivalent fractions.") == "en"
     assert detect_language("Hoy estudiamos las fracciones equivalentes.") == "es"
+
+
+# Written for this test: a class on equivalent fractions, with the praise and management talk real classes are full of.
+EQUIVALENT_FRACTIONS = """T: Okay, everyone, eyes up here please.
+T: Today we are going to find equivalent fractions on the fraction strips.
+Ana: Excellent, I have my strips.
+T: Excellent. Take the strip cut into halves and the strip cut into fourths.
+T: How many fourths cover the same length as one half of the strip?
+Ana: Two fourths.
+T: Yep. So two fourths and one half are equivalent fractions, they name the same length.
+Ben: Is it the same with eighths?
+T: Good question, Ben. Lay the eighths strip under the halves strip and count the eighths.
+Ben: Four eighths.
+T: Perfect. Four eighths is equivalent to one half, because we multiplied the numerator and the denominator by four.
+T: Excellent work. Yep, fine, everybody write it down.
+Ana: So you multiply the top and the bottom by the same number?
+T: Yes, multiply the numerator and the denominator by the same number and the fraction names the same amount.
+T: Now use the strips to find a fraction equivalent to three fourths, with a denominator of eight.
+Ben: Six eighths.
+T: Excellent, six eighths. Fine, pencils down, great job today."""
+
+
+def test_a_classroom_summary_says_what_was_taught(generator):
+    result = summarize(generator, EQUIVALENT_FRACTIONS, max_words=80)
+    assert result.classroom is not None
+    first = result.summary.split(". ")[0]
+    assert first.startswith("This lesson covers ") and ("fraction" in first or "denominator" in first), first
+    assert not {"excellent", "yep", "fine", "perfect", "ben", "ana"} & set(re.findall(r"\w+", first.lower()))
+    assert result.summary.count("Teacher talk: ") == 1 and read_words(result.summary) == result.words <= 80
