@@ -118,7 +118,8 @@ def compare_encoder_workers(settings: object, texts: list[str], reps: int = 3) -
     """/align's passages + encoding per text with one batch at a time on ONNX Runtime's intra-op pool
     (EDURAG_ENCODER_WORKERS=1) against a text's batches at once on single-threaded runs (one per usable core, at
     least 2), interleaved on the same texts (order flipped per text), each text's best of `reps`: a ratio in one run."""
-    from edurag.embedder import load_embedder, usable_cores
+    from edurag.embedder import load_embedder
+    from edurag.settings import usable_cores
 
     parallel = load_embedder(settings.model_copy(update={"encoder_workers": max(2, usable_cores())}))
     pooled = load_embedder(settings.model_copy(update={"encoder_workers": 1}))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -17,7 +16,7 @@ from langchain_core.embeddings import Embeddings
 
 from edurag.chunking import split_by_tokens
 from edurag.models import ENCODER_INPUTS, default_embedding_model, load_sentence_transformer, onnx_encoder_file, onnx_session
-from edurag.settings import Settings
+from edurag.settings import Settings, usable_cores
 
 _GLUE = re.compile("[\x0b\x0c\x1c-\x1f\x85]")  # whitespace to str.split, deleted by BERT's normalizer
 
@@ -235,11 +234,6 @@ class LangchainEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         """Embed a query."""
         return self.embedder.encode([text])[0].tolist()
-
-
-def usable_cores() -> int:
-    """CPU cores this process may run on (its affinity mask, e.g. under taskset or a container's cpuset)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def encoder_workers(settings: Settings, cores: int | None = None) -> int:

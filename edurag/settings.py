@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -138,6 +139,11 @@ class Settings(BaseSettings):
     def resolved_adapters_dir(self) -> Path:
         """The folder of named adapters."""
         return self.adapters_dir or self.data_dir / "adapters"
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, e.g. under taskset or a container's cpuset)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def setup_logging(level: int = logging.INFO, *filters: logging.Filter) -> None:

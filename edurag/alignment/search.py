@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from edurag.components import Components, embedder_for
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import BUILTIN_FRAMEWORKS, expand_grades
 from vectorstore.chroma import nearest
+from vectorstore.lexical import LexicalHit
 
 logger = logging.getLogger(__name__)
 
@@ -169,12 +171,14 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
     model = aligner_model_for(s.aligner_model, embedder.name)
     split = embedder.passages(text, s.passage_tokens, s.passage_overlap)
     parts = split.texts
+    conditions = {"framework": framework, "subject": subject, "grades": [grade] if grade else None}
+    lexical_searches = c.lexical_indexes.get(collection.name).submit(parts, s.lexical_candidates, conditions)
     plain = embedder.encode_tokens(split.tokens)
     vectors = model.adapt(plain, text_words(text)) if model is not None else plain
-    conditions = {"framework": framework, "subject": subject, "grades": [grade] if grade else None}
     share = c.catalog.share(framework, subject, grade)
     try:
-        _, metadatas, dense, lex_norm = fused_candidates(c, collection, parts, vectors, conditions, share)
+        _, metadatas, dense, lex_norm = fused_candidates(c, collection, parts, vectors, conditions, share,
+                                                         lexical_searches=lexical_searches)
     except NotFoundError:
         c.aliases.invalidate()
         target, collection = c.aliases.get(c.client, STANDARDS_COLLECTION)
@@ -230,6 +234,7 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
 
 def fused_candidates(c: Components, collection: Collection, parts: list[str], vectors: np.ndarray, conditions: dict[str, Any],
                      share: float | None = None, metadata: bool = True,
+                     lexical_searches: list[Future[list[LexicalHit]]] | None = None,
                      ) -> tuple[list[str], list[dict[str, Any]], np.ndarray, np.ndarray]:
     """Dense (Chroma top `dense_candidates`) and lexical (BM25 top `lexical_candidates`) hits of every passage, on the
     union of the chunks either found: their ids, metadata, and cosine and max-normalized BM25 score per passage.
@@ -237,18 +242,21 @@ def fused_candidates(c: Components, collection: Collection, parts: list[str], ve
     first element); `share` is the fraction of the collection they keep, when known (Catalog.share): a broad filter is
     then applied to an unfiltered over-fetch rather than as a Chroma `where` (vectorstore.chroma.nearest; same top k).
 
-    Both reads are top-k searches that honour the conditions, so a query costs the same at 1,000 and 1,000,000 chunks (no
-    pass over the collection; tantivy applies filters as term queries, cheap at any share); a chunk one signal did not
+    Both reads are top-k searches that honour the conditions, with no pass over the collection (HNSW; BM25 reads the
+    posting lists of the query's words, tantivy applies filters as term queries, cheap at any share); a chunk one signal did not
     return scores 0 on it for that passage. Chroma returns distances only; the candidates' metadata comes from the
     process's MetadataCache (Components.chunk_metadata): the first time a chunk is a candidate it is taken from its BM25
     hit (the index stores it) or, for a dense-only candidate, read from Chroma. With `metadata=False` nothing is read
-    and every chunk gets an empty dict: for callers that read the metadata of a few winners.
+    and every chunk gets an empty dict: for callers that read the metadata of a few winners. `lexical_searches`: the
+    BM25 searches of `parts` already submitted on this collection's index (LexicalIndex.submit, so that they ran while
+    the caller encoded); else they are submitted here and run while Chroma searches.
     """
     s = c.settings
+    if lexical_searches is None:
+        lexical_searches = c.lexical_indexes.get(collection.name).submit(parts, s.lexical_candidates, conditions)
     dense_hits = nearest(collection, vectors, s.dense_candidates, conditions, share, s.post_filter_min_share,
                          s.post_filter_overfetch, metadata=False, cache=c.chunk_metadata)
-    lexical = c.lexical_indexes.get(collection.name)
-    lexical_hits = [lexical.search(part, s.lexical_candidates, conditions) for part in parts]
+    lexical_hits = [search.result() for search in lexical_searches]
     found = list(dict.fromkeys([i for ids in dense_hits.ids for i in ids] + [h.id for hits in lexical_hits for h in hits]))
     # read once per process (content-addressed ids): a BM25 hit brings its stored metadata, the rest is one Chroma get
     stored = {hit.id: hit for hits in lexical_hits for hit in hits}
