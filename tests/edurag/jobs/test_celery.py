@@ -120,3 +120,24 @@ def test_api_hands_jobs_to_celery(components):
     app = create_app(components=components)
     with TestClient(app):
         assert isinstance(app.state.jobs.runner, CeleryRunner)
+
+
+def test_transcript_ingest_job_runs_on_a_celery_worker_with_a_chroma_server(stack: dict, components):
+    """With a Chroma server every process may write it, so an ingest job goes to the workers like any other; the
+    worker reads the spooled files from the shared data dir and the API's search finds the chunks."""
+    app = create_app(components=components)
+    with TestClient(app):
+        assert isinstance(app.state.jobs.writer, CeleryRunner)
+    worker = Worker(stack["env"], stack["root"] / "worker-ingest.log")
+    try:
+        with _api(components) as url, _client(url) as http:
+            files = [("files", ("geo/rivers.txt", b"Rivers carve valleys and carry sediment to the delta.", "text/plain"))]
+            created = http.post("/ingest/transcripts", files=files, headers={"Prefer": "respond-async"})
+            assert created.status_code == 202, created.text
+            state = wait_job(http.get, created.json()["id"], timeout=240)
+            assert state["status"] == "succeeded" and state["result"]["files"][0]["id"] == "geo/rivers.txt", state
+            hits = http.post("/transcripts/search", json={"text": "rivers carve valleys", "k": 1}).json()
+            assert hits[0]["source_file"] == "geo/rivers.txt"
+    finally:
+        worker.stop()
+    assert "edurag.ingest_transcripts" in (stack["root"] / "worker-ingest.log").read_text()
