@@ -8,7 +8,7 @@ Read routes declare no security in OpenAPI unless EDURAG_API_KEYS is set (`servi
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Callable
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -43,6 +43,15 @@ def admin_rejection(settings: Settings, authorization: str | None) -> HTTPExcept
     return None
 
 
+AdminCheck = Callable[[], HTTPException | None]
+
+
+def bearer_admin_check(request: Request) -> AdminCheck:
+    """A deferred admin check of this request's bearer key, for routes where only some resources are the admin's
+    (a job of an admin operation): calling it gives admin_rejection's answer."""
+    return lambda: admin_rejection(request.app.state.settings, request.headers.get("authorization"))
+
+
 def require_admin(request: Request, credentials: Credentials) -> None:
     """Admin routes: the same check the request-limits middleware made before reading the body."""
     rejection = admin_rejection(request.app.state.settings, request.headers.get("authorization"))
@@ -64,4 +73,5 @@ def require_user(request: Request) -> None:
 
 
 AdminDep = Depends(require_admin)
+AdminCheckDep = Annotated[AdminCheck, Depends(bearer_admin_check)]
 UserDep = Depends(require_user)

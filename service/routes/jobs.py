@@ -12,10 +12,10 @@ from starlette.datastructures import UploadFile
 
 from edurag.jobs.export import csv_lines, jsonl_lines
 from edurag.jobs.store import JobStatus, JobView, NewItem
-from edurag.jobs.tasks import SUMMARIZE, text_items, upload_items
+from edurag.jobs.tasks import INGEST_TRANSCRIPTS, REINDEX, SUMMARIZE, text_items, upload_items
 from edurag.jobs.worker import (DuplicateItemIds, Jobs, NoUsableItem, TooManyItems, check_item_count, check_item_ids,
                                  start_jobs)
-from service.auth import UserDep
+from service.auth import AdminCheck, AdminCheckDep, UserDep
 from service.deps import ComponentsDep, check_adapter
 from service.errors import errors
 from service.schemas import JobCreated, JobOut, SummarizeJobRequest, SummaryOptionsIn
@@ -36,6 +36,7 @@ def get_jobs(request: Request) -> Jobs:
 
 JobsDep = Annotated[Jobs, Depends(get_jobs)]
 router = APIRouter(tags=["jobs"], dependencies=[UserDep], lifespan=jobs_lifespan)
+ADMIN_JOBS = (INGEST_TRANSCRIPTS, REINDEX)  # job kinds that are admin operations
 
 
 async def _multipart_items(request: Request, limit: int) -> tuple[list[NewItem], dict[str, Any]]:
@@ -112,27 +113,31 @@ async def submit_summarize(request: Request, c: ComponentsDep, jobs: JobsDep) ->
     return JobCreated(id=job_id, status=JobStatus.QUEUED, total=len(items), rejected=rejected)
 
 
-def _view(jobs: Jobs, job_id: str) -> JobView:
+def _view(jobs: Jobs, job_id: str, admin: AdminCheck) -> JobView:
+    """The job; 404 if unknown. The job of an admin operation (transcript ingest, re-index) is the admin's, as the
+    operation was: its file names, progress and cancel need `admin()` to pass (it returns the 401/403 to raise)."""
     view = jobs.store.get(job_id)
     if view is None:
         raise HTTPException(404, f"no job {job_id!r}")
+    if view.kind in ADMIN_JOBS and (rejection := admin()):
+        raise rejection
     return view
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, responses=errors(404))
-def get_job(job_id: str, jobs: JobsDep) -> JobOut:
-    """Status, progress (done/total), rate, ETA and per-item errors."""
-    return JobOut.of(_view(jobs, job_id))
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=errors(401, 403, 404))
+def get_job(job_id: str, jobs: JobsDep, admin: AdminCheckDep) -> JobOut:
+    """Status, progress (done/total), rate, ETA and per-item errors (a transcript ingest or re-index job: admin key)."""
+    return JobOut.of(_view(jobs, job_id, admin))
 
 
 @router.get("/jobs/{job_id}/results", responses={200: {"description": "JSONL (default) or CSV rows, one per finished item",
                                                   "content": {"application/x-ndjson": {}, "text/csv": {}}},
-                                                  **errors(404, 422)})
-def job_results(job_id: str, jobs: JobsDep,
+                                                  **errors(401, 403, 404, 422)})
+def job_results(job_id: str, jobs: JobsDep, admin: AdminCheckDep,
                 format: Annotated[Literal["jsonl", "csv"], Query(description="jsonl (default) or csv")] = "jsonl",
                 ) -> StreamingResponse:
     """Stream the finished items in input order (partial while the job runs)."""
-    _view(jobs, job_id)
+    _view(jobs, job_id, admin)
     rows = jobs.store.results(job_id)
     if format == "csv":
         return StreamingResponse(csv_lines(rows), media_type="text/csv",
@@ -140,10 +145,11 @@ def job_results(job_id: str, jobs: JobsDep,
     return StreamingResponse(jsonl_lines(rows), media_type="application/x-ndjson")
 
 
-@router.delete("/jobs/{job_id}", response_model=JobOut, responses=errors(404, 409))
-def cancel_job(job_id: str, jobs: JobsDep) -> JobOut:
-    """Cancel a queued or running job; items already finished keep their results (409 if it already ended)."""
-    view = _view(jobs, job_id)
+@router.delete("/jobs/{job_id}", response_model=JobOut, responses=errors(401, 403, 404, 409))
+def cancel_job(job_id: str, jobs: JobsDep, admin: AdminCheckDep) -> JobOut:
+    """Cancel a queued or running job; items already finished keep their results (409 if it already ended; a
+    transcript ingest or re-index job: admin key)."""
+    view = _view(jobs, job_id, admin)
     if not jobs.store.cancel(job_id):
         raise HTTPException(409, f"job {job_id} already {view.status}")
-    return JobOut.of(_view(jobs, job_id))
+    return JobOut.of(_view(jobs, job_id, admin))

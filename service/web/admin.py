@@ -18,7 +18,7 @@ from service.routes.admin import get_index, rollback_reindex, start_reindex
 from service.routes.health import health_report
 from service.routes.jobs import JobsDep, get_job
 from service.routes.transcripts import delete_transcripts, list_transcripts, upload_transcripts
-from service.web.session import is_admin, require_admin_session, sign_in, sign_out
+from service.web.session import is_admin, require_admin_session, session_admin_check, sign_in, sign_out
 from service.web.templating import HTMLRoute, is_htmx, read_form, render, text_field, uploads
 
 router = APIRouter(prefix="/app/admin", route_class=HTMLRoute, include_in_schema=False)
@@ -113,7 +113,7 @@ async def admin_reindex(request: Request, c: ComponentsDep, jobs: JobsDep) -> Re
     """Start a blue-green re-index of the standards; the fragment follows its progress."""
     await read_form(request, c.settings.max_text_bytes)
     created = start_reindex(jobs, None)
-    return _panel(request, c, result="reindex", job=get_job(created.id, jobs))
+    return _panel(request, c, result="reindex", job=get_job(created.id, jobs, session_admin_check(request)))
 
 
 @router.post("/rollback", dependencies=admin_only)

@@ -17,7 +17,7 @@ from fastapi import FastAPI, HTTPException, Request
 from starlette.middleware.sessions import SessionMiddleware
 
 from edurag.settings import Settings
-from service.auth import matches_key
+from service.auth import AdminCheck, matches_key
 
 SESSION_COOKIE = "edurag_session"
 CSRF_FIELD = "csrf_token"
@@ -60,10 +60,15 @@ def is_admin(request: Request) -> bool:
     return request.session.get("role") == "admin"
 
 
+def session_admin_check(request: Request) -> AdminCheck:
+    """The web pages' admin check (the signed-in session) in the form the API's job routes take (AdminCheck)."""
+    return lambda: None if is_admin(request) else HTTPException(401, "sign in with the admin key first (Admin page)")
+
+
 def require_admin_session(request: Request) -> None:
     """401 before any body is read when this browser has not signed in as admin."""
-    if not is_admin(request):
-        raise HTTPException(401, "sign in with the admin key first (Admin page)")
+    if rejection := session_admin_check(request)():
+        raise rejection
 
 
 def require_reader(request: Request) -> None:

@@ -19,7 +19,7 @@ from service.deps import ComponentsDep
 from service.routes.jobs import JobsDep, cancel_job, get_job, job_results, submit_summarize
 from service.routes.summarize import summarize_route
 from service.schemas import SummarizeRequest
-from service.web.session import require_reader
+from service.web.session import require_reader, session_admin_check
 from service.web.templating import HTMLRoute, fragment_or_page, is_htmx, read_form, render, text_field, uploads
 
 router = APIRouter(route_class=HTMLRoute, include_in_schema=False, dependencies=[Depends(require_reader)])
@@ -87,28 +87,28 @@ async def summarize_submit(request: Request, c: ComponentsDep, jobs: JobsDep) ->
 @router.get("/app/jobs/{job_id}")
 def job_page(request: Request, job_id: str, jobs: JobsDep) -> Response:
     """A job's live progress page."""
-    return render(request, "job.html", page="summarize", job=get_job(job_id, jobs))
+    return render(request, "job.html", page="summarize", job=get_job(job_id, jobs, session_admin_check(request)))
 
 
 @router.get("/app/jobs/{job_id}/progress")
 def job_progress(request: Request, job_id: str, jobs: JobsDep) -> Response:
     """The progress fragment htmx polls every second until the job ends."""
-    return render(request, "_job_progress.html", job=get_job(job_id, jobs))
+    return render(request, "_job_progress.html", job=get_job(job_id, jobs, session_admin_check(request)))
 
 
 @router.post("/app/jobs/{job_id}/cancel")
 async def job_cancel(request: Request, job_id: str, c: ComponentsDep, jobs: JobsDep) -> Response:
     """Cancel a queued or running job (finished items keep their results); answers with the progress fragment."""
     await read_form(request, c.settings.max_text_bytes)
-    job = cancel_job(job_id, jobs)
+    job = cancel_job(job_id, jobs, session_admin_check(request))
     return render(request, "_job_progress.html" if is_htmx(request) else "job.html", page="summarize", job=job)
 
 
 @router.get("/app/jobs/{job_id}/results.{fmt}")
-def job_download(job_id: str, fmt: str, jobs: JobsDep) -> Response:
+def job_download(request: Request, job_id: str, fmt: str, jobs: JobsDep) -> Response:
     """The job's results as a file (csv or jsonl), streamed by the API's results handler."""
     if fmt not in ("csv", "jsonl"):
         raise HTTPException(404, "results come as .csv or .jsonl")
-    response = job_results(job_id, jobs, format=fmt)
+    response = job_results(job_id, jobs, session_admin_check(request), format=fmt)
     response.headers["Content-Disposition"] = f'attachment; filename="{job_id}.{fmt}"'
     return response

@@ -3,6 +3,8 @@ deletion by URL-encoded id, odd names, refused traversal."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import httpx
 import pytest
 
@@ -82,8 +84,12 @@ def test_ingest_as_a_job_gives_202_then_the_same_report_as_the_synchronous_reply
     job_id = created.json()["id"]
     assert created.headers["location"] == f"/jobs/{job_id}"
     assert created.headers["preference-applied"] == "respond-async"
-    state = wait_job(api.get, job_id)
+    state = wait_job(partial(api.get, headers=ADMIN), job_id)
     assert state["status"] == "succeeded" and state["kind"] == "ingest_transcripts", state
+    # the job of an admin operation is the admin's: its file names, progress and cancel need the key
+    assert [api.get(f"/jobs/{job_id}").status_code, api.get(f"/jobs/{job_id}/results").status_code,
+            api.delete(f"/jobs/{job_id}").status_code, api.get(f"/jobs/{job_id}", headers={"Authorization": "Bearer no"}).status_code,
+            api.get(f"/app/jobs/{job_id}/progress").status_code] == [401, 401, 401, 403, 401]
     result = state["result"]
     chunks = {f["id"]: f["chunks"] for f in result["files"]}
     assert chunks["history/captions.vtt"] == 1 and chunks["history/lecture1.txt"] > 1
@@ -98,7 +104,7 @@ def test_ingest_as_a_job_gives_202_then_the_same_report_as_the_synchronous_reply
 
     flagged = api.post("/ingest/transcripts?async=true", files=files[1:], headers=ADMIN)
     assert flagged.status_code == 202
-    assert wait_job(api.get, flagged.json()["id"])["result"]["skipped"] == 1
+    assert wait_job(partial(api.get, headers=ADMIN), flagged.json()["id"])["result"]["skipped"] == 1
     assert list((api_settings.data_dir / "spool" / "transcripts").iterdir()) == []  # each job removes its spooled files when it ends
 
 
@@ -125,7 +131,7 @@ def test_async_ingest_with_celery_and_embedded_chroma_runs_in_the_serving_proces
             files = [("files", ("geo/rivers.txt", b"Rivers carve valleys and carry sediment to the delta.", "text/plain"))]
             created = client.post("/ingest/transcripts?async=true", files=files, headers=ADMIN)
             assert created.status_code == 202, created.text
-            state = wait_job(client.get, created.json()["id"], timeout=60)
+            state = wait_job(partial(client.get, headers=ADMIN), created.json()["id"], timeout=60)
             assert state["status"] == "succeeded" and state["result"]["added"] == 1, state
             hits = client.post("/transcripts/search", json={"text": "rivers carve valleys", "k": 1}).json()
             assert hits[0]["source_file"] == "geo/rivers.txt"
