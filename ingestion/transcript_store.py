@@ -22,8 +22,8 @@ from edurag.chunk_ids import COURSE_KEY, RECORD_KEY, SOURCE_FILE_KEY, SOURCE_KEY
 from edurag.components import Components
 from edurag.settings import TRANSCRIPTS_COLLECTION, Settings
 from ingestion.indexer import IndexReport, delete_where, iter_chunks, sync
-from vectorstore.chroma import get_collection
 from ingestion.transcripts import Transcript, TranscriptError, normalize_path, parse_uploads, transcript_documents
+from vectorstore.chroma import get_collection
 
 logger = logging.getLogger(__name__)
 # Writes to the transcript collection within one process run one at a time (requests on the thread pool, ingest

@@ -54,8 +54,7 @@ def bearer_admin_check(request: Request) -> AdminCheck:
 
 def require_admin(request: Request, credentials: Credentials) -> None:
     """Admin routes: the same check the request-limits middleware made before reading the body."""
-    rejection = admin_rejection(request.app.state.settings, request.headers.get("authorization"))
-    if rejection:
+    if rejection := bearer_admin_check(request)():
         raise rejection
 
 

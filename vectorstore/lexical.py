@@ -180,10 +180,11 @@ class LexicalIndex:
         return ThreadPoolExecutor(max_workers=usable_cores(), thread_name_prefix="edurag-bm25")
 
     def submit(self, texts: Sequence[str], k: int, where: dict[str, Any] | None = None) -> list[Future[list[LexicalHit]]]:
-        """`search` of each text on this index's threads, one future per text, in order. tantivy releases the GIL
-        while it scores, so a caller that submits before encoding its query and searching Chroma overlaps the three,
-        and the searches of a long text's passages run side by side: BM25 is /align's part that grows most with the
-        collection (at 1M chunks of Zipf text, ~20 ms a passage, 15x its time at 1,000)."""
+        """`search` of each text on this index's threads, one future per text, in order: a caller submits before it
+        encodes its query and searches Chroma, so BM25, the part of /align that grows most with the collection (at 1M
+        chunks of Zipf text ~20 ms a passage, 15x its time at 1,000), can run beside them and a long text's passages
+        side by side, as far as tantivy-py releases the GIL while it scores (on a busy 2-core machine no gain could be
+        measured apart; the session-10 scale run measured both BM25 changes together)."""
         return [self._searches.submit(self.search, text, k, where) for text in texts]
 
     def search(self, text: str, k: int, where: dict[str, Any] | None = None) -> list[LexicalHit]:

@@ -165,10 +165,16 @@ def shared(catalog: Catalog, a: Standard, b: Standard) -> Shared:
             out.level, out.heading, out.heading_code = level, name_a, code_a if code_a == code_b else None
             break
     own = {a.code, b.code, na.code, nb.code}
-    out.before = [c for c in before(catalog, na) if c in set(before(catalog, nb)) and c not in own]
-    out.after = [c for c in after(catalog, na) if c in set(after(catalog, nb)) and c not in own]
-    out.connections = [c for c in connections(catalog, a) if c in set(connections(catalog, b)) and c not in own]
+    out.before = _in_both(before(catalog, na), before(catalog, nb), own)
+    out.after = _in_both(after(catalog, na), after(catalog, nb), own)
+    out.connections = _in_both(connections(catalog, a), connections(catalog, b), own)
     return out
+
+
+def _in_both(first: list[str], second: list[str], own: set[str]) -> list[str]:
+    """The codes of `first` (in its order) that `second` also holds, other than `own`."""
+    other = set(second) - own
+    return [code for code in first if code in other]
 
 
 def progression_path(catalog: Catalog, a: Standard, b: Standard, max_steps: int = 4) -> list[str]:

@@ -7,6 +7,7 @@ question is a teacher sentence ending in a question mark. Words are count_words 
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
@@ -138,7 +139,7 @@ def lesson_topics(units: Sequence[Unit], vectors: np.ndarray, embedder: Embedder
 
 
 def _same_word(a: str, b: str) -> bool:
-    shared = len(next((p for p in (a[:n] for n in range(min(len(a), len(b)), 0, -1)) if b.startswith(p)), ""))
+    shared = len(os.path.commonprefix([a, b]))
     return shared >= 5 and shared >= 0.8 * min(len(a), len(b))
 
 
