@@ -66,6 +66,29 @@ def render_unit(speaker: str, sentence: str, attribute: bool) -> str:
     return f"{readable_speaker(speaker)}: {sentence}" if attribute and speaker else sentence
 
 
+ELLIPSIS = "\u2026"
+
+
+def excerpts(units: Sequence[Unit], chosen: Sequence[int], attribute: bool) -> list[str]:
+    """The chosen units (indexes in reading order) as a reader sees them, one string per excerpt: consecutive pieces of
+    one sentence joined back, a piece cut from a longer sentence marked with an ellipsis where the sentence goes on
+    ("\u2026though at a decreasing rate."), and the speaker attributed (render_unit)."""
+    runs: list[list[int]] = []
+    for i in chosen:
+        if runs and runs[-1][-1] == i - 1 and not units[i - 1].closes and not units[i].opens:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    out = []
+    for run in runs:
+        first, last = units[run[0]], units[run[-1]]
+        text = " ".join(units[i].text for i in run)
+        if not last.closes:
+            text = text.rstrip(" ,;:-\u2013\u2014") + ELLIPSIS
+        out.append(render_unit(first.speaker, text if first.opens else ELLIPSIS + text, attribute))
+    return out
+
+
 def attributed(units: Sequence[Unit]) -> bool:
     """Speaker names carry meaning when more than one person speaks (a lecture's single "Prof:" label does not)."""
     return len({u.speaker for u in units if u.speaker}) > 1
@@ -173,7 +196,7 @@ class ExtractiveGenerator:
         chosen = mmr_select(vectors, words, limit, sentences or self.sentences, self.diversity, self.lead_weight,
                             self.min_words)
         attribute = attributed(units)
-        return " ".join(render_unit(units[i].speaker, units[i].text, attribute) for i in chosen)
+        return " ".join(excerpts(units, chosen, attribute))
 
     def answer(self, question: str, context: Sequence[tuple[str, str]], adapter: str | None = None) -> str:
         """A grounded template over the retrieved items, citing each code."""

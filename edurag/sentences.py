@@ -26,12 +26,13 @@ _TERMINAL = re.compile(r"[.!?。！？…]['\"”’)\]]*$")
 
 
 def count_words(text: str) -> int:
-    """Words in a text: whitespace tokens, plus one word per CHARS_PER_WORD characters of unspaced scripts (CJK, Thai).
+    """Words in a text: whitespace tokens, plus one word per CHARS_PER_WORD characters of unspaced scripts (CJK, Thai);
+    an ellipsis on its own (an excerpt's mark, a pause) is not a word.
 
     This is the unit of every summary budget (`max_words`), so a Chinese summary is bounded like an English one.
     """
     unspaced = sum(len(run) for run in _UNSPACED_RUN.findall(text))
-    spaced = len(_UNSPACED_RUN.sub(" ", text).split())
+    spaced = sum(token.strip(".\u2026") != "" for token in _UNSPACED_RUN.sub(" ", text).split())
     return spaced + math.ceil(unspaced / CHARS_PER_WORD)
 
 

@@ -129,14 +129,21 @@ def clean_text(text: str) -> str:
     return "\n".join(f"{t.speaker}: {t.text}" if t.speaker else t.text for t in parse_turns(text))
 
 
+# Clause punctuation a sentence splitter leaves at the head of a sentence ("; what are the last rites?"): not read.
+_LEADING_MARKS = re.compile(r"^(?:[\s;:,]|--|\u2013|\u2014)+")
+
+
 @dataclass
 class Unit:
-    """An extractable piece of a transcript: a sentence (or a bounded piece of one) with its speaker, turn and start time."""
+    """An extractable piece of a transcript: a sentence (or a bounded piece of one) with its speaker, turn and start
+    time; `opens` / `closes` are false for a piece that starts / ends inside its sentence."""
 
     speaker: str
     text: str
     turn: int
     start: float | None = None
+    opens: bool = True
+    closes: bool = True
 
 
 def _line_pieces(turn: Turn, begin: int, end: int, max_words: int) -> list[tuple[int, str]]:
@@ -179,5 +186,7 @@ def sentence_units(turns: list[Turn], language: str, max_words: int) -> list[Uni
                 pieces = _line_pieces(turn, begin, offset, max_words)
             else:
                 pieces = [(begin, p) for p in bound_sentence(sentence, max_words)]
-            units += [Unit(speaker=turn.speaker, text=p, turn=index, start=turn.time_at(o)) for o, p in pieces]
+            pieces = [(o, text) for o, p in pieces if (text := _LEADING_MARKS.sub("", p))]
+            units += [Unit(speaker=turn.speaker, text=p, turn=index, start=turn.time_at(o), opens=j == 0,
+                           closes=j == len(pieces) - 1) for j, (o, p) in enumerate(pieces)]
     return units

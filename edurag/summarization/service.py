@@ -15,7 +15,7 @@ from typing import Literal, Sequence
 import numpy as np
 
 from edurag.embedder import Embedder
-from edurag.generators import ExtractiveGenerator, Generator, attributed, centrality, mmr_select, render_unit
+from edurag.generators import ExtractiveGenerator, Generator, attributed, centrality, excerpts, mmr_select, render_unit
 from edurag.sentences import count_words, detect_language, truncate_words
 from edurag.summarization.mapreduce import summarize_text
 from edurag.transcript_text import Turn, Unit, join_lines, parse_turns, sentence_units
@@ -319,7 +319,7 @@ def _extract_sections(generator: ExtractiveGenerator, table: UnitTable, bounds: 
             picked += [indexes[i] for i in chosen]
         carry = share - int(words[picked].sum())
         sections.append(Section(heading="", start=units[a].start,
-                                sentences=[render_unit(units[i].speaker, units[i].text, attribute) for i in sorted(picked)]))
+                                sentences=excerpts(units, sorted(picked), attribute)))
     return sections
 
 

@@ -37,3 +37,10 @@ def test_a_run_on_sentence_is_cut_at_clauses_and_dashes_as_written():
     assert all(count_words(p) <= 6 for p in pieces)
     assert pieces[:2] == ["This time he--", "it is not a symbolic campaign,"]
     assert " ".join(pieces) == "This time he-- it is not a symbolic campaign, not by a long shot and he is - in fact - the man—who leads"
+
+
+def test_an_ellipsis_is_not_a_word():
+    """An excerpt's mark (or a pause written "...") does not count against a budget, after Chinese text as well."""
+    assert count_words("\u2026though at a decreasing rate") == 5
+    assert count_words("and then ... we left \u2026") == 4
+    assert count_words("\u6c34\u5faa\u73af\u662f\u5730\u7403\u2026") == count_words("\u6c34\u5faa\u73af\u662f\u5730\u7403") == 3

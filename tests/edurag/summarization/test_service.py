@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from edurag.generators import ExtractiveGenerator
+from edurag.generators import ELLIPSIS, ExtractiveGenerator, excerpts
 from edurag.sentences import UNDETERMINED, count_words, detect_language, has_terminal
 from edurag.summarization.length import LECTURE_BUDGET_SHARE, LENGTHS, budget_words
 from edurag.summarization.service import (FORMATS, MAX_UNIT_WORDS, DocumentSummary, EmptyTextError, SummaryOptions,
@@ -293,3 +293,38 @@ def test_a_classroom_summary_says_what_was_taught(generator):
     assert first.startswith("This lesson covers ") and ("fraction" in first or "denominator" in first), first
     assert not {"excellent", "yep", "fine", "perfect", "ben", "ana"} & set(re.findall(r"\w+", first.lower()))
     assert result.summary.count("Teacher talk: ") == 1 and read_words(result.summary) == result.words <= 80
+
+
+RUN_ON = ("So the question the committee kept coming back to, year after year, was whether the new road would bring "
+          "the farmers closer to the market towns, whether the market towns would pay more for grain once the carts "
+          "no longer broke down in the mud every spring, whether the railway company would lower its prices to keep "
+          "the trade, and whether any of it would matter at all to the families who had already sold their land and "
+          "moved to the cities to work in the new factories along the river.")
+
+
+def test_a_piece_of_a_long_sentence_is_marked_where_the_sentence_goes_on():
+    units = prepare_text(f"The meeting opened at noon. {RUN_ON} Then the vote was taken.", SummaryOptions()).units
+    pieces = [u for u in units if u.text not in ("The meeting opened at noon.", "Then the vote was taken.")]
+    assert len(pieces) >= 2 and all(count_words(u.text) <= MAX_UNIT_WORDS for u in pieces)
+    assert [(u.opens, u.closes) for u in pieces] == [(True, False)] + [(False, False)] * (len(pieces) - 2) + [(False, True)]
+    first = units.index(pieces[0])
+    head, tail = excerpts(units, [first], False)[0], excerpts(units, [first + len(pieces) - 1], False)[0]
+    assert head.startswith("So the question") and head.endswith(ELLIPSIS)
+    assert tail.startswith(ELLIPSIS) and tail.endswith("river.")
+    assert excerpts(units, [0, first], False) == ["The meeting opened at noon.", head]
+    whole = excerpts(units, list(range(first, first + len(pieces))), attribute=False)
+    assert whole == [RUN_ON]  # the pieces read together are the sentence again, without marks
+
+
+def test_no_key_sentence_of_a_real_lecture_starts_mid_sentence_unmarked(generator):
+    """Open Yale lectures hold run-on sentences over the unit bound; a clause chosen from one read as a fragment
+    ("though at a decreasing rate combined with ...") until it was marked as an excerpt."""
+    lectures = [json.loads(line)["transcript"] for name in ("yale_lectures_slice.jsonl", "yale_lecture_runon.jsonl")
+                for line in (FIXTURES / name).read_text(encoding="utf-8").splitlines()]
+    marked = 0
+    for text in lectures:
+        result = summarize(generator, text, length="detailed", format="bullets")
+        for sentence in (s for section in result.sections for s in section.sentences):
+            assert not sentence[0].islower() and sentence[0] not in ";:,", sentence
+            marked += sentence.startswith(ELLIPSIS) or sentence.endswith(ELLIPSIS)
+    assert marked  # the Malthus lecture's summary picks a piece of a run-on sentence ("…though at a decreasing rate")
