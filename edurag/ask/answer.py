@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import Stemmer
 
-from edurag.ask import graph
+from edurag import graph
 from edurag.ask.intents import IntentDetector
 from edurag.codes import notation_candidates
 from edurag.components import Components
