@@ -12,10 +12,12 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from langchain_core.documents import Document
 
 from edurag.alignment.search import ChunkHit, search_chunks
 from edurag.chunk_ids import COURSE_KEY, RECORD_KEY, SOURCE_FILE_KEY, SOURCE_KEY, TITLE_KEY, transcript_source_id
@@ -56,11 +58,15 @@ Progress = Callable[[int, "int | None"], None]  # (chunks written or skipped so 
 
 
 def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: bool = False,
-                       on_progress: Progress | None = None) -> tuple[IndexReport, list[SourceReport]]:
+                       on_progress: Progress | None = None,
+                       running: Callable[[], bool] | None = None) -> tuple[IndexReport, list[SourceReport]]:
     """Chunk and sync transcripts. Each source given replaces its own stored chunks (records it no longer holds are
     deleted); other sources are never touched; unchanged chunks are skipped (nothing re-embedded).
 
-    Returns the sync report and one SourceReport per source, in input order.
+    `running()` (a job's "not cancelled"), when given, is asked before each source's chunks go to the indexer; once it
+    answers False no further source starts: the sources before are fully written and cleaned up (the batch being
+    embedded is finished), the later ones are left as they were stored. Returns the sync report and one SourceReport
+    per source written, in input order.
     """
     s = c.settings
     docs = transcript_documents(transcripts, c.embedder.count_tokens, s.transcript_chunk_tokens, s.transcript_chunk_overlap)
@@ -69,22 +75,43 @@ def ingest_transcripts(c: Components, transcripts: list[Transcript], progress: b
         sources.setdefault(t.path, SourceReport(id=t.path, transcripts=0, chunks=0)).transcripts += 1
     for doc in docs:
         sources[doc.metadata[SOURCE_FILE_KEY]].chunks += 1
+    written: list[str] = []
     with _WRITE_LOCK:
-        legacy = _drop_other_keys(c, list(sources))
-        report = sync(docs, TRANSCRIPTS_COLLECTION, client=c.client, embedder=c.embedder, settings=s,
-                      cleanup="scoped_full", total=len(docs), progress=progress, on_progress=on_progress)
+        report = sync(_until_stopped(docs, list(sources), running, written), TRANSCRIPTS_COLLECTION, client=c.client,
+                      embedder=c.embedder, settings=s, cleanup="scoped_full", total=len(docs), progress=progress,
+                      on_progress=on_progress)
+        legacy = _drop_other_keys(c, written)  # after the sync, so a stopped run leaves the later sources whole
     report.deleted += legacy
-    return report, list(sources.values())
+    report.total -= legacy
+    return report, [sources[path] for path in written]
+
+
+def _until_stopped(docs: list[Document], paths: list[str], running: Callable[[], bool] | None,
+                   written: list[str]) -> Iterator[Document]:
+    """The documents, source by source in the order of `paths`, ending before a source when `running()` says stop;
+    appends each source path handed over in full (even one without chunks) to `written`."""
+    by_path: dict[str, list[Document]] = {path: [] for path in paths}
+    for doc in docs:
+        by_path[doc.metadata[SOURCE_FILE_KEY]].append(doc)
+    for path, chunks in by_path.items():
+        if running is not None and not running():
+            return
+        written.append(path)
+        yield from chunks
 
 
 def ingest_uploads(c: Components, parsed: list[tuple[str, list[Transcript]]],
-                   on_progress: Progress | None = None) -> dict[str, Any]:
+                   on_progress: Progress | None = None, running: Callable[[], bool] | None = None) -> dict[str, Any]:
     """Ingest parsed uploads ((file name as sent, its transcripts), from `parse_uploads`); the reply of POST
     /ingest/transcripts, whether it ran in the request or as a job: each file's source id and own counts, then the
-    sync counts and the collection's size."""
-    report, sources = ingest_transcripts(c, [t for _, ts in parsed for t in ts], on_progress=on_progress)
+    sync counts and the collection's size. When `running()` stopped the ingest (ingest_transcripts), `files` holds the
+    files written and `not_ingested` the names of the files left as they were."""
+    report, sources = ingest_transcripts(c, [t for _, ts in parsed for t in ts], on_progress=on_progress, running=running)
     files = [{"file": name, **asdict(source)} for (name, _), source in zip(parsed, sources)]
-    return {"files": files, **{k: v for k, v in report.as_dict().items() if k != "collection"}}
+    reply = {"files": files, **{k: v for k, v in report.as_dict().items() if k != "collection"}}
+    if len(sources) < len(parsed):
+        reply["not_ingested"] = [name for name, _ in parsed[len(sources):]]
+    return reply
 
 
 def spool_uploads(settings: Settings, uploads: list[tuple[str, bytes]]) -> str:
@@ -121,13 +148,14 @@ def _spool_root(settings: Settings) -> Path:
     return settings.data_dir / "spool" / "transcripts"
 
 
-def ingest_spool(c: Components, spool_id: str, on_progress: Progress | None = None) -> dict[str, Any]:
-    """Validate the spooled uploads again (the same checks as the request made) and ingest them; the reply of
-    `ingest_uploads`. Raises TranscriptError naming every problem."""
+def ingest_spool(c: Components, spool_id: str, on_progress: Progress | None = None,
+                 running: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """Validate the spooled uploads again (the same checks as the request made) and ingest them, stopping between
+    files once `running()` says so; the reply of `ingest_uploads`. Raises TranscriptError naming every problem."""
     parsed, errors = parse_uploads(read_spool(c.settings, spool_id), c.settings.max_upload_bytes)
     if errors:
         raise TranscriptError("; ".join(errors))
-    return ingest_uploads(c, parsed, on_progress)
+    return ingest_uploads(c, parsed, on_progress, running)
 
 
 def _drop_other_keys(c: Components, paths: list[str]) -> int:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from edurag.codes import codes_in_text
+from edurag.graph import direct_relation
 from edurag.prompts import NO_MATCH
 from edurag.standards import Standard
 from edurag.components import Components
@@ -80,21 +81,10 @@ def retrieve_standards(c: Components, text: str, k: int, grade: str | None = Non
     return retrieve(c, text, k, grade, subject, framework, grade_hint, include_practices)[0]
 
 
-def _relations(s: Standard, others: list[Standard]) -> str:
-    """Sentences stating how a mentioned standard relates to the other mentioned ones (coherence map, NGSS links)."""
-    facts = []
-    for o in others:
-        if o.code in s.progress_to:
-            facts.append(f"{s.code} progresses to {o.code}.")
-        elif o.code in s.progress_from:
-            facts.append(f"{s.code} builds on {o.code}.")
-        elif o.code in s.related:
-            facts.append(f"{s.code} is related to {o.code}.")
-        elif o.code in s.connections:
-            facts.append(f"{s.code} is connected to {o.code} (NGSS connections to CCSS).")
-        elif o.parent == s.code or s.parent == o.code:
-            facts.append(f"{s.code} and {o.code} are parent and sub-standard.")
-    return " ".join(facts)
+def _relations(c: Components, s: Standard, mentioned: list[Standard]) -> str:
+    """How a mentioned standard relates to the other mentioned ones, one sentence each (edurag.graph.direct_relation:
+    coherence map, hierarchy, NGSS connections, ELA grade ladder); '' when it relates to none."""
+    return " ".join(fact for o in mentioned if o is not s for fact in [direct_relation(c.catalog, s, o)] if fact)
 
 
 def _context_line(s: Standard, relations: str = "") -> str:
@@ -134,7 +124,7 @@ def align(c: Components, text: str, k: int, grade: str | None = None, subject: s
     ranked += [r for r in retrieved if r.code not in mentioned_codes]
     ranked = ranked[:max(k, len(mentioned))]
 
-    context = [(s.code, _context_line(s, _relations(s, [o for o in mentioned if o is not s]))) for s in mentioned]
+    context = [(s.code, _context_line(s, _relations(c, s, mentioned))) for s in mentioned]
     if not mentioned:
         context += [(r.code, _context_line(c.catalog.get(r.code, r.framework))) for r in retrieved
                     if r.explain and r.explain["dense"] >= c.settings.min_score]

@@ -19,7 +19,7 @@ from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, gra
                                       read_model_manifest, standard_features, text_words)
 from edurag.components import Components, embedder_for
 from edurag.settings import STANDARDS_COLLECTION
-from edurag.standards import BUILTIN_FRAMEWORKS, expand_grades
+from edurag.standards import ALL_GRADES, BUILTIN_FRAMEWORKS, expand_grades
 from vectorstore.chroma import nearest
 from vectorstore.lexical import LexicalHit
 
@@ -33,10 +33,20 @@ _GRADE_PATTERNS = [
     re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)[\s-]*grade", re.I),
     re.compile(r"\b(" + "|".join(_ORDINALS) + r")[\s-]*grade", re.I),
 ]
+# Grade ranges: "grades 3-5", "grade K-2", "grades 6 to 8"; without "grade", a school band (K-2, 3-5, 6-8, 9-12,
+# 9-10, 11-12) followed by what it names ("K-2 standards", "6-8 science standards", "the 9-12 grade band"); never a
+# code's part (K-2-ETS1-1, RH.6-8.1).
+_GRADE_RANGES = [
+    re.compile(r"\bgrades?\s*(k|\d{1,2})\s*(?:-|–|—|to|through|thru)\s*(k|\d{1,2})(?![\w.]|-\w)", re.I),
+    re.compile(r"(?<![\w.-])(?=(?:k[-–]2|3[-–]5|6[-–]8|9[-–]1[02]|11[-–]12)\b)(k|\d{1,2})[-–](\d{1,2})(?![\w.]|-\w)"
+               r"(?=(?:\s+[a-z]+){0,2}?\s+(?:standards?|grades?|bands?)\b)", re.I),
+]
 _BAND_CUES = {
     re.compile(r"\bkindergarten", re.I): ["K"],
     re.compile(r"\bmiddle[\s-]school", re.I): expand_grades("MS"),
     re.compile(r"\bhigh[\s-]school|\balgebra (?:i|1|ii|2)\b|\bgeometry course|\bprecalculus|\bcalculus", re.I): expand_grades("HS"),
+    re.compile(r"\bMS\b(?!-)"): expand_grades("MS"),  # as written in "MS standards", not MS-PS1-2 or "Ms."
+    re.compile(r"\bHS\b(?!-)"): expand_grades("HS"),
 }
 
 
@@ -114,13 +124,18 @@ class Ranking:
 
 
 def grade_cues(text: str) -> set[str]:
-    """Grades the text names ("grade 6", "7th grade", "sixth-grade", "kindergarten", "high school")."""
+    """Grades the text names ("grade 6", "7th grade", "sixth-grade", "kindergarten", "high school", "HS"), a range
+    or school band in full ("grades 3-5", "K-2 standards", "6-8 science standards": 3, 4, 5 / K, 1, 2 / 6, 7, 8)."""
     cues: set[str] = set()
     for pattern in _GRADE_PATTERNS:
         for raw in pattern.findall(text):
             value = _ORDINALS.get(raw.lower(), raw.upper())
             if value == "K" or value.isdigit() and 1 <= int(value) <= 12:
                 cues.add(value)
+    for pattern in _GRADE_RANGES:
+        for first, last in ((a.upper(), b.upper()) for a, b in pattern.findall(text)):
+            if first in ALL_GRADES and last in ALL_GRADES:
+                cues.update(ALL_GRADES[ALL_GRADES.index(first):ALL_GRADES.index(last) + 1])
     for pattern, grades in _BAND_CUES.items():
         if pattern.search(text):
             cues.update(grades)

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import Stemmer
 
-from edurag.ask import graph
+from edurag import graph
 from edurag.ask.intents import IntentDetector
 from edurag.codes import notation_candidates
 from edurag.components import Components
 from edurag.embedder import Embedder
 from edurag.frameworks.bloom import classify
-from edurag.standards import BUILTIN_FRAMEWORKS, Catalog, Resolution, Standard
+from edurag.standards import ALL_GRADES, BUILTIN_FRAMEWORKS, Catalog, Resolution, Standard
 from edurag.alignment.align import align
 from edurag.alignment.search import grade_cues, hybrid_search
 
@@ -248,6 +248,16 @@ def _stem_match(topic: list[str], name: str) -> bool:
     return any(t == s or (min(len(t), len(s)) >= 6 and (s.startswith(t) or t.startswith(s))) for t in topic for s in stems)
 
 
+def _grades_label(grades: set[str]) -> str:
+    """"grade 2", "grades 3-5" (consecutive grades), "grades 6, 8"."""
+    ordered = sorted(grades, key=ALL_GRADES.index)
+    if len(ordered) == 1:
+        return f"grade {ordered[0]}"
+    if ALL_GRADES.index(ordered[-1]) - ALL_GRADES.index(ordered[0]) == len(ordered) - 1:
+        return f"grades {ordered[0]}-{ordered[-1]}"
+    return f"grades {', '.join(ordered)}"
+
+
 def _list(c: Components, question: str, grade: str | None, subject: str | None, framework: str | None,
           k: int | None, d: _Draft) -> None:
     catalog = c.catalog
@@ -256,13 +266,16 @@ def _list(c: Components, question: str, grade: str | None, subject: str | None, 
     subject = subject or (subjects[0] if len(subjects) == 1 else None)
     # without a framework, the built-in ones: the frameworks a code resolves in when none is named
     frameworks = [framework] if framework else list(BUILTIN_FRAMEWORKS)
-    pool = [s for f in frameworks for s in catalog.indexable(f) if (not grades or grades & set(s.grades))
-            and (not subject or s.subject == subject) and not s.code.startswith("MP.")]
-    if grades:  # a grade's own standards, not K-12 practices or broad bands that merely include it
+    pool = [s for f in frameworks for s in catalog.indexable(f)
+            if (not subject or s.subject == subject) and not s.code.startswith("MP.")]
+    if len(grades) == 1:  # a grade's own standards, not K-12 practices or broad bands that merely include it
+        pool = [s for s in pool if grades & set(s.grades)]
         narrow = min((len(s.grades) for s in pool), default=0)
         pool = [s for s in pool if len(s.grades) <= max(narrow, 3)]
+    elif grades:  # a band (K-2, 3-5, 6-8, 9-12, middle school) or several grades: the standards that lie within them
+        pool = [s for s in pool if s.grades and set(s.grades) <= grades]
     topic = _topic_stems(question)
-    label = f"grade {', '.join(sorted(grades, key=lambda g: (len(g), g)))} " if grades else ""
+    label = f"{_grades_label(grades)} " if grades else ""
     if topic:
         matched = [s for s in pool if _stem_match(topic, s.domain) or _stem_match(topic, s.cluster)]
         how = "by domain and cluster names"

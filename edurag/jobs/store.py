@@ -262,6 +262,12 @@ class JobStore:
             return bool(s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.status.in_(ACTIVE))
                                   .values(status=status, result=result, error=error, finished_at=time.time())).rowcount)
 
+    def set_cancelled_result(self, job_id: str, result: dict[str, Any]) -> bool:
+        """Store what a job without items did before its cancel stopped it; False unless the job is cancelled."""
+        with Session(self.engine) as s, s.begin():
+            return bool(s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.status == JobStatus.CANCELLED)
+                                  .values(result=result)).rowcount)
+
     def cancel(self, job_id: str) -> bool:
         """Cancel an active job; its pending items are never started. False if it had already ended."""
         with Session(self.engine) as s, s.begin():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from sqlalchemy.exc import OperationalError
@@ -54,7 +55,7 @@ def reindex(c: Components, store: JobStore, job_id: str) -> None:
         store.update_params(job_id, version=version)
         result = run_reindex(c, version, params.get("embedding_model"),
                              progress=lambda done, total: store.set_progress(job_id, done, total),
-                             running=lambda: store.status(job_id) == JobStatus.RUNNING)
+                             running=_not_cancelled(store, job_id))
     except ReindexCancelled:
         return
     except ReindexCheckError as exc:
@@ -72,14 +73,17 @@ def reindex(c: Components, store: JobStore, job_id: str) -> None:
 
 def ingest_transcripts(c: Components, store: JobStore, job_id: str) -> None:
     """Ingest the transcript files spooled for the job (POST /ingest/transcripts run as a job): progress is chunks
-    written or skipped of the run's chunks, the result is the synchronous reply. The spool is removed once the job
-    ended; a run cut short (a restart) is simply run again: ingestion is idempotent."""
+    written or skipped of the run's chunks, the result is the synchronous reply. A cancel (DELETE /jobs/{id}) stops it
+    before the next file: the files written stay whole, the job stays cancelled and its result says what was done
+    (`files`, counts, `not_ingested`). The spool is removed once the job ended; a run cut short (a restart) is simply
+    run again: ingestion is idempotent."""
     spool = store.params(job_id)["spool"]
     if not store.start(job_id):  # cancelled before it started, or finished by an earlier delivery
         drop_spool(c.settings, spool)
         return
     try:
-        result = ingest_spool(c, spool, on_progress=lambda done, total: store.set_progress(job_id, done, total))
+        result = ingest_spool(c, spool, on_progress=lambda done, total: store.set_progress(job_id, done, total),
+                              running=_not_cancelled(store, job_id))
     except TranscriptError as exc:
         store.finish(job_id, JobStatus.FAILED, error=str(exc))
     except OperationalError:
@@ -88,8 +92,15 @@ def ingest_transcripts(c: Components, store: JobStore, job_id: str) -> None:
         logger.exception("transcript ingest job %s failed", job_id)
         store.finish(job_id, JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
     else:
-        store.finish(job_id, JobStatus.SUCCEEDED, result=result)
+        if not store.finish(job_id, JobStatus.SUCCEEDED, result=result):
+            store.set_cancelled_result(job_id, result)
     drop_spool(c.settings, spool)
+
+
+def _not_cancelled(store: JobStore, job_id: str) -> Callable[[], bool]:
+    """What a job without items (re-index, transcript ingest) asks between its steps: is it still running, i.e. not
+    cancelled (DELETE /jobs/{id} sets the status in the job store, which threads and Celery workers both read)."""
+    return lambda: store.status(job_id) == JobStatus.RUNNING
 
 
 def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:

@@ -9,6 +9,7 @@ import pytest
 
 from edurag.alignment.ranking import FEATURES
 from edurag.alignment.align import retrieve_standards
+from edurag.graph import direct_relation
 from service.app import create_app
 from tests.conftest import SHARED_DATA
 from tests.utils.servers import serve_app
@@ -77,6 +78,21 @@ def test_align_question_about_two_codes_states_their_relation(full_api):
     assert [s["code"] for s in body["standards"][:2]] == ["6.RP.A.3", "7.RP.A.2"]
     assert "6.RP.A.3 progresses to 7.RP.A.2" in body["answer"]
     assert body["citations"][:2] == ["6.RP.A.3", "7.RP.A.2"]
+
+
+@pytest.mark.parametrize("text", ["How does 6.RP.A.3 relate to 7.RP.A.2?", "RL.4.1 and RL.5.1 in my reading unit",
+                                  "MS-PS1-2 with 6.RP.A.3 and 7.EE.B.4", "6.RP.A.3 and its part 6.RP.A.3.a"])
+def test_align_states_the_graphs_relations_between_named_standards(full_api, full_components, text):
+    """/align tells how each named standard relates to the others in edurag.graph.direct_relation's words (the one
+    home /ask uses too: coherence map, hierarchy, NGSS connections, ELA grade ladder); the extractive answer gives the
+    lead standard's line in full."""
+    catalog = full_components.catalog
+    body = align(full_api, text, k=5)
+    named = [catalog.get(s["code"], s["framework"]) for s in body["standards"] if s["matched"] == "code"]
+    lead, others = named[0], named[1:]
+    relations = [fact for other in others for fact in [direct_relation(catalog, lead, other)] if fact]
+    assert relations, [s.code for s in named]
+    assert body["answer"].split(" It also relates to ")[0].endswith(f"{lead.text} {' '.join(relations)}"), body["answer"]
 
 
 @pytest.mark.parametrize("code", ["6.RP.A.3", "CCSS.Math.Content.6.RP.A.3"])

@@ -85,6 +85,25 @@ def test_list_by_grade_and_topic(full_api):
     assert all(s["grades"] == ["4"] for s in body["standards"])
 
 
+HS = {"9", "10", "11", "12"}
+
+
+@pytest.mark.parametrize("question, label, band, covered", [
+    ("Which K-2 standards are about place value?", "grades K-2", {"K", "1", "2"}, {"K", "1", "2"}),
+    ("grades 3-5 fractions standards", "grades 3-5", {"3", "4", "5"}, {"3", "4", "5"}),
+    ("Which 6-8 standards cover ratios?", "grades 6-8", {"6", "7", "8"}, {"6", "7"}),
+    ("Which HS standards are about quadratic functions?", "grades 9-12", HS, HS),
+])
+def test_list_by_grade_band_and_topic(full_api, question, label, band, covered):
+    """A grade band (K-2, 3-5, 6-8, 9-12/HS) narrows a list as a single grade does: every standard listed lies within
+    the band, and each of the band's grades that has the topic is there (not the band's first grade only)."""
+    body = post(full_api, question)
+    assert body["intent"] == "list" and body["standards"] and body["citations"], body
+    assert f"{label} standard" in body["answer"], body["answer"]
+    assert all(set(s["grades"]) <= band for s in body["standards"]), [(s["code"], s["grades"]) for s in body["standards"]]
+    assert set().union(*(s["grades"] for s in body["standards"])) == covered
+
+
 def test_unknown_code_is_not_found_with_suggestions_never_invented(full_api):
     body = post(full_api, "What comes after 6.RP.B.3?")
     assert body["unresolved"] == ["6.RP.B.3"] and "not found" in body["answer"]

@@ -11,7 +11,7 @@ import pytest
 from edurag.components import build_components
 from edurag.settings import Settings
 from service.app import create_app
-from tests.utils.jobs import run_redis, wait_job
+from tests.utils.jobs import cancel_running_ingest, run_redis, wait_job
 from tests.utils.servers import serve_app
 
 ADMIN = {"Authorization": "Bearer admin-secret"}
@@ -135,3 +135,14 @@ def test_async_ingest_with_celery_and_embedded_chroma_runs_in_the_serving_proces
             assert state["status"] == "succeeded" and state["result"]["added"] == 1, state
             hits = client.post("/transcripts/search", json={"text": "rivers carve valleys", "k": 1}).json()
             assert hits[0]["source_file"] == "geo/rivers.txt"
+
+
+def test_cancelling_a_running_ingest_job_stops_it_between_files(tmp_path, embedder):
+    """DELETE /jobs/{id} on a running ingest job (threads, embedded Chroma; 2-chunk batches so it stops early): the
+    job stops before its next file, reads cancelled with the files written and those not ingested, the store holds
+    each file whole (new or old version), sending the files again completes it, and the spool is gone."""
+    settings = Settings(data_dir=tmp_path / "data", generator="extractive", admin_key="admin-secret", index_batch_size=2)
+    app = create_app(components=build_components(settings, embedder=embedder))
+    with serve_app(app) as url, httpx.Client(base_url=url, timeout=120, headers=ADMIN) as client:
+        cancel_running_ingest(client)
+    assert list((settings.data_dir / "spool" / "transcripts").iterdir()) == []

@@ -105,3 +105,49 @@ class Worker:
             pass
         self.proc.wait(timeout=20)
         self.log.close()
+
+
+def lecture_files(count: int, sentences: int, version: str) -> list[tuple[str, tuple[str, bytes, str]]]:
+    """`count` multipart transcript uploads `course/lecture-NN.txt` of `sentences` sentences each, worded per version."""
+    return [("files", (f"course/lecture-{n:02d}.txt",
+                       " ".join(f"Version {version}, lecture {n}, part {i}: we compare ratios and rates in a table of "
+                                f"values and explain each step." for i in range(sentences)).encode(), "text/plain"))
+            for n in range(count)]
+
+
+def cancel_running_ingest(http: Any, count: int = 24) -> dict:
+    """Store one-chunk versions of `count` lectures, start an ingest job of longer versions, cancel it once its first
+    batch is written (DELETE /jobs/{id}), and check the store is consistent: the files the job reports written hold
+    exactly their new chunks, the others exactly their old chunk; sending the new files again completes the store
+    without duplicates. `http` is an httpx-like client whose requests carry the admin key; returns the job's state."""
+    old = http.post("/ingest/transcripts", files=lecture_files(count, 1, "one"))
+    assert old.status_code == 200 and old.json()["total"] == count, old.text
+    new = lecture_files(count, 12, "two")
+    created = http.post("/ingest/transcripts?async=true", files=new)
+    assert created.status_code == 202, created.text
+    job_id = created.json()["id"]
+    deadline = time.monotonic() + 240
+    while (state := http.get(f"/jobs/{job_id}").json())["progress"]["done"] == 0:
+        assert state["status"] in ("queued", "running") and time.monotonic() < deadline, state
+        time.sleep(0.02)
+    cancelled = http.delete(f"/jobs/{job_id}")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled", cancelled.text
+    state = wait_job(http.get, job_id, until=lambda s: s["result"] is not None, timeout=240)
+    assert state["status"] == "cancelled", state
+
+    result = state["result"]
+    names = [name for _, (name, _, _) in new]
+    written = [f["file"] for f in result["files"]]
+    assert 1 <= len(written) < count and written + result["not_ingested"] == names, result
+    assert all(f["chunks"] > 1 for f in result["files"]), result
+    stored = {s["id"]: s["chunks"] for s in http.get("/ingest/transcripts").json()}
+    assert stored == {name: 1 for name in names} | {f["id"]: f["chunks"] for f in result["files"]}
+    assert result["total"] == sum(stored.values())
+
+    again = http.post("/ingest/transcripts", files=new)
+    assert again.status_code == 200, again.text
+    body = again.json()
+    assert body["skipped"] == sum(f["chunks"] for f in result["files"]) and body["deleted"] == count - len(written)
+    stored = {s["id"]: s["chunks"] for s in http.get("/ingest/transcripts").json()}
+    assert stored == {f["id"]: f["chunks"] for f in body["files"]} and body["total"] == sum(stored.values())
+    return state

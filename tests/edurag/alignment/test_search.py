@@ -33,6 +33,10 @@ def subset(tmp_path_factory, embedder, standards_subset_dir):
 @pytest.mark.parametrize("text, cues", [
     ("A sixth-grade lesson on ratios", {"6"}), ("Grade 7 probability", {"7"}), ("for 8th grade students", {"8"}),
     ("kindergarten counting", {"K"}), ("a high school algebra task", {"9", "10", "11", "12"}), ("ratios and rates", set()),
+    ("Which K-2 standards are about place value?", {"K", "1", "2"}), ("grades 3-5 fractions", {"3", "4", "5"}),
+    ("grades 6 to 8", {"6", "7", "8"}), ("9-12 science standards", {"9", "10", "11", "12"}),
+    ("which HS standards", {"9", "10", "11", "12"}), ("MS standards on energy", {"6", "7", "8"}),
+    ("K-2-ETS1-1, RH.6-8.1 and MS-PS1-2", set()), ("groups of 3-5 students", set()), ("list 3-4 standards", set()),
 ])
 def test_grade_cues(text, cues):
     assert grade_cues(text) == cues

@@ -18,7 +18,7 @@ from edurag.settings import Settings
 from edurag.jobs.store import open_store
 from edurag.jobs.worker import CeleryRunner
 from service.app import create_app
-from tests.utils.jobs import Worker, dialogues, long_items, run_redis, wait_job
+from tests.utils.jobs import Worker, cancel_running_ingest, dialogues, long_items, run_redis, wait_job
 from tests.utils.servers import run_chroma_server, serve_app
 
 pytestmark = pytest.mark.slow  # redis, a Chroma server, Celery worker processes and a killed worker
@@ -114,6 +114,19 @@ def test_kill9_worker_and_api_restart_resume_without_duplicates(stack: dict, com
     attempts = open_store(stack["settings"]).attempts(created["id"])
     assert all(attempts[i] == 1 for i in done_before), "items finished before the kill were not redone"
     assert sum(attempts.values()) <= 12 + 1, "only the item in flight at the kill ran twice"
+
+
+def test_cancelling_a_running_ingest_job_on_a_celery_worker_stops_it_between_files(stack: dict, components):
+    """The worker reads the cancel from the shared job store: the ingest stops before its next file, the Chroma
+    server holds each file whole, the job reads cancelled with what was done (2-chunk batches so it stops early)."""
+    worker = Worker(stack["env"] | {"EDURAG_INDEX_BATCH_SIZE": "2"}, stack["root"] / "worker-cancel.log")
+    try:
+        with _api(components) as url, _client(url) as http:
+            cancel_running_ingest(http)
+    finally:
+        worker.stop()
+    assert "edurag.ingest_transcripts" in (stack["root"] / "worker-cancel.log").read_text()
+    assert list((stack["root"] / "data" / "spool" / "transcripts").iterdir()) == []
 
 
 def test_api_hands_jobs_to_celery(components):
