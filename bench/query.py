@@ -68,12 +68,14 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen:
 def time_backend(backend: str, c: object, texts: list[str], k: int, env: dict[str, str], port: int) -> dict[str, list[float]]:
     """Time /align over HTTP on one embedder backend, interleaved with its parts measured in-process."""
     from edurag.alignment.search import aligner_model_for, fused_candidates
+    from edurag.components import limit_blas_threads
     from edurag.embedder import load_embedder
     from edurag.settings import STANDARDS_COLLECTION
     from vectorstore.aliases import current_target
     from vectorstore.chroma import get_collection
 
     settings = c.settings.model_copy(update={"embedding_backend": backend})
+    limit_blas_threads(settings.blas_threads)  # the in-process parts run as the server does
     embedder = load_embedder(settings)  # exports to the shared ONNX cache before the server starts
     collection = get_collection(c.client, current_target(c.client, STANDARDS_COLLECTION).name)
     times: dict[str, list[float]] = {"total": [], "embed": [], "search": [], "ranker": [], "embed_cpu": [], "pieces": []}

@@ -61,6 +61,15 @@ def build_components(settings: Settings, generator: Generator | None = None, emb
     )
 
 
+def limit_blas_threads(threads: int) -> None:
+    """Cap the BLAS thread pools of this process (threadpoolctl: OpenBLAS's pool is process-wide) at `threads`;
+    0 leaves them as they are. Serving calls it with EDURAG_BLAS_THREADS."""
+    if threads:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads, user_api="blas")
+
+
 def embedder_for(c: Components, model: str | None) -> Embedder:
     """The embedder a collection was built with: the loaded one, or another model loaded once per process."""
     if not model or model == c.embedder.name:

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     job_threads: int = Field(2, ge=1, le=32, description="In-process worker threads when no broker is set.")
     torch_threads: int = Field(0, ge=0, le=256, description="Torch / ONNX Runtime threads of this process; 0 = their default. 1 keeps "
                                "/align fast beside Celery workers on the same cores (bench/jobs_results.md).")
+    blas_threads: int = Field(1, ge=0, le=256, description="BLAS (numpy / scipy OpenBLAS) threads of the API process; "
+                              "0 = OpenBLAS's default (one per core). 1: a request's matmuls are small (a text's passages "
+                              "times the 384 x 384 query adapter), and OpenBLAS's threads waking beside ONNX Runtime's took "
+                              "that matmul from p50 0.2 to p95 17 ms (0.4 ms single-threaded; bench/query_results.md).")
     encoder_workers: int = Field(0, ge=0, le=64, description="ONNX encoder batches of one call run at once, each on a "
                                  "single-threaded run (a text's passages in parallel); 0 = one per core this process may use, "
                                  "or 1 when torch_threads is set. 1 = one batch at a time on ONNX Runtime's thread pool.")

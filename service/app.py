@@ -9,7 +9,7 @@ from typing import AsyncIterator
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
-from edurag.components import Components, build_components
+from edurag.components import Components, build_components, limit_blas_threads
 from edurag.settings import Settings
 from service import errors, metrics, openapi
 from service.limits import RequestLimits
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
         # Held while serving: an edurag command cannot write the embedded Chroma under a running API (whose in-memory
         # index would not see it), and the API does not start while one does (DataDirBusy says so).
         with hold_embedded_chroma(settings, writer=False):
+            limit_blas_threads(settings.blas_threads)
             if getattr(app.state, "components", None) is None:
                 app.state.components = build_components(settings)
             logger.info("edurag ready: generator %s", app.state.components.generator.info())
