@@ -112,16 +112,20 @@ def centrality(vectors: np.ndarray) -> np.ndarray:
 
 
 def mmr_select(vectors: np.ndarray, words: np.ndarray, budget: int, max_sentences: int, diversity: float,
-               lead_weight: float, min_words: int, relevance: np.ndarray | None = None) -> list[int]:
+               lead_weight: float, min_words: int, relevance: np.ndarray | None = None,
+               substantive: np.ndarray | None = None) -> list[int]:
     """Greedy MMR under a hard word budget: indexes (in reading order) of the chosen sentences, never more than `budget`
-    words in total. Relevance defaults to centrality (cosine to the centroid) plus a lead prior for early sentences."""
+    words in total. Relevance defaults to centrality (cosine to the centroid) plus a lead prior for early sentences.
+    Only sentences of min_words+ words that are `substantive` ((n,) bool, default all) are chosen, unless none is;
+    then those of min_words+ words, then any."""
     n = len(words)
     if n == 0:
         return []
     if relevance is None:
         relevance = (1 - diversity) * centrality(vectors) + lead_weight * (1.0 - np.arange(n) / n)
     long_enough = words >= min_words
-    eligible = long_enough if long_enough.any() else np.ones(n, dtype=bool)
+    preferred = long_enough & substantive if substantive is not None else long_enough
+    eligible = next(mask for mask in (preferred, long_enough, np.ones(n, dtype=bool)) if mask.any())
     chosen: list[int] = []
     used = 0
     while len(chosen) < max_sentences:

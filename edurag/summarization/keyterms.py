@@ -1,7 +1,8 @@
 """Key terms of a transcript or a section: KeyBERT over the embedder the summarizer already uses.
 
-Candidates are the most frequent 1-2 word phrases (stop words and speech fillers removed); KeyBERT ranks them by cosine
-to the text's embedding with MMR for variety. The text's embedding is the mean of its sentence vectors, because the
+Candidates are the most frequent 1-2 word phrases (stop words and speech fillers removed) that are noun phrases in
+English (`is_noun_phrase`: "demographic transition", "Malthus", not "interesting", "suppose" or "years ago"); KeyBERT
+ranks them by cosine to the text's embedding with MMR for variety. The text's embedding is the mean of its sentence vectors, because the
 encoder reads only its first 256 word pieces: KeyBERT's own document embedding would see the first minute of a lecture.
 """
 
@@ -14,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 from keybert.backend import BaseEmbedder
+from HanTa.HanoverTagger import HanoverTagger
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from stop_words import StopWordError, get_stop_words
 
@@ -28,6 +30,16 @@ SPEECH_FILLERS = frozenset(
     "inaudible crosstalk laughter applause student students teacher class exactly totally alright cool agree instead "
     "stuff".split()
 )
+# What the vectorizer's letters-only tokens keep of negated contractions ("doesn't" -> "doesn"): no words at all.
+CONTRACTION_STEMS = frozenset("aren couldn didn doesn hadn hasn haven isn mustn needn shouldn wasn weren wouldn".split())
+# Hannover Tagger (HanTa) CLAWS5 tags of the words a key term is made of: nouns and proper nouns end it, adjectives may
+# come before ("affirmative action"); UNC (unclassified) covers the foreign words and names it cannot place.
+NOUN_TAGS = frozenset({"NN0", "NN1", "NN2", "NP0", "UNC"})
+ADJECTIVE_TAGS = frozenset({"AJ0", "AJC", "AJS"})
+# A word whose likeliest tag scores below this log-probability is not in HanTa's lexicon but guessed from its letters
+# (lexicon words score -7 to -16, guesses -30 and below): names and technical terms ("Peggy", "holocene"), counted as
+# nouns.
+UNKNOWN_WORD_LOGPROB = -25.0
 _UNSPACED_LANGUAGES = {"zh", "ja", "th", "lo", "km", "my"}
 MAX_CANDIDATES = 200
 
@@ -46,12 +58,13 @@ class _KeyBERTBackend(BaseEmbedder):
 
 @lru_cache(maxsize=64)
 def stop_words(language: str) -> frozenset[str]:
-    """Words that never start, end or make a key term, lower case: for English scikit-learn's list plus SPEECH_FILLERS;
+    """Words that never start, end or make a key term, lower case: for English scikit-learn's list plus SPEECH_FILLERS
+    and CONTRACTION_STEMS;
     for the 32 other languages of the `stop-words` package (ISO 639-1: es, fr, de, pt, it, nl, pl, ru, zh, ...) its
     list, split into words as the vectorizer splits text (French "d'un" gives "un"); none for any other language and
     for "und" (a text too short to tell its language)."""
     if language == "en":
-        return frozenset(ENGLISH_STOP_WORDS | SPEECH_FILLERS)
+        return frozenset(ENGLISH_STOP_WORDS | SPEECH_FILLERS | CONTRACTION_STEMS)
     try:
         listed = get_stop_words(language)
     except StopWordError:
@@ -68,8 +81,54 @@ def term_options(language: str, longest: int = 2) -> dict:
     return {"ngram_range": (1, longest), "stop_words": stop, "token_pattern": r"(?u)\b[^\W\d_]{3,}\b"}
 
 
-def _vectorizer(language: str, vocabulary: Sequence[str] | None = None, max_features: int | None = None) -> CountVectorizer:
-    return CountVectorizer(vocabulary=vocabulary, max_features=max_features, **term_options(language))
+def content_words(sentences: Sequence[str], language: str) -> np.ndarray:
+    """(n,) int: distinct content words of each sentence by the key-term vocabulary rules (`term_options`, one word at a
+    time: 3+ letters, no stop words or speech fillers): "Who's got the mic?" has 1, "Malthus thought wages would fall
+    back to subsistence." has 5."""
+    analyze = CountVectorizer(**term_options(language, longest=1)).build_analyzer()
+    return np.array([len(set(analyze(sentence))) for sentence in sentences], dtype=np.int64)
+
+
+@lru_cache(maxsize=1)
+def _english_tagger() -> HanoverTagger:
+    return HanoverTagger("morphmodel_en.pgz")  # the English model ships inside the HanTa package
+
+
+@lru_cache(maxsize=65536)
+def _english_word_class(word: str) -> str:
+    """"noun", "adjective" or "other": the word's likeliest CLAWS5 tag out of context in HanTa's English lexicon; a
+    word the lexicon does not hold (its tag only guessed, UNKNOWN_WORD_LOGPROB) counts as a noun."""
+    tags = _english_tagger().tag_word(word)
+    if not tags or tags[0][1] < UNKNOWN_WORD_LOGPROB or tags[0][0] in NOUN_TAGS:
+        return "noun"
+    return "adjective" if tags[0][0] in ADJECTIVE_TAGS else "other"
+
+
+def is_noun_phrase(term: str, language: str) -> bool:
+    """Whether a lower-cased key-term candidate names a thing. English: its last word is a noun and any word before it
+    a noun or adjective (`_english_word_class`): "death rates", "affirmative action", "malthus" are, "interesting",
+    "suppose", "essentially", "years ago", "read passage" are not. Other languages: always True (no tagger here)."""
+    if language != "en":
+        return True
+    classes = [_english_word_class(word) for word in term.split()]
+    return bool(classes) and classes[-1] == "noun" and all(c in ("noun", "adjective") for c in classes[:-1])
+
+
+def _vectorizer(language: str, vocabulary: Sequence[str] | None = None) -> CountVectorizer:
+    return CountVectorizer(vocabulary=vocabulary, **term_options(language))
+
+
+def candidates(text: str, language: str) -> list[str]:
+    """The text's MAX_CANDIDATES most frequent 1-2 word terms (`term_options`) that are noun phrases
+    (`is_noun_phrase`), in the vectorizer's (alphabetical) order; [] when the text has only stop words or no letters."""
+    vectorizer = _vectorizer(language)
+    try:
+        counts = vectorizer.fit_transform([text]).toarray().ravel()
+    except ValueError:  # only stop words or no letters
+        return []
+    names = vectorizer.get_feature_names_out()
+    frequent = [i for i in np.argsort(-counts, kind="stable") if is_noun_phrase(names[i], language)][:MAX_CANDIDATES]
+    return [str(names[i]) for i in sorted(frequent)]
 
 
 class KeyTermExtractor:
@@ -78,11 +137,7 @@ class KeyTermExtractor:
     def __init__(self, embedder: Embedder, text: str, language: str) -> None:
         self.language = language
         self.model = KeyBERT(model=_KeyBERTBackend(embedder))  # type: ignore[arg-type]
-        try:
-            counts = _vectorizer(language, max_features=MAX_CANDIDATES).fit([text])
-            self.vocabulary = list(counts.get_feature_names_out())
-        except ValueError:  # only stop words or no letters
-            self.vocabulary = []
+        self.vocabulary = candidates(text, language)
         self.vectors = embedder.encode(self.vocabulary) if self.vocabulary else np.zeros((0, 1), dtype=np.float32)
 
     def terms(self, texts: Sequence[str], centroids: np.ndarray, top_n: int) -> list[list[str]]:

@@ -2,9 +2,9 @@
 and the back-channel turns that fill them ("Yeah.", "Mm-hmm.", "Uh - huh .", "Okay, cool.").
 
 Back-channels say nothing a summary could use, yet the embedder rates them as typical of a meeting (they are most of
-its turns), so they would crowd out what was discussed. A sentence is a back-channel when fewer than
-MIN_CONTENT_WORDS distinct content words: the key-term vocabulary rules of summarization.keyterms (no stop
-words, no speech fillers, 3+ letters), applied by scikit-learn's analyzer rather than a second word list.
+its turns), so they would crowd out what was discussed. A sentence is a back-channel when it has fewer than
+MIN_CONTENT_WORDS distinct content words (summarization.keyterms.content_words: no stop words, no speech fillers,
+3+ letters).
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
-from sklearn.feature_extraction.text import CountVectorizer
-
 from edurag.summarization.classroom import is_classroom
-from edurag.summarization.keyterms import term_options
+from edurag.summarization.keyterms import content_words
 from edurag.transcript_text import Turn
 
 MIN_SPEAKERS = 3  # DialogSum-style two-person dialogues are not meetings
@@ -36,5 +34,4 @@ def backchannels(sentences: Sequence[str], language: str) -> list[bool]:
     languages have no stop-word list here, so nothing is flagged."""
     if language != "en":
         return [False] * len(sentences)
-    analyze = CountVectorizer(**term_options(language, longest=1)).build_analyzer()
-    return [len(set(analyze(sentence))) < MIN_CONTENT_WORDS for sentence in sentences]
+    return (content_words(sentences, language) < MIN_CONTENT_WORDS).tolist()

@@ -9,9 +9,10 @@ import pytest
 
 from edurag.generators import ELLIPSIS, ExtractiveGenerator, excerpts
 from edurag.sentences import UNDETERMINED, count_words, detect_language, has_terminal
+from edurag.summarization.keyterms import content_words, is_noun_phrase
 from edurag.summarization.length import LECTURE_BUDGET_SHARE, LENGTHS, budget_words
-from edurag.summarization.service import (FORMATS, MAX_UNIT_WORDS, DocumentSummary, EmptyTextError, SummaryOptions,
-                                          prepare_text, summarize_document)
+from edurag.summarization.service import (FORMATS, KEY_SENTENCE_CONTENT_WORDS, MAX_UNIT_WORDS, DocumentSummary,
+                                          EmptyTextError, SummaryOptions, prepare_text, summarize_document)
 from tests.conftest import FIXTURES
 
 TIMESTAMP = re.compile(r"\d{1,2}:\d{2}")
@@ -328,3 +329,17 @@ def test_no_key_sentence_of_a_real_lecture_starts_mid_sentence_unmarked(generato
             assert not sentence[0].islower() and sentence[0] not in ";:,", sentence
             marked += sentence.startswith(ELLIPSIS) or sentence.endswith(ELLIPSIS)
     assert marked  # the Malthus lecture's summary picks a piece of a run-on sentence ("…though at a decreasing rate")
+
+
+@pytest.mark.parametrize("name", ["yale_lecture_runon.jsonl", "yale_lecture_death.jsonl"])
+def test_a_lecture_outline_keeps_the_lecture_content(generator, name):
+    """Outlines of two Open Yale slices (Malthus: "who's got the mic?"; Death: "They're in the envelope."): every key
+    sentence names KEY_SENTENCE_CONTENT_WORDS+ content words, and every key term of the headings and of the opening
+    line is a noun phrase (no "interesting", "suppose", "essentially")."""
+    text = json.loads((FIXTURES / name).read_text(encoding="utf-8").splitlines()[0])["transcript"]
+    for length in LENGTHS:
+        result = summarize(generator, text, format="outline", length=length)
+        sentences = [s for section in result.sections for s in section.sentences]
+        assert sentences and (content_words(sentences, "en") >= KEY_SENTENCE_CONTENT_WORDS).all(), sentences
+        terms = result.key_terms + [term for section in result.sections for term in section.key_terms]
+        assert terms and all(is_noun_phrase(term, "en") for term in terms), terms
