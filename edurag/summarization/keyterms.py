@@ -22,13 +22,15 @@ from stop_words import StopWordError, get_stop_words
 from edurag.embedder import Embedder
 from keybert import KeyBERT
 
-# Speech fillers and classroom talk that are frequent in every transcript and say nothing about its topic.
+# Speech fillers and classroom talk that are frequent in every transcript and say nothing about its topic: "fact" and
+# "sense" as lecturers use them ("in fact", "the fact that", "makes sense"), and course logistics (mic, hand-outs,
+# exams) that a lecture's or lesson's content never is.
 SPEECH_FILLERS = frozenset(
     "okay ok yeah yes uh um uhm hmm mm like just really right going gonna wanna got get gets getting know think thing things "
     "lot kind sort actually basically say says said saying want let let's sure maybe way mean look looking good great "
     "today guys people time little bit does did doing make makes use used talk talking question questions point "
     "inaudible crosstalk laughter applause student students teacher class exactly totally alright cool agree instead "
-    "stuff".split()
+    "stuff fact sense mic microphone handout handouts syllabus midterm midterms exam exams quiz homework".split()
 )
 # What the vectorizer's letters-only tokens keep of negated contractions ("doesn't" -> "doesn"): no words at all.
 CONTRACTION_STEMS = frozenset("aren couldn didn doesn hadn hasn haven isn mustn needn shouldn wasn weren wouldn".split())
@@ -36,6 +38,7 @@ CONTRACTION_STEMS = frozenset("aren couldn didn doesn hadn hasn haven isn mustn 
 # come before ("affirmative action"); UNC (unclassified) covers the foreign words and names it cannot place.
 NOUN_TAGS = frozenset({"NN0", "NN1", "NN2", "NP0", "UNC"})
 ADJECTIVE_TAGS = frozenset({"AJ0", "AJC", "AJS"})
+GERUND_TAG = "VVG"  # an -ing form heads a term after a modifier ("global warming", "dynamic hedging"), not alone
 # A word whose likeliest tag scores below this log-probability is not in HanTa's lexicon but guessed from its letters
 # (lexicon words score -7 to -16, guesses -30 and below): names and technical terms ("Peggy", "holocene"), counted as
 # nouns.
@@ -96,22 +99,27 @@ def _english_tagger() -> HanoverTagger:
 
 @lru_cache(maxsize=65536)
 def _english_word_class(word: str) -> str:
-    """"noun", "adjective" or "other": the word's likeliest CLAWS5 tag out of context in HanTa's English lexicon; a
-    word the lexicon does not hold (its tag only guessed, UNKNOWN_WORD_LOGPROB) counts as a noun."""
+    """"noun", "adjective", "gerund" or "other": the word's likeliest CLAWS5 tag out of context in HanTa's English
+    lexicon; a word the lexicon does not hold (its tag only guessed, UNKNOWN_WORD_LOGPROB) counts as a noun."""
     tags = _english_tagger().tag_word(word)
     if not tags or tags[0][1] < UNKNOWN_WORD_LOGPROB or tags[0][0] in NOUN_TAGS:
         return "noun"
+    if tags[0][0] == GERUND_TAG:
+        return "gerund"
     return "adjective" if tags[0][0] in ADJECTIVE_TAGS else "other"
 
 
 def is_noun_phrase(term: str, language: str) -> bool:
-    """Whether a lower-cased key-term candidate names a thing. English: its last word is a noun and any word before it
-    a noun or adjective (`_english_word_class`): "death rates", "affirmative action", "malthus" are, "interesting",
-    "suppose", "essentially", "years ago", "read passage" are not. Other languages: always True (no tagger here)."""
+    """Whether a lower-cased key-term candidate names a thing. English: its last word is a noun (or a gerund after a
+    modifier) and any word before it a noun or adjective (`_english_word_class`): "death rates", "affirmative action",
+    "global warming", "malthus" are, "interesting", "suppose", "essentially", "thinking", "years ago", "read passage"
+    are not, nor is a word said twice ("mortgage mortgage"). Other languages: always True (no tagger here)."""
     if language != "en":
         return True
-    classes = [_english_word_class(word) for word in term.split()]
-    return bool(classes) and classes[-1] == "noun" and all(c in ("noun", "adjective") for c in classes[:-1])
+    words = term.split()
+    classes = [_english_word_class(word) for word in words]
+    head = classes[-1] == "noun" or (classes[-1] == "gerund" and len(classes) > 1)
+    return head and len(set(words)) == len(words) and all(c in ("noun", "adjective") for c in classes[:-1])
 
 
 def _vectorizer(language: str, vocabulary: Sequence[str] | None = None) -> CountVectorizer:

@@ -32,9 +32,11 @@ def test_dropped_stop_words_come_back_and_terms_never_written_are_none() -> None
 def test_discourse_words_verbs_and_adverbs_are_no_key_terms() -> None:
     """A lecturer's talk ("interesting", "suppose", "essentially", "years ago") is frequent in every lecture and names
     no topic; nouns, names and adjective + noun do."""
-    for talk in ("interesting", "suppose", "essentially", "especially", "years ago", "read passage", "thinking facts"):
+    for talk in ("interesting", "suppose", "essentially", "especially", "years ago", "read passage", "thinking facts",
+                 "thinking", "mortgage mortgage"):
         assert not is_noun_phrase(talk, "en"), talk
-    for term in ("malthus", "poverty", "death rates", "demographic transition", "affirmative action", "holocene"):
+    for term in ("malthus", "poverty", "death rates", "demographic transition", "affirmative action", "holocene",
+                 "global warming", "dynamic hedging"):
         assert is_noun_phrase(term, "en"), term
     assert is_noun_phrase("interesting", "es")  # no tagger for other languages: nothing is dropped
 
@@ -53,4 +55,4 @@ def test_candidates_of_a_real_lecture_are_its_noun_phrases() -> None:
 def test_content_words_leave_out_stop_words_fillers_and_contractions() -> None:
     sentences = ["Who's got the mic?", "They're in the envelope.", "It doesn't matter, right?",
                  "Malthus thought wages would fall back to subsistence."]
-    assert content_words(sentences, "en").tolist() == [1, 1, 1, 5]
+    assert content_words(sentences, "en").tolist() == [0, 1, 1, 5]  # "mic" is classroom talk, "doesn" no word

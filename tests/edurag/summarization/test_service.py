@@ -9,7 +9,7 @@ import pytest
 
 from edurag.generators import ELLIPSIS, ExtractiveGenerator, excerpts
 from edurag.sentences import UNDETERMINED, count_words, detect_language, has_terminal
-from edurag.summarization.keyterms import content_words, is_noun_phrase
+from edurag.summarization import keyterms
 from edurag.summarization.length import LECTURE_BUDGET_SHARE, LENGTHS, budget_words
 from edurag.summarization.service import (FORMATS, KEY_SENTENCE_CONTENT_WORDS, MAX_UNIT_WORDS, DocumentSummary,
                                           EmptyTextError, SummaryOptions, prepare_text, summarize_document)
@@ -340,6 +340,6 @@ def test_a_lecture_outline_keeps_the_lecture_content(generator, name):
     for length in LENGTHS:
         result = summarize(generator, text, format="outline", length=length)
         sentences = [s for section in result.sections for s in section.sentences]
-        assert sentences and (content_words(sentences, "en") >= KEY_SENTENCE_CONTENT_WORDS).all(), sentences
+        assert sentences and (keyterms.content_words(sentences, "en") >= KEY_SENTENCE_CONTENT_WORDS).all(), sentences
         terms = result.key_terms + [term for section in result.sections for term in section.key_terms]
-        assert terms and all(is_noun_phrase(term, "en") for term in terms), terms
+        assert terms and all(keyterms.is_noun_phrase(term, "en") for term in terms), terms
