@@ -2,8 +2,9 @@
 
 Candidates are the most frequent 1-2 word phrases (stop words and speech fillers removed) that are noun phrases in
 English (`is_noun_phrase`: "demographic transition", "Malthus", not "interesting", "suppose" or "years ago"); KeyBERT
-ranks them by cosine to the text's embedding with MMR for variety. The text's embedding is the mean of its sentence vectors, because the
-encoder reads only its first 256 word pieces: KeyBERT's own document embedding would see the first minute of a lecture.
+ranks them by cosine to the text's embedding with MMR for variety. The text's embedding is the mean of its sentence
+vectors, because the encoder reads only its first 256 word pieces: KeyBERT's own document embedding would see the first
+minute of a lecture.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
-from keybert.backend import BaseEmbedder
 from HanTa.HanoverTagger import HanoverTagger
+from keybert.backend import BaseEmbedder
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from stop_words import StopWordError, get_stop_words
 
@@ -33,7 +34,8 @@ SPEECH_FILLERS = frozenset(
     "stuff fact sense mic microphone handout handouts syllabus midterm midterms exam exams quiz homework".split()
 )
 # What the vectorizer's letters-only tokens keep of negated contractions ("doesn't" -> "doesn"): no words at all.
-CONTRACTION_STEMS = frozenset("aren couldn didn doesn hadn hasn haven isn mustn needn shouldn wasn weren wouldn".split())
+CONTRACTION_STEMS = frozenset(
+    "aren couldn didn doesn hadn hasn haven isn mustn needn shouldn wasn weren wouldn".split())
 # Hannover Tagger (HanTa) CLAWS5 tags of the words a key term is made of: nouns and proper nouns end it, adjectives may
 # come before ("affirmative action"); UNC (unclassified) covers the foreign words and names it cannot place.
 NOUN_TAGS = frozenset({"NN0", "NN1", "NN2", "NP0", "UNC"})
@@ -62,10 +64,9 @@ class _KeyBERTBackend(BaseEmbedder):
 @lru_cache(maxsize=64)
 def stop_words(language: str) -> frozenset[str]:
     """Words that never start, end or make a key term, lower case: for English scikit-learn's list plus SPEECH_FILLERS
-    and CONTRACTION_STEMS;
-    for the 32 other languages of the `stop-words` package (ISO 639-1: es, fr, de, pt, it, nl, pl, ru, zh, ...) its
-    list, split into words as the vectorizer splits text (French "d'un" gives "un"); none for any other language and
-    for "und" (a text too short to tell its language)."""
+    and CONTRACTION_STEMS; for the 32 other languages of the `stop-words` package (ISO 639-1: es, fr, de, pt, it, nl,
+    pl, ru, zh, ...) its list, split into words as the vectorizer splits text (French "d'un" gives "un"); none for any
+    other language and for "und" (a text too short to tell its language)."""
     if language == "en":
         return frozenset(ENGLISH_STOP_WORDS | SPEECH_FILLERS | CONTRACTION_STEMS)
     try:
@@ -86,8 +87,8 @@ def term_options(language: str, longest: int = 2) -> dict:
 
 def content_words(sentences: Sequence[str], language: str) -> np.ndarray:
     """(n,) int: distinct content words of each sentence by the key-term vocabulary rules (`term_options`, one word at a
-    time: 3+ letters, no stop words or speech fillers): "Who's got the mic?" has 1, "Malthus thought wages would fall
-    back to subsistence." has 5."""
+    time: 3+ letters, no stop words, speech fillers or classroom talk): "Who's got the mic?" has 0, "They're in the
+    envelope." 1, "Malthus thought wages would fall back to subsistence." 5."""
     analyze = CountVectorizer(**term_options(language, longest=1)).build_analyzer()
     return np.array([len(set(analyze(sentence))) for sentence in sentences], dtype=np.int64)
 
