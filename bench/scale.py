@@ -13,7 +13,7 @@ to fill, a harder case for HNSW). Fills are kept and resumable, so filling (slow
 
     nice -n 10 python -m bench.scale fill --data-dir /work/scale/1k --size 1000
     nice -n 10 python -m bench.scale fill --data-dir /work/scale/100k --size 100000
-    python -m bench.scale compare --dirs /work/scale/1k,/work/scale/100k --modes embedded,server --requests 100
+    python -m bench.scale compare --dirs /work/scale/1k,/work/scale/100k --modes embedded,server --requests 100 --rounds 3
     python -m bench.scale compare --dirs ... --routes /align,/transcripts/search    # a subset of the routes
     python -m bench.scale --data-dir /work/scale --sizes 1000,100000     # fill what is missing, then compare
     nice -n 10 python -m bench.scale ingest --data-dir /work/scale/ingest --chunks 100000 --kill-after 120
@@ -233,15 +233,20 @@ def collection_of(label: str) -> str:
     return "transcripts" if "transcripts" in label else "standards"
 
 
-def timed_rows(result: dict[str, Any], mode: str, requests: int, first: dict[tuple[str, str], float],
+def timed_rows(results: dict[Path, dict[str, list[dict[str, Any]]]], dirs: list[Path], mode: str, requests: int,
                only: list[str] | None = None) -> list[list[object]]:
-    """Table rows of one `measure` result; `first` keeps each route's p95 at the smallest size for the ratio."""
+    """Table rows of one mode: per data dir and route, p50/p95 of every round's requests pooled, and the p95 ratio to
+    the smallest dir taken within each round (same mode and route) with its median over rounds."""
     rows = []
-    for label in routes([], only):
-        pct = percentiles(result[label]["seconds"])
-        base = first.setdefault((mode, label), pct["p95"])
-        rows.append([label, mode, f"{result['collections'][collection_of(label)]:,}", requests, pct["p50"], pct["p95"],
-                     pct["p95"] / base, result[label]["5xx"], result[label]["non-200"]])
+    for data_dir in dirs:
+        rounds = results[data_dir][mode]
+        for label in routes([], only):
+            ratios = [percentiles(run[label]["seconds"])["p95"] / percentiles(base[label]["seconds"])["p95"]
+                      for run, base in zip(rounds, results[dirs[0]][mode])]
+            pct = percentiles([t for run in rounds for t in run[label]["seconds"]])
+            rows.append([label, mode, f"{rounds[0]['collections'][collection_of(label)]:,}", requests * len(rounds),
+                         pct["p50"], pct["p95"], float(np.median(ratios)), " / ".join(f"{r:.2f}" for r in ratios),
+                         sum(run[label]["5xx"] for run in rounds), sum(run[label]["non-200"] for run in rounds)])
     return rows
 
 
@@ -249,7 +254,7 @@ def disk_rows(data_dir: Path) -> list[object]:
     """BM25 and Chroma bytes on disk."""
     lexical = sum(f.stat().st_size for f in (data_dir / "lexical").rglob("*") if f.is_file())
     chroma = sum(f.stat().st_size for f in (data_dir / "chroma").rglob("*") if f.is_file())
-    return [f"disk of {data_dir.name}", "", "", "", "", "", "", f"BM25 {lexical / 1e6:.1f} MB", f"Chroma {chroma / 1e6:.1f} MB"]
+    return [f"disk of {data_dir.name}", "", "", "", "", "", "", "", f"BM25 {lexical / 1e6:.1f} MB", f"Chroma {chroma / 1e6:.1f} MB"]
 
 
 def warm_page_cache(data_dir: Path) -> None:
@@ -262,13 +267,14 @@ def warm_page_cache(data_dir: Path) -> None:
                     pass
 
 
-def time_dir(data_dir: Path, modes: list[str], texts: list[str], backend: str,
-             first: dict[tuple[str, str], float], only: list[str] | None = None) -> list[list[object]]:
-    """Time one filled data dir in each mode (embedded Chroma, or `chroma run` on the same files), page cache warm."""
+def time_dir(data_dir: Path, modes: list[str], texts: list[str], backend: str, only: list[str] | None = None,
+             ) -> dict[str, dict[str, Any]]:
+    """One `measure` result per mode for one filled data dir (embedded Chroma, or `chroma run` on the same files),
+    page cache warm."""
     warm_page_cache(data_dir)
     env = {**os.environ, "EDURAG_DATA_DIR": str(data_dir), "EDURAG_GENERATOR": "extractive", "EDURAG_API_KEYS": "",
            "EDURAG_EMBEDDING_BACKEND": backend, "PYTHONPATH": str(REPO)}
-    rows: list[list[object]] = []
+    results: dict[str, dict[str, Any]] = {}
     for mode in modes:
         run_env, server = dict(env), None
         if mode == "server":
@@ -276,20 +282,20 @@ def time_dir(data_dir: Path, modes: list[str], texts: list[str], backend: str,
             server = chroma_server(data_dir / "chroma", server_port)
             run_env["EDURAG_CHROMA_URL"] = f"http://127.0.0.1:{server_port}"
         try:
-            result = measure(run_env, texts, only)
+            results[mode] = measure(run_env, texts, only)
         finally:
             if server:
                 stop(server)
-        rows += timed_rows(result, mode, len(texts), first, only)
-        logger.info("%s %s done: %s", data_dir, mode, rows[-len(routes([], only)):])
-    return rows + [disk_rows(data_dir)]
+        logger.info("%s %s done", data_dir, mode)
+    return results
 
 
-HEADER = ["route", "chroma", "chunks in the collection searched", "requests", "p50 ms", "p95 ms", "p95 / p95 at smallest",
-          "5xx", "non-200"]
+HEADER = ["route", "chroma", "chunks in the collection searched", "requests", "p50 ms", "p95 ms",
+          "p95 / p95 at smallest (median of rounds)", "p95 ratio per round", "5xx", "non-200"]
 
 
-def run_queries(root: Path, sizes: list[int], modes: list[str], requests: int, backend: str, vectors: str) -> str:
+def run_queries(root: Path, sizes: list[int], modes: list[str], requests: int, backend: str, vectors: str,
+                rounds: int = 3) -> str:
     """Fill one data dir per size under `root` (kept and resumed: a re-run only times), then time them all in one run."""
     fills: list[list[object]] = []
     dirs = []
@@ -298,16 +304,25 @@ def run_queries(root: Path, sizes: list[int], modes: list[str], requests: int, b
         fills += [[data_dir.name, *row] for row in fill(data_dir, size, vectors, backend)]
         dirs.append(data_dir)
     fill_table = markdown_table(["data dir", "collection", "chunks", "added now", "seconds"], fills)
-    return f"{run_compare(dirs, modes, requests, backend)}\n\nFilling:\n\n{fill_table}"
+    return f"{run_compare(dirs, modes, requests, backend, rounds=rounds)}\n\nFilling:\n\n{fill_table}"
 
 
-def run_compare(dirs: list[Path], modes: list[str], requests: int, backend: str, only: list[str] | None = None) -> str:
-    """Time the same requests against data dirs already filled (smallest first), in one run; sizes are what /health
-    reports. `only`: the route labels to time (default all)."""
+def run_compare(dirs: list[Path], modes: list[str], requests: int, backend: str, only: list[str] | None = None,
+                rounds: int = 3) -> str:
+    """Time the same requests against data dirs already filled (smallest first), `rounds` times in one run; sizes are
+    what /health reports. `only`: the route labels to time (default all).
+
+    Every other round times the dirs in reverse order, and each p95 ratio is taken within one round, so a change in
+    the machine's load over the run falls on every size alike: two single-round runs of the same code differed by up
+    to 0.54 in a p95 ratio (bench/scale_results.md, 2026-11-30)."""
     texts = queries(requests)
-    first: dict[tuple[str, str], float] = {}
-    rows = [row for data_dir in dirs for row in time_dir(data_dir, modes, texts, backend, first, only)]
-    return markdown_table(HEADER, rows)
+    results: dict[Path, dict[str, list[dict[str, Any]]]] = {data_dir: {mode: [] for mode in modes} for data_dir in dirs}
+    for n in range(rounds):
+        for data_dir in dirs if n % 2 == 0 else dirs[::-1]:
+            for mode, result in time_dir(data_dir, modes, texts, backend, only).items():
+                results[data_dir][mode].append(result)
+    rows = [row for mode in modes for row in timed_rows(results, dirs, mode, len(texts), only)]
+    return markdown_table(HEADER, rows + [disk_rows(data_dir) for data_dir in dirs])
 
 
 def _ingest_child(data_dir: Path, chunks: int) -> None:
@@ -401,6 +416,8 @@ if __name__ == "__main__":
                         help="fill: embed synthetic texts with the product embedder, or random unit vectors")
     parser.add_argument("--modes", default="embedded,server")
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3, help="queries/compare: times every dir is timed, the order "
+                        "reversed every other round; ratios are medians over rounds")
     parser.add_argument("--routes", default="", help="compare: comma-separated route labels to time (default all: "
                         + ", ".join(routes([])) + ")")
     parser.add_argument("--backend", default="onnx-int8")
@@ -413,14 +430,14 @@ if __name__ == "__main__":
         if not args.dirs:
             parser.error("compare needs --dirs")
         print(run_compare([Path(d) for d in args.dirs.split(",")], args.modes.split(","), args.requests, args.backend,
-                          [r for r in args.routes.split(",") if r] or None))
+                          [r for r in args.routes.split(",") if r] or None, args.rounds))
         sys.exit()
     if args.data_dir is None:
         parser.error(f"{args.what} needs --data-dir")
     args.data_dir.mkdir(parents=True, exist_ok=True)
     if args.what == "queries":
         print(run_queries(args.data_dir, [int(s) for s in args.sizes.split(",")], args.modes.split(","), args.requests,
-                          args.backend, args.vectors))
+                          args.backend, args.vectors, args.rounds))
     elif args.what == "fill":
         print(markdown_table(["collection", "chunks", "added now", "seconds"], fill(args.data_dir, args.size, args.vectors, args.backend)))
     elif args.what == "ingest":
