@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(0.3, ge=0, description="Weight of the max-normalized BM25 score added to the cosine score.")
     grade_boost: float = Field(0.05, ge=0, description="Added to standards of a grade the text names (\"grade 6\", \"7th grade\").")
     grade_hint_boost: float = Field(0.2, ge=0, description="Added to standards of the grade the request names as grade_hint (0.05/0.1/0.2 tried on the dev split).")
+    align_frameworks: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["ccss", "ngss"],
+        description="Frameworks /align ranks when a call names none (comma-separated; empty = every framework in the "
+                    "index). Their standards list the other frameworks' copies as `equivalents`; a state teacher names "
+                    "the state's framework. Default: the built-in CCSS and NGSS, what the aligner was trained and "
+                    "measured on.")
     aligner_model: str = Field("", description="Folder of the /align ranker (aligner.npz + edurag_manifest.json from `edurag "
                                "finetune aligner`); empty = the bundled one, off = fused score with grade boosts only.")
     min_score: float = Field(0.3, description="Below this cosine similarity a standard is not a good match.")
@@ -103,10 +109,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "align_frameworks", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
-        """Accept EDURAG_API_KEYS as a comma-separated list."""
+        """Accept EDURAG_API_KEYS and EDURAG_ALIGN_FRAMEWORKS as comma-separated lists."""
         return [k.strip() for k in value.split(",") if k.strip()] if isinstance(value, str) else value
 
     @property

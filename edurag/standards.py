@@ -3,7 +3,9 @@ their hierarchy and relations; codes resolve within one framework (TEKS 6.4.B ne
 
 from __future__ import annotations
 
+import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
-from edurag.codes import (CodeKey, canonical, code_shaped, code_spans, normal_form, notation_candidates, notation_keys,
-                          official_math_code, parse_code, short_code)
+from edurag.codes import (CodeKey, canonical, code_shaped, code_spans, corestandards_uri_code, normal_form,
+                          notation_candidates, notation_keys, official_math_code, parse_code, short_code)
 from edurag.datasets import read_jsonl
 
 if TYPE_CHECKING:  # the store imports Standard from here
@@ -71,6 +73,23 @@ class Standard:
         if self.details:
             parts.append(self.details)
         return "\n".join(p for p in parts if p)
+
+
+# Two statements of the same grades, in two frameworks (or under one code twice: NY-5.NBT.7 and NY-5.NBT.7~2), whose
+# word sets overlap this much (Jaccard) are one standard: 40% of California 2010's and 22% of New York 2017's bundled
+# standards have a CCSS copy at >= 0.8 (39% and 18% at >= 0.9), Texas, Florida and Virginia ~0%. Within one framework
+# CCSS repeats statements under different codes on purpose (W.9-10.8 = WHST.9-10.8): those are not collapsed.
+EQUIVALENT_STATEMENTS = 0.8
+
+
+def statement_words(statement: str) -> frozenset[str]:
+    """The lower-cased words and numbers of a statement, as the copy rule (EQUIVALENT_STATEMENTS) compares them."""
+    return frozenset(re.findall(r"[a-z0-9]+", statement.lower()))
+
+
+def same_statement(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two statements' words (statement_words) overlap enough to be one standard (EQUIVALENT_STATEMENTS)."""
+    return bool(a) and len(a & b) >= EQUIVALENT_STATEMENTS * len(a | b)
 
 
 class _TextOf(HTMLParser):
@@ -182,6 +201,7 @@ class Catalog:
         self._shares: dict[tuple[str | None, str | None, str | None], float] = {}
         self._records: dict[str, Framework] = {}
         self._seen = -1  # the store's version() when the records were read
+        self._copies: dict[str, list[tuple[str, str]]] | None = None
         self.version = 0  # bumped by every refresh: caches over the catalog (crosswalk vectors) compare it
         self._read = lru_cache(maxsize=IMPORTED_CACHE)(self._read_imported)
         for s in standards:
@@ -215,6 +235,7 @@ class Catalog:
         self._records = {r.id: r for r in self.store.records() if r.items} if self.store else {}
         self._read.cache_clear()
         self._shares.clear()
+        self._copies = None
         self.version += 1
 
     @property
@@ -366,20 +387,60 @@ class Catalog:
                 out += self.store.standards(f)
         return out
 
-    def share(self, framework: str | None = None, subject: str | None = None, grade: str | None = None) -> float:
-        """Fraction (0..1) of the indexable standards, i.e. of the standards collection's chunks, that a framework /
-        subject / grade filter keeps: 1.0 without a filter, 0.0 for an empty catalog. Built-in standards are counted
-        in memory, imported ones from the store's counts per subject and grade; once per filter until refresh."""
+    def share(self, framework: str | tuple[str, ...] | None = None, subject: str | None = None,
+              grade: str | None = None) -> float:
+        """Fraction (0..1) of the indexable standards, i.e. of the standards collection's chunks, that a framework
+        (or any of a tuple of frameworks) / subject / grade filter keeps: 1.0 without a filter, 0.0 for an empty
+        catalog. Built-in standards are counted in memory, imported ones from the store's counts per subject and
+        grade; once per filter until refresh."""
         key = (framework, subject, grade)
         imported = self._imported  # first: a change in the store clears the shares
         if key not in self._shares:
-            builtin = [s for f in BUILTIN_FRAMEWORKS for s in self.indexable(f)]
-            kept = sum(1 for s in builtin if framework in (None, s.framework) and subject in (None, s.subject)
+            scope = (framework,) if isinstance(framework, str) else framework
+            builtin = self.indexable_builtin()
+            kept = sum(1 for s in builtin if (scope is None or s.framework in scope) and subject in (None, s.subject)
                        and (grade is None or grade in s.grades))
-            kept += sum(self.store.count(f, subject, grade) for f in imported if framework in (None, f))
+            kept += sum(self.store.count(f, subject, grade) for f in imported if scope is None or f in scope)
             everything = len(builtin) + sum(r.items for r in imported.values())
             self._shares[key] = kept / everything if everything else 0.0
         return self._shares[key]
+
+    def equivalents(self, code: str) -> list[tuple[str, str]]:
+        """(framework, code) of the imported frameworks' standards that are the built-in standard `code` under another
+        code: same grades and the same statement by the copy rule (same_statement), or an exact-match link of the
+        source data to it (CSP exactMatch to corestandards.org; a link to a sub-standard is to a part, not a copy). [] for imported or unknown codes. The map is built on the first call
+        after a refresh, from every imported standard (read once from the store)."""
+        self._imported  # noqa: B018 -- a change in the store refreshes first, which forgets the map
+        if self._copies is None:
+            self._copies = self._copy_map()
+        return self._copies.get(code, [])
+
+    def _copy_map(self) -> dict[str, list[tuple[str, str]]]:
+        # Statements compared only with the built-in ones of the same grades whose word count could pass the copy rule
+        # (Jaccard >= t needs t <= |a| / |b| <= 1 / t): 2.0 s -> 0.6 s for the 5,676 bundled state standards.
+        by_grades: dict[tuple[str, ...], list[tuple[int, str, frozenset[str]]]] = defaultdict(list)
+        for s in self.indexable_builtin():
+            words = statement_words(s.text)
+            by_grades[tuple(s.grades)].append((len(words), s.code, words))
+        for group in by_grades.values():
+            group.sort()
+        copies: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for framework in self._imported:
+            for s in self.store.standards(framework):
+                words = statement_words(s.text)
+                linked = {code for code in map(corestandards_uri_code, s.exact_match)
+                          if code in self.by_code and self.by_code[code].level == "Standard"}
+                group = by_grades.get(tuple(s.grades), [])
+                low = bisect_left(group, (math.ceil(EQUIVALENT_STATEMENTS * len(words)),))
+                high = bisect_right(group, (math.floor(len(words) / EQUIVALENT_STATEMENTS), "\uffff"))
+                linked.update(code for _, code, builtin_words in group[low:high] if same_statement(words, builtin_words))
+                for code in linked:
+                    copies[code].append((framework, s.code))
+        return dict(copies)
+
+    def indexable_builtin(self) -> list[Standard]:
+        """The built-in standards that are retrieval chunks (indexable of CCSS and NGSS)."""
+        return [s for f in BUILTIN_FRAMEWORKS for s in self.indexable(f)]
 
     def standard_of(self, code: str, framework: str | None = None) -> str:
         """Roll a sub-standard up to its standard; other codes are returned unchanged."""

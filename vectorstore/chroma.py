@@ -260,9 +260,10 @@ def iter_pages(collection: Collection, include: list[str], page: int = 2000) -> 
 
 
 def where_all(**conditions: Any) -> dict[str, Any] | None:
-    """A Chroma `where` clause from keyword conditions, skipping None; lists use $contains."""
+    """A Chroma `where` clause from keyword conditions, skipping None; lists use $contains, tuples $in (any of)."""
     clauses = [
-        {key: {"$contains": value[0]}} if isinstance(value, list) else {key: value}
+        {key: {"$contains": value[0]}} if isinstance(value, list)
+        else {key: {"$in": list(value)}} if isinstance(value, tuple) else {key: value}
         for key, value in conditions.items() if value is not None
     ]
     if not clauses:
@@ -272,13 +273,17 @@ def where_all(**conditions: Any) -> dict[str, Any] | None:
 
 def matches(metadata: dict[str, Any], conditions: dict[str, Any]) -> bool:
     """Whether a chunk's metadata meets conditions as `where_all` reads them, evaluated in Python: a scalar must be
-    equal, a list value's first element must be in the chunk's list; None values are skipped."""
+    equal, a list value's first element must be in the chunk's list, a tuple must hold the chunk's value; None values
+    are skipped."""
     for key, value in conditions.items():
         if value is None:
             continue
         have = metadata.get(key)
         if isinstance(value, list):
             if not isinstance(have, list) or value[0] not in have:
+                return False
+        elif isinstance(value, tuple):
+            if have not in value:
                 return False
         elif have != value:
             return False

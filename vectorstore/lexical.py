@@ -190,9 +190,10 @@ class LexicalIndex:
     def search(self, text: str, k: int, where: dict[str, Any] | None = None) -> list[LexicalHit]:
         """The k chunks with the highest BM25 score for the text, best first, among those matching `where`.
 
-        `where` maps metadata keys to a required value (a list value: the chunk's list must contain its first element),
-        like `vectorstore.chroma.where_all`; chunks sharing no analysed word with the text are never returned. Words
-        in more than COMMON_TERM_SHARE of the chunks are left out of the query unless all its words are.
+        `where` maps metadata keys to a required value (a list value: the chunk's list must contain its first element;
+        a tuple: any of its values), like `vectorstore.chroma.where_all`; chunks sharing no analysed word with the text
+        are never returned. Words in more than COMMON_TERM_SHARE of the chunks are left out of the query unless all its
+        words are.
         """
         counts = Counter(tokenize([text])[0])
         if not counts:
@@ -204,13 +205,15 @@ class LexicalIndex:
             tantivy.Query.term_query(self.schema, TEXT, token, index_option="freq"), float(n)))
             for token, n in (rare or counts).items()]
         query = tantivy.Query.boolean_query(terms)
-        filters = [f"{key}={value[0] if isinstance(value, list) else value}"
+        filters = [[f"{key}={v}" for v in value] if isinstance(value, tuple)
+                   else [f"{key}={value[0] if isinstance(value, list) else value}"]
                    for key, value in (where or {}).items() if value is not None]
         if filters:
             query = tantivy.Query.boolean_query(
                 [(tantivy.Occur.Must, query)]
-                + [(tantivy.Occur.Must, tantivy.Query.const_score_query(
-                    tantivy.Query.term_query(self.schema, FILTER, term, index_option="basic"), 0.0)) for term in filters])
+                + [(tantivy.Occur.Must, tantivy.Query.const_score_query(tantivy.Query.boolean_query(
+                    [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, FILTER, term, index_option="basic"))
+                     for term in terms]), 0.0)) for terms in filters])
         hits = []
         for score, address in searcher.search(query, k, count=False).hits:
             hits.append(_hit(searcher.doc(address), float(score)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,7 +20,7 @@ from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, gra
                                       read_model_manifest, standard_features, text_words)
 from edurag.components import Components, embedder_for
 from edurag.settings import STANDARDS_COLLECTION
-from edurag.standards import ALL_GRADES, BUILTIN_FRAMEWORKS, expand_grades
+from edurag.standards import ALL_GRADES, BUILTIN_FRAMEWORKS, expand_grades, same_statement, statement_words
 from vectorstore.chroma import nearest
 from vectorstore.lexical import LexicalHit
 
@@ -71,16 +72,7 @@ class Candidate:
     equivalents: list[dict[str, str]] = field(default_factory=list)  # {framework, code} of copies in other frameworks
 
 
-# Two statements of the same grades, in two frameworks (or under one code twice: NY-5.NBT.7 and NY-5.NBT.7~2), whose
-# word sets overlap this much (Jaccard) are one standard: 40% of California 2010's and 22% of New York 2017's bundled
-# standards have a CCSS copy at >= 0.8 (39% and 18% at >= 0.9), Texas, Florida and Virginia ~0%. Within one framework
-# CCSS repeats statements under different codes on purpose (W.9-10.8 = WHST.9-10.8): those are not collapsed.
-EQUIVALENT_STATEMENTS = 0.8
 COPIES_WINDOW = 5  # candidates read per place when collapsing copies: one per bundled state framework and CCSS itself
-
-
-def _words(metadata: dict[str, Any]) -> frozenset[str]:
-    return frozenset(re.findall(r"[a-z0-9]+", str(metadata.get("statement", "")).lower()))
 
 
 def _copies(a: Candidate, b: Candidate) -> bool:
@@ -91,16 +83,15 @@ def _copies(a: Candidate, b: Candidate) -> bool:
 
 def distinct_standards(hits: list[Candidate], k: int) -> list[Candidate]:
     """The k best distinct standards of a ranking over several frameworks: a candidate whose statement is a copy of
-    a better one's (same grades, EQUIVALENT_STATEMENTS) joins its `equivalents` instead of taking a place, and a
+    a better one's (same grades, edurag.standards.same_statement) joins its `equivalents` instead of taking a place, and a
     group is shown by its built-in framework's member (CCSS, NGSS) when it has one, at the group's best rank. `hits`
     best first; returns at most k."""
     groups: list[list[Candidate]] = []
     keys: list[tuple[tuple[str, ...], frozenset[str]]] = []
     for hit in hits:
-        grades, words = tuple(hit.metadata.get("grades") or ()), _words(hit.metadata)
+        grades, words = tuple(hit.metadata.get("grades") or ()), statement_words(str(hit.metadata.get("statement", "")))
         for group, (group_grades, group_words) in zip(groups, keys):
-            if grades == group_grades and words and _copies(hit, group[0]) \
-                    and len(words & group_words) >= EQUIVALENT_STATEMENTS * len(words | group_words):
+            if grades == group_grades and _copies(hit, group[0]) and same_statement(words, group_words):
                 group.append(hit)
                 break
         else:
@@ -113,6 +104,31 @@ def distinct_standards(hits: list[Candidate], k: int) -> list[Candidate]:
         shown.equivalents = [{"framework": str(h.metadata.get("framework", "")), "code": h.code} for h in group if h is not shown]
         out.append(shown)
     return out
+
+
+def align_scope(c: Components) -> tuple[str, ...] | None:
+    """The frameworks a call naming none ranks: the settings' align_frameworks that the catalog holds; None (every
+    framework) when the setting is empty or none of them is there."""
+    return tuple(f for f in c.settings.align_frameworks if c.catalog.size(f)) or None
+
+
+def _ranking(c: Components, top: list[Candidate], k: int, framework: str | None,
+             practices_for: Callable[[list[Candidate]], list[Candidate]]) -> Ranking:
+    """The Ranking of a framework's candidates as ranked, or without a framework, of distinct standards (copies
+    collapsed: distinct_standards) with their equivalents in the imported frameworks."""
+    if framework:
+        return Ranking(top, practices_for(top))
+    top = with_equivalents(c, distinct_standards(top, k))
+    return Ranking(top, with_equivalents(c, practices_for(top)))
+
+
+def with_equivalents(c: Components, hits: list[Candidate]) -> list[Candidate]:
+    """The hits, each with the imported frameworks' copies of it (Catalog.equivalents) added to its `equivalents`."""
+    for hit in hits:
+        known = {(e["framework"], e["code"]) for e in hit.equivalents}
+        hit.equivalents += [{"framework": f, "code": code} for f, code in c.catalog.equivalents(hit.code)
+                            if (f, code) not in known]
+    return hits
 
 
 @dataclass
@@ -186,11 +202,12 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
     model = aligner_model_for(s.aligner_model, embedder.name)
     split = embedder.passages(text, s.passage_tokens, s.passage_overlap)
     parts = split.texts
-    conditions = {"framework": framework, "subject": subject, "grades": [grade] if grade else None}
+    scope = framework or align_scope(c)
+    conditions = {"framework": scope, "subject": subject, "grades": [grade] if grade else None}
     lexical_searches = c.lexical_indexes.get(collection.name).submit(parts, s.lexical_candidates, conditions)
     plain = embedder.encode_tokens(split.tokens)
     vectors = model.adapt(plain, text_words(text)) if model is not None else plain
-    share = c.catalog.share(framework, subject, grade)
+    share = c.catalog.share(scope, subject, grade)
     try:
         _, metadatas, dense, lex_norm = fused_candidates(c, collection, parts, vectors, conditions, share,
                                                          lexical_searches=lexical_searches)
@@ -233,8 +250,7 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
         order = np.argsort(-scores)[:k if framework else COPIES_WINDOW * k]
         top = [candidate(ranked[j], scores[j], confidence=float(confidences[j]),
                          features=dict(zip(FEATURES, map(float, features[j])))) for j in order]
-        top = top if framework else distinct_standards(top, k)
-        return Ranking(top, practices_for(top))
+        return _ranking(c, top, k, framework, practices_for)
     boost = np.zeros(len(metadatas), dtype=np.float32)
     for weight, grades in ((s.grade_boost, named), (s.grade_hint_boost, hinted)):
         if grades:
@@ -243,8 +259,7 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
     score = fused.max(axis=0) + boost
     order = ranked[np.argsort(-score[ranked])]
     top = [candidate(i, score[i], boost[i]) for i in order[:k if framework else COPIES_WINDOW * k]]
-    top = top if framework else distinct_standards(top, k)
-    return Ranking(top, practices_for(top))
+    return _ranking(c, top, k, framework, practices_for)
 
 
 def fused_candidates(c: Components, collection: Collection, parts: list[str], vectors: np.ndarray, conditions: dict[str, Any],

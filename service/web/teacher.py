@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from edurag.alignment.lesson_files import LESSON_SUFFIXES, LessonFileError, read_lesson
+from edurag.alignment.search import align_scope
 from service.deps import ComponentsDep
 from service.routes.align import align_route
 from service.routes.ask import ask_route
@@ -44,10 +45,14 @@ def _literal_choices(field: str) -> tuple[str, ...]:
 
 
 def align_options(c: Any) -> dict[str, Any]:
-    """Choices the Align and Ask forms offer: the API schema's values, frameworks as the registry holds them."""
+    """Choices the Align and Ask forms offer: the API schema's values, frameworks as the registry holds them, and what
+    Align ranks when no framework is chosen (EDURAG_ALIGN_FRAMEWORKS, see edurag.alignment.search.align_scope)."""
     frameworks = sorted(c.catalog.frameworks(), key=lambda f: (f not in BUILTIN_FRAMEWORKS, f))
+    scope = align_scope(c)
+    align_default = f"{', '.join(f.upper() for f in scope)} (copies in other frameworks listed)" if scope else "Any framework"
     return {"grade_hints": GRADE_HINTS, "grades": GRADES, "subjects": _literal_choices("subject"),
-            "frameworks": frameworks, "max_k": c.settings.max_k, "suffixes": ", ".join(LESSON_SUFFIXES)}
+            "frameworks": frameworks, "align_default": align_default, "max_k": c.settings.max_k,
+            "suffixes": ", ".join(LESSON_SUFFIXES)}
 
 
 async def _lesson_text(form: FormData, c: Any) -> str:

@@ -257,12 +257,15 @@ def test_progression_questions_about_an_imported_standard(api):
     assert "tx-teks-2012 states no standards before 6.4.B" in teks["answer"] and "CC BY 3.0 US" in teks["answer"]
 
 
-def test_align_without_a_framework_shows_a_standard_once_with_its_copies_as_equivalents(api):
-    """California 2010 copies CCSS: without `framework`, /align lists each standard once, by its CCSS code, with the
-    California copy under `equivalents` (the top 5 held the same standard twice before); with the framework, its
-    own codes."""
+def test_align_without_a_framework_ranks_ccss_and_ngss_with_state_copies_as_equivalents(api):
+    """California 2010 copies CCSS: without `framework`, /align ranks the built-in frameworks (EDURAG_ALIGN_FRAMEWORKS)
+    and lists each standard once, by its CCSS code, with the California copy under `equivalents` (the top 5 held the
+    same standard twice before, and California's 6.RP.3.a, a part of CCSS 6.RP.A.3 that no copy rule folds, took a
+    place of its own); with the framework, its own codes."""
     text = "Students compare unit rates using ratio tables and double number lines, and find missing values in tables."
     body = api.post("/align", json={"text": text, "k": 5}).json()
+    assert {s["framework"] for s in body["standards"] + body["practices"]} <= {"ccss", "ngss"}, \
+        [(s["code"], s["framework"]) for s in body["standards"] + body["practices"]]
     statements = [s["text"] for s in body["standards"]]
     assert len(set(statements)) == len(statements), statements
     copied = [s for s in body["standards"] if s["equivalents"]]
