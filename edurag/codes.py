@@ -45,6 +45,10 @@ _PREFIX_WORDS = frozenset({"HTTP", "HTTPS", "WWW", "CORESTANDARDS", "ORG", "CCSS
                            "PRACTICE", "ELA", "LITERACY", "NGSS", "STANDARD", "STANDARDS", "CODE"})
 _SPLIT_NUMBER_LETTER = re.compile(r"^(\d+)([A-Z])$")
 _HS_TOKEN = re.compile(r"^HS([NAFGS])$")
+# A K-8 math code written as one word, as teachers type it ("7rp2", "6RPA3", "6rp3a"): grade, domain, optional cluster
+# letter, number, optional sub-standard letter. Read only when it is the whole code.
+_COMPACT_MATH = re.compile(r"^(K|[1-8])(" + "|".join(sorted(GRADE_DOMAINS, key=len, reverse=True))
+                           + r")([A-D])?(\d{1,2})([A-Z])?$")
 _PRACTICE_TOKEN = re.compile(r"^S?MP(\d)$")
 _NUMBER = re.compile(r"^\d{1,2}$")
 _LETTER = re.compile(r"^[A-Z]$")
@@ -112,6 +116,8 @@ def _tokens(code: str) -> list[str]:
     raw = [t for t in re.split(r"[^A-Za-z0-9]+", code.upper()) if t]
     while raw and raw[0] in _PREFIX_WORDS or raw[:1] == ["GRADE"] and len(raw) > 2:
         raw = raw[1:]
+    if len(raw) == 1 and (m := _COMPACT_MATH.match(raw[0])):
+        return [part for part in m.groups() if part]
     out: list[str] = []
     for i, token in enumerate(raw):
         if (m := _SPLIT_NUMBER_LETTER.match(token)) and i > 0:

@@ -130,6 +130,12 @@ RESOLVER_TABLE = [
     ("(6.RP.A.3),", ["6.RP.A.3"]),
     ("7.rp.a.2?", ["7.RP.A.2"]),
     ("a-rei.b.3", ["A-REI.B.3"]),
+    # a K-8 math code as one word
+    ("7rp2", ["7.RP.A.2"]),
+    ("ccss 7RP2", ["7.RP.A.2"]),
+    ("6rpa3", ["6.RP.A.3"]),
+    ("6rp3a", ["6.RP.A.3a"]),
+    ("KCC1", ["K.CC.A.1"]),
     # mathematical practices
     ("MP.1", ["MP.1"]),
     ("MP1", ["MP.1"]),
