@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
@@ -19,19 +19,24 @@ def get_components(request: Request) -> Components:
 ComponentsDep = Annotated[Components, Depends(get_components)]
 
 
+def field_problem(field: str, message: str) -> dict[str, Any]:
+    """A 422 detail naming the request body's field, as FastAPI's own validation errors do (service.errors)."""
+    return {"message": f"body.{field}: {message}", "errors": [{"field": f"body.{field}", "message": message}]}
+
+
 def check_text_size(text: str, components: Components, field: str = "text") -> None:
     """413 when a text exceeds EDURAG_MAX_TEXT_BYTES; 422 when it is only whitespace."""
     limit = components.settings.max_text_bytes
     if len(text.encode("utf-8", "surrogatepass")) > limit:
         raise HTTPException(413, f"{field} is larger than the {limit:,}-byte limit (EDURAG_MAX_TEXT_BYTES)")
     if not text.strip():
-        raise HTTPException(422, f"{field} is empty")
+        raise HTTPException(422, field_problem(field, f"{field} is empty"))
 
 
 def check_k(k: int, components: Components) -> None:
     """422 when k exceeds EDURAG_MAX_K."""
     if k > components.settings.max_k:
-        raise HTTPException(422, f"k must be between 1 and {components.settings.max_k}")
+        raise HTTPException(422, field_problem("k", f"k must be between 1 and {components.settings.max_k} (EDURAG_MAX_K)"))
 
 
 def check_adapter(adapter: str | None, components: Components) -> None:

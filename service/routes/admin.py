@@ -8,10 +8,11 @@ from fastapi import APIRouter, HTTPException
 
 from edurag.jobs.store import JobStatus
 from edurag.jobs.worker import ReindexRunning
+from edurag.models import resolve_model_path
 from ingestion.reindex import RollbackError, index_state, rollback
 from service.auth import AdminDep
 from service.errors import errors
-from service.deps import ComponentsDep
+from service.deps import ComponentsDep, field_problem
 from service.routes.jobs import JobsDep
 from service.schemas import IndexStateOut, JobCreated, ReindexRequest
 
@@ -19,10 +20,15 @@ router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[AdminDep])
 
 
 @router.post("/reindex", status_code=202, response_model=JobCreated, responses=errors(400, 409, 413, 422))
-def start_reindex(jobs: JobsDep, body: ReindexRequest | None = None) -> JobCreated:
-    """Queue a re-index into a new versioned collection (409 while another one is queued or running)."""
+def start_reindex(jobs: JobsDep, c: ComponentsDep, body: ReindexRequest | None = None) -> JobCreated:
+    """Queue a re-index into a new versioned collection (409 while another one is queued or running; 422 for an
+    embedding model that is neither a folder nor in the local Hugging Face cache, unless downloads are allowed)."""
+    name = body.embedding_model if body else None
+    if name and not c.settings.allow_downloads and resolve_model_path(name) is None:
+        raise HTTPException(422, field_problem("embedding_model", f"embedding model {name!r} is not available here: give "
+                                               "a local folder or a Hugging Face id already in the cache"))
     try:
-        job_id = jobs.submit_reindex(body.embedding_model if body else None)
+        job_id = jobs.submit_reindex(name)
     except ReindexRunning as exc:
         raise HTTPException(409, f"re-index job {exc} is still in progress") from exc
     return JobCreated(id=job_id, status=JobStatus.QUEUED, total=0)

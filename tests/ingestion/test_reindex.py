@@ -135,10 +135,12 @@ def test_rollback_switches_to_the_spare_and_back(env: dict):
     assert (body["current"], body["previous"]) == (live, spare)
 
 
-def test_failed_reindex_leaves_the_live_version_alone(env: dict):
+def test_failed_reindex_leaves_the_live_version_alone(env: dict, tmp_path: Path):
+    """A folder that is not a model passes the request's check and fails in the job (a name that is nowhere is a
+    422 before any job: tests/service/test_hardening.py)."""
     http = env["http"]
     before = http.get("/admin/index").json()
-    state = _reindex(http, {"embedding_model": "/nonexistent/embedding-model"})
+    state = _reindex(http, {"embedding_model": str(tmp_path)})
     assert state["status"] == "failed" and state["error"]
     after = http.get("/admin/index").json()
     assert (after["current"], after["previous"]) == (before["current"], before["previous"])

@@ -96,6 +96,14 @@ def test_malformed_body_without_key_gets_401_not_422(url):
                       ).status_code == 422  # with the key, the body is parsed and the problem named
 
 
+def test_reindex_with_an_embedding_model_that_is_not_here_is_a_422_up_front(url):
+    """Before, the job was queued (202) and failed later with "(set EDURAG_EMBEDDING_MODEL)"."""
+    response = httpx.post(f"{url}/admin/reindex", json={"embedding_model": "does/not-exist"}, headers=ADMIN)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [{"field": "body.embedding_model", "message": "embedding model 'does/not-exist' "
+                                          "is not available here: give a local folder or a Hugging Face id already in the cache"}]
+
+
 def test_content_length_over_the_cap_is_refused_before_reading(url):
     head = f"POST /align HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {JSON_CAP + 1}\r\n\r\n"
     response, first, closed = raw(url, head.encode())
