@@ -408,8 +408,9 @@ class Catalog:
     def equivalents(self, code: str) -> list[tuple[str, str]]:
         """(framework, code) of the imported frameworks' standards that are the built-in standard `code` under another
         code: same grades and the same statement by the copy rule (same_statement), or an exact-match link of the
-        source data to it (CSP exactMatch to corestandards.org; a link to a sub-standard is to a part, not a copy). [] for imported or unknown codes. The map is built on the first call
-        after a refresh, from every imported standard (read once from the store)."""
+        source data to it (CSP exactMatch to corestandards.org; a link to a sub-standard is to a part, not a copy).
+        [] for imported or unknown codes. The map is built on the first call after a refresh, from every imported
+        standard (read once from the store)."""
         self._imported  # noqa: B018 -- a change in the store refreshes first, which forgets the map
         if self._copies is None:
             self._copies = self._copy_map()

@@ -36,7 +36,8 @@ def check_text_size(text: str, components: Components, field: str = "text") -> N
 def check_k(k: int, components: Components) -> None:
     """422 when k exceeds EDURAG_MAX_K."""
     if k > components.settings.max_k:
-        raise HTTPException(422, field_problem("k", f"k must be between 1 and {components.settings.max_k} (EDURAG_MAX_K)"))
+        message = f"k must be between 1 and {components.settings.max_k} (EDURAG_MAX_K)"
+        raise HTTPException(422, field_problem("k", message))
 
 
 def check_adapter(adapter: str | None, components: Components) -> None:

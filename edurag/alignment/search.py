@@ -83,9 +83,9 @@ def _copies(a: Candidate, b: Candidate) -> bool:
 
 def distinct_standards(hits: list[Candidate], k: int) -> list[Candidate]:
     """The k best distinct standards of a ranking over several frameworks: a candidate whose statement is a copy of
-    a better one's (same grades, edurag.standards.same_statement) joins its `equivalents` instead of taking a place, and a
-    group is shown by its built-in framework's member (CCSS, NGSS) when it has one, at the group's best rank. `hits`
-    best first; returns at most k."""
+    a better one's (same grades, edurag.standards.same_statement) joins its `equivalents` instead of taking a place,
+    and a group is shown by its built-in framework's member (CCSS, NGSS) when it has one, at the group's best rank.
+    `hits` best first; returns at most k."""
     groups: list[list[Candidate]] = []
     keys: list[tuple[tuple[str, ...], frozenset[str]]] = []
     for hit in hits:

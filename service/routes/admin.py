@@ -25,8 +25,9 @@ def start_reindex(jobs: JobsDep, c: ComponentsDep, body: ReindexRequest | None =
     embedding model that is neither a folder nor in the local Hugging Face cache, unless downloads are allowed)."""
     name = body.embedding_model if body else None
     if name and not c.settings.allow_downloads and resolve_model_path(name) is None:
-        raise HTTPException(422, field_problem("embedding_model", f"embedding model {name!r} is not available here: give "
-                                               "a local folder or a Hugging Face id already in the cache"))
+        message = (f"embedding model {name!r} is not available here: give a local folder or a Hugging Face id already "
+                   "in the cache")
+        raise HTTPException(422, field_problem("embedding_model", message))
     try:
         job_id = jobs.submit_reindex(name)
     except ReindexRunning as exc:

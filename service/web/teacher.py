@@ -49,7 +49,8 @@ def align_options(c: Any) -> dict[str, Any]:
     Align ranks when no framework is chosen (EDURAG_ALIGN_FRAMEWORKS, see edurag.alignment.search.align_scope)."""
     frameworks = sorted(c.catalog.frameworks(), key=lambda f: (f not in BUILTIN_FRAMEWORKS, f))
     scope = align_scope(c)
-    align_default = f"{', '.join(f.upper() for f in scope)} (copies in other frameworks listed)" if scope else "Any framework"
+    listed = ", ".join(f.upper() for f in scope or ())
+    align_default = f"{listed} (copies in other frameworks listed)" if scope else "Any framework"
     return {"grade_hints": GRADE_HINTS, "grades": GRADES, "subjects": _literal_choices("subject"),
             "frameworks": frameworks, "align_default": align_default, "max_k": c.settings.max_k,
             "suffixes": ", ".join(LESSON_SUFFIXES)}
