@@ -20,6 +20,9 @@ CaptionFormat = Literal["vtt", "srt"]
 # SRT content is recognised by its first block: a cue number, then a timing line (what webvtt-py's SRT reader expects).
 _SRT_START = re.compile(r"\A\s*\d+[ \t]*\n[^\n]*-->")
 _TIMING_ARROW = "-->"
+# SSA/ASS override tags that subtitle editors leave in SRT text ({\an8} places a line at the top, {\i1} italics): never
+# speech, and webvtt-py keeps them as text (no caption library in use here removes them).
+_OVERRIDE_TAGS = re.compile(r"\{\\[^}]*\}")
 # Two timestamps with something between them: a timing line even when its arrow is mistyped (`->`, `=>`, `–>`).
 _TIMING_LIKE = re.compile(r"\s*(?:\d+:)?\d{1,2}:\d{1,2}(?:[.,]\d+)?\s*[-=–—]{0,2}[>→]\s*(?:\d+:)?\d{1,2}:\d{1,2}")
 
@@ -110,10 +113,10 @@ def read_cues(text: str, fmt: CaptionFormat) -> list[Cue]:
     """The captions of a WebVTT or SRT document as one Cue per spoken line, in order.
 
     Voice spans (`<v Teacher A>...</v>`, also `<v.class Name>`) give each line its speaker; a line without its own
-    span keeps the speaker of the line before it in the same cue. Other cue tags are removed and HTML character
-    references (`&amp;`, `&#39;`) decoded. Rolling captions, which repeat the previous cue's lines, are de-duplicated:
-    a line is dropped when the previous cue had the same line from the same speaker (so "Right." said by two people
-    in a row is kept twice). Raises CaptionError naming the line of a timing that does not parse, a cue that cannot
+    span keeps the speaker of the line before it in the same cue. Other cue tags and SSA override tags ({\\an8}) are
+    removed and HTML character references (`&amp;`, `&#39;`) decoded. Rolling captions, which repeat the previous
+    cue's lines, are de-duplicated: a line is dropped when the previous cue had the same line from the same speaker
+    (so "Right." said by two people in a row is kept twice). Raises CaptionError naming the line of a timing that does not parse, a cue that cannot
     be read, or a file with no caption text.
     """
     captions = _parse(normalize_newlines(text).lstrip("\ufeff"), fmt)
@@ -127,7 +130,7 @@ def read_cues(text: str, fmt: CaptionFormat) -> list[Cue]:
             voice = webvtt.Caption.VOICE_SPAN_PATTERN.search(raw)
             if voice:
                 speaker = html.unescape(voice.group(1)).strip()
-            line = " ".join(html.unescape(plain).split())
+            line = " ".join(_OVERRIDE_TAGS.sub("", html.unescape(plain)).split())
             if not line:
                 continue
             key = (speaker, line)

@@ -55,6 +55,12 @@ def test_srt_files_and_srt_inside_txt_lose_numbers_timings_tags_and_cr(name):
     assert [c.start for c in read_cues(SRT, "srt")] == [1.0, 4.0, 62.25]
 
 
+def test_srt_override_tags_of_subtitle_editors_are_not_text():
+    """{\\an8} (top placement) and {\\i1}...{\\i0} from subtitle editors were stored and searched as words."""
+    srt = "1\n00:00:01,000 --> 00:00:03,000\n{\\an8}Today we compare {\\i1}unit rates{\\i0}.\n"
+    assert [c.text for c in read_cues(srt, "srt")] == ["Today we compare unit rates."]
+
+
 def test_sniffing_tells_captions_from_plain_text():
     assert sniff_format(SRT) == "srt" and sniff_format("\ufeffWEBVTT\n") == "vtt"
     assert sniff_format("1 Today we study ratios.\nNo timing here.") is None
