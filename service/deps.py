@@ -20,7 +20,7 @@ ComponentsDep = Annotated[Components, Depends(get_components)]
 
 
 def field_problem(field: str, message: str) -> dict[str, Any]:
-    """A 422 detail naming the request body's field, as FastAPI's own validation errors do (service.errors)."""
+    """An HTTPException detail naming the request body's field, as FastAPI's own 422s do (service.errors)."""
     return {"message": f"body.{field}: {message}", "errors": [{"field": f"body.{field}", "message": message}]}
 
 

@@ -19,15 +19,16 @@ from service.schemas import IndexStateOut, JobCreated, ReindexRequest
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[AdminDep])
 
 
-@router.post("/reindex", status_code=202, response_model=JobCreated, responses=errors(400, 409, 413, 422))
+@router.post("/reindex", status_code=202, response_model=JobCreated, responses=errors(400, 404, 409, 413, 422))
 def start_reindex(jobs: JobsDep, c: ComponentsDep, body: ReindexRequest | None = None) -> JobCreated:
-    """Queue a re-index into a new versioned collection (409 while another one is queued or running; 422 for an
-    embedding model that is neither a folder nor in the local Hugging Face cache, unless downloads are allowed)."""
+    """Queue a re-index into a new versioned collection (409 while another one is queued or running; 404 for an
+    embedding model that is neither a folder nor in the local Hugging Face cache, unless downloads are allowed: a
+    well-formed name of something that is not here, as an unknown adapter is)."""
     name = body.embedding_model if body else None
     if name and not c.settings.allow_downloads and resolve_model_path(name) is None:
         message = (f"embedding model {name!r} is not available here: give a local folder or a Hugging Face id already "
                    "in the cache")
-        raise HTTPException(422, field_problem("embedding_model", message))
+        raise HTTPException(404, field_problem("embedding_model", message))
     try:
         job_id = jobs.submit_reindex(name)
     except ReindexRunning as exc:

@@ -137,7 +137,7 @@ def test_rollback_switches_to_the_spare_and_back(env: dict):
 
 def test_failed_reindex_leaves_the_live_version_alone(env: dict, tmp_path: Path):
     """A folder that is not a model passes the request's check and fails in the job (a name that is nowhere is a
-    422 before any job: tests/service/test_hardening.py)."""
+    404 before any job: tests/service/test_hardening.py)."""
     http = env["http"]
     before = http.get("/admin/index").json()
     state = _reindex(http, {"embedding_model": str(tmp_path)})

@@ -96,10 +96,10 @@ def test_malformed_body_without_key_gets_401_not_422(url):
                       ).status_code == 422  # with the key, the body is parsed and the problem named
 
 
-def test_reindex_with_an_embedding_model_that_is_not_here_is_a_422_up_front(url):
+def test_reindex_with_an_embedding_model_that_is_not_here_is_a_404_up_front(url):
     """Before, the job was queued (202) and failed later with "(set EDURAG_EMBEDDING_MODEL)"."""
     response = httpx.post(f"{url}/admin/reindex", json={"embedding_model": "does/not-exist"}, headers=ADMIN)
-    assert response.status_code == 422, response.text
+    assert response.status_code == 404, response.text
     assert response.json()["errors"] == [{"field": "body.embedding_model", "message": "embedding model 'does/not-exist' "
                                           "is not available here: give a local folder or a Hugging Face id already in the cache"}]
 
