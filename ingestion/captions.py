@@ -116,8 +116,8 @@ def read_cues(text: str, fmt: CaptionFormat) -> list[Cue]:
     span keeps the speaker of the line before it in the same cue. Other cue tags and SSA override tags ({\\an8}) are
     removed and HTML character references (`&amp;`, `&#39;`) decoded. Rolling captions, which repeat the previous
     cue's lines, are de-duplicated: a line is dropped when the previous cue had the same line from the same speaker
-    (so "Right." said by two people in a row is kept twice). Raises CaptionError naming the line of a timing that does not parse, a cue that cannot
-    be read, or a file with no caption text.
+    (so "Right." said by two people in a row is kept twice). Raises CaptionError naming the line of a timing that does
+    not parse, a cue that cannot be read, or a file with no caption text.
     """
     captions = _parse(normalize_newlines(text).lstrip("\ufeff"), fmt)
     cues: list[Cue] = []
