@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from chromadb.api import ClientAPI
 
-from edurag.embedder import Embedder, load_embedder
+from edurag.embedder import DEFAULT_EMBEDDER_NAME, Embedder, load_embedder
 from edurag.generators import Generator, build_generator
-from edurag.models import set_offline
+from edurag.models import QUERY_ENCODER_CONFIG, query_encoder_folder, set_offline
 from edurag.prompts import Shot, load_shots
 from edurag.settings import Settings
 from edurag.standards import Catalog, load_catalog
@@ -59,6 +61,27 @@ def build_components(settings: Settings, generator: Generator | None = None, emb
         settings=settings, embedder=embedder, client=open_client(settings), catalog=load_catalog(settings.standards_dir, FrameworkStore(settings.framework_store)),
         shots=shots, generator=generator or build_generator(settings, embedder, shots),
     )
+
+
+def query_embedder_for(settings: Settings, embedder: Embedder, adapter_dir: Path | None) -> Embedder:
+    """The encoder of /align's passages: the distilled query encoder in adapter_dir (models.query_encoder_folder,
+    built once into the ONNX cache dir, then loaded once per process on `embedder`'s backend) when it was distilled
+    from `embedder`'s model, else `embedder` itself."""
+    if adapter_dir is None or not (adapter_dir / QUERY_ENCODER_CONFIG).exists():
+        return embedder
+    key = f"{adapter_dir.resolve()}|{embedder.name}|{embedder.backend}"
+    with _embedders_lock:
+        if key not in _embedders:
+            base = json.loads((adapter_dir / QUERY_ENCODER_CONFIG).read_text(encoding="utf-8")).get("base") or ""
+            if (base or DEFAULT_EMBEDDER_NAME) != embedder.name:
+                logger.warning("the query encoder in %s was distilled from %s, the standards index uses %s: not used",
+                               adapter_dir, base or DEFAULT_EMBEDDER_NAME, embedder.name)
+                _embedders[key] = embedder
+            else:
+                folder = query_encoder_folder(adapter_dir, settings.resolved_onnx_dir, settings.allow_downloads)
+                _embedders[key] = load_embedder(settings.model_copy(update={"embedding_model": str(folder),
+                                                                             "embedding_backend": embedder.backend}))
+        return _embedders[key]
 
 
 def limit_blas_threads(threads: int) -> None:

@@ -18,6 +18,7 @@ from edurag.chunking import split_by_tokens
 from edurag.models import ENCODER_INPUTS, default_embedding_model, load_sentence_transformer, onnx_encoder_file, onnx_session
 from edurag.settings import Settings, usable_cores
 
+DEFAULT_EMBEDDER_NAME = "sentence-transformers/all-MiniLM-L6-v2"  # the name of the packaged default's vectors
 _GLUE = re.compile("[\x0b\x0c\x1c-\x1f\x85]")  # whitespace to str.split, deleted by BERT's normalizer
 
 
@@ -251,7 +252,7 @@ def load_embedder(settings: Settings) -> Embedder:
     gets a session on torch_threads and, when encoder_workers > 1, a single-threaded one for parallel batches."""
     name = settings.embedding_model or default_embedding_model()
     model = load_sentence_transformer(name, settings.allow_downloads)
-    label = settings.embedding_model or "sentence-transformers/all-MiniLM-L6-v2"
+    label = settings.embedding_model or DEFAULT_EMBEDDER_NAME
     embedder = Embedder(model=model, name=label, batch_size=settings.embedding_batch_size, backend=settings.embedding_backend)
     if settings.embedding_backend != "torch":
         modules = [type(m).__name__ for m in model]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,52 @@ def load_sentence_transformer(name_or_path: str, allow_downloads: bool = False) 
     if path is None:
         raise FileNotFoundError(f"embedding model {name_or_path!r} is not available locally (set EDURAG_EMBEDDING_MODEL)")
     return SentenceTransformer(str(path), device="cpu")
+
+
+QUERY_ENCODER_CONFIG = "edurag_query_encoder.json"  # beside a distilled query encoder's LoRA: base and kept layers
+
+
+def query_encoder_folder(adapter_dir: Path, cache_dir: Path, allow_downloads: bool = False) -> Path:
+    """A sentence-transformers folder of a distilled query encoder, built once and cached under cache_dir.
+
+    `adapter_dir` holds a PEFT LoRA (adapter_config.json, adapter_model.safetensors) and QUERY_ENCODER_CONFIG naming
+    the base encoder ("" = the packaged all-MiniLM-L6-v2) and the transformer layers kept from it (e.g. [0, 4, 5]).
+    The folder is the base with only those layers and the LoRA merged in: an encoder of the same vector space at a
+    fraction of the cost (finetune.query_encoder trains it). Raises FileNotFoundError when the base is not here.
+    """
+    config = json.loads((adapter_dir / QUERY_ENCODER_CONFIG).read_text(encoding="utf-8"))
+    stamp = hashlib.sha1()
+    for name in sorted(f.name for f in adapter_dir.iterdir() if f.is_file()):
+        stamp.update(name.encode() + (adapter_dir / name).read_bytes())
+    folder = cache_dir / f"query-encoder-{stamp.hexdigest()[:16]}"
+    if (folder / "modules.json").exists():
+        return folder
+    from peft import PeftModel
+
+    model = load_sentence_transformer(config.get("base") or "", allow_downloads)
+    keep_layers(model, config["layers"])
+    transformer = model[0]  # sentence-transformers' Transformer: its `model` is the Hugging Face encoder
+    transformer.model = PeftModel.from_pretrained(transformer.model, str(adapter_dir)).merge_and_unload()
+    partial = cache_dir / f".{os.getpid()}.{folder.name}"
+    model.save(str(partial))
+    try:
+        partial.rename(folder)
+    except OSError:  # another process built it meanwhile
+        if not (folder / "modules.json").exists():
+            raise
+        shutil.rmtree(partial, ignore_errors=True)
+    logger.info("built the query encoder %s from %s", folder, adapter_dir)
+    return folder
+
+
+def keep_layers(sentence_model: Any, layers: list[int]) -> None:
+    """Keep only these transformer layers (in this order) of a sentence-transformers BERT-style encoder, in place."""
+    import torch
+
+    encoder = sentence_model[0].auto_model
+    stack = encoder.encoder.layer
+    encoder.encoder.layer = torch.nn.ModuleList([stack[i] for i in layers])
+    encoder.config.num_hidden_layers = len(layers)
 
 
 ENCODER_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # BERT-style encoder inputs, in export order

@@ -11,6 +11,7 @@ re-encoding every step (the index is unchanged, the adapter only maps query vect
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -20,8 +21,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, is_practice, keep_top, prior_class,
-                                      standard_features, text_words, word_vectorizer)
+from edurag.alignment.ranking import (FEATURES, QUERY_ENCODER_DIR, AlignerModel, StandardTable, is_practice, keep_top,
+                                      prior_class, read_model_manifest, standard_features, text_words, word_vectorizer)
 from edurag.embedder import Embedder
 from edurag.standards import Catalog
 from eval.retrieval import CodeNormalizer, RetrievalItem, item_metrics, reliability_table
@@ -361,10 +362,14 @@ def train_aligner(dev: Sequence[EncodedItem], index: StandardsIndex, args: Align
 
 
 def run_aligner_training(items_file: Path, out: Path, args: AlignerArgs, settings: Any,
-                         progress: Callable[[Iterable], Iterable] = iter) -> dict[str, Any]:
+                         progress: Callable[[Iterable], Iterable] = iter, query_encoder: Path | None = None) -> dict[str, Any]:
     """`edurag finetune aligner`: encode the items file's dev split with the configured embedder and backend, train,
-    score dev and held-out before (fused score, practices apart) and after, write aligner.npz and the manifest."""
+    score dev and held-out before (fused score, practices apart) and after, write aligner.npz and the manifest.
+
+    With `query_encoder` (a folder from `edurag finetune query-encoder`) the lessons' passages are encoded by it, as
+    /align will encode them, and it is copied into out/QUERY_ENCODER_DIR; the standards stay encoded by the embedder."""
     from edurag.embedder import load_embedder
+    from edurag.models import query_encoder_folder
     from edurag.standards import load_catalog
     from edurag.datasets import group_splits, item_groups
     from eval.items import load_items, read_item_rows
@@ -373,6 +378,10 @@ def run_aligner_training(items_file: Path, out: Path, args: AlignerArgs, setting
 
     catalog = load_catalog(settings.standards_dir)
     embedder = load_embedder(settings)
+    passage_encoder = embedder
+    if query_encoder is not None:
+        built = query_encoder_folder(query_encoder, settings.resolved_onnx_dir, settings.allow_downloads)
+        passage_encoder = load_embedder(settings.model_copy(update={"embedding_model": str(built)}))
     rows = read_item_rows(items_file)
     groups, splits = item_groups(rows), group_splits(rows)
     items = load_items(items_file, "all", catalog)
@@ -383,17 +392,22 @@ def run_aligner_training(items_file: Path, out: Path, args: AlignerArgs, setting
     normalizer = CodeNormalizer(catalog)
     with tempfile.TemporaryDirectory(prefix="edurag-aligner-") as scratch:
         index = standards_index(catalog, embedder, Path(scratch) / "lexical")
-        encoded_dev, encoded_heldout = (encode_items(part, groups, index, embedder, normalizer, settings.passage_tokens,
+        encoded_dev, encoded_heldout = (encode_items(part, groups, index, passage_encoder, normalizer, settings.passage_tokens,
                                                      settings.passage_overlap, args.candidates, progress)
                                         for part in (dev, heldout))
     model, run = train_aligner(with_grade_hints(encoded_dev, index, catalog, args.seed), index, args)
     model.save(out)
+    copied = out / QUERY_ENCODER_DIR
+    if query_encoder is not None and query_encoder.resolve() != copied.resolve():
+        shutil.rmtree(copied, ignore_errors=True)
+        shutil.copytree(query_encoder, copied)
     metrics = {split: {"before": score_items(part, index, None, args.candidates, normalizer),
                        "after": score_items(part, index, model, args.candidates, normalizer)}
                for split, part in (("dev", encoded_dev), ("heldout", encoded_heldout)) if part}
     parameters = int(model.weights.size + 1 + (model.adapter.size if model.adapter is not None else 0))
     manifest = {
         "base": {"id": embedder.name, "backend": embedder.backend, "dim": embedder.dim},
+        "query_encoder": (read_model_manifest(query_encoder) | {"folder": QUERY_ENCODER_DIR}) if query_encoder else None,
         "method": METHOD, "features": list(FEATURES),
         "hyperparameters": run["hyperparameters"],
         "data": {"items_file": items_file.name, "sha256": file_sha256(items_file), "dev_items": len(dev),
@@ -404,7 +418,8 @@ def run_aligner_training(items_file: Path, out: Path, args: AlignerArgs, setting
         "wall_time_seconds": run["wall_time_seconds"], "versions": library_versions(),
         "metrics": metrics,
         "reliability_heldout": reliability(encoded_heldout, index, model, args.candidates) if encoded_heldout else [],
-        "rebuild": f"EDURAG_EMBEDDING_BACKEND={embedder.backend} edurag finetune aligner --items {items_file} --out {out}",
+        "rebuild": (f"EDURAG_EMBEDDING_BACKEND={embedder.backend} edurag finetune aligner --items {items_file} --out {out}"
+                    + (f" --query-encoder {query_encoder}" if query_encoder else "")),
     }
     write_manifest(out, manifest)
     return manifest

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 
 from edurag.toxicity import DEFAULT_CLASSIFIER
-from finetune.config import (AlignerArgs, DataArgs, EmbedderArgs, LoraArgs, PPOArgs, PromptTuningArgs, SummaryScorerArgs,
-                             TrainArgs, field_default, field_help)
+from finetune.config import (AlignerArgs, DataArgs, EmbedderArgs, LoraArgs, PPOArgs, PromptTuningArgs, QueryEncoderArgs,
+                             SummaryScorerArgs, TrainArgs, field_default, field_help)
 from finetune.data import DataError
 
 app = typer.Typer(help="Fine-tune the generator: LoRA, prompt tuning, full, PPO detox. Each run writes a manifest.",
@@ -172,7 +172,9 @@ def embedder(ctx: typer.Context, out: Out,
 def aligner(ctx: typer.Context, items: Annotated[Path, typer.Option("--items", exists=True, dir_okay=False, help="Tagged lessons jsonl (text, standard_ids); only its dev split is trained on.")],
             out: Annotated[Path, typer.Option("--out", help="Folder for aligner.npz + edurag_manifest.json (the bundled one: edurag/data/aligner).")],
             adapter_steps: Annotated[int, _option(AlignerArgs, "adapter_steps")] = AlignerArgs.adapter_steps,
-            limit: Limit = None, seed: Seed = 13) -> None:
+            limit: Limit = None, seed: Seed = 13,
+            query_encoder: Annotated[Optional[Path], typer.Option("--query-encoder", exists=True, file_okay=False, help="Distilled query encoder (from `edurag finetune query-encoder`) that encodes the lessons' passages; copied into OUT.")] = None,
+            ) -> None:
     """Train /align's ranker on real lessons: query adapter on the frozen embedder, logistic ranker, isotonic confidence."""
     from rich.progress import track
 
@@ -181,7 +183,34 @@ def aligner(ctx: typer.Context, items: Annotated[Path, typer.Option("--items", e
     settings = ctx.obj
     args = AlignerArgs(adapter_steps=adapter_steps, limit=limit, seed=seed)
     try:
-        manifest = run_aligner_training(items, out, args, settings, lambda seq: track(seq, description="encoding", console=console))
+        manifest = run_aligner_training(items, out, args, settings, lambda seq: track(seq, description="encoding", console=console),
+                                        query_encoder)
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print_json(json.dumps({"method": manifest["method"], "steps": manifest["steps"], "metrics": manifest["metrics"],
+                                   "out": str(out)}))
+
+
+@app.command("query-encoder")
+def query_encoder(ctx: typer.Context,
+                  items: Annotated[Path, typer.Option("--items", exists=True, dir_okay=False, help="Tagged lessons jsonl (text); only its dev split is read.")],
+                  out: Annotated[Path, typer.Option("--out", help="Folder for the LoRA, edurag_query_encoder.json and the manifest (the bundled one: edurag/data/aligner/query_encoder).")],
+                  transcripts: Annotated[Optional[list[Path]], typer.Option("--transcripts", exists=True, dir_okay=False, help="Transcript jsonl files (Yale lectures, TalkMoves) whose passages are distilled on too; repeatable.")] = None,
+                  max_steps: Annotated[int, _option(QueryEncoderArgs, "max_steps")] = QueryEncoderArgs.max_steps,
+                  epochs: Annotated[float, _option(QueryEncoderArgs, "epochs")] = QueryEncoderArgs.epochs,
+                  statements: Annotated[int, _option(QueryEncoderArgs, "statements")] = QueryEncoderArgs.statements,
+                  per_transcript: Annotated[int, _option(QueryEncoderArgs, "per_transcript")] = QueryEncoderArgs.per_transcript,
+                  limit: Limit = None, seed: Seed = QueryEncoderArgs.seed) -> None:
+    """Distill /align's query encoder: 3 of MiniLM's 6 layers plus a LoRA, trained to give the full model's vectors of
+    lesson passages (the standards index stays as it is). Then rebuild the ranker on it with `aligner --query-encoder`."""
+    from finetune.query_encoder import run_query_encoder_training
+
+    settings = ctx.obj
+    args = QueryEncoderArgs(max_steps=max_steps, epochs=epochs, statements=statements, per_transcript=per_transcript,
+                            limit=limit, seed=seed)
+    try:
+        manifest = run_query_encoder_training(items, transcripts or [], out, args, settings)
     except (ValueError, FileNotFoundError, KeyError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc

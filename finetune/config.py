@@ -133,6 +133,28 @@ class AlignerArgs:
     limit: int | None = field(default=None, metadata={"help": "Use only the first N dev and held-out items."})
 
 
+@dataclass
+class QueryEncoderArgs:
+    """The distilled /align query encoder's recipe (finetune.query_encoder). Layers 0, 4 and 5 of the six: of the
+    three-layer choices tried untrained (0-1-2, 0-2-4, 0-2-5, 0-3-5, 0-4-5, 2-4-5, 0-1-5), keeping the last layers
+    started nearest the teacher (cosine 0.63 vs 0.23-0.60 on dev lesson passages)."""
+
+    layers: list[int] = field(default_factory=lambda: [0, 4, 5], metadata={"help": "Base transformer layers kept, in order."})
+    rank: int = field(default=64, metadata={"help": "LoRA rank on every linear map of the kept layers."})
+    epochs: float = field(default=2.0, metadata={"help": "Passes over the passages."})
+    max_steps: int = field(default=-1, metadata={"help": "Stop after N optimizer steps (-1 = all epochs)."})
+    batch_size: int = field(default=16, metadata={"help": "Passages per step."})
+    learning_rate: float = field(default=1e-3, metadata={"help": "Peak AdamW learning rate (linear decay)."})
+    warmup_ratio: float = field(default=0.05, metadata={"help": "Share of the steps spent warming up."})
+    passage_tokens: int = field(default=200, metadata={"help": "Passage size in word pieces (/align's EDURAG_PASSAGE_TOKENS)."})
+    statements: int = field(default=3000, metadata={"help": "Standards statements distilled on (a seeded sample)."})
+    per_transcript: int = field(default=10, metadata={"help": "Passages taken from each transcript."})
+    check_share: float = field(default=0.2, metadata={"help": "Share of dev lesson groups held out of training to check on."})
+    seed: int = field(default=13, metadata={"help": "Seed of the sample, the check split and training."})
+    logging_steps: int = field(default=50, metadata={"help": "Log the loss every N steps."})
+    limit: int | None = field(default=None, metadata={"help": "Use only the first N dev lessons."})
+
+
 def field_default(args: type, name: str) -> Any:
     """The default of one run argument (calling its factory when it has one)."""
     found = next(f for f in fields(args) if f.name == name)

@@ -14,6 +14,7 @@ from typing import Any
 
 from edurag.codes import canonical
 from edurag.datasets import ALIGNED, read_alignment_csv, read_jsonl, split_of
+from edurag.embedder import DEFAULT_EMBEDDER_NAME
 from edurag.models import default_embedding_model, load_sentence_transformer, resolve_model_path
 from edurag.standards import Catalog, load_catalog
 from finetune.config import EmbedderArgs
@@ -23,7 +24,7 @@ from finetune.manifest import describe_base, library_versions, write_manifest
 logger = logging.getLogger(__name__)
 
 METHOD = "mnrl-embedder"
-DEFAULT_BASE = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_BASE = DEFAULT_EMBEDDER_NAME
 DEV_SPLIT_RULE = "edurag.datasets.split_of(alignment_item_id(row_index)) == 'dev' (the split `edurag eval retrieval` uses)"
 
 

@@ -15,6 +15,9 @@ os.environ["HF_HUB_CACHE"] = _EMPTY_HF_CACHE.name
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# ONNX exports and the built /align query encoder are made once per test run, not once per test's data dir.
+_ONNX_CACHE = tempfile.TemporaryDirectory(prefix="edurag-tests-onnx-")
+os.environ.setdefault("EDURAG_ONNX_DIR", _ONNX_CACHE.name)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The shared data folder sits beside the repository (CI clones it so); EDURAG_SHARED_DATA overrides.

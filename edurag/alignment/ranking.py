@@ -33,6 +33,12 @@ MODEL_FILE = "aligner.npz"
 MANIFEST_FILE = "edurag_manifest.json"  # finetune.manifest.MANIFEST_NAME; serving never imports finetune
 _GRADE_INDEX = {grade: i for i, grade in enumerate(ALL_GRADES)}
 BUNDLED_MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "aligner"
+QUERY_ENCODER_DIR = "query_encoder"  # in an aligner folder: the distilled encoder its ranker was trained on (optional)
+
+
+def aligner_folder(setting: str) -> Path:
+    """The folder of the aligner model EDURAG_ALIGNER_MODEL names ("" = the bundled edurag/data/aligner)."""
+    return Path(setting) if setting else BUNDLED_MODEL_DIR
 
 
 def keep_top(scores: np.ndarray, k: int) -> np.ndarray:

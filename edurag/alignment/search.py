@@ -16,9 +16,9 @@ import numpy as np
 from chromadb.api.models.Collection import Collection
 from chromadb.errors import NotFoundError
 
-from edurag.alignment.ranking import (FEATURES, AlignerModel, StandardTable, grade_fit, is_practice, load_aligner_model,
-                                      read_model_manifest, standard_features, text_words)
-from edurag.components import Components, embedder_for
+from edurag.alignment.ranking import (FEATURES, QUERY_ENCODER_DIR, AlignerModel, StandardTable, aligner_folder, grade_fit,
+                                      is_practice, load_aligner_model, read_model_manifest, standard_features, text_words)
+from edurag.components import Components, embedder_for, query_embedder_for
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import ALL_GRADES, BUILTIN_FRAMEWORKS, expand_grades, same_statement, statement_words
 from vectorstore.chroma import nearest
@@ -203,12 +203,13 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
         target, collection = c.aliases.get(c.client, STANDARDS_COLLECTION)
     embedder = embedder_for(c, target.embedding_model)
     model = aligner_model_for(s.aligner_model, embedder.name)
-    split = embedder.passages(text, s.passage_tokens, s.passage_overlap)
+    query = query_embedder_for(s, embedder, aligner_folder(s.aligner_model) / QUERY_ENCODER_DIR) if model else embedder
+    split = query.passages(text, s.passage_tokens, s.passage_overlap)
     parts = split.texts
     scope = framework or align_scope(c)
     conditions = {"framework": scope, "subject": subject, "grades": [grade] if grade else None}
     lexical_searches = c.lexical_indexes.get(collection.name).submit(parts, s.lexical_candidates, conditions)
-    plain = embedder.encode_tokens(split.tokens)
+    plain = query.encode_tokens(split.tokens)
     vectors = model.adapt(plain, text_words(text)) if model is not None else plain
     share = c.catalog.share(scope, subject, grade)
     try:
