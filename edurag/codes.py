@@ -8,12 +8,14 @@ letters (`6.RP.3`, `A-REI.3`, `N-Q.1`, `F-IF.7a`), corestandards.org forms and U
 (`6.RP.A.3.A`, `6.RP.3a`, `k.cc.4a`), NGSS performance expectations (`MS-PS1-1`, `ms.ps1.1`, `K-2-ETS1-1`), ELA grade
 bands (`RH.6-8.1`) and College and Career Readiness anchors (`CCRA.R.1`, `CCR.R.1`); any case, dots, hyphens,
 slashes or spaces between the parts, prefixes (`CCSS`, `NGSS`, `Math.Content`, `ELA-Literacy`) and trailing
-punctuation. Forms without a grade (`RP.3`, `REI.4`) parse with the grade left open: the catalog
+punctuation, and K-8 math codes typed as one word (`7rp2`). Forms without a grade (`RP.3`, `REI.4`) parse with the grade left open: the catalog
 (`edurag.standards.Catalog.resolve_all`) matches them to every candidate and reports the ambiguity.
 
 The grammar is hand-written: no maintained library parses CCSS/NGSS notation (PyPI has none; CASE packages carry
 `humanCodingScheme` strings but no grammar for them). Codes of imported frameworks (TEKS `6.4.B`, Florida
-`MA.6.AR.1.1`) do not parse here; the catalog finds them by `normal_form`, scoped by framework.
+`MA.6.AR.1.1`) do not parse here; the catalog finds them by `normal_form`, scoped by framework. Free text is read here
+too: code-shaped spans (`code_spans`, with citation forms such as TEKS `6.4(B)`), the frameworks a text names
+(`FRAMEWORK_NAMES`, `framework_names`) and which of them qualifies a code ("TEKS 6.4(B)": `qualified_spans`).
 """
 
 from __future__ import annotations
