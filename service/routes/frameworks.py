@@ -151,9 +151,7 @@ async def upload_framework(
         except FrameworkFormatError as exc:
             raise HTTPException(400, {"message": f"{exc}; nothing was imported", "problems": exc.problems}) from exc
         except FrameworkConflict as exc:
-            raise HTTPException(409, {"message": str(exc), "problems": [
-                {"field": m["id"], "message": f"{m['framework']} holds the set {m['title']} ({m['id']}), which this upload lacks"}
-                for m in exc.missing]}) from exc
+            raise HTTPException(409, {"message": str(exc), "problems": exc.problems}) from exc
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return [ImportReportOut(**r.as_dict()) for r in reports]

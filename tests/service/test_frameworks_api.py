@@ -232,6 +232,25 @@ def test_several_sets_in_one_upload_make_one_framework_and_a_partial_upload_is_r
     assert api.delete("/admin/frameworks/tx-teks-6-7", headers=ADMIN).status_code == 200
 
 
+def test_a_set_of_a_stored_framework_uploaded_without_an_id_is_refused_not_imported_twice(api):
+    """newuser12 finding 6: one TEKS file posted without `framework` became a second framework, texas-math, beside
+    tx-teks-2012 (every TEKS code then in two frameworks). A set tx-teks-2012 was built from, or another Texas math
+    set, is refused with 409 naming tx-teks-2012 and the id to send; replace=true does not make it a new framework."""
+    grade_6, grade_7 = FRAMEWORKS / "tx-teks-2012-grade-06.json", FRAMEWORKS / "tx-teks-2012-grade-07.json"
+    for path, replace in ((grade_6, False), (grade_7, False), (grade_6, True)):
+        refused = upload(api, path, replace=replace)
+        assert refused.status_code == 409, refused.text
+        detail = refused.json()["detail"]
+        assert "would become a second framework, texas-math, beside tx-teks-2012" in detail, detail
+        assert "send framework=tx-teks-2012 (--framework tx-teks-2012)" in detail and "nothing was changed" in detail
+    assert refused.json()["errors"] == [{"field": "28903EF2A9F9469C9BF592D4D0BE10F8_D2486388_grade-06",
+                                         "message": "Grade 6 (28903EF2A9F9469C9BF592D4D0BE10F8_D2486388_grade-06) is a set of tx-teks-2012"}]
+    listed = {f["id"]: f for f in api.get("/frameworks").json()}
+    assert "texas-math" not in listed and listed["tx-teks-2012"]["items"] == 72
+    assert api.get("/standards/6.4.B").json()["framework"] == "tx-teks-2012"  # still one framework holds it
+    assert upload(api, grade_6, "tx-teks-2012").json()[0]["unchanged"]  # the id the message names updates it
+
+
 def test_built_in_frameworks_cannot_be_deleted(api):
     response = api.delete("/admin/frameworks/ccss", headers=ADMIN)
     assert response.status_code == 409
