@@ -303,7 +303,7 @@ class Catalog:
                      and k.domain == key.domain and k.grade == key.grade]
         if grade and len(found) > 1:
             found = [c for c in found if grade in self.by_code[c].grades] or found
-        if found or not suggest:
+        if found or not suggest or (key is None and citation_form(query)):  # 111.26(b)(4)(B): no CCSS code is near
             return Resolution(query, tuple(found))
         return Resolution(query, (), tuple(self.suggest(query, key, framework)))
 
@@ -407,8 +407,6 @@ class Catalog:
             return None
         if key is not None and key.grade is None and not span.isupper():
             return None
-        if key is None and citation_form(strip_span(span)):  # 111.26(b)(4)(B): no CCSS spelling is near it
-            return Resolution(strip_span(span), ())
         return self.resolve_all(span, framework, grade)
 
     def resolve_anywhere(self, code: str) -> list[Standard]:

@@ -428,7 +428,8 @@ def _match_ref(m: CrosswalkMatch, catalog: Catalog) -> str:
     grade = next((s.grade_label for s in [catalog.get(m.code, m.framework)] if s), "")
     how = _MATCH_WORDS[m.label] + (", linked in the source data" if m.exact_link else "")
     terms = f"; shared terms: {', '.join(m.evidence[:5])}" if m.evidence and not m.exact_link else ""
-    return f"{m.code} ({grade}, {how}{terms}: {' '.join(m.text.split()[:24])}{'…' if len(m.text.split()) > 24 else ''})"
+    words = m.text.rstrip(";:, ").split()
+    return f"{m.code} ({grade}, {how}{terms}: {' '.join(words[:24])}{'…' if len(words) > 24 else ''})"
 
 
 _CROSSWALK_NOTE = ("The crosswalk ranks by the statements' wording, the terms they share and their grades; it suggests "
