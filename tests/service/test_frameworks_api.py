@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -354,3 +355,12 @@ def test_align_reads_the_codes_a_lesson_names_in_citation_and_one_word_forms(api
     named = api.post("/align", json={"text": "Students find unit prices of snacks and compare speeds with tables "
                                              "(CCSS 7rp2, 6.RP.3b).", "k": 5}).json()
     assert [s["code"] for s in named["standards"][:2]] == ["7.RP.A.2", "6.RP.A.3b"], named["standards"]
+
+
+def test_ask_page_links_each_cited_standard_within_its_framework(api):
+    """The Ask page shows the crosswalk answer; a TEKS code links to its page within TEKS, a CCSS code to its own."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', api.get("/app/ask").text).group(1)
+    page = api.post("/app/ask", data={"csrf_token": token, "question": "How does TEKS 6.4(B) map to Common Core?"}).text
+    assert "Answered as: crosswalk" in page and "Closest Common Core standards by the crosswalk" in page
+    assert 'class="citation" href="/app/standards/6.4.B?framework=tx-teks-2012"' in page
+    assert 'class="citation" href="/app/standards/6.RP.A.3"' in page
