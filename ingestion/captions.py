@@ -114,10 +114,12 @@ def _parse(text: str, fmt: CaptionFormat) -> list[webvtt.Caption]:
 def read_cues(text: str, fmt: CaptionFormat) -> list[Cue]:
     """The captions of a WebVTT or SRT document as one Cue per spoken line, in order.
 
-    Voice spans (`<v Teacher A>...</v>`, also `<v.class Name>`) give each line its speaker, and so does a speaker
-    label opening a line without one (`Teacher: ...`, `>> TEACHER: ...`, `[Teacher] ...` or `<i>[Teacher]</i> ...` in
-    SRT; read by edurag.transcript_text.speaker_label, the label removed from the text); a line with neither keeps the
-    speaker of the line before it in the same cue. Other cue tags and SSA override tags ({\\an8}) are
+    Voice spans (`<v Teacher A>...</v>`, also `<v.class Name>`) give each line its speaker. SRT has no voice spans, so
+    its speakers are written in the text: a speaker label opening an SRT line (`Teacher: ...`, `>> TEACHER: ...`,
+    `[Teacher] ...` or `<i>[Teacher]</i> ...`; read by edurag.transcript_text.speaker_label) is its speaker and is
+    removed from the text. (WebVTT text is left as written: auto-captions of a lecture carry a stray "Student:" at a
+    line start, which would make the rest of the lecture that student's turn.) A line with neither keeps the speaker
+    of the line before it in the same cue. Other cue tags and SSA override tags ({\\an8}) are
     removed and HTML character references (`&amp;`, `&#39;`) decoded. Rolling captions, which repeat the previous
     cue's lines, are de-duplicated: a line is dropped when the previous cue had the same line from the same speaker
     (so "Right." said by two people in a row is kept twice). Raises CaptionError naming the line of a timing that does
@@ -135,7 +137,7 @@ def read_cues(text: str, fmt: CaptionFormat) -> list[Cue]:
             line = " ".join(_OVERRIDE_TAGS.sub("", html.unescape(plain)).split())
             if voice:
                 speaker = html.unescape(voice.group(1)).strip()
-            else:
+            elif fmt == "srt":
                 label, rest, _ = speaker_label(line)
                 speaker, line = (label, rest.strip()) if label else (speaker, line)
             if not line:
