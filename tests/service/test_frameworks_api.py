@@ -293,3 +293,53 @@ def test_align_without_a_framework_ranks_ccss_and_ngss_with_state_copies_as_equi
     within = api.post("/align", json={"text": text, "k": 5, "framework": "ca-ccss-2010"}).json()["standards"]
     assert within and all(s["framework"] == "ca-ccss-2010" and s["equivalents"] == [] for s in within), \
         [(s["code"], s["framework"], s["equivalents"]) for s in within]
+
+
+@pytest.mark.parametrize("question", ["How does TEKS 6.4.B map to Common Core?",
+                                      "Which Common Core standard matches TEKS 6.4.B?",
+                                      "How does TEKS 6.4(B) map to Common Core?"])
+def test_ask_answers_a_crosswalk_question_with_the_crosswalk(api, question):
+    """/ask answered these with 6.4.B's own text (intent explain) or, for the TEKS citation form, "No standards match
+    that topic"; now with the matches POST /crosswalk gives, naming both frameworks."""
+    body = api.post("/ask", json={"question": question}).json()
+    walked = api.post("/crosswalk", json={"from": "tx-teks-2012", "code": "6.4.B", "to": "ccss", "k": 3}).json()
+    assert body["intent"] == "crosswalk" and not body["unresolved"], body
+    assert body["citations"] == ["6.4.B", *[m["code"] for m in walked["matches"]]] and body["citations"][1] == "6.RP.A.3"
+    assert "6.4.B (Texas TEKS, Grade 6): apply qualitative and quantitative reasoning" in body["answer"]
+    assert "Closest Common Core standards by the crosswalk from tx-teks-2012 to ccss: 6.RP.A.3 (Grade 6, partial match" \
+        in body["answer"], body["answer"]
+    assert {(s["code"], s["framework"], s["relation"]) for s in body["standards"][:2]} == \
+        {("6.4.B", "tx-teks-2012", "asked"), ("6.RP.A.3", "ccss", "crosswalk match")}
+
+
+def test_ask_crosswalks_a_ccss_code_into_a_named_state_framework(api):
+    """"Which TEKS standards match 7.RP.A.2?" listed 7.RP.A.2's NGSS connections; the named framework is the target."""
+    body = api.post("/ask", json={"question": "Which TEKS standards match 6.RP.A.3?"}).json()
+    walked = api.post("/crosswalk", json={"from": "ccss", "code": "6.RP.A.3", "to": "tx-teks-2012", "k": 3}).json()
+    assert body["intent"] == "crosswalk" and body["citations"] == ["6.RP.A.3", *[m["code"] for m in walked["matches"]]]
+    assert "Closest Texas TEKS standards by the crosswalk from ccss to tx-teks-2012" in body["answer"]
+    assert not [s for s in body["standards"] if s["code"].startswith("MS-")]
+
+
+@pytest.mark.parametrize("question", ["How does 6.RP.A.3 compare to TEKS 6.4.B?", "Compare 6.RP.A.3 and 6.4.B"])
+def test_ask_compares_standards_of_two_frameworks_keeping_both(api, question):
+    """The second code, of another framework, was dropped (the answer listed 6.RP.A.3's prerequisites)."""
+    body = api.post("/ask", json={"question": question}).json()
+    assert body["intent"] == "compare" and body["citations"][:2] == ["6.RP.A.3", "6.4.B"] and not body["unresolved"], body
+    assert "6.RP.A.3 (Common Core, Grade 6): Use ratio and rate reasoning" in body["answer"]
+    assert "6.4.B (Texas TEKS, Grade 6): apply qualitative" in body["answer"]
+    assert "The crosswalk links them: among Texas TEKS standards, 6.4.B is the" in body["answer"], body["answer"]
+    assert "Both are Grade 6 standards." in body["answer"]
+
+
+def test_standard_page_of_a_state_standard_shows_its_closest_common_core_standards(api):
+    """The page showed an empty "NGSS ↔ CCSS" box for TEKS 6.4.B; GET /standards and the page give the crosswalk."""
+    detail = api.get("/standards/6.4(B)", params={"framework": "tx-teks-2012"}).json()
+    walked = api.post("/crosswalk", json={"from": "tx-teks-2012", "code": "6.4.B", "to": "ccss", "k": 3}).json()
+    assert [m["code"] for m in detail["crosswalk"]] == [m["code"] for m in walked["matches"]] and \
+        detail["crosswalk"][0]["code"] == "6.RP.A.3"
+    assert api.get("/standards/6.RP.A.3").json()["crosswalk"] == []
+    page = api.get("/app/standards/6.4.B", params={"framework": "tx-teks-2012"}).text
+    assert "Closest Common Core standards" in page and 'href="/app/standards/6.RP.A.3"' in page
+    assert "NGSS ↔ CCSS connections" not in page
+    assert "NGSS ↔ CCSS connections" in api.get("/app/standards/6.RP.A.3").text
