@@ -8,8 +8,9 @@ letters (`6.RP.3`, `A-REI.3`, `N-Q.1`, `F-IF.7a`), corestandards.org forms and U
 (`6.RP.A.3.A`, `6.RP.3a`, `k.cc.4a`), NGSS performance expectations (`MS-PS1-1`, `ms.ps1.1`, `K-2-ETS1-1`), ELA grade
 bands (`RH.6-8.1`) and College and Career Readiness anchors (`CCRA.R.1`, `CCR.R.1`); any case, dots, hyphens,
 slashes or spaces between the parts, prefixes (`CCSS`, `NGSS`, `Math.Content`, `ELA-Literacy`) and trailing
-punctuation, and K-8 math codes typed as one word (`7rp2`). Forms without a grade (`RP.3`, `REI.4`) parse with the grade left open: the catalog
-(`edurag.standards.Catalog.resolve_all`) matches them to every candidate and reports the ambiguity.
+punctuation, and K-8 math codes typed as one word (`7rp2`). Forms without a grade (`RP.3`, `REI.4`) parse with the
+grade left open: the catalog (`edurag.standards.Catalog.resolve_all`) matches them to every candidate and reports the
+ambiguity.
 
 The grammar is hand-written: no maintained library parses CCSS/NGSS notation (PyPI has none; CASE packages carry
 `humanCodingScheme` strings but no grammar for them). Codes of imported frameworks (TEKS `6.4.B`, Florida
@@ -334,7 +335,7 @@ def framework_names(text: str) -> list[tuple[str, int, int]]:
     inside a code (NY-6.RP.3) is the code's, not a mention."""
     codes = [m.span() for m in CODE_SPAN.finditer(text)]
     return [(_FRAMEWORK_IDS[int(m.lastgroup[1:])], m.start(), m.end()) for m in _FRAMEWORK_NAME.finditer(text)
-            if (m.start() == 0 or not text[m.start() - 1].isalnum()) and (m.end() == len(text) or not text[m.end()].isalnum())
+            if not text[m.start() - 1:m.start()].isalnum() and not text[m.end():m.end() + 1].isalnum()
             and not _inside(m.start(), m.end(), codes)]
 
 

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
-from edurag.codes import (CodeKey, canonical, citation_form, code_shaped, code_spans, corestandards_uri_code,
-                          normal_form, notation_candidates, notation_keys, official_math_code, parse_code,
-                          qualified_spans, short_code, strip_span)
+from edurag.codes import (FRAMEWORK_NAMES, CodeKey, canonical, citation_form, code_shaped, code_spans,
+                          corestandards_uri_code, normal_form, notation_candidates, notation_keys, official_math_code,
+                          parse_code, qualified_spans, short_code, strip_span)
 from edurag.datasets import read_jsonl
 
 if TYPE_CHECKING:  # the store imports Standard from here
@@ -175,8 +175,9 @@ class Resolution:
     def message(self) -> str:
         """One sentence for a reader: not found (did you mean ...), ambiguous (all candidates) or empty when unique."""
         if self.holders:
+            name = FRAMEWORK_NAMES.get(self.holders[0], (self.holders[0],))[0]
             return (f"{self.query} is a code of several frameworks ({', '.join(self.holders)}): name the one you mean "
-                    f"(\"TEKS {self.query}\") or pick it in the framework field.")
+                    f"(\"{name} {self.query}\") or pick it in the framework field.")
         if not self.codes:
             hint = f" Did you mean {_or_list(self.suggestions)}?" if self.suggestions else ""
             return f"{self.query} was not found among the standards.{hint}"
@@ -303,7 +304,7 @@ class Catalog:
                      and k.domain == key.domain and k.grade == key.grade]
         if grade and len(found) > 1:
             found = [c for c in found if grade in self.by_code[c].grades] or found
-        if found or not suggest:
+        if found or not suggest or (key is None and citation_form(query)):  # 111.26(b)(4)(B): no CCSS code is near
             return Resolution(query, tuple(found))
         return Resolution(query, (), tuple(self.suggest(query, key, framework)))
 
@@ -407,8 +408,6 @@ class Catalog:
             return None
         if key is not None and key.grade is None and not span.isupper():
             return None
-        if key is None and citation_form(strip_span(span)):  # 111.26(b)(4)(B): no CCSS spelling is near it
-            return Resolution(strip_span(span), ())
         return self.resolve_all(span, framework, grade)
 
     def resolve_anywhere(self, code: str) -> list[Standard]:

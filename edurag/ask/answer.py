@@ -418,7 +418,8 @@ def _statement(s: Standard) -> str:
     """A standard with its framework, grade and statement (and the licence of an imported framework's text)."""
     licence = f" (Text: {s.licence['title']}, {s.licence['rights_holder'].rstrip('.')}.)" if s.licence else ""
     text = s.text.rstrip(";:, ")
-    return f"{s.code} ({framework_label(s.framework)}, {s.grade_label}): {text}{'' if text.endswith(('.', '?', '!')) else '.'}{licence}"
+    end = "" if text.endswith((".", "?", "!")) else "."
+    return f"{s.code} ({framework_label(s.framework)}, {s.grade_label}): {text}{end}{licence}"
 
 
 _MATCH_WORDS = {"exact": "exact match", "close": "close match", "partial": "partial match", "none": "weak match"}
@@ -428,7 +429,8 @@ def _match_ref(m: CrosswalkMatch, catalog: Catalog) -> str:
     grade = next((s.grade_label for s in [catalog.get(m.code, m.framework)] if s), "")
     how = _MATCH_WORDS[m.label] + (", linked in the source data" if m.exact_link else "")
     terms = f"; shared terms: {', '.join(m.evidence[:5])}" if m.evidence and not m.exact_link else ""
-    return f"{m.code} ({grade}, {how}{terms}: {' '.join(m.text.split()[:24])}{'…' if len(m.text.split()) > 24 else ''})"
+    words = m.text.rstrip(";:, ").split()
+    return f"{m.code} ({grade}, {how}{terms}: {' '.join(words[:24])}{'…' if len(words) > 24 else ''})"
 
 
 _CROSSWALK_NOTE = ("The crosswalk ranks by the statements' wording, the terms they share and their grades; it suggests "
@@ -476,9 +478,10 @@ def _compare_across(c: Components, mentions: list[Resolution]) -> Answer:
         rank = next((i for i, m in enumerate(matches, 1) if m.code == other.code), None)
         if rank is not None:
             m = matches[rank - 1]
+            linked = ", linked in the source data" if m.exact_link else ""
+            terms = f"; shared terms: {', '.join(m.evidence[:5])}" if m.evidence else ""
             links.append(f"among {framework_label(other.framework)} standards, {other.code} is the {_ordinal(rank)} to "
-                         f"{source.code} ({_MATCH_WORDS[m.label]}" + (", linked in the source data" if m.exact_link else "")
-                         + (f"; shared terms: {', '.join(m.evidence[:5])}" if m.evidence else "") + ")")
+                         f"{source.code} ({_MATCH_WORDS[m.label]}{linked}{terms})")
         elif matches:
             closest.append(f"{other.code} is not among the {LINK_DEPTH} {framework_label(other.framework)} standards "
                            f"closest to {source.code} (the closest is {_match_ref(matches[0], catalog)})")
@@ -537,7 +540,8 @@ def _imported(c: Components, question: str, mentions: list[Resolution], grade: s
     coherence map, so prerequisite / next questions are answered from what the framework itself states (CASE
     `precedes`), each code looked up in that framework."""
     catalog = c.catalog
-    found = [s for r in mentions if r.found and r.framework == framework for s in [catalog.get(r.codes[0], framework)] if s]
+    found = [s for r in mentions if r.found and r.framework == framework
+             for s in [catalog.get(r.codes[0], framework)] if s]
     if not found:
         result = align(c, question, k or 5, grade, subject, framework)
         standards = [AskedStandard(code=s.code, text=s.text, grades=s.grades, relation="aligned")

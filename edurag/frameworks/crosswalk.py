@@ -283,7 +283,8 @@ def crosswalker_for(c: Components) -> Crosswalker:
     with _WALKERS_LOCK:
         held = _WALKERS.get(id(c))
         if held is None or held[0]() is not c:
-            held = _WALKERS[id(c)] = (weakref.ref(c), Crosswalker(c.catalog, c.embedder, c.settings.data_dir / "crosswalk"))
+            walker = Crosswalker(c.catalog, c.embedder, c.settings.data_dir / "crosswalk")
+            held = _WALKERS[id(c)] = (weakref.ref(c), walker)
         return held[1]
 
 

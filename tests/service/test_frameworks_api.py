@@ -343,3 +343,14 @@ def test_standard_page_of_a_state_standard_shows_its_closest_common_core_standar
     assert "Closest Common Core standards" in page and 'href="/app/standards/6.RP.A.3"' in page
     assert "NGSS ↔ CCSS connections" not in page
     assert "NGSS ↔ CCSS connections" in api.get("/app/standards/6.RP.A.3").text
+
+
+def test_align_reads_the_codes_a_lesson_names_in_citation_and_one_word_forms(api):
+    """A lesson naming "TEKS 6.4(B)" got the heading 6.4 first (the span stopped at "6.4"), and "CCSS 7rp2" was
+    ignored; both are read as the codes they are."""
+    teks = api.post("/align", json={"text": "Lesson for TEKS 6.4(B): students compare unit rates of two phone plans "
+                                            "and decide which is the better deal.", "framework": "tx-teks-2012", "k": 3}).json()
+    assert teks["standards"][0]["code"] == "6.4.B" and "6.4" not in [s["code"] for s in teks["standards"]], teks["standards"]
+    named = api.post("/align", json={"text": "Students find unit prices of snacks and compare speeds with tables "
+                                             "(CCSS 7rp2, 6.RP.3b).", "k": 5}).json()
+    assert [s["code"] for s in named["standards"][:2]] == ["7.RP.A.2", "6.RP.A.3b"], named["standards"]
