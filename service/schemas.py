@@ -326,15 +326,17 @@ class JobCreated(BaseModel):
 
     id: str
     status: str
-    total: int
+    total: int | None = Field(description="Items of a summary job; null for a re-index or transcript ingest, whose "
+                                          "chunks are counted once it runs (GET /jobs/{id}).")
     rejected: int = 0
 
 
 class Progress(BaseModel):
-    """Items finished out of the total, with the share that failed."""
+    """Items finished out of the total, with the share that failed; a re-index or transcript ingest counts chunks
+    (written or skipped), `total` null until the job has counted them."""
 
     done: int
-    total: int
+    total: int | None
     succeeded: int
     failed: int
     percent: float

@@ -14,6 +14,7 @@ from typing import Iterator
 import ijson
 
 from edurag.codes import corestandards_uri_code
+from edurag.encoding import SAVE_AS_UTF8_JSON, not_utf8
 from edurag.standards import BUILTIN_FRAMEWORKS, Catalog, Standard
 from edurag.frameworks import case, csp
 from edurag.framework_store import RECORD, Association, Framework, FrameworkStore
@@ -62,8 +63,7 @@ def unreadable(path: Path, exc: Exception) -> FrameworkFormatError:
                 offset += len(chunk)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as bad:
-        return FrameworkFormatError(f"{path.name}: not UTF-8 (byte 0x{bad.object[bad.start]:02x} at offset "
-                                    f"{offset + bad.start:,}); save the file as UTF-8 JSON")
+        return FrameworkFormatError(not_utf8(path.name, bad, offset, SAVE_AS_UTF8_JSON))
     reason = exc.args[0] if exc.args else str(exc)
     reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
     reason = _YAJL_PLACE.sub("", reason).split("\n")[0].strip().rstrip(".") or type(exc).__name__

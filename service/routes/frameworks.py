@@ -45,6 +45,12 @@ def records(c: Components) -> list[FrameworkOut]:
     return out
 
 
+def titles(c: Components) -> dict[str, str]:
+    """Each framework's title by id, built-in and imported (what the web forms' Framework choices show), without
+    records()'s counts."""
+    return {r.id: r.title for r in [*builtin_records(c.settings.standards_dir), *framework_store(c).records()]}
+
+
 def check_framework(framework: str | None, c: Components) -> None:
     """404 naming the known frameworks when `framework` is not one of them."""
     if framework is not None and framework not in c.catalog.frameworks():

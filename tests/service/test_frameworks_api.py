@@ -60,7 +60,7 @@ def test_case_schema_failure_is_a_clear_400_and_imports_nothing(api):
     assert {"where": "/CFDocument/title", "message": "/CFDocument/title: 7 is not of type 'string'"} in problem["errors"]
     not_utf8 = upload(api, FRAMEWORKS / "Grade 6 (Texas).json", "not-json", b"\xff\xfe{")
     assert not_utf8.status_code == 400
-    assert not_utf8.json()["detail"] == ("Grade 6 (Texas).json: not UTF-8 (byte 0xff at offset 0); save the file as "
+    assert not_utf8.json()["detail"] == ("Grade 6 (Texas).json: not valid UTF-8 (byte 0xff at offset 0); save the file as "
                                          "UTF-8 JSON; nothing was imported")
     assert api.post("/admin/frameworks", files={"file": ("x.json", b"{}")}).status_code == 401
 

@@ -95,7 +95,7 @@ def test_bad_files_are_refused_and_nothing_is_stored(tmp_path):
         sniff(bad)
     latin = tmp_path / "latin.json"
     latin.write_bytes(b'{"CFDocument": "caf\xe9"')
-    with pytest.raises(FrameworkFormatError, match=r"^latin\.json: not UTF-8 \(byte 0xe9 at offset 19\)"):
+    with pytest.raises(FrameworkFormatError, match=r"^latin\.json: not valid UTF-8 \(byte 0xe9 at offset 19\); save the file as UTF-8 JSON"):
         import_source(FrameworkStore(tmp_path / "store"), plan([latin])[0])
     assert not (tmp_path / "store").exists() or not any((tmp_path / "store").iterdir())
     words = tmp_path / "words.json"
