@@ -8,12 +8,15 @@ letters (`6.RP.3`, `A-REI.3`, `N-Q.1`, `F-IF.7a`), corestandards.org forms and U
 (`6.RP.A.3.A`, `6.RP.3a`, `k.cc.4a`), NGSS performance expectations (`MS-PS1-1`, `ms.ps1.1`, `K-2-ETS1-1`), ELA grade
 bands (`RH.6-8.1`) and College and Career Readiness anchors (`CCRA.R.1`, `CCR.R.1`); any case, dots, hyphens,
 slashes or spaces between the parts, prefixes (`CCSS`, `NGSS`, `Math.Content`, `ELA-Literacy`) and trailing
-punctuation. Forms without a grade (`RP.3`, `REI.4`) parse with the grade left open: the catalog
-(`edurag.standards.Catalog.resolve_all`) matches them to every candidate and reports the ambiguity.
+punctuation, and K-8 math codes typed as one word (`7rp2`). Forms without a grade (`RP.3`, `REI.4`) parse with the
+grade left open: the catalog (`edurag.standards.Catalog.resolve_all`) matches them to every candidate and reports the
+ambiguity.
 
 The grammar is hand-written: no maintained library parses CCSS/NGSS notation (PyPI has none; CASE packages carry
 `humanCodingScheme` strings but no grammar for them). Codes of imported frameworks (TEKS `6.4.B`, Florida
-`MA.6.AR.1.1`) do not parse here; the catalog finds them by `normal_form`, scoped by framework.
+`MA.6.AR.1.1`) do not parse here; the catalog finds them by `normal_form`, scoped by framework. Free text is read here
+too: code-shaped spans (`code_spans`, with citation forms such as TEKS `6.4(B)`), the frameworks a text names
+(`FRAMEWORK_NAMES`, `framework_names`) and which of them qualifies a code ("TEKS 6.4(B)": `qualified_spans`).
 """
 
 from __future__ import annotations
@@ -53,8 +56,37 @@ _PRACTICE_TOKEN = re.compile(r"^S?MP(\d)$")
 _NUMBER = re.compile(r"^\d{1,2}$")
 _LETTER = re.compile(r"^[A-Z]$")
 # A code-shaped span in free text: alphanumeric parts joined by dots or hyphens (6.RP.A.3, ms-ps1-1,
-# CCSS.ELA-Literacy.RL.5.1), or a practice written as one word (MP1). A trailing sentence dot is left out.
-CODE_SPAN = re.compile(r"(?<![\w.-])(?:[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)+|S?MP\d)(?![\w-])", re.IGNORECASE)
+# CCSS.ELA-Literacy.RL.5.1), maybe followed by parenthesized parts (the TEKS citation form 6.4(B), the Texas
+# Administrative Code's 111.26(b)(4)(B)), a K-8 math code written as one word (7rp2, 6RPA3, 6rp3a: _COMPACT_MATH's
+# parts), or a practice written as one word (MP1). A trailing sentence dot is left out.
+CODE_SPAN = re.compile(r"(?<![\w.-])(?:[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)+(?:\([A-Za-z0-9]{1,3}\))*|S?MP\d|"
+                       r"(?:K|[1-8])(?:" + "|".join(sorted(GRADE_DOMAINS, key=len, reverse=True))
+                       + r")[A-D]?\d{1,2}[A-Z]?)(?![\w-])", re.IGNORECASE)
+_CITATION_PARTS = re.compile(r"\([A-Za-z0-9]{1,3}\)$")
+_EDGE_PUNCTUATION = ".,;:!?'\""
+_BRACKETS = {"(": ")", "[": "]", "{": "}"}
+_CLOSERS = frozenset(_BRACKETS.values())
+
+# How teachers name the frameworks in free text ("TEKS 6.4(B)", "Which Common Core standard matches ...?"): per
+# framework id, the name answers use and the written forms (case-insensitive; (?-i:...) where a lower-case spelling is
+# an everyday word: best, sol, fl oz). A longer form of one framework comes before a shorter one of another
+# ("California Common Core" is California, not Common Core).
+FRAMEWORK_NAMES: dict[str, tuple[str, str]] = {
+    "ca-ccss-2010": ("California", r"california(?: common core(?: state standards)?| ccss)?|(?-i:CA)"),
+    "ny-nextgen-2017": ("New York Next Generation", r"new york(?: state)?(?: next generation(?: learning standards)?)?"
+                                                    r"|(?-i:NYS?)"),
+    "ngss": ("NGSS", r"ngss|next generation science standards"),
+    "ccss": ("Common Core", r"common core(?: state standards)?|ccssm?"),
+    "tx-teks-2012": ("Texas TEKS", r"texas(?: teks)?|teks|(?-i:TX)"),
+    "fl-best-2020": ("Florida B.E.S.T.", r"florida(?: b\.e\.s\.t\.?| best)?|b\.e\.s\.t\.?|(?-i:BEST|FL)"),
+    "va-sol-2023": ("Virginia SOL", r"virginia(?: sols?)?|(?-i:SOLs?|VA)"),
+}
+_FRAMEWORK_NAME = re.compile("|".join(f"(?P<f{i}>{pattern})" for i, (_, pattern) in enumerate(FRAMEWORK_NAMES.values())),
+                             re.IGNORECASE)
+_FRAMEWORK_IDS = list(FRAMEWORK_NAMES)
+# What may stand between a framework's name and the code it qualifies: "TEKS 6.4.B", "Common Core standard 7.RP.A.2".
+_QUALIFIER_GAP = re.compile(r"\s*(?:'s\s+)?(?:(?:math(?:ematics)?\s+)?(?:standard|benchmark|expectation|code|SE)s?\s+)?",
+                            re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -260,6 +292,65 @@ def with_grade(key: CodeKey, grade: str | None) -> CodeKey:
 def code_spans(text: str) -> list[str]:
     """Code-shaped spans of a free text, in order (candidates only: `Catalog.mentions` keeps those that are codes)."""
     return CODE_SPAN.findall(text)
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += (ch in _BRACKETS) - (ch in _CLOSERS)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def strip_span(span: str) -> str:
+    """A written code without the punctuation around it: sentence marks and quotes at either end, brackets that enclose
+    it ("(6.RP.A.3)") or are left unmatched; the brackets of a citation form stay (6.4(B), 111.26(b)(4)(B))."""
+    text = span.strip()
+    while True:
+        before = text
+        text = text.strip(_EDGE_PUNCTUATION)
+        if text[:1] in _BRACKETS and text[-1:] == _BRACKETS[text[0]] and _balanced(text[1:-1]):
+            text = text[1:-1]
+        elif text[:1] in _BRACKETS and not _balanced(text):
+            text = text[1:]
+        elif text[-1:] in _CLOSERS and not _balanced(text):
+            text = text[:-1]
+        if text == before:
+            return text
+
+
+def citation_form(span: str) -> bool:
+    """Whether a span is written in a parenthesized citation form (6.4(B), 111.26(b)(4)(B)): a code to the reader
+    even when no framework has it."""
+    return bool(_CITATION_PARTS.search(span))
+
+
+def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= start and end <= b and (a, b) != (start, end) for a, b in spans)
+
+
+def framework_names(text: str) -> list[tuple[str, int, int]]:
+    """The frameworks a free text names (FRAMEWORK_NAMES), as (framework id, start, end) in order of mention; a name
+    inside a code (NY-6.RP.3) is the code's, not a mention."""
+    codes = [m.span() for m in CODE_SPAN.finditer(text)]
+    return [(_FRAMEWORK_IDS[int(m.lastgroup[1:])], m.start(), m.end()) for m in _FRAMEWORK_NAME.finditer(text)
+            if not text[m.start() - 1:m.start()].isalnum() and not text[m.end():m.end() + 1].isalnum()
+            and not _inside(m.start(), m.end(), codes)]
+
+
+def qualified_spans(text: str) -> list[tuple[str, str | None]]:
+    """Code-shaped spans of a free text in order, each with the framework whose name is written right before it
+    ("TEKS 6.4(B)" -> tx-teks-2012, "ccss 7rp2" -> ccss), else None; a span inside a name (B.E.S.T.) is not one."""
+    names = framework_names(text)
+    out = []
+    for match in CODE_SPAN.finditer(text):
+        if _inside(match.start(), match.end(), [(a, b) for _, a, b in names]):
+            continue
+        owner = next((f for f, _, end in reversed(names)
+                      if end <= match.start() and _QUALIFIER_GAP.fullmatch(text[end:match.start()])), None)
+        out.append((match.group(0), owner))
+    return out
 
 
 def codes_in_text(text: str) -> list[str]:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
-from edurag.codes import (CodeKey, canonical, code_shaped, code_spans, corestandards_uri_code, normal_form,
-                          notation_candidates, notation_keys, official_math_code, parse_code, short_code)
+from edurag.codes import (FRAMEWORK_NAMES, CodeKey, canonical, citation_form, code_shaped, code_spans,
+                          corestandards_uri_code, normal_form, notation_candidates, notation_keys, official_math_code,
+                          parse_code, qualified_spans, short_code, strip_span)
 from edurag.datasets import read_jsonl
 
 if TYPE_CHECKING:  # the store imports Standard from here
@@ -150,12 +151,16 @@ class Resolution:
     """What a code as written resolves to: every candidate (one when unambiguous), or suggestions when none.
 
     query: the code as written; codes: short codes of the matching standards, clusters or domains (several when the
-    form leaves a part out, e.g. RP.3 -> 6.RP.A.3, 7.RP.A.3); suggestions: nearest codes when nothing matches.
+    form leaves a part out, e.g. RP.3 -> 6.RP.A.3, 7.RP.A.3); suggestions: nearest codes when nothing matches;
+    framework: where `codes` (or `suggestions`) are when the resolver was asked to say so (`Catalog.mentions_across`),
+    else None; holders: the frameworks that have the code when the text did not say which of them it means.
     """
 
     query: str
     codes: tuple[str, ...]
     suggestions: tuple[str, ...] = ()
+    framework: str | None = None
+    holders: tuple[str, ...] = ()
 
     @property
     def found(self) -> bool:
@@ -169,6 +174,10 @@ class Resolution:
 
     def message(self) -> str:
         """One sentence for a reader: not found (did you mean ...), ambiguous (all candidates) or empty when unique."""
+        if self.holders:
+            name = FRAMEWORK_NAMES.get(self.holders[0], (self.holders[0],))[0]
+            return (f"{self.query} is a code of several frameworks ({', '.join(self.holders)}): name the one you mean "
+                    f"(\"{name} {self.query}\") or pick it in the framework field.")
         if not self.codes:
             hint = f" Did you mean {_or_list(self.suggestions)}?" if self.suggestions else ""
             return f"{self.query} was not found among the standards.{hint}"
@@ -280,7 +289,7 @@ class Catalog:
         return self._resolve(code, framework, grade, suggest=True)
 
     def _resolve(self, code: str, framework: str | None, grade: str | None, suggest: bool) -> Resolution:
-        query = code.strip().strip(".,;:!?()[]{}'\"")
+        query = strip_span(code)
         if framework and framework not in BUILTIN_FRAMEWORKS:
             return self._resolve_imported(query, framework, suggest)
         key = parse_code(query)
@@ -295,7 +304,7 @@ class Catalog:
                      and k.domain == key.domain and k.grade == key.grade]
         if grade and len(found) > 1:
             found = [c for c in found if grade in self.by_code[c].grades] or found
-        if found or not suggest:
+        if found or not suggest or (key is None and citation_form(query)):  # 111.26(b)(4)(B): no CCSS code is near
             return Resolution(query, tuple(found))
         return Resolution(query, (), tuple(self.suggest(query, key, framework)))
 
@@ -344,25 +353,62 @@ class Catalog:
 
         A span counts when it parses as a code with a grade (6.rp.a.3, ms-ps1-1, A-REI.3), when a grade-less form is
         written in capitals (RP.3), when it is a known code of the framework asked for, or when it is written like a
-        code (`edurag.codes.code_shaped`: 9.XX.Z.99) and no framework has it: then it is reported as not found.
+        code (`edurag.codes.code_shaped`: 9.XX.Z.99; or a citation form: 111.26(b)(4)(B)) and no framework has it:
+        then it is reported as not found.
         """
         out: dict[tuple, Resolution] = {}
         if framework and framework not in BUILTIN_FRAMEWORKS:
             for span in notation_candidates(text):
-                result = self._resolve_imported(span.strip(".,;:!?()[]{}'\""), framework, suggest=False)
+                result = self._resolve_imported(strip_span(span), framework, suggest=False)
                 if result.found:
                     out.setdefault(result.codes, result)
             return list(out.values())
         for span in code_spans(text):
-            key = parse_code(span)
-            known_form = bool(framework) and normal_form(span) in self._normal
-            if key is None and not known_form and not (code_shaped(span) and not self.resolve_anywhere(span)):
-                continue
-            if key is not None and key.grade is None and not span.isupper():
-                continue
-            result = self.resolve_all(span, framework, grade)
-            out.setdefault(result.codes or (result.query.upper(),), result)
+            result = self._builtin_mention(span, framework, grade)
+            if result is not None:
+                out.setdefault(result.codes or (result.query.upper(),), result)
         return list(out.values())
+
+    def mentions_across(self, text: str, grade: str | None = None) -> list[Resolution]:
+        """Codes a free text names, each resolved where the text puts it, in order of first mention, with
+        `Resolution.framework` set: within the framework named right before it ("TEKS 6.4(B)", "ccss 7rp2":
+        edurag.codes.qualified_spans), else among the built-in frameworks as `mentions` reads them, else in the one
+        imported framework that has it ("7.4.A" -> tx-teks-2012; several: not resolved, `holders` names them). A span
+        written like a code (code_shaped, or a citation form such as 111.26(b)(4)(B)) that nothing holds is reported
+        not found, as `mentions` does."""
+        out: dict[tuple, Resolution] = {}
+        for span, named in qualified_spans(text):
+            query = strip_span(span)
+            if named in self.frameworks():
+                result = self._resolve(query, named, grade, suggest=True)
+                found = Resolution(result.query, result.codes, result.suggestions, framework=named)
+            else:
+                found = self._builtin_mention(span, None, grade)
+                if (found is None or not found.found) and any(ch.isalpha() for ch in query):  # "3.5" names no code
+                    holders = [s for s in self.resolve_anywhere(query) if s.framework not in BUILTIN_FRAMEWORKS]
+                    holders = [s for s in holders if normal_form(s.code) == normal_form(query)] or holders  # NY-6.RP.3
+                    if len(holders) == 1:
+                        found = Resolution(query, (holders[0].code,), framework=holders[0].framework)
+                    elif holders:
+                        found = Resolution(query, (), holders=tuple(s.framework for s in holders))
+                if found is None:
+                    continue
+                if found.found and found.framework is None:
+                    found = Resolution(found.query, found.codes, framework=self.by_code[found.codes[0]].framework)
+            out.setdefault((found.framework, found.codes or (found.query.upper(),)), found)
+        return list(out.values())
+
+    def _builtin_mention(self, span: str, framework: str | None, grade: str | None) -> Resolution | None:
+        """A span of free text resolved within a built-in framework (both when None), as `mentions` keeps it; None
+        when the span is not taken for a code."""
+        key = parse_code(span)
+        known_form = bool(framework) and normal_form(span) in self._normal
+        if key is None and not known_form and not ((code_shaped(span) or citation_form(strip_span(span)))
+                                                   and not self.resolve_anywhere(span)):
+            return None
+        if key is not None and key.grade is None and not span.isupper():
+            return None
+        return self.resolve_all(span, framework, grade)
 
     def resolve_anywhere(self, code: str) -> list[Standard]:
         """The standards a code names in any framework (built-in first), for telling a user which framework to pick."""

@@ -18,6 +18,13 @@ _CUE_TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}.*$")
 _CUE_NUMBER = re.compile(r"^\s*\d+\s*$")
 _TAG = re.compile(r"</?[a-z][^>]*>|<\d[\d:.]*>", re.IGNORECASE)
 _SPEAKER = re.compile(r"^\s*(#[^#]{1,30}#|[A-Z][\w.'-]*(?: [A-Z0-9][\w.'-]*){0,3})\s*(?:\(\s*" + _TIME + r"\s*\))?\s*:\s+")
+# Caption conventions for who speaks: `>>` opens a new speaker's line (`>> TEACHER: ...`, broadcast captions), and a
+# bracketed label opens a line (`[Teacher] ...`; `<i>[Teacher]</i>` once tags are removed). A bracket is a speaker
+# only when a role label (TEACHER_LABELS, STUDENT_GROUP_LABELS, any case) or a capitalised name ("Maria", "Ms.
+# Rivera", "Student 2") is in it and speech follows: "[writes] 3x", "[SIGHS]" and "[inaudible]" are not.
+_CHEVRONS = re.compile(r"^\s*>>+\s*")
+_BRACKET_LABEL = re.compile(r"^\s*\[\s*([^\[\]\n]{1,40}?)\s*\]\s*(?=\S)")
+_NAME = re.compile(r"^[A-Z][a-z][\w.'-]*(?: [A-Z0-9][\w.'-]*){0,2}$")
 
 # Transcribers' notes for what was no one's words or could not be heard, optionally with a time: "[inaudible 00:56:09]",
 # "[unintelligible 00:08:46]", "(inaudible)", "[crosstalk]", "[laughter]", "[background conversation]" (the TalkMoves
@@ -25,7 +32,7 @@ _SPEAKER = re.compile(r"^\s*(#[^#]{1,30}#|[A-Z][\w.'-]*(?: [A-Z0-9][\w.'-]*){0,3
 # "[writes]" or "[to Alan]" stay, they say what happened.
 _NOISE_WORDS = (r"inaudible|unintelligible|indiscernible|incomprehensible|unclear|cross-?talk|overlapping|"
                 r"background(?: \w+)?|laugh(?:s|ter|ing)?|chuckl(?:es|ing)|giggl(?:es|ing)|applause|music|silence|"
-                r"pause|noise|cough(?:s|ing)?")
+                r"pause|noise|cough(?:s|ing)?|sigh(?:s|ing)?")
 _ANNOTATION = re.compile(rf"[ \t]*[\[(][^\[\]()\n]{{0,40}}?\b(?:{_NOISE_WORDS})\b[^\[\]()\n]{{0,40}}[\])]", re.IGNORECASE)
 
 TEACHER_LABELS = re.compile(r"^(T\d*|Teacher\d*|Tchr|Instructor|Prof(essor)?|(Mr|Mrs|Ms|Miss|Mx|Dr)\.? [A-Z][\w'-]*)$", re.IGNORECASE)
@@ -67,6 +74,24 @@ def readable_speaker(label: str) -> str:
     return _READABLE.get(label.lower(), label)
 
 
+def speaker_label(line: str) -> tuple[str, str, float | None]:
+    """(speaker, the rest of the line, seconds) of a line that opens with a speaker label: `Teacher: ...`,
+    `#Person1#: ...`, `Teacher (00:01): ...` (its time in seconds), `>> TEACHER: ...`, `[Teacher] ...`; ("", the line,
+    None) when it opens with none. The one reader of speaker labels in text, for pasted transcripts and for caption
+    lines without a voice span (ingestion.captions)."""
+    line = _CHEVRONS.sub("", line)
+    match = _SPEAKER.match(line)
+    if match:
+        time = re.search(_TIME, match.group(0)[len(match.group(1)):])
+        return match.group(1).strip(), line[match.end():], seconds(time.group(0)) if time else None
+    match = _BRACKET_LABEL.match(line)
+    label = match.group(1) if match else ""
+    if label and not _ANNOTATION.fullmatch(f"[{label}]") and (TEACHER_LABELS.match(label) or STUDENT_GROUP_LABELS.match(label)
+                                                            or _NAME.match(label)):
+        return label, line[match.end():], None
+    return "", line, None
+
+
 def _plain_lines(text: str) -> list[tuple[str, str, float | None]]:
     """(speaker, text, start seconds) per non-empty line of plain text; timings, cue numbers and markup removed."""
     out: list[tuple[str, str, float | None]] = []
@@ -78,13 +103,8 @@ def _plain_lines(text: str) -> list[tuple[str, str, float | None]]:
         match = _LEAD_TIME.match(line)
         if match:
             start, line = seconds(match.group(1)), line[match.end():]
-        speaker = ""
-        match = _SPEAKER.match(line)
-        if match:
-            speaker, line = match.group(1).strip(), line[match.end():]
-            time = re.search(_TIME, match.group(0)[len(match.group(1)):])
-            if time and start is None:
-                start = seconds(time.group(0))
+        speaker, line, time = speaker_label(line)
+        start = time if start is None else start
         if start is None:
             match = _LEAD_TIME.match(line)
             if match:

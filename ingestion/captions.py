@@ -15,6 +15,8 @@ import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 from webvtt.models import Timestamp
 
+from edurag.transcript_text import speaker_label
+
 CaptionFormat = Literal["vtt", "srt"]
 
 # SRT content is recognised by its first block: a cue number, then a timing line (what webvtt-py's SRT reader expects).
@@ -112,8 +114,12 @@ def _parse(text: str, fmt: CaptionFormat) -> list[webvtt.Caption]:
 def read_cues(text: str, fmt: CaptionFormat) -> list[Cue]:
     """The captions of a WebVTT or SRT document as one Cue per spoken line, in order.
 
-    Voice spans (`<v Teacher A>...</v>`, also `<v.class Name>`) give each line its speaker; a line without its own
-    span keeps the speaker of the line before it in the same cue. Other cue tags and SSA override tags ({\\an8}) are
+    Voice spans (`<v Teacher A>...</v>`, also `<v.class Name>`) give each line its speaker. SRT has no voice spans, so
+    its speakers are written in the text: a speaker label opening an SRT line (`Teacher: ...`, `>> TEACHER: ...`,
+    `[Teacher] ...` or `<i>[Teacher]</i> ...`; read by edurag.transcript_text.speaker_label) is its speaker and is
+    removed from the text. (WebVTT text is left as written: auto-captions of a lecture carry a stray "Student:" at a
+    line start, which would make the rest of the lecture that student's turn.) A line with neither keeps the speaker
+    of the line before it in the same cue. Other cue tags and SSA override tags ({\\an8}) are
     removed and HTML character references (`&amp;`, `&#39;`) decoded. Rolling captions, which repeat the previous
     cue's lines, are de-duplicated: a line is dropped when the previous cue had the same line from the same speaker
     (so "Right." said by two people in a row is kept twice). Raises CaptionError naming the line of a timing that does
@@ -128,9 +134,12 @@ def read_cues(text: str, fmt: CaptionFormat) -> list[Cue]:
         start, end = caption.start_time.in_milliseconds() / 1000, caption.end_time.in_milliseconds() / 1000
         for raw, plain in zip(caption.lines, caption.text.split("\n")):
             voice = webvtt.Caption.VOICE_SPAN_PATTERN.search(raw)
+            line = " ".join(_OVERRIDE_TAGS.sub("", html.unescape(plain)).split())
             if voice:
                 speaker = html.unescape(voice.group(1)).strip()
-            line = " ".join(_OVERRIDE_TAGS.sub("", html.unescape(plain)).split())
+            elif fmt == "srt":
+                label, rest, _ = speaker_label(line)
+                speaker, line = (label, rest.strip()) if label else (speaker, line)
             if not line:
                 continue
             key = (speaker, line)

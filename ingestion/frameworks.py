@@ -13,7 +13,7 @@ from langchain_core.documents import Document
 
 from edurag.components import Components, embedder_for
 from edurag.framework_store import FrameworkStore
-from edurag.frameworks.importer import Source, check_replacements, import_source, plan
+from edurag.frameworks.importer import Source, check_duplicates, check_replacements, import_source, plan
 from edurag.frameworks.model import ImportReport
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.chunk_ids import chunk_id
@@ -42,8 +42,10 @@ def ingest_frameworks(c: Components, paths: list[Path], framework: str | None = 
     """Import every framework the paths hold (CSP sets of one jurisdiction and subject merge into one) and index
     its standards. FrameworkFormatError when a file is not a valid CASE package or CSP set (that framework is not
     written); FrameworkConflict, before anything is written, when a framework is stored with sets the paths do not
-    include, unless `replace`."""
+    include, unless `replace`, and when, without `framework`, the paths would become a second framework beside the
+    stored one their sets belong to (`check_duplicates`)."""
     sources = plan(paths, framework)
+    check_duplicates(framework_store(c), sources)
     if not replace:
         check_replacements(framework_store(c), sources)
     return [ingest_source(c, source, progress) for source in sources]

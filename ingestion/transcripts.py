@@ -21,6 +21,7 @@ from langchain_core.documents import Document
 from edurag.chunk_ids import (COURSE_KEY, POSITION_KEY, RECORD_KEY, SOURCE_FILE_KEY, SOURCE_KEY, TITLE_KEY, transcript_item_id,
                               transcript_source_id)
 from edurag.chunking import split_by_tokens
+from edurag.encoding import not_utf8
 from edurag.transcript_text import strip_annotations
 from ingestion.captions import CaptionError, CaptionFormat, Cue, cues_text, normalize_newlines, read_cues, sniff_format
 
@@ -92,7 +93,7 @@ def decode(data: bytes, filename: str) -> str:
     try:
         return normalize_newlines(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise TranscriptError(f"{filename}: not valid UTF-8 (byte {exc.start})") from exc
+        raise TranscriptError(not_utf8(filename, exc)) from exc
 
 
 def _suffix(path: str) -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
 from edurag.components import Components
-from edurag.frameworks.crosswalk import Crosswalker
+from edurag.frameworks.crosswalk import Crosswalker, crosswalker_for
 
 
 def get_components(request: Request) -> Components:
@@ -50,15 +49,8 @@ def check_adapter(adapter: str | None, components: Components) -> None:
                                  f"(generator kind {components.generator.kind})")
 
 
-_crosswalk_lock = threading.Lock()
-
-
 def crosswalker(request: Request) -> Crosswalker:
-    """The app's crosswalker over the live catalog (built on first use; it rebuilds its per-framework indexes when
-    the catalog changes, whichever process imported)."""
-    with _crosswalk_lock:
-        walker = getattr(request.app.state, "crosswalker", None)
-        if walker is None:
-            c: Components = request.app.state.components
-            walker = request.app.state.crosswalker = Crosswalker(c.catalog, c.embedder, c.settings.data_dir / "crosswalk")
-        return walker
+    """The app's crosswalker over the live catalog (`edurag.frameworks.crosswalk.crosswalker_for`: one per
+    Components, shared with /ask; it rebuilds its per-framework indexes when the catalog changes, whichever process
+    imported)."""
+    return crosswalker_for(request.app.state.components)

@@ -20,6 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
+from edurag.encoding import not_utf8
+
 logger = logging.getLogger(__name__)
 
 DESCRIPTIONS = {
@@ -95,8 +97,11 @@ def as_problem(detail: Any) -> tuple[str, list[dict[str, Any]]]:
 
 
 async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    """HTTPException -> Problem, keeping its headers (WWW-Authenticate); a 405 lists every method of the path."""
+    """HTTPException -> Problem, keeping its headers (WWW-Authenticate); a 405 lists every method of the path; a JSON
+    body that is not UTF-8 (FastAPI's "There was an error parsing the body") says so, with the first bad byte."""
     detail, items = as_problem(exc.detail)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        detail = not_utf8("request body", exc.__cause__, remedy="the body must be UTF-8 JSON")
     logger.info("%s %s -> %d: %s", request.method, request.url.path, exc.status_code, detail)
     headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:

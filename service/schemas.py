@@ -130,6 +130,9 @@ class StandardDetail(BaseModel):
     exact_match: list[str] = Field(default_factory=list, description="Exact-match links from the source data (URIs or codes).")
     licence: LicenceOut | None = Field(None, description="Licence of this standard's text (imported frameworks).")
     bloom: BloomOut | None = Field(None, description="Bloom's taxonomy levels of the statement.")
+    crosswalk: list[CrosswalkMatchOut] = Field(default_factory=list, description=(
+        "For a math or ELA standard of an imported framework: its closest Common Core standards, the 3 best that POST "
+        "/crosswalk gives to `ccss`; empty for CCSS and NGSS standards (their links are `connections`)."))
 
 
 SummaryLength = Literal["brief", "standard", "detailed"]
@@ -323,15 +326,17 @@ class JobCreated(BaseModel):
 
     id: str
     status: str
-    total: int
+    total: int | None = Field(description="Items of a summary job; null for a re-index or transcript ingest, whose "
+                                          "chunks are counted once it runs (GET /jobs/{id}).")
     rejected: int = 0
 
 
 class Progress(BaseModel):
-    """Items finished out of the total, with the share that failed."""
+    """Items finished out of the total, with the share that failed; a re-index or transcript ingest counts chunks
+    (written or skipped), `total` null until the job has counted them."""
 
     done: int
-    total: int
+    total: int | None
     succeeded: int
     failed: int
     percent: float
@@ -583,6 +588,8 @@ ASK_EXAMPLES = {
              "value": {"question": "Which grade 4 standards are about fractions?"}},
     "grade-less code": {"summary": "A code without its grade, narrowed by grade",
                         "value": {"question": "What does RP.3 mean?", "grade": "7"}},
+    "crosswalk": {"summary": "A state standard's closest Common Core standards (frameworks imported)",
+                  "value": {"question": "How does TEKS 6.4(B) map to Common Core?"}},
 }
 
 
@@ -607,14 +614,18 @@ class AskedStandardOut(BaseModel):
     text: str
     grades: list[str]
     relation: str | None = Field(None, description="asked, prerequisite, prerequisite (2 steps), next, part, parent, "
-                                 "connection, listed, compared, on the path, anchor, aligned, suggestion, mentioned.")
+                                 "connection, listed, compared, on the path, anchor, aligned, crosswalk match, "
+                                 "suggestion, mentioned.")
+    framework: str | None = Field(None, description="The standard's framework, when the answer names standards of an "
+                                  "imported framework (a crosswalk, a TEKS code); None for CCSS/NGSS-only answers.")
 
 
 class AskResponse(BaseModel):
     """The answer, composed from graph facts; citations are exactly the codes it names."""
 
     answer: str
-    intent: Literal["prerequisites", "next", "parts", "explain", "connections", "list", "compare", "relate", "align", "bloom"]
+    intent: Literal["prerequisites", "next", "parts", "explain", "connections", "list", "compare", "relate", "align", "bloom",
+                    "crosswalk"]
     citations: list[str] = Field(description="Every standard code the answer names, in order.")
     standards: list[AskedStandardOut]
     unresolved: list[str] = Field(default_factory=list,

@@ -6,6 +6,8 @@ import io
 import logging
 from pathlib import Path
 
+from edurag.encoding import not_utf8
+
 logger = logging.getLogger(__name__)
 
 LESSON_SUFFIXES = (".txt", ".docx", ".pdf")
@@ -52,7 +54,7 @@ def read_lesson(data: bytes, filename: str, limit: int) -> str:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise LessonFileError(f"{name}: not valid UTF-8 (byte {exc.start})") from exc
+            raise LessonFileError(not_utf8(name, exc)) from exc
     else:
         try:
             text = _docx_text(data) if suffix == ".docx" else _pdf_text(data)

@@ -1,25 +1,29 @@
 """Answer a teacher's question about standards from graph facts, citing every code the answer names and only those.
 
 `ask` resolves the codes the question names (any written form, ambiguous ones to every candidate, unknown ones to
-"not found, did you mean ..."), detects the intent, composes the answer from catalog facts and, when an HF generator
-is configured, lets it reword those facts through the RAG prompt (`edurag.prompts.rag_prompt`); the reply is kept only
-if every code it cites is one of the facts' codes and it cites at least one, otherwise the composed answer stands.
+"not found, did you mean ..."; each within the framework written before it, "TEKS 6.4(B)", else as
+`Catalog.mentions_across` places it), detects the intent, composes the answer from catalog facts and, when an HF
+generator is configured, lets it reword those facts through the RAG prompt (`edurag.prompts.rag_prompt`); the reply is
+kept only if every code it cites is one of the facts' codes and it cites at least one, otherwise the composed answer
+stands. Questions across frameworks ("How does TEKS 6.4.B map to Common Core?", "Compare 7.RP.A.2 and TEKS 7.4.A")
+are answered from the crosswalk POST /crosswalk runs (`edurag.frameworks.crosswalk`), in composed sentences only.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import Stemmer
 
 from edurag import graph
 from edurag.ask.intents import IntentDetector
-from edurag.codes import notation_candidates
+from edurag.codes import FRAMEWORK_NAMES, framework_names
 from edurag.components import Components
 from edurag.embedder import Embedder
 from edurag.frameworks.bloom import classify
+from edurag.frameworks.crosswalk import CrosswalkMatch, crosswalker_for
 from edurag.standards import ALL_GRADES, BUILTIN_FRAMEWORKS, Catalog, Resolution, Standard
 from edurag.alignment.align import align
 from edurag.alignment.search import grade_cues, hybrid_search
@@ -28,6 +32,8 @@ logger = logging.getLogger(__name__)
 _DETECTORS: dict[int, tuple[Embedder, IntentDetector]] = {}
 
 MAX_LISTED = 40
+CROSSWALK_K = 3  # matches a crosswalk answer names by default
+LINK_DEPTH = 10  # how far down each other's crosswalk two standards of a cross-framework compare are looked for
 _TWO_STEPS = re.compile(r"\b(?:two|2|three|3) (?:steps|levels|grades)\b|\bchain\b|\ball the way\b|\bfurther back\b", re.I)
 _SUBJECT_CUES = {
     "math": re.compile(r"\bmath", re.I),
@@ -50,6 +56,7 @@ class AskedStandard:
     text: str
     grades: list[str]
     relation: str | None = None
+    framework: str | None = None
 
 
 @dataclass
@@ -347,14 +354,28 @@ def ask(c: Components, question: str, grade: str | None = None, subject: str | N
     """Answer a question about standards (see the module docstring).
 
     grade (K, 1..12) narrows grade-less codes and lists; subject (math, ela, science) and framework (ccss, ngss) scope
-    lists, alignments and code resolution; k caps retrieved lists (default 8) and alignments (default 5)."""
+    lists, alignments and code resolution; k caps retrieved lists (default 8), alignments (default 5) and crosswalk
+    matches (default 3)."""
     catalog = c.catalog
-    mentions: list[Resolution] = catalog.mentions(question, framework, grade)
-    owner = _only_owner(catalog, question) if framework is None and not any(r.found for r in mentions) else None
-    if owner:
-        return ask(c, question, grade, subject, owner, k, detector)
+    if framework is None:
+        mentions = catalog.mentions_across(question, grade)
+    else:
+        mentions = [replace(r, framework=framework) for r in catalog.mentions(question, framework, grade)]
+    found = [r for r in mentions if r.found]
+    homes = list(dict.fromkeys(r.framework for r in found))
+    named = [f for f in dict.fromkeys(f for f, _, _ in framework_names(question)) if f in catalog.frameworks()]
+    targets = [f for f in named if f not in homes]
+    across = any(f not in BUILTIN_FRAMEWORKS for f in homes + targets)
     if _BLOOM.search(question):
         return _bloom(c, question, mentions, framework)
+    if across and len(homes) > 1:
+        return _compare_across(c, mentions)
+    if across and found and targets:
+        detect = detector or detector_for(c.embedder)
+        if detect.detect(question, len(mentions), crosswalk=True) == "crosswalk":
+            return _crosswalk(c, mentions, targets[0], k)
+    if framework is None and homes and homes[0] not in BUILTIN_FRAMEWORKS:  # "What is 6.4.B about?": TEKS's own
+        framework = homes[0]
     if framework and framework not in BUILTIN_FRAMEWORKS:
         return _imported(c, question, mentions, grade, subject, framework, k, detector)
     intent = (detector or detector_for(c.embedder)).detect(question, len(mentions))
@@ -366,7 +387,6 @@ def ask(c: Components, question: str, grade: str | None = None, subject: str | N
 
     notes = [r.message() for r in mentions if r.message()]
     unresolved = [r.query for r in mentions if not r.found]
-    found = [r for r in mentions if r.found]
     d = _Draft()
     suggestions = [code for r in mentions if not r.found for code in r.suggestions]
     if intent == "list":
@@ -388,13 +408,104 @@ def ask(c: Components, question: str, grade: str | None = None, subject: str | N
     return _finish(c, question, intent, notes, d, unresolved)
 
 
-def _only_owner(catalog: Catalog, question: str) -> str | None:
-    """The one imported framework whose codes a question names when it names no built-in code ("What is 6.4.B
-    about?"), as /standards resolves a code unique across frameworks; None when no span (with a letter, so "3.5" never
-    counts) or several frameworks claim them."""
-    owners = {s.framework for span in notation_candidates(question) if any(ch.isalpha() for ch in span)
-              for s in catalog.resolve_anywhere(span.strip(".,;:!?()[]{}'\""))}
-    return owners.pop() if len(owners) == 1 else None
+def framework_label(framework: str) -> str:
+    """A framework as answers name it: its everyday name (edurag.codes.FRAMEWORK_NAMES: Texas TEKS, Common Core),
+    else its id."""
+    return FRAMEWORK_NAMES[framework][0] if framework in FRAMEWORK_NAMES else framework
+
+
+def _statement(s: Standard) -> str:
+    """A standard with its framework, grade and statement (and the licence of an imported framework's text)."""
+    licence = f" (Text: {s.licence['title']}, {s.licence['rights_holder'].rstrip('.')}.)" if s.licence else ""
+    text = s.text.rstrip(";:, ")
+    end = "" if text.endswith((".", "?", "!")) else "."
+    return f"{s.code} ({framework_label(s.framework)}, {s.grade_label}): {text}{end}{licence}"
+
+
+_MATCH_WORDS = {"exact": "exact match", "close": "close match", "partial": "partial match", "none": "weak match"}
+
+
+def _match_ref(m: CrosswalkMatch, catalog: Catalog) -> str:
+    grade = next((s.grade_label for s in [catalog.get(m.code, m.framework)] if s), "")
+    how = _MATCH_WORDS[m.label] + (", linked in the source data" if m.exact_link else "")
+    terms = f"; shared terms: {', '.join(m.evidence[:5])}" if m.evidence and not m.exact_link else ""
+    words = m.text.rstrip(";:, ").split()
+    return f"{m.code} ({grade}, {how}{terms}: {' '.join(words[:24])}{'…' if len(words) > 24 else ''})"
+
+
+_CROSSWALK_NOTE = ("The crosswalk ranks by the statements' wording, the terms they share and their grades; it suggests "
+                   "matches, it is not an official alignment.")
+
+
+def _crosswalk(c: Components, mentions: list[Resolution], target: str, k: int | None) -> Answer:
+    """"How does TEKS 6.4.B map to Common Core?": each named standard (up to two) with its k closest standards of the
+    target framework, by the crosswalk POST /crosswalk runs."""
+    catalog, walker = c.catalog, crosswalker_for(c)
+    sentences = [r.message() for r in mentions if r.message()]
+    named: list[tuple[Standard, str]] = []
+    sources = [s for r in mentions if r.found for code in r.codes for s in [catalog.get(code, r.framework)] if s][:2]
+    for s in sources:
+        matches = walker.crosswalk(target, source=s, k=k or CROSSWALK_K)
+        sentences.append(_statement(s))
+        named.append((s, "asked"))
+        if not matches:
+            sentences.append(f"{framework_label(target)} ({target}) has no standards of its subject to match it with.")
+            continue
+        sentences.append(f"Closest {framework_label(target)} standards by the crosswalk from {s.framework} to "
+                         f"{target}: {'; '.join(_match_ref(m, catalog) for m in matches)}.")
+        named += [(catalog.get(m.code, m.framework), "crosswalk match") for m in matches]
+    sentences.append(_CROSSWALK_NOTE)
+    return _cited_answer(" ".join(sentences), "crosswalk", named, mentions)
+
+
+def _ordinal(n: int) -> str:
+    return {1: "closest", 2: "2nd closest", 3: "3rd closest"}.get(n, f"{n}th closest")
+
+
+def _compare_across(c: Components, mentions: list[Resolution]) -> Answer:
+    """"How does 7.RP.A.2 compare to TEKS 7.4.A?": two standards of two frameworks, each stated, and whether the
+    crosswalk links them (each looked for among the other's LINK_DEPTH closest standards in its framework)."""
+    catalog, walker = c.catalog, crosswalker_for(c)
+    found = [r for r in mentions if r.found]
+    first = found[0]
+    second = next(r for r in found if r.framework != first.framework)
+    a, b = catalog.get(first.codes[0], first.framework), catalog.get(second.codes[0], second.framework)
+    sentences = [r.message() for r in mentions if r.message()] + [_statement(a), _statement(b)]
+    named: list[tuple[Standard, str]] = [(a, "compared"), (b, "compared")]
+    links, closest = [], []
+    for source, other in ((a, b), (b, a)):
+        matches = walker.crosswalk(other.framework, source=source, k=LINK_DEPTH)
+        rank = next((i for i, m in enumerate(matches, 1) if m.code == other.code), None)
+        if rank is not None:
+            m = matches[rank - 1]
+            linked = ", linked in the source data" if m.exact_link else ""
+            terms = f"; shared terms: {', '.join(m.evidence[:5])}" if m.evidence else ""
+            links.append(f"among {framework_label(other.framework)} standards, {other.code} is the {_ordinal(rank)} to "
+                         f"{source.code} ({_MATCH_WORDS[m.label]}{linked}{terms})")
+        elif matches:
+            closest.append(f"{other.code} is not among the {LINK_DEPTH} {framework_label(other.framework)} standards "
+                           f"closest to {source.code} (the closest is {_match_ref(matches[0], catalog)})")
+            named.append((catalog.get(matches[0].code, matches[0].framework), "crosswalk match"))
+    if links:
+        sentences.append("The crosswalk links them: " + "; ".join(links) + ".")
+        sentences += [f"In the other direction, {text}." for text in closest]
+    else:
+        sentences.append("The crosswalk does not link them: " + "; and ".join(closest) + ".")
+    same = a.grades == b.grades
+    sentences.append(f"Both are {a.grade_label} standards." if same else
+                     f"{a.code} is a {a.grade_label} standard, {b.code} a {b.grade_label} one.")
+    sentences.append(_CROSSWALK_NOTE)
+    return _cited_answer(" ".join(sentences), "compare", named, mentions)
+
+
+def _cited_answer(answer: str, intent: str, named: list[tuple[Standard, str]], mentions: list[Resolution]) -> Answer:
+    """An answer naming standards of several frameworks: citations are the named codes, each once, first role kept."""
+    cited: dict[tuple[str, str], AskedStandard] = {}
+    for s, relation in named:
+        cited.setdefault((s.framework, s.code), AskedStandard(code=s.code, text=s.text, grades=s.grades,
+                                                              relation=relation, framework=s.framework))
+    return Answer(answer=answer, intent=intent, citations=list(dict.fromkeys(code for _, code in cited)),
+                  standards=list(cited.values()), unresolved=[r.query for r in mentions if not r.found])
 
 
 _BLOOM = re.compile(r"\bbloom'?s?\b", re.IGNORECASE)
@@ -404,7 +515,7 @@ _BLOOM_ASK = re.compile(r"^.*?\bbloom'?s?\b[^:?]*[:?]\s*", re.IGNORECASE)
 def _bloom(c: Components, question: str, mentions: list[Resolution], framework: str | None) -> Answer:
     """"What Bloom level is this objective: ...?": the Bloom levels of the standards the question names, else of the
     objective written after the question (edurag.frameworks.bloom; ambiguous verbs give several levels)."""
-    named = [s for r in mentions if r.found for s in [c.catalog.get(r.codes[0], framework)] if s]
+    named = [s for r in mentions if r.found for s in [c.catalog.get(r.codes[0], r.framework or framework)] if s]
     targets = [(s.code, s.text) for s in named] or [("", _BLOOM_ASK.sub("", question).strip() or question)]
     sentences = []
     for code, text in targets:
@@ -429,7 +540,8 @@ def _imported(c: Components, question: str, mentions: list[Resolution], grade: s
     coherence map, so prerequisite / next questions are answered from what the framework itself states (CASE
     `precedes`), each code looked up in that framework."""
     catalog = c.catalog
-    found = [s for r in mentions if r.found for s in [catalog.get(r.codes[0], framework)] if s]
+    found = [s for r in mentions if r.found and r.framework == framework
+             for s in [catalog.get(r.codes[0], framework)] if s]
     if not found:
         result = align(c, question, k or 5, grade, subject, framework)
         standards = [AskedStandard(code=s.code, text=s.text, grades=s.grades, relation="aligned")
@@ -438,7 +550,7 @@ def _imported(c: Components, question: str, mentions: list[Resolution], grade: s
                       unresolved=[r.query for r in mentions if not r.found])
     intent = (detector or detector_for(c.embedder)).detect(question, len(mentions))
     intent = intent if intent in ("prerequisites", "next") else "explain"
-    sentences: list[str] = []
+    sentences = [r.message() for r in mentions if r.message()]
     named: list[tuple[Standard, str]] = [(s, "asked") for s in found]
     for s in found:
         line = f"{s.code} ({framework}, {s.grade_label}): {s.text}"
@@ -461,6 +573,7 @@ def _imported(c: Components, question: str, mentions: list[Resolution], grade: s
         sentences.append(line)
     cited: dict[str, AskedStandard] = {}
     for p, relation in named:
-        cited.setdefault(p.code, AskedStandard(code=p.code, text=p.text, grades=p.grades, relation=relation))
+        cited.setdefault(p.code, AskedStandard(code=p.code, text=p.text, grades=p.grades, relation=relation,
+                                               framework=p.framework))
     return Answer(answer=" ".join(sentences), intent=intent, citations=list(cited), standards=list(cited.values()),
                   unresolved=[r.query for r in mentions if not r.found])

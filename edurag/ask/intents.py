@@ -3,8 +3,9 @@
 Each intent has a handful of labelled example questions (`edurag/data/ask_intents.jsonl`, codes written as X and Y).
 A question is scored against every intent as cosine(question, intent centroid) + CUE_WEIGHT x (cue rules matched,
 at most two), over the intents the number of codes it names allows (compare and relate need two, the graph intents
-one, list and align none). Codes in the question are masked the same way as in the examples, so the vectors carry
-the wording, not the code.
+one, list and align none; crosswalk needs a code and another framework named beside it, one of the two imported,
+and then takes the place of connections).
+Codes in the question are masked the same way as in the examples, so the vectors carry the wording, not the code.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from edurag.codes import CODE_SPAN, parse_code
+from edurag.codes import CODE_SPAN, citation_form, code_shaped, parse_code
 from edurag.embedder import Embedder
 
-INTENTS = ("prerequisites", "next", "parts", "explain", "connections", "list", "compare", "relate", "align")
+INTENTS = ("prerequisites", "next", "parts", "explain", "connections", "list", "compare", "relate", "align", "crosswalk")
 ONE_CODE = ("prerequisites", "next", "parts", "explain", "connections")
 TWO_CODES = ("compare", "relate")
 NO_CODE = ("list", "align")
@@ -52,27 +53,35 @@ CUES: dict[str, list[str]] = {
     "align": [r"\b(?:this|my|the following|a) (?:lesson|activity|task|unit|problem|worksheet)\b", r"\balign",
               r"\bstandards (?:does|do) (?:this|it)\b", r"\bstudents (?:use|tile|solve|measure|write|read|investigate|"
               r"find|compare|explore|model|practice)\b"],
+    "crosswalk": [r"\bmaps?\b", r"\bmapp(?:ed|ing)\b", r"\bmatch", r"\bcorrespond", r"\bequivalent", r"\bcrosswalk",
+                  r"\bsame as\b", r"\blines? up\b", r"\btranslate", r"\bcounterpart"],
 }
 _COMPILED = {intent: [re.compile(p) for p in patterns] for intent, patterns in CUES.items()}
 
 
 def mask_codes(text: str) -> str:
-    """The text with each code written as X, then Y (so "compare X and Y" reads the same for any codes)."""
+    """The text with each code written as X, then Y (so "compare X and Y" reads the same for any codes): the spans
+    edurag.codes parses, and those written like codes of other frameworks (6.4.B, 6.4(B))."""
     names = iter(["X", "Y"])
 
     def repl(match: re.Match) -> str:
-        return next(names, "Y") if parse_code(match.group(0)) else match.group(0)
+        span = match.group(0)
+        return next(names, "Y") if parse_code(span) or code_shaped(span) or citation_form(span) else span
 
     return CODE_SPAN.sub(repl, text)
 
 
-def allowed_intents(n_codes: int, words: int) -> tuple[str, ...]:
-    """Intents a question can have given how many codes it names (and its length: long texts are lessons)."""
+def allowed_intents(n_codes: int, words: int, crosswalk: bool = False) -> tuple[str, ...]:
+    """Intents a question can have given how many codes it names (and its length: long texts are lessons), and whether
+    it names another framework to cross to, one of the two imported (`crosswalk`): then "Common Core" names the
+    target, not the NGSS connections to Common Core, which link only built-in standards, so crosswalk replaces
+    connections."""
     if n_codes == 0:
         return NO_CODE
+    graph = tuple(i for i in ONE_CODE if i != "connections") + ("crosswalk",) if crosswalk else ONE_CODE
     if n_codes == 1:
-        return ONE_CODE + (("align",) if words > 40 else ())
-    return TWO_CODES + ONE_CODE
+        return graph + (("align",) if words > 40 else ())
+    return TWO_CODES + graph
 
 
 def cue_hits(masked: str) -> dict[str, int]:
@@ -111,16 +120,17 @@ class IntentDetector:
             self._centroids = np.stack(rows)
         return self._centroids
 
-    def scores(self, question: str, n_codes: int) -> dict[str, float]:
-        """Score of each allowed intent for a question naming n_codes codes (higher is more likely)."""
+    def scores(self, question: str, n_codes: int, crosswalk: bool = False) -> dict[str, float]:
+        """Score of each allowed intent for a question naming n_codes codes (and another framework to cross to when
+        `crosswalk`; higher is more likely)."""
         masked = mask_codes(question)
         similarity = self.centroids() @ self.embedder.encode([masked])[0]
         hits = cue_hits(masked)
-        allowed = allowed_intents(n_codes, len(question.split()))
+        allowed = allowed_intents(n_codes, len(question.split()), crosswalk)
         return {intent: float(similarity[i]) + CUE_WEIGHT * min(hits[intent], 2)
                 for i, intent in enumerate(INTENTS) if intent in allowed}
 
-    def detect(self, question: str, n_codes: int) -> str:
+    def detect(self, question: str, n_codes: int, crosswalk: bool = False) -> str:
         """The most likely intent."""
-        scores = self.scores(question, n_codes)
+        scores = self.scores(question, n_codes, crosswalk)
         return max(scores, key=scores.__getitem__)

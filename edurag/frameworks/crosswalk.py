@@ -21,6 +21,8 @@ import csv
 import hashlib
 import io
 import re
+import threading
+import weakref
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -31,6 +33,7 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 from edurag.codes import corestandards_uri_code
+from edurag.components import Components
 from edurag.embedder import Embedder
 from edurag.standards import BUILTIN_FRAMEWORKS, Catalog, Standard
 from vectorstore.lexical import tokenize
@@ -267,6 +270,22 @@ class Crosswalker:
         return CrosswalkMatch(code=s.code, framework=s.framework, text=s.text, grades=s.grades, score=round(score, 4),
                               cosine=round(cosine, 4), label=label_for(cosine, linked), exact_link=linked,
                               evidence=shared_terms(own, theirs), licence=s.licence)
+
+
+_WALKERS: dict[int, tuple[weakref.ref, Crosswalker]] = {}
+_WALKERS_LOCK = threading.Lock()
+
+
+def crosswalker_for(c: Components) -> Crosswalker:
+    """The crosswalker over a Components' catalog and embedder, built on first use and kept while the Components
+    live, so POST /crosswalk, /ask, the Standards page and `edurag ask` share its per-framework vectors and indexes
+    (statement vectors cached under $EDURAG_DATA_DIR/crosswalk)."""
+    with _WALKERS_LOCK:
+        held = _WALKERS.get(id(c))
+        if held is None or held[0]() is not c:
+            walker = Crosswalker(c.catalog, c.embedder, c.settings.data_dir / "crosswalk")
+            held = _WALKERS[id(c)] = (weakref.ref(c), walker)
+        return held[1]
 
 
 def _link_keys(s: Standard) -> list[str]:

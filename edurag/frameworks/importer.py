@@ -14,6 +14,7 @@ from typing import Iterator
 import ijson
 
 from edurag.codes import corestandards_uri_code
+from edurag.encoding import SAVE_AS_UTF8_JSON, not_utf8
 from edurag.standards import BUILTIN_FRAMEWORKS, Catalog, Standard
 from edurag.frameworks import case, csp
 from edurag.framework_store import RECORD, Association, Framework, FrameworkStore
@@ -32,6 +33,7 @@ class Source:
     framework: str | None = None
     record: dict = field(default_factory=dict)
     sets: list[dict[str, str]] = field(default_factory=list)  # {id, title} of each file (CSP set, CASE CFDocument)
+    named: bool = True  # False when the id was derived from the files (no `framework` given, no framework.json)
 
 
 def sniff(path: Path) -> str:
@@ -61,8 +63,7 @@ def unreadable(path: Path, exc: Exception) -> FrameworkFormatError:
                 offset += len(chunk)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as bad:
-        return FrameworkFormatError(f"{path.name}: not UTF-8 (byte 0x{bad.object[bad.start]:02x} at offset "
-                                    f"{offset + bad.start:,}); save the file as UTF-8 JSON")
+        return FrameworkFormatError(not_utf8(path.name, bad, offset, SAVE_AS_UTF8_JSON))
     reason = exc.args[0] if exc.args else str(exc)
     reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
     reason = _YAJL_PLACE.sub("", reason).split("\n")[0].strip().rstrip(".") or type(exc).__name__
@@ -88,11 +89,13 @@ def plan(paths: list[Path], framework: str | None = None) -> list[Source]:
     for path in files:
         kind = sniff(path)
         if kind == "case":
-            sources.append(Source("case", [path], framework, sets=[_document_of(path)]))
+            document = _document_of(path)
+            sources.append(Source("case", [path], framework or case.slug(document["title"]), sets=[document],
+                                  named=framework is not None))
             continue
         header = _header(path)
         fid = framework or case.slug(f"{(header.get('jurisdiction') or {}).get('title', '')} {header.get('normalizedSubject', '')}")
-        source = loose_sets.setdefault(fid, Source("csp", [], fid, _csp_record(fid, header)))
+        source = loose_sets.setdefault(fid, Source("csp", [], fid, _csp_record(fid, header), named=framework is not None))
         source.paths.append(path)
         source.sets.append(_set_of(path, header))
     for source in [*sources, *loose_sets.values()]:
@@ -140,7 +143,50 @@ def check_replacements(store: FrameworkStore, sources: list[Source]) -> None:
             f"{', '.join(frameworks)} {'is' if len(frameworks) == 1 else 'are'} built from {len(missing)} set(s) this "
             f"import does not include: {lost}; importing would replace {'it' if len(frameworks) == 1 else 'them'} and "
             "drop their standards. Import every set of the framework together (several files in one upload, or "
-            "several paths), or ask to replace it (replace=true, --replace); nothing was changed", missing)
+            "several paths), or ask to replace it (replace=true, --replace); nothing was changed",
+            [{"field": m["id"], "message": f"{m['framework']} holds the set {m['title']} ({m['id']}), which this "
+                                           "import lacks"} for m in missing], missing)
+
+
+def check_duplicates(store: FrameworkStore, sources: list[Source]) -> None:
+    """FrameworkConflict when a source whose id was derived from its files (no framework id given) would become a new
+    framework beside a stored one it belongs to: a stored framework built from one of its sets (same CSP set id or
+    CASE CFDocument identifier), or a stored CSP framework of the same jurisdiction and subject (what makes one
+    framework when sets are imported together). A TEKS grade 7 set uploaded alone would otherwise be stored as
+    `texas-math` beside `tx-teks-2012`, every TEKS code then in two frameworks. Checked before anything is written,
+    `replace` or not; the message names the stored framework and the id to send to update it. A derived id that is
+    itself stored (an earlier import under it) is updated as before."""
+    records = store.records()
+    problems: list[dict[str, str]] = []
+    sentences: list[str] = []
+    targets: set[str] = set()
+    for source in sources:
+        if source.named or store.record(source.framework) is not None:
+            continue
+        ids = {s["id"] for s in source.sets}
+        scope = (source.record.get("jurisdiction", ""), source.record.get("subject", ""))
+        for record in records:
+            shared = [s for s in record.sets if s["id"] in ids]
+            same_scope = (source.kind == "csp" and record.format == "csp" and all(scope)
+                          and (record.jurisdiction.lower(), record.subject.lower()) == (scope[0].lower(), scope[1].lower()))
+            if not (shared or same_scope):
+                continue
+            targets.add(record.id)
+            if shared:
+                why = (f"{record.id} ({record.title}) is built from " + ", ".join(f"{s['title']} ({s['id']})" for s in shared[:5])
+                       + (" ..." if len(shared) > 5 else ""))
+                problems += [{"field": s["id"], "message": f"{s['title']} ({s['id']}) is a set of {record.id}"} for s in shared]
+            else:
+                why = f"{record.id} ({record.title}) is the stored {scope[0]} {scope[1]} framework"
+                problems.append({"field": "framework", "message": f"{scope[0]} {scope[1]} is stored as {record.id}"})
+            sentences.append(f"without a framework id this upload would become a second framework, {source.framework}, "
+                             f"beside {record.id}: {why}")
+    if sentences:
+        update = " or ".join(f"framework={t} (--framework {t})" for t in sorted(targets))
+        raise FrameworkConflict(
+            "; ".join(sentences) + f". To update it, send {update} with every set it is built from (or with "
+            "replace=true to keep only these); to keep a separate framework on purpose, give it a new id with "
+            "framework=ID; nothing was changed", problems)
 
 
 def _csp_record(fid: str, header: dict) -> dict:

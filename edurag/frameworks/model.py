@@ -43,10 +43,13 @@ class FrameworkFormatError(ValueError):
 
 
 class FrameworkConflict(ValueError):
-    """An import that would replace a stored framework built from source sets the import does not include (a
-    grade 7 set uploaded alone after grade 6): nothing is written unless the caller asks to replace. `missing` lists
-    each framework's sets that would be lost: {framework, id, title}."""
+    """An import that conflicts with a stored framework, nothing written: it would replace a framework built from
+    source sets the import does not include (a grade 7 set uploaded alone after grade 6; allowed when the caller asks
+    to replace), or, without a framework id, it would become a second framework beside the stored one its sets
+    belong to. `problems` lists {field, message} (a set id, or `framework`); `missing` the sets that would be lost:
+    {framework, id, title}."""
 
-    def __init__(self, message: str, missing: list[dict[str, str]]) -> None:
+    def __init__(self, message: str, problems: list[dict[str, str]], missing: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
-        self.missing = missing
+        self.problems = problems
+        self.missing = missing or []

@@ -93,13 +93,15 @@ class NewItem:
 
 @dataclass
 class JobView:
-    """A job's state as the API reports it."""
+    """A job's state as the API reports it. A job with items counts items; a job without (re-index, transcript
+    ingest) counts the chunks it writes or skips: `total` is None until the job has counted them, and `done` and
+    `succeeded` are the chunks handled so far (a failure fails the job as a whole: `error`)."""
 
     id: str
     kind: str
     status: str
     params: dict[str, Any]
-    total: int
+    total: int | None
     done: int
     succeeded: int
     failed: int
@@ -123,7 +125,7 @@ class JobView:
         if self.status in FINISHED:
             return 0.0
         rate = self.rate
-        return (self.total - self.done) / rate if rate else None
+        return (self.total - self.done) / rate if rate and self.total is not None else None
 
 
 @dataclass
@@ -152,13 +154,14 @@ class JobStore:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
 
-    def create(self, kind: str, items: list[NewItem], params: dict[str, Any] | None = None, total: int | None = None) -> str:
-        """Insert a queued job and its items (rejected ones already finished); returns the job id."""
+    def create(self, kind: str, items: list[NewItem], params: dict[str, Any] | None = None) -> str:
+        """Insert a queued job and its items (rejected ones already finished); returns the job id. A job without
+        items (re-index, transcript ingest) has no total (0 stored, None in its view) until it counts its chunks."""
         job_id = uuid.uuid4().hex
         now = time.time()
         with Session(self.engine) as s, s.begin():
             s.add(JobRow(id=job_id, kind=kind, status=JobStatus.QUEUED, params=params or {},
-                         total=len(items) if total is None else total, progress=0, created_at=now))
+                         total=len(items), progress=0, created_at=now))
             s.flush()
             s.add_all(ItemRow(job_id=job_id, idx=i, item_id=it.item_id, title=it.title, text=it.text,
                               status=ItemStatus.REJECTED if it.error else ItemStatus.PENDING, error=it.error,
@@ -177,11 +180,13 @@ class JobStore:
             errors = [{"item": i, "error": e} for i, e in s.execute(
                 select(ItemRow.item_id, ItemRow.error).where(ItemRow.job_id == job_id, ItemRow.error.is_not(None))
                 .order_by(ItemRow.idx)).all()]
-        has_items = bool(counts)
-        failed = counts.get(ItemStatus.FAILED, 0) + counts.get(ItemStatus.REJECTED, 0)
-        succeeded = counts.get(ItemStatus.SUCCEEDED, 0)
-        done = succeeded + failed if has_items else job.progress
-        return JobView(id=job.id, kind=job.kind, status=job.status, params=job.params, total=job.total, done=done,
+        if counts:
+            failed = counts.get(ItemStatus.FAILED, 0) + counts.get(ItemStatus.REJECTED, 0)
+            succeeded = counts.get(ItemStatus.SUCCEEDED, 0)
+            done, total = succeeded + failed, job.total
+        else:  # chunks, counted by the job once it runs (set_progress)
+            failed, succeeded, done, total = 0, job.progress, job.progress, job.total or None
+        return JobView(id=job.id, kind=job.kind, status=job.status, params=job.params, total=total, done=done,
                        succeeded=succeeded, failed=failed, created_at=job.created_at, started_at=job.started_at,
                        finished_at=job.finished_at, result=job.result, error=job.error, errors=errors)
 

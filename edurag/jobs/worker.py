@@ -199,13 +199,13 @@ class Jobs:
         running = self.store.active_of_kind(tasks.REINDEX)
         if running:
             raise ReindexRunning(running)
-        job_id = self.store.create(tasks.REINDEX, [], {"embedding_model": embedding_model}, total=0)
+        job_id = self.store.create(tasks.REINDEX, [], {"embedding_model": embedding_model})
         self.runner.enqueue_reindex(job_id)
         return job_id
 
     def submit_ingest(self, spool_id: str, files: list[str]) -> str:
         """Queue the ingest of transcript files spooled under `spool_id` (their names as sent: `files`)."""
-        job_id = self.store.create(tasks.INGEST_TRANSCRIPTS, [], {"spool": spool_id, "files": files}, total=0)
+        job_id = self.store.create(tasks.INGEST_TRANSCRIPTS, [], {"spool": spool_id, "files": files})
         self.writer.enqueue_ingest(job_id)
         return job_id
 

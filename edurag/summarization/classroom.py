@@ -60,11 +60,16 @@ class TalkFigures:
     def sentence(self) -> str:
         """The figures in one sentence for the summary text."""
         text = (f"Teacher talk: {self.teacher_word_share:.0%} of words and {self.teacher_turn_share:.0%} of turns; "
-                f"{self.teacher_questions} teacher questions.")
+                f"{_count(self.teacher_questions, 'teacher question')}.")
         longest = self.longest_student_contribution
         if longest:
-            text += f" Longest student contribution: {longest.words} words ({readable_speaker(longest.speaker)})."
+            text += f" Longest student contribution: {_count(longest.words, 'word')} ({readable_speaker(longest.speaker)})."
         return text
+
+
+def _count(n: int, noun: str) -> str:
+    """`n` and the noun, plural unless n is 1 ("1 teacher question", "0 teacher questions")."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def is_teacher(speaker: str) -> bool:

@@ -33,7 +33,7 @@ def start_reindex(jobs: JobsDep, c: ComponentsDep, body: ReindexRequest | None =
         job_id = jobs.submit_reindex(name)
     except ReindexRunning as exc:
         raise HTTPException(409, f"re-index job {exc} is still in progress") from exc
-    return JobCreated(id=job_id, status=JobStatus.QUEUED, total=0)
+    return JobCreated(id=job_id, status=JobStatus.QUEUED, total=None)
 
 
 @router.post("/reindex/rollback", response_model=IndexStateOut, responses=errors(409))

@@ -45,6 +45,12 @@ def records(c: Components) -> list[FrameworkOut]:
     return out
 
 
+def titles(c: Components) -> dict[str, str]:
+    """Each framework's title by id, built-in and imported (what the web forms' Framework choices show), without
+    records()'s counts."""
+    return {r.id: r.title for r in [*builtin_records(c.settings.standards_dir), *framework_store(c).records()]}
+
+
 def check_framework(framework: str | None, c: Components) -> None:
     """404 naming the known frameworks when `framework` is not one of them."""
     if framework is not None and framework not in c.catalog.frameworks():
@@ -151,9 +157,7 @@ async def upload_framework(
         except FrameworkFormatError as exc:
             raise HTTPException(400, {"message": f"{exc}; nothing was imported", "problems": exc.problems}) from exc
         except FrameworkConflict as exc:
-            raise HTTPException(409, {"message": str(exc), "problems": [
-                {"field": m["id"], "message": f"{m['framework']} holds the set {m['title']} ({m['id']}), which this upload lacks"}
-                for m in exc.missing]}) from exc
+            raise HTTPException(409, {"message": str(exc), "problems": exc.problems}) from exc
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return [ImportReportOut(**r.as_dict()) for r in reports]

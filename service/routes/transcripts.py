@@ -73,7 +73,7 @@ async def post_transcripts(files: UploadsParam, c: ComponentsDep, jobs: JobsDep,
     raw, _ = await read_uploads(files, c)
     spool = await run_in_threadpool(spool_uploads, c.settings, raw)
     job_id = jobs.submit_ingest(spool, [name for name, _ in raw])
-    return JSONResponse(JobCreated(id=job_id, status=JobStatus.QUEUED, total=0).model_dump(), status_code=202,
+    return JSONResponse(JobCreated(id=job_id, status=JobStatus.QUEUED, total=None).model_dump(), status_code=202,
                         headers={"Location": f"/jobs/{job_id}", "Preference-Applied": "respond-async"})
 
 

@@ -89,11 +89,16 @@ async def admin_signout(request: Request, c: ComponentsDep) -> Response:
 
 @router.post("/ingest", dependencies=admin_only)
 async def admin_ingest(request: Request, c: ComponentsDep) -> Response:
-    """Ingest transcript files; all are validated first, a bad one ingests nothing and each problem is listed."""
+    """Ingest transcript files; all are validated first, a bad one ingests nothing and each problem is listed. A
+    `course` puts every file in that folder (`math7` + `unit rates.srt` -> `math7/unit rates.srt`, the path the API
+    reads the course from): browsers send bare file names."""
     form = await read_form(request, c.settings.max_text_bytes)
     files = uploads(form, "files")
     if not files:
         raise HTTPException(422, "choose one or more transcript files (.txt, .vtt, .srt, .jsonl)")
+    course = (text_field(form, "course") or "").strip("/ ")
+    for upload in files if course else []:
+        upload.filename = f"{course}/{upload.filename}"
     report = await upload_transcripts(files, c)
     return _panel(request, c, result="ingest", report=report)
 

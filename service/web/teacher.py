@@ -20,6 +20,7 @@ from edurag.alignment.search import align_scope
 from service.deps import ComponentsDep
 from service.routes.align import align_route
 from service.routes.ask import ask_route
+from service.routes.frameworks import titles
 from service.routes.standards import get_standard
 from edurag.standards import BUILTIN_FRAMEWORKS
 from service.schemas import AlignRequest, AlignResponse, AskRequest
@@ -45,9 +46,11 @@ def _literal_choices(field: str) -> tuple[str, ...]:
 
 
 def align_options(c: Any) -> dict[str, Any]:
-    """Choices the Align and Ask forms offer: the API schema's values, frameworks as the registry holds them, and what
+    """Choices the Align and Ask forms offer: the API schema's values, frameworks as the registry holds them ((id,
+    title) pairs: the title shown, the id sent), and what
     Align ranks when no framework is chosen (EDURAG_ALIGN_FRAMEWORKS, see edurag.alignment.search.align_scope)."""
-    frameworks = sorted(c.catalog.frameworks(), key=lambda f: (f not in BUILTIN_FRAMEWORKS, f))
+    named = titles(c)
+    frameworks = [(f, named.get(f, f)) for f in sorted(c.catalog.frameworks(), key=lambda f: (f not in BUILTIN_FRAMEWORKS, f))]
     scope = align_scope(c)
     listed = ", ".join(f.upper() for f in scope or ())
     align_default = f"{listed} (copies in other frameworks listed)" if scope else "Any framework"

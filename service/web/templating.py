@@ -14,13 +14,13 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
+from edurag.standards import BUILTIN_FRAMEWORKS
 from service.web.session import CSRF_FIELD, CSRF_HEADER, check_csrf, csrf_token, is_admin
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
-BUILTIN_FRAMEWORKS = ("ccss", "ngss")
 
 
 def code_url(code: str, framework: str | None = None) -> str:
@@ -30,7 +30,7 @@ def code_url(code: str, framework: str | None = None) -> str:
 
 
 templates.env.filters["code_url"] = code_url
-templates.env.globals.update(CSRF_FIELD=CSRF_FIELD, CSRF_HEADER=CSRF_HEADER)
+templates.env.globals.update(CSRF_FIELD=CSRF_FIELD, CSRF_HEADER=CSRF_HEADER, BUILTIN_FRAMEWORKS=BUILTIN_FRAMEWORKS)
 
 NAV = [("/", "Align", "align"), ("/app/ask", "Ask", "ask"), ("/app/standards", "Standards", "standards"),
        ("/app/summarize", "Summarize", "summarize"), ("/app/admin", "Admin", "admin"), ("/docs", "API docs", "docs")]

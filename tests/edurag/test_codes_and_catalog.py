@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from edurag.codes import canonical, codes_in_text, official_math_code, short_code
+from edurag.codes import (canonical, codes_in_text, framework_names, official_math_code, qualified_spans, short_code,
+                          strip_span)
 from edurag.settings import BUNDLED_STANDARDS_DIR
 from edurag.framework_store import Framework, FrameworkStore
 from edurag.standards import Standard, load_catalog
@@ -219,6 +220,45 @@ def test_mentions_find_every_form_in_text(catalog):
     found = [r.codes for r in catalog.mentions(text)]
     assert found == [("A-REI.B.3",), ("A-SSE.A.1a",), ("A-REI.B.4",), ("6.RP.A.3",), ("K.CC.B.4a",), ("MS-PS1-1",),
                      ("RL.5.1",), ("RL.6.1",)]
+
+
+def test_one_word_codes_are_read_in_free_text(catalog):
+    """A K-8 math code typed as one word (7rp2, 6RPA3, 6rp3a) is a code in a question too, as /standards reads it
+    (a question naming only "7rp2" was answered with an unrelated list of K.CC and 8.NS standards)."""
+    found = [r.codes for r in catalog.mentions("What should students know before 7rp2? And after 6RPA3, or 6rp3a?")]
+    assert found == [("7.RP.A.2",), ("6.RP.A.3",), ("6.RP.A.3a",)]
+    assert catalog.mentions("Students in 4th grade use 2D shapes and 3d printers for 5g networks.") == []
+
+
+def test_citation_forms_keep_their_brackets_and_an_unknown_one_is_reported(catalog):
+    """The TEKS citation form 6.4(B) and the Texas Administrative Code's 111.26(b)(4)(B) are echoed whole (the last
+    bracket was cut off: "111.26(b)(4)(B was not found"), and one that no framework holds is reported, with no
+    CCSS suggestion that merely shares its characters."""
+    assert strip_span("(6.RP.A.3).") == "6.RP.A.3" and strip_span("6.4(B)?") == "6.4(B)"
+    assert strip_span("(111.26(b)(4)(B))") == "111.26(b)(4)(B)" and strip_span("6.RP.A.3)") == "6.RP.A.3"
+    assert catalog.resolve_all("111.26(b)(4)(B)").message().startswith("111.26(b)(4)(B) was not found")
+    (result,) = catalog.mentions("What is 111.26(b)(4)(B)?")
+    assert result.query == "111.26(b)(4)(B)" and not result.found and result.suggestions == ()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("How does TEKS 6.4(B) map to Common Core?", [("6.4(B)", "tx-teks-2012")]),
+    ("What should students know before ccss 7rp2?", [("7rp2", "ccss")]),
+    ("Which TEKS standards match 7.RP.A.2?", [("7.RP.A.2", None)]),  # TEKS is the target, not 7.RP.A.2's framework
+    ("How does 7.RP.A.2 compare to Texas 7.4.A?", [("7.RP.A.2", None), ("7.4.A", "tx-teks-2012")]),
+    ("California Common Core 6.RP.3, Florida B.E.S.T. MA.6.AR.1.1, Virginia SOL 6.PS.1 and NY-6.RP.3",
+     [("6.RP.3", "ca-ccss-2010"), ("MA.6.AR.1.1", "fl-best-2020"), ("6.PS.1", "va-sol-2023"), ("NY-6.RP.3", None)]),
+])
+def test_framework_names_qualify_the_code_written_after_them(text, expected):
+    assert qualified_spans(text) == expected
+
+
+def test_framework_names_in_free_text():
+    assert [f for f, _, _ in framework_names("Which Common Core standard matches TEKS 6.4.B in Texas or Virginia?")] == \
+        ["ccss", "tx-teks-2012", "tx-teks-2012", "va-sol-2023"]
+    assert framework_names("the best way to measure 4 fl oz, or the sol-gel state, in NY-6.RP.3") == []
+    assert [f for f, _, _ in framework_names("the Florida BEST and New York Next Generation standards, and NGSS")] == \
+        ["fl-best-2020", "ny-nextgen-2017", "ngss"]
 
 
 def test_mentions_report_unknown_codes_with_suggestions(catalog):

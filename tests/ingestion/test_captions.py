@@ -130,3 +130,23 @@ def test_jsonl_records_are_keyed_by_id_and_duplicate_ids_are_an_error():
 def test_times_inside_caption_text_are_not_taken_for_timing_lines():
     srt = "1\n00:00:01,000 --> 00:00:04,000\n12:30 to 1:15 is lunch,\n10:30 - 11:45 is the lab.\n"
     assert [c.text for c in read_cues(srt, "srt")] == ["12:30 to 1:15 is lunch,", "10:30 - 11:45 is the lab."]
+
+
+def test_srt_speaker_labels_are_speakers_bracketed_chevron_or_colon():
+    """newuser12 finding 11: `<i>[Teacher]</i>` opening an SRT cue stayed the text "[Teacher]"; it is a speaker label,
+    as `Teacher:` and `>> STUDENT:` are (read by the one label reader, edurag.transcript_text.speaker_label).
+    Stage directions and non-speech notes in brackets are not speakers."""
+    srt = ("\ufeff1\r\n00:00:01,000 --> 00:00:03,000\r\n{\\an8}Teacher: Right, that is the unit rate.\r\n\r\n"
+           "2\r\n00:00:03,500 --> 00:00:05,000\r\n<i>[Teacher]</i> So what is the price per pound?\r\n\r\n"
+           "3\r\n00:00:05,500 --> 00:00:07,000\r\n>> STUDENT: Two dollars.\r\n\r\n"
+           "4\r\n00:00:07,500 --> 00:00:09,000\r\n[Ms. Rivera] Per pound.\r\nAnd per ounce?\r\n\r\n"
+           "5\r\n00:00:09,500 --> 00:00:11,000\r\n[writes] 12 / 3 on the board\r\n[SIGHS] Okay.\r\n[sighs] Fine.\r\n")
+    assert [(c.speaker, c.text) for c in read_cues(srt, "srt")] == [
+        ("Teacher", "Right, that is the unit rate."), ("Teacher", "So what is the price per pound?"),
+        ("STUDENT", "Two dollars."), ("Ms. Rivera", "Per pound."), ("Ms. Rivera", "And per ounce?"),
+        ("", "[writes] 12 / 3 on the board"), ("", "[SIGHS] Okay."), ("", "[sighs] Fine.")]
+    [t] = parse_transcripts(srt.encode(), "math7/unit rates.srt")
+    assert t.text.split("\n")[:3] == ["Teacher: Right, that is the unit rate. So what is the price per pound?",
+                                      "STUDENT: Two dollars.", "Ms. Rivera: Per pound. And per ounce?"]
+    assert "[Teacher]" not in t.text and ">>" not in t.text
+    assert [turn.speaker for turn in read_turns(srt)] == ["Teacher", "STUDENT", "Ms. Rivera"]

@@ -52,6 +52,7 @@ def env(tmp_path_factory: pytest.TempPathFactory, standards_subset_dir: Path, em
 def _reindex(http: httpx.Client, body: dict | None = None) -> dict:
     response = http.post("/admin/reindex", json=body) if body else http.post("/admin/reindex")
     assert response.status_code == 202, response.text
+    assert response.json()["total"] is None, "the chunks are counted by the job, not known at submission"
     return wait_job(http.get, response.json()["id"], timeout=300)
 
 
@@ -114,6 +115,8 @@ def test_a_reindex_keeps_one_spare_and_drops_older_versions(env: dict):
     state = _reindex(env["http"])
     version = int(before["current"].rsplit("__v", 1)[1]) + 1
     assert state["status"] == "succeeded" and state["result"]["collection"] == f"{STANDARDS_COLLECTION}__v{version}"
+    assert state["progress"] == {"done": env["docs"], "total": env["docs"], "succeeded": env["docs"], "failed": 0,
+                                 "percent": 100.0}, "succeeded counts the chunks built (was 0)"
     index = env["http"].get("/admin/index").json()
     assert (index["current"], index["previous"]) == (state["result"]["collection"], before["current"])
     assert index["collections"] == {before["current"]: env["docs"], index["current"]: env["docs"]}

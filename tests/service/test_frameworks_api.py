@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -59,7 +60,7 @@ def test_case_schema_failure_is_a_clear_400_and_imports_nothing(api):
     assert {"where": "/CFDocument/title", "message": "/CFDocument/title: 7 is not of type 'string'"} in problem["errors"]
     not_utf8 = upload(api, FRAMEWORKS / "Grade 6 (Texas).json", "not-json", b"\xff\xfe{")
     assert not_utf8.status_code == 400
-    assert not_utf8.json()["detail"] == ("Grade 6 (Texas).json: not UTF-8 (byte 0xff at offset 0); save the file as "
+    assert not_utf8.json()["detail"] == ("Grade 6 (Texas).json: not valid UTF-8 (byte 0xff at offset 0); save the file as "
                                          "UTF-8 JSON; nothing was imported")
     assert api.post("/admin/frameworks", files={"file": ("x.json", b"{}")}).status_code == 401
 
@@ -232,6 +233,25 @@ def test_several_sets_in_one_upload_make_one_framework_and_a_partial_upload_is_r
     assert api.delete("/admin/frameworks/tx-teks-6-7", headers=ADMIN).status_code == 200
 
 
+def test_a_set_of_a_stored_framework_uploaded_without_an_id_is_refused_not_imported_twice(api):
+    """newuser12 finding 6: one TEKS file posted without `framework` became a second framework, texas-math, beside
+    tx-teks-2012 (every TEKS code then in two frameworks). A set tx-teks-2012 was built from, or another Texas math
+    set, is refused with 409 naming tx-teks-2012 and the id to send; replace=true does not make it a new framework."""
+    grade_6, grade_7 = FRAMEWORKS / "tx-teks-2012-grade-06.json", FRAMEWORKS / "tx-teks-2012-grade-07.json"
+    for path, replace in ((grade_6, False), (grade_7, False), (grade_6, True)):
+        refused = upload(api, path, replace=replace)
+        assert refused.status_code == 409, refused.text
+        detail = refused.json()["detail"]
+        assert "would become a second framework, texas-math, beside tx-teks-2012" in detail, detail
+        assert "send framework=tx-teks-2012 (--framework tx-teks-2012)" in detail and "nothing was changed" in detail
+    assert refused.json()["errors"] == [{"field": "28903EF2A9F9469C9BF592D4D0BE10F8_D2486388_grade-06",
+                                         "message": "Grade 6 (28903EF2A9F9469C9BF592D4D0BE10F8_D2486388_grade-06) is a set of tx-teks-2012"}]
+    listed = {f["id"]: f for f in api.get("/frameworks").json()}
+    assert "texas-math" not in listed and listed["tx-teks-2012"]["items"] == 72
+    assert api.get("/standards/6.4.B").json()["framework"] == "tx-teks-2012"  # still one framework holds it
+    assert upload(api, grade_6, "tx-teks-2012").json()[0]["unchanged"]  # the id the message names updates it
+
+
 def test_built_in_frameworks_cannot_be_deleted(api):
     response = api.delete("/admin/frameworks/ccss", headers=ADMIN)
     assert response.status_code == 409
@@ -274,3 +294,73 @@ def test_align_without_a_framework_ranks_ccss_and_ngss_with_state_copies_as_equi
     within = api.post("/align", json={"text": text, "k": 5, "framework": "ca-ccss-2010"}).json()["standards"]
     assert within and all(s["framework"] == "ca-ccss-2010" and s["equivalents"] == [] for s in within), \
         [(s["code"], s["framework"], s["equivalents"]) for s in within]
+
+
+@pytest.mark.parametrize("question", ["How does TEKS 6.4.B map to Common Core?",
+                                      "Which Common Core standard matches TEKS 6.4.B?",
+                                      "How does TEKS 6.4(B) map to Common Core?"])
+def test_ask_answers_a_crosswalk_question_with_the_crosswalk(api, question):
+    """/ask answered these with 6.4.B's own text (intent explain) or, for the TEKS citation form, "No standards match
+    that topic"; now with the matches POST /crosswalk gives, naming both frameworks."""
+    body = api.post("/ask", json={"question": question}).json()
+    walked = api.post("/crosswalk", json={"from": "tx-teks-2012", "code": "6.4.B", "to": "ccss", "k": 3}).json()
+    assert body["intent"] == "crosswalk" and not body["unresolved"], body
+    assert body["citations"] == ["6.4.B", *[m["code"] for m in walked["matches"]]] and body["citations"][1] == "6.RP.A.3"
+    assert "6.4.B (Texas TEKS, Grade 6): apply qualitative and quantitative reasoning" in body["answer"]
+    assert "Closest Common Core standards by the crosswalk from tx-teks-2012 to ccss: 6.RP.A.3 (Grade 6, partial match" \
+        in body["answer"], body["answer"]
+    assert {(s["code"], s["framework"], s["relation"]) for s in body["standards"][:2]} == \
+        {("6.4.B", "tx-teks-2012", "asked"), ("6.RP.A.3", "ccss", "crosswalk match")}
+
+
+def test_ask_crosswalks_a_ccss_code_into_a_named_state_framework(api):
+    """"Which TEKS standards match 7.RP.A.2?" listed 7.RP.A.2's NGSS connections; the named framework is the target."""
+    body = api.post("/ask", json={"question": "Which TEKS standards match 6.RP.A.3?"}).json()
+    walked = api.post("/crosswalk", json={"from": "ccss", "code": "6.RP.A.3", "to": "tx-teks-2012", "k": 3}).json()
+    assert body["intent"] == "crosswalk" and body["citations"] == ["6.RP.A.3", *[m["code"] for m in walked["matches"]]]
+    assert "Closest Texas TEKS standards by the crosswalk from ccss to tx-teks-2012" in body["answer"]
+    assert not [s for s in body["standards"] if s["code"].startswith("MS-")]
+
+
+@pytest.mark.parametrize("question", ["How does 6.RP.A.3 compare to TEKS 6.4.B?", "Compare 6.RP.A.3 and 6.4.B"])
+def test_ask_compares_standards_of_two_frameworks_keeping_both(api, question):
+    """The second code, of another framework, was dropped (the answer listed 6.RP.A.3's prerequisites)."""
+    body = api.post("/ask", json={"question": question}).json()
+    assert body["intent"] == "compare" and body["citations"][:2] == ["6.RP.A.3", "6.4.B"] and not body["unresolved"], body
+    assert "6.RP.A.3 (Common Core, Grade 6): Use ratio and rate reasoning" in body["answer"]
+    assert "6.4.B (Texas TEKS, Grade 6): apply qualitative" in body["answer"]
+    assert "The crosswalk links them: among Texas TEKS standards, 6.4.B is the" in body["answer"], body["answer"]
+    assert "Both are Grade 6 standards." in body["answer"]
+
+
+def test_standard_page_of_a_state_standard_shows_its_closest_common_core_standards(api):
+    """The page showed an empty "NGSS ↔ CCSS" box for TEKS 6.4.B; GET /standards and the page give the crosswalk."""
+    detail = api.get("/standards/6.4(B)", params={"framework": "tx-teks-2012"}).json()
+    walked = api.post("/crosswalk", json={"from": "tx-teks-2012", "code": "6.4.B", "to": "ccss", "k": 3}).json()
+    assert [m["code"] for m in detail["crosswalk"]] == [m["code"] for m in walked["matches"]] and \
+        detail["crosswalk"][0]["code"] == "6.RP.A.3"
+    assert api.get("/standards/6.RP.A.3").json()["crosswalk"] == []
+    page = api.get("/app/standards/6.4.B", params={"framework": "tx-teks-2012"}).text
+    assert "Closest Common Core standards" in page and 'href="/app/standards/6.RP.A.3"' in page
+    assert "NGSS ↔ CCSS connections" not in page
+    assert "NGSS ↔ CCSS connections" in api.get("/app/standards/6.RP.A.3").text
+
+
+def test_align_reads_the_codes_a_lesson_names_in_citation_and_one_word_forms(api):
+    """A lesson naming "TEKS 6.4(B)" got the heading 6.4 first (the span stopped at "6.4"), and "CCSS 7rp2" was
+    ignored; both are read as the codes they are."""
+    teks = api.post("/align", json={"text": "Lesson for TEKS 6.4(B): students compare unit rates of two phone plans "
+                                            "and decide which is the better deal.", "framework": "tx-teks-2012", "k": 3}).json()
+    assert teks["standards"][0]["code"] == "6.4.B" and "6.4" not in [s["code"] for s in teks["standards"]], teks["standards"]
+    named = api.post("/align", json={"text": "Students find unit prices of snacks and compare speeds with tables "
+                                             "(CCSS 7rp2, 6.RP.3b).", "k": 5}).json()
+    assert [s["code"] for s in named["standards"][:2]] == ["7.RP.A.2", "6.RP.A.3b"], named["standards"]
+
+
+def test_ask_page_links_each_cited_standard_within_its_framework(api):
+    """The Ask page shows the crosswalk answer; a TEKS code links to its page within TEKS, a CCSS code to its own."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', api.get("/app/ask").text).group(1)
+    page = api.post("/app/ask", data={"csrf_token": token, "question": "How does TEKS 6.4(B) map to Common Core?"}).text
+    assert "Answered as: crosswalk" in page and "Closest Common Core standards by the crosswalk" in page
+    assert 'class="citation" href="/app/standards/6.4.B?framework=tx-teks-2012"' in page
+    assert 'class="citation" href="/app/standards/6.RP.A.3"' in page

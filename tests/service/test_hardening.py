@@ -169,6 +169,14 @@ def test_every_error_has_the_problem_shape(url, method, path, body, status):
     assert operation["responses"][str(status)]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
 
 
+def test_a_json_body_that_is_not_utf8_says_so(url):
+    """newuser12 finding 15: a cp1252 JSON body got FastAPI's "There was an error parsing the body"."""
+    body = '{"text": "Students compare ratios \u2013 unit rates"}'.encode("cp1252")
+    response = httpx.post(f"{url}/align", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400 and response.json() == {
+        "detail": "request body: not valid UTF-8 (byte 0x96 at offset 34); the body must be UTF-8 JSON", "errors": []}
+
+
 def test_openapi_declares_security_only_where_enforced_and_limits(url, components):
     spec = httpx.get(f"{url}/openapi.json").json()
     assert "security" not in spec["paths"]["/align"]["post"] and "401" not in spec["paths"]["/align"]["post"]["responses"]

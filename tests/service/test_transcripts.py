@@ -84,6 +84,7 @@ def test_ingest_as_a_job_gives_202_then_the_same_report_as_the_synchronous_reply
     job_id = created.json()["id"]
     assert created.headers["location"] == f"/jobs/{job_id}"
     assert created.headers["preference-applied"] == "respond-async"
+    assert created.json()["total"] is None  # chunks are counted by the job, not known at submission (was 0)
     state = wait_job(partial(api.get, headers=ADMIN), job_id)
     assert state["status"] == "succeeded" and state["kind"] == "ingest_transcripts", state
     # the job of an admin operation is the admin's: its file names, progress and cancel need the key
@@ -94,6 +95,7 @@ def test_ingest_as_a_job_gives_202_then_the_same_report_as_the_synchronous_reply
     chunks = {f["id"]: f["chunks"] for f in result["files"]}
     assert chunks["history/captions.vtt"] == 1 and chunks["history/lecture1.txt"] > 1
     assert state["progress"]["done"] == state["progress"]["total"] == sum(chunks.values()) == result["added"]
+    assert (state["progress"]["succeeded"], state["progress"]["failed"]) == (result["added"], 0)  # was 0 succeeded
     assert state["params"]["files"] == ["history/lecture1.txt", "history/captions.vtt"]
     hits = api.post("/transcripts/search", json={"text": "who can tell me what a ratio compares", "k": 1}).json()
     assert hits[0]["source_file"] == "history/captions.vtt"

@@ -30,3 +30,13 @@ def test_read_lesson_txt_docx_and_errors():
     for (name, data), message in cases.items():
         with pytest.raises(LessonFileError, match=re.escape(message)):
             read_lesson(data, name, 10 if name == "big.txt" else 100)
+
+
+def test_an_ansi_lesson_gets_the_save_as_utf8_hint():
+    """newuser12 finding 15: a Windows Notepad ("ANSI", cp1252) lesson read "not valid UTF-8 (byte 24)" with no hint;
+    it names the byte and says what to do, in the words every upload uses (edurag.encoding.not_utf8)."""
+    ansi = "Students compare ratios \u2013 \u201cunit rate\u201d problems for grade 6.".encode("cp1252")
+    with pytest.raises(LessonFileError) as caught:
+        read_lesson(ansi, "lesson_win1252.txt", 1000)
+    assert str(caught.value) == ("lesson_win1252.txt: not valid UTF-8 (byte 0x96 at offset 24); save the file as "
+                                 "UTF-8 (in Notepad or Excel: Save As, Encoding UTF-8)")

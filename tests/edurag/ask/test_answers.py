@@ -39,3 +39,20 @@ def test_a_directed_link_keeps_its_place_and_unrelated_standards_say_so(componen
     assert "Both come under the domain heading “Ratios & Proportional Relationships” (Grade 6 and Grade 7)." in linked
     apart = ask(components, "How is K.CC.A.1 related to G-GPE.A.1?")
     assert apart.citations == ["K.CC.A.1", "G-GPE.A.1"] and "share no cluster, domain" in apart.answer
+
+
+@pytest.mark.parametrize("question", ["What should students know before 7rp2?",
+                                      "What should students know before ccss 7rp2?"])
+def test_a_one_word_code_is_answered_like_its_dotted_form(components, question):
+    """"7rp2" (and "ccss 7rp2") was no code to /ask: it listed K.CC.A.1-3 and 8.NS.A.1-2 as a topic search."""
+    body, dotted = ask(components, question), ask(components, "What should students know before 7.RP.A.2?")
+    assert body.intent == "prerequisites" and body.citations == dotted.citations == ["7.RP.A.2", "6.RP.A.2", "6.RP.A.3", "7.RP.A.1"]
+    assert body.answer == dotted.answer and not body.unresolved
+
+
+def test_a_citation_form_nothing_holds_is_not_found_in_full(components):
+    """111.26(b)(4)(B) (the Texas Administrative Code's form) listed all 1,167 built-in standards; with no framework
+    holding it, it is not found, echoed whole."""
+    body = ask(components, "What is 111.26(b)(4)(B)?")
+    assert body.unresolved == ["111.26(b)(4)(B)"] and body.answer == "111.26(b)(4)(B) was not found among the standards."
+    assert body.intent != "list" and body.citations == []

@@ -15,6 +15,15 @@ def test_codes_are_masked_and_code_counts_bound_the_intents():
     assert "compare" not in allowed_intents(1, 8) and "align" in allowed_intents(1, 60)
 
 
+def test_crosswalk_needs_another_framework_and_then_replaces_the_ngss_connections():
+    """A crosswalk question names a code and a framework to cross to ("Which TEKS standards match 7.RP.A.2?", which
+    was answered with 7.RP.A.2's NGSS connections); codes of other frameworks are masked too."""
+    assert "crosswalk" not in allowed_intents(1, 8) and "connections" in allowed_intents(1, 8)
+    across = allowed_intents(1, 8, crosswalk=True)
+    assert "crosswalk" in across and "connections" not in across and "crosswalk" in allowed_intents(2, 8, crosswalk=True)
+    assert mask_codes("How does TEKS 6.4(B) map to 7rp2 or 6.4.B?") == "How does TEKS X map to Y or Y?"
+
+
 def test_intent_detector_uses_examples_and_masks_codes(embedder):
     detector = IntentDetector.from_file(embedder)
     assert detector.detect("What does X rest on, in earlier grades?", 1) == "prerequisites"

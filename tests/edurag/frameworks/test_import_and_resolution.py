@@ -13,7 +13,7 @@ from edurag.framework_store import Association, FrameworkStore
 from edurag.frameworks import case
 from edurag.frameworks.bloom import classify, verb_lookup
 from edurag.frameworks.crosswalk import CrosswalkMatch, grade_shift, label_for, monotone, shared_terms
-from edurag.frameworks.importer import check_replacements, import_source, outside_code, plan, sniff, unresolved
+from edurag.frameworks.importer import check_duplicates, check_replacements, import_source, outside_code, plan, sniff, unresolved
 from edurag.frameworks.model import FrameworkConflict, FrameworkFormatError
 from edurag.settings import BUNDLED_FRAMEWORKS_DIR, BUNDLED_STANDARDS_DIR
 from edurag.standards import load_catalog
@@ -95,7 +95,7 @@ def test_bad_files_are_refused_and_nothing_is_stored(tmp_path):
         sniff(bad)
     latin = tmp_path / "latin.json"
     latin.write_bytes(b'{"CFDocument": "caf\xe9"')
-    with pytest.raises(FrameworkFormatError, match=r"^latin\.json: not UTF-8 \(byte 0xe9 at offset 19\)"):
+    with pytest.raises(FrameworkFormatError, match=r"^latin\.json: not valid UTF-8 \(byte 0xe9 at offset 19\); save the file as UTF-8 JSON"):
         import_source(FrameworkStore(tmp_path / "store"), plan([latin])[0])
     assert not (tmp_path / "store").exists() or not any((tmp_path / "store").iterdir())
     words = tmp_path / "words.json"
@@ -218,6 +218,29 @@ def test_sets_of_one_framework_merge_and_a_partial_import_is_refused(tmp_path):
     assert store.record("texas-math").items == merged.items
     replaced = import_source(store, plan([grade_7])[0])  # what replace=true / --replace does
     assert store.standard("texas-math", "6.4.B") is None and store.record("texas-math").items == replaced.items
+
+
+def test_sets_uploaded_without_an_id_never_become_a_second_framework(tmp_path):
+    """Without a framework id, TEKS sets get the derived id texas-math; when tx-teks-2012 is stored from those sets
+    (or is the stored Texas math framework) that would be a second TEKS framework: refused, naming tx-teks-2012. With
+    an id (the stored one, or a new one on purpose) or a derived id already stored, the import goes ahead."""
+    grade_6, grade_7 = FRAMEWORKS / "tx-teks-2012-grade-06.json", FRAMEWORKS / "tx-teks-2012-grade-07.json"
+    store = FrameworkStore(tmp_path)
+    import_source(store, plan([grade_6], "tx-teks-2012")[0])
+    for paths in ([grade_6], [grade_7], [grade_6, grade_7]):
+        with pytest.raises(FrameworkConflict) as caught:
+            check_duplicates(store, plan(paths))
+        assert "would become a second framework, texas-math, beside tx-teks-2012" in str(caught.value)
+        assert "framework=tx-teks-2012" in str(caught.value)
+    assert [p["field"] for p in caught.value.problems] == ["28903EF2A9F9469C9BF592D4D0BE10F8_D2486388_grade-06"]
+    check_duplicates(store, plan([grade_7], "tx-teks-2012"))
+    check_duplicates(store, plan([grade_7], "tx-teks-copy"))
+    case_store = FrameworkStore(tmp_path / "case")
+    import_source(case_store, plan([CASE_V1P0], "opensalt-sample")[0])
+    with pytest.raises(FrameworkConflict, match="beside opensalt-sample: opensalt-sample .* is built from"):
+        check_duplicates(case_store, plan([CASE_V1P0]))
+    import_source(store, plan([CASE_V1P0])[0])
+    check_duplicates(store, plan([CASE_V1P0]))  # its derived id is stored: a re-import updates it
 
 
 def test_an_empty_statement_is_skipped_and_counted(tmp_path):

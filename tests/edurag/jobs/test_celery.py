@@ -146,11 +146,30 @@ def test_transcript_ingest_job_runs_on_a_celery_worker_with_a_chroma_server(stac
         with _api(components) as url, _client(url) as http:
             files = [("files", ("geo/rivers.txt", b"Rivers carve valleys and carry sediment to the delta.", "text/plain"))]
             created = http.post("/ingest/transcripts", files=files, headers={"Prefer": "respond-async"})
-            assert created.status_code == 202, created.text
+            assert created.status_code == 202 and created.json()["total"] is None, created.text
             state = wait_job(http.get, created.json()["id"], timeout=240)
             assert state["status"] == "succeeded" and state["result"]["files"][0]["id"] == "geo/rivers.txt", state
+            assert state["progress"] == {"done": 1, "total": 1, "succeeded": 1, "failed": 0, "percent": 100.0}
             hits = http.post("/transcripts/search", json={"text": "rivers carve valleys", "k": 1}).json()
             assert hits[0]["source_file"] == "geo/rivers.txt"
     finally:
         worker.stop()
     assert "edurag.ingest_transcripts" in (stack["root"] / "worker-ingest.log").read_text()
+
+
+def test_reindex_job_on_a_celery_worker_counts_its_chunks(stack: dict, components):
+    """A re-index run by a worker: the 202 has no total yet (the worker counts the chunks), the finished job reads
+    done = total = succeeded = the chunks it built (newuser12 finding 14: done 6851/6851, succeeded 0)."""
+    worker = Worker(stack["env"], stack["root"] / "worker-reindex.log")
+    try:
+        with _api(components) as url, _client(url) as http:
+            created = http.post("/admin/reindex")
+            assert created.status_code == 202 and created.json()["total"] is None, created.text
+            state = wait_job(http.get, created.json()["id"], timeout=300)
+            assert state["status"] == "succeeded", state
+            chunks = state["result"]["chunks"]
+            assert chunks > 50 and state["progress"] == {"done": chunks, "total": chunks, "succeeded": chunks,
+                                                          "failed": 0, "percent": 100.0}, state["progress"]
+    finally:
+        worker.stop()
+    assert "edurag.reindex" in (stack["root"] / "worker-reindex.log").read_text()

@@ -177,6 +177,20 @@ def test_classroom_figures_match_hand_count(generator):
     assert count_words(result.summary) <= 60
 
 
+def test_talk_figures_count_one_question_in_the_singular(generator):
+    """newuser12 finding 9: their 66-word biology clip read "1 teacher questions"."""
+    vtt = ("WEBVTT\n\n00:00:01.000 --> 00:00:05.500\n<v Ms. Rivera>Good morning! Today we are looking at photosynthesis "
+           "&amp; cellular respiration.</v>\n\n00:00:05.500 --> 00:00:09.000\n<v Ms. Rivera>Who can tell me where "
+           "photosynthesis happens in the plant cell?\n\n00:00:09.000 --> 00:00:12.000\n<v.student Jordan>In the "
+           "chloroplast?\n\n00:00:12.000 --> 00:00:20.000\n<v Ms. Rivera>Yes, the chloroplast. The light reactions make "
+           "ATP and NADPH, and the Calvin cycle uses them to fix carbon dioxide into sugar.\n\n00:00:20.000 --> "
+           "00:00:26.000\n<v Jordan>So the oxygen we breathe comes from splitting water?\n<v Ms. Rivera>Exactly, the "
+           "oxygen comes from water, not from carbon dioxide.\n")
+    result = summarize(generator, vtt, format="bullets")
+    assert result.classroom is not None and result.classroom.teacher_questions == 1
+    assert "; 1 teacher question. Longest student contribution: 9 words (Jordan)." in result.summary, result.summary
+
+
 def test_a_lecture_is_not_a_classroom_and_keeps_no_speaker_label(generator):
     text = "Prof: " + " ".join(["Markets set prices through supply and demand.", "Demand falls when prices rise."] * 20)
     result = summarize(generator, text, max_words=20)

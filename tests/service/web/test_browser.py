@@ -148,6 +148,23 @@ def test_align_page_ranks_highlights_and_exports(page, shots):
     assert page.locator("li.standard").first.is_visible()
 
 
+def test_framework_choices_show_titles_and_send_the_id(page):
+    """newuser12 finding 15: the Framework dropdown showed ids in capitals ("TX-TEKS-2012"); it shows each
+    framework's title, and the form still sends the id."""
+    titles = [["ccss", "Common Core State Standards (Mathematics and English Language Arts/Literacy)"],
+              ["ngss", "Next Generation Science Standards (performance expectations)"]]
+    for path, select in (("/", "#framework"), ("/app/ask", "#ask-framework")):
+        page.goto(path)
+        assert page.locator(f"{select} option").evaluate_all("os => os.map(o => [o.value, o.textContent])")[1:] == titles
+    page.goto("/")
+    page.fill("#text", "Students plan an investigation of the forces on a cart and the motion that results.")
+    page.select_option("#framework", label=titles[1][1])
+    page.click("button:has-text('Align')")
+    page.locator("li.standard").first.wait_for()
+    assert all(meta.startswith("NGSS ·") for meta in page.locator("li.standard .meta").all_inner_texts())
+    assert page.locator("#framework").input_value() == "ngss"
+
+
 def test_user_text_is_escaped(page):
     hostile = '<script>alert("xss")</script><img src=x onerror="alert(1)"> Students find unit rates.'
     align(page, hostile)
@@ -349,6 +366,28 @@ def test_admin_signed_in_session(page, shots, tmp_path: Path):
     page.context.clear_cookies()  # the browser session ends: the next action asks to sign in again
     page.click("button:has-text('Re-index the standards')")
     expect(page.locator("#admin-result .error")).to_have_attribute("data-status", "401")
+
+
+def test_admin_ingest_puts_the_files_in_a_course(page, tmp_path: Path):
+    """newuser12 finding 12: the browser sends bare file names, so the admin form made a courseless second copy of
+    `math7/unit rates.srt`; its course field puts the files in the folder the API reads the course from."""
+    page.goto("/app/admin")
+    page.fill("#key", ADMIN_KEY)
+    page.click("button:has-text('Sign in')")
+    page.locator("#ingest-files").wait_for()
+    captions = tmp_path / "unit rates.srt"
+    captions.write_text("1\n00:00:00,000 --> 00:00:04,000\n<i>[Teacher]</i> The price per pound is the unit rate of "
+                        "the bananas.\n", encoding="utf-8")
+    page.fill("#ingest-course", "math7")
+    page.set_input_files("#ingest-files", [str(captions)])
+    page.click("button:has-text('Ingest')")
+    expect(page.locator("#admin-result table")).to_contain_text("math7/unit rates.srt")
+    expect(page.locator("#sources")).to_contain_text("math7/unit rates.srt")
+    hits = page.request.post("/transcripts/search", data={"text": "price per pound of bananas", "k": 1, "course": "math7"}).json()
+    assert [(h["source_file"], h["course"]) for h in hits] == [("math7/unit rates.srt", "math7")]
+    assert hits[0]["text"].startswith("Teacher: The price per pound")
+    page.click("#sources button[aria-label='Delete math7/unit rates.srt']")
+    expect(page.locator("#sources")).not_to_contain_text("unit rates.srt")
 
 
 def test_forms_without_the_csrf_token_are_refused(page):
