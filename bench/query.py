@@ -67,9 +67,8 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen:
 
 def time_backend(backend: str, c: object, texts: list[str], k: int, env: dict[str, str], port: int) -> dict[str, list[float]]:
     """Time /align over HTTP on one embedder backend, interleaved with its parts measured in-process."""
-    from edurag.alignment.ranking import QUERY_ENCODER_DIR, aligner_folder
-    from edurag.alignment.search import aligner_model_for, fused_candidates
-    from edurag.components import limit_blas_threads, query_embedder_for
+    from edurag.alignment.search import aligner_model_for, fused_candidates, passage_encoder
+    from edurag.components import limit_blas_threads
     from edurag.embedder import load_embedder
     from edurag.settings import STANDARDS_COLLECTION
     from vectorstore.aliases import current_target
@@ -81,8 +80,7 @@ def time_backend(backend: str, c: object, texts: list[str], k: int, env: dict[st
     collection = get_collection(c.client, current_target(c.client, STANDARDS_COLLECTION).name)
     times: dict[str, list[float]] = {"total": [], "embed": [], "search": [], "ranker": [], "embed_cpu": [], "pieces": []}
     model = aligner_model_for(settings.aligner_model, embedder.name)
-    if model is not None:  # /align encodes passages with the aligner's distilled query encoder when it has one
-        embedder = query_embedder_for(settings, embedder, aligner_folder(settings.aligner_model) / QUERY_ENCODER_DIR)
+    embedder = passage_encoder(c, embedder)  # /align encodes passages with the aligner's query encoder when it has one
     proc = serve({**env, "EDURAG_EMBEDDING_BACKEND": backend}, port)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:

@@ -19,6 +19,7 @@ from chromadb.errors import NotFoundError
 from edurag.alignment.ranking import (FEATURES, QUERY_ENCODER_DIR, AlignerModel, StandardTable, aligner_folder, grade_fit,
                                       is_practice, load_aligner_model, read_model_manifest, standard_features, text_words)
 from edurag.components import Components, embedder_for, query_embedder_for
+from edurag.embedder import Embedder
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import ALL_GRADES, BUILTIN_FRAMEWORKS, expand_grades, same_statement, statement_words
 from vectorstore.chroma import nearest
@@ -176,6 +177,16 @@ def aligner_model_for(setting: str, embedding_model: str) -> AlignerModel | None
     return load_aligner_model(folder)
 
 
+def passage_encoder(c: Components, embedder: Embedder) -> Embedder:
+    """The encoder of /align's passages for a standards index built with `embedder`: the aligner model's distilled
+    query encoder (its folder's QUERY_ENCODER_DIR) when the model applies to that embedder and has one, else the
+    embedder. Built on first use (seconds; `edurag ingest standards` does it ahead), then loaded once per process."""
+    s = c.settings
+    if aligner_model_for(s.aligner_model, embedder.name) is None:
+        return embedder
+    return query_embedder_for(s, embedder, aligner_folder(s.aligner_model) / QUERY_ENCODER_DIR)
+
+
 def hybrid_search(c: Components, text: str, k: int, grade: str | None = None, subject: str | None = None,
                   framework: str | None = None, grade_hint: str | None = None, include_practices: bool = False) -> list[Candidate]:
     """The k best standards for a text of any length, best first (rank_standards without the practices list)."""
@@ -203,7 +214,7 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
         target, collection = c.aliases.get(c.client, STANDARDS_COLLECTION)
     embedder = embedder_for(c, target.embedding_model)
     model = aligner_model_for(s.aligner_model, embedder.name)
-    query = query_embedder_for(s, embedder, aligner_folder(s.aligner_model) / QUERY_ENCODER_DIR) if model else embedder
+    query = passage_encoder(c, embedder)
     split = query.passages(text, s.passage_tokens, s.passage_overlap)
     parts = split.texts
     scope = framework or align_scope(c)

@@ -73,6 +73,7 @@ def serve(ctx: typer.Context, host: Annotated[Optional[str], typer.Option(help="
 @ingest_app.command("standards")
 def ingest_standards_cmd(ctx: typer.Context) -> None:
     """Embed the bundled standards; unchanged standards are skipped, removed ones deleted."""
+    from edurag.alignment.search import passage_encoder
     from edurag.components import build_components
     from ingestion.service import ingest_standards
 
@@ -80,6 +81,8 @@ def ingest_standards_cmd(ctx: typer.Context) -> None:
     components = build_components(_ingest_settings(ctx.obj))
     report = ingest_standards(components, progress=True)
     console.print(report.as_dict())
+    with console.status("preparing /align's query encoder"):  # else the first /align builds it
+        passage_encoder(components, components.embedder)
 
 
 @ingest_app.command("transcripts")

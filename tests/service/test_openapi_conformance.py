@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from edurag.components import build_components
@@ -33,6 +34,13 @@ def url(tmp_path_factory, embedder, standards_subset_dir):
     c = build_components(settings, embedder=embedder)
     ingest_standards(c)
     with serve_app(create_app(components=c)) as base:
+        # Built once per data dir or test run, not per request: the crosswalk's vectors and /align's query encoder.
+        # Built here, so that no fuzzed request's response time includes them.
+        headers = {"Authorization": "Bearer admin-secret"}
+        httpx.post(f"{base}/crosswalk", json={"from": "ccss", "to": "ccss", "code": "6.RP.A.3"}, headers=headers,
+                   timeout=120).raise_for_status()
+        httpx.post(f"{base}/align", json={"text": "Students compare unit rates."}, headers=headers,
+                   timeout=120).raise_for_status()
         yield base
 
 
