@@ -62,7 +62,12 @@ _LETTER = re.compile(r"^[A-Z]$")
 CODE_SPAN = re.compile(r"(?<![\w.-])(?:[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)+(?:\([A-Za-z0-9]{1,3}\))*|S?MP\d|"
                        r"(?:K|[1-8])(?:" + "|".join(sorted(GRADE_DOMAINS, key=len, reverse=True))
                        + r")[A-D]?\d{1,2}[A-Z]?)(?![\w-])", re.IGNORECASE)
-_CITATION_PARTS = re.compile(r"\([A-Za-z0-9]{1,3}\)$")
+# The citation form of a code of a framework that numbers its standards (TEKS 6.4(B), the Texas Administrative Code's
+# 111.26(b)(4)(B)): a numeric dotted base, then bracketed parts, the last a capital letter or one of several parts.
+# A single bracketed lower-case letter or number is mathematics (2.5(4) is a product, 1.5(x) a function's value).
+_CITATION_PARTS = re.compile(r"^\d+(?:\.\d+)+(?:(?:\([A-Za-z0-9]{1,3}\))+\([A-Za-z]\)|\([A-Z]\))$")
+# The bracketed parts after a code (MS-PS1-4(a), 6.RP.A.3(b)): dropped when the code does not parse with them.
+_BRACKET_TAIL = re.compile(r"(?:\([A-Za-z0-9]{1,3}\))+$")
 _EDGE_PUNCTUATION = ".,;:!?'\""
 _BRACKETS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = frozenset(_BRACKETS.values())
@@ -239,8 +244,15 @@ def _math(t: list[str]) -> CodeKey | None:
 
 
 def parse_code(code: str) -> CodeKey | None:
-    """Parse any supported form of a CCSS/NGSS code (see the module docstring); None when it is not one."""
-    t = _tokens(code)
+    """Parse any supported form of a CCSS/NGSS code (see the module docstring); None when it is not one. Bracketed
+    parts after a code are its sub-standard letter (6.RP.A.3(b) = 6.RP.A.3b) or, when that does not parse, a part of
+    the code the catalog does not list (MS-PS1-4(a) = MS-PS1-4)."""
+    key = _parse_tokens(_tokens(code))
+    tail = _BRACKET_TAIL.search(code.rstrip())
+    return key or (_parse_tokens(_tokens(code.rstrip()[:tail.start()])) if tail and tail.start() else None)
+
+
+def _parse_tokens(t: list[str]) -> CodeKey | None:
     if not t:
         return None
     if t[0] in ("MP", "SMP"):
@@ -322,8 +334,8 @@ def strip_span(span: str) -> str:
 
 def citation_form(span: str) -> bool:
     """Whether a span is written in a parenthesized citation form (6.4(B), 111.26(b)(4)(B)): a code to the reader
-    even when no framework has it."""
-    return bool(_CITATION_PARTS.search(span))
+    even when no framework has it. Mathematics is not one: 2.5(4), 1.5(x), f.g(x)."""
+    return bool(_CITATION_PARTS.match(span))
 
 
 def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:

@@ -369,34 +369,63 @@ class Catalog:
                 out.setdefault(result.codes or (result.query.upper(),), result)
         return list(out.values())
 
-    def mentions_across(self, text: str, grade: str | None = None) -> list[Resolution]:
+    def mentions_across(self, text: str, grade: str | None = None, default: str | None = None) -> list[Resolution]:
         """Codes a free text names, each resolved where the text puts it, in order of first mention, with
-        `Resolution.framework` set: within the framework named right before it ("TEKS 6.4(B)", "ccss 7rp2":
-        edurag.codes.qualified_spans), else among the built-in frameworks as `mentions` reads them, else in the one
+        `Resolution.framework` set: within the framework named right before it when that one holds it ("TEKS 6.4(B)",
+        "ccss 7rp2": edurag.codes.qualified_spans; in "Common Core standards MS-PS1-4" the name is the target, not the
+        code's home, and a code nothing holds is reported not found there), else among the built-in frameworks as `mentions` reads them, else in the one
         imported framework that has it ("7.4.A" -> tx-teks-2012; several: not resolved, `holders` names them). A span
         written like a code (code_shaped, or a citation form such as 111.26(b)(4)(B)) that nothing holds is reported
-        not found, as `mentions` does."""
+        not found, as `mentions` does. default (a framework picked beside the question): where a span no name
+        qualifies is looked for first, as `mentions` reads it within that framework; a code it does not hold is read as
+        above, and one nothing holds is reported not found within a built-in default."""
         out: dict[tuple, Resolution] = {}
         for span, named in qualified_spans(text):
             query = strip_span(span)
-            if named in self.frameworks():
-                result = self._resolve(query, named, grade, suggest=True)
-                found = Resolution(result.query, result.codes, result.suggestions, framework=named)
+            if named is None and default in self.frameworks():
+                found = self._within(span, default, grade) or self._unqualified(span, query, grade)
+                miss = (self._builtin_mention(span, default, grade) if default in BUILTIN_FRAMEWORKS
+                        and (found is None or not (found.found or found.holders)) else None)
+                if miss is not None:  # nothing holds it: say so within the default
+                    found = Resolution(miss.query, (), miss.suggestions, framework=default)
+            elif named in self.frameworks():
+                result = self._resolve(query, named, grade, suggest=False)
+                found = Resolution(result.query, result.codes, framework=named) if result.found else None
+                if found is None:  # "Common Core standards MS-PS1-4": the name is the target, not the code's home
+                    found = self._unqualified(span, query, grade)
+                if found is None or not found.found:  # nothing holds it: say so within the named framework
+                    miss = self._resolve(query, named, grade, suggest=True)
+                    found = Resolution(miss.query, (), miss.suggestions, framework=named)
             else:
-                found = self._builtin_mention(span, None, grade)
-                if (found is None or not found.found) and any(ch.isalpha() for ch in query):  # "3.5" names no code
-                    holders = [s for s in self.resolve_anywhere(query) if s.framework not in BUILTIN_FRAMEWORKS]
-                    holders = [s for s in holders if normal_form(s.code) == normal_form(query)] or holders  # NY-6.RP.3
-                    if len(holders) == 1:
-                        found = Resolution(query, (holders[0].code,), framework=holders[0].framework)
-                    elif holders:
-                        found = Resolution(query, (), holders=tuple(s.framework for s in holders))
-                if found is None:
-                    continue
-                if found.found and found.framework is None:
-                    found = Resolution(found.query, found.codes, framework=self.by_code[found.codes[0]].framework)
-            out.setdefault((found.framework, found.codes or (found.query.upper(),)), found)
+                found = self._unqualified(span, query, grade)
+            if found is not None:
+                out.setdefault((found.framework, found.codes or (found.query.upper(),)), found)
         return list(out.values())
+
+    def _within(self, span: str, framework: str, grade: str | None) -> Resolution | None:
+        """A span of free text found within one framework as `mentions` reads it there, with `framework` set; None
+        when that framework does not hold it."""
+        if framework in BUILTIN_FRAMEWORKS:
+            result = self._builtin_mention(span, framework, grade)
+        else:
+            result = self._resolve_imported(strip_span(span), framework, suggest=False) if any(
+                ch.isdigit() for ch in span) else None
+        return Resolution(result.query, result.codes, framework=framework) if result and result.found else None
+
+    def _unqualified(self, span: str, query: str, grade: str | None) -> Resolution | None:
+        """A span no framework name qualifies, as `mentions_across` reads it: among the built-in frameworks, else in
+        the one imported framework that has it (several: `holders`); None when the span is not taken for a code."""
+        found = self._builtin_mention(span, None, grade)
+        if (found is None or not found.found) and any(ch.isalpha() for ch in query):  # "3.5" names no code
+            holders = [s for s in self.resolve_anywhere(query) if s.framework not in BUILTIN_FRAMEWORKS]
+            holders = [s for s in holders if normal_form(s.code) == normal_form(query)] or holders  # NY-6.RP.3
+            if len(holders) == 1:
+                found = Resolution(query, (holders[0].code,), framework=holders[0].framework)
+            elif holders:
+                found = Resolution(query, (), holders=tuple(s.framework for s in holders))
+        if found is not None and found.found and found.framework is None:
+            found = Resolution(found.query, found.codes, framework=self.by_code[found.codes[0]].framework)
+        return found
 
     def _builtin_mention(self, span: str, framework: str | None, grade: str | None) -> Resolution | None:
         """A span of free text resolved within a built-in framework (both when None), as `mentions` keeps it; None

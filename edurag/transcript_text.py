@@ -25,6 +25,8 @@ _SPEAKER = re.compile(r"^\s*(#[^#]{1,30}#|[A-Z][\w.'-]*(?: [A-Z0-9][\w.'-]*){0,3
 _CHEVRONS = re.compile(r"^\s*>>+\s*")
 _BRACKET_LABEL = re.compile(r"^\s*\[\s*([^\[\]\n]{1,40}?)\s*\]\s*(?=\S)")
 _NAME = re.compile(r"^[A-Z][a-z][\w.'-]*(?: [A-Z0-9][\w.'-]*){0,2}$")
+# Words a lesson writes before a colon that name no speaker: "Step 1: multiply both sides", "Remember: a rate ...".
+_NOT_SPEAKERS = re.compile(r"^(?:Step|Example|Problem|Exercise|Part|Note|Remember|Hint|Tip)(?: \d+)?$", re.IGNORECASE)
 
 # Transcribers' notes for what was no one's words or could not be heard, optionally with a time: "[inaudible 00:56:09]",
 # "[unintelligible 00:08:46]", "(inaudible)", "[crosstalk]", "[laughter]", "[background conversation]" (the TalkMoves
@@ -77,11 +79,11 @@ def readable_speaker(label: str) -> str:
 def speaker_label(line: str) -> tuple[str, str, float | None]:
     """(speaker, the rest of the line, seconds) of a line that opens with a speaker label: `Teacher: ...`,
     `#Person1#: ...`, `Teacher (00:01): ...` (its time in seconds), `>> TEACHER: ...`, `[Teacher] ...`; ("", the line,
-    None) when it opens with none. The one reader of speaker labels in text, for pasted transcripts and for caption
+    None) when it opens with none ("Step 1: ...", "Remember: ..." open none; a `>>` with no name is removed). The one reader of speaker labels in text, for pasted transcripts and for caption
     lines without a voice span (ingestion.captions)."""
     line = _CHEVRONS.sub("", line)
     match = _SPEAKER.match(line)
-    if match:
+    if match and not _NOT_SPEAKERS.match(match.group(1)):
         time = re.search(_TIME, match.group(0)[len(match.group(1)):])
         return match.group(1).strip(), line[match.end():], seconds(time.group(0)) if time else None
     match = _BRACKET_LABEL.match(line)

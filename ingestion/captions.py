@@ -117,9 +117,9 @@ def read_cues(text: str, fmt: CaptionFormat) -> list[Cue]:
     Voice spans (`<v Teacher A>...</v>`, also `<v.class Name>`) give each line its speaker. SRT has no voice spans, so
     its speakers are written in the text: a speaker label opening an SRT line (`Teacher: ...`, `>> TEACHER: ...`,
     `[Teacher] ...` or `<i>[Teacher]</i> ...`; read by edurag.transcript_text.speaker_label) is its speaker and is
-    removed from the text. (WebVTT text is left as written: auto-captions of a lecture carry a stray "Student:" at a
-    line start, which would make the rest of the lecture that student's turn.) A line with neither keeps the speaker
-    of the line before it in the same cue. Other cue tags and SSA override tags ({\\an8}) are
+    removed from the text; a `>>` with no name opens an unnamed speaker's line. (WebVTT text is left as written:
+    auto-captions of a lecture carry a stray "Student:" at a line start, which would make the rest of the lecture that
+    student's turn.) A line with neither keeps the speaker of the line before it in the same cue. Other cue tags and SSA override tags ({\\an8}) are
     removed and HTML character references (`&amp;`, `&#39;`) decoded. Rolling captions, which repeat the previous
     cue's lines, are de-duplicated: a line is dropped when the previous cue had the same line from the same speaker
     (so "Right." said by two people in a row is kept twice). Raises CaptionError naming the line of a timing that does
@@ -139,7 +139,8 @@ def read_cues(text: str, fmt: CaptionFormat) -> list[Cue]:
                 speaker = html.unescape(voice.group(1)).strip()
             elif fmt == "srt":
                 label, rest, _ = speaker_label(line)
-                speaker, line = (label, rest.strip()) if label else (speaker, line)
+                if label or rest != line:  # a label, or ">>" opening an unnamed new speaker's line
+                    speaker, line = label, rest.strip()
             if not line:
                 continue
             key = (speaker, line)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import Stemmer
 
@@ -353,18 +353,17 @@ def ask(c: Components, question: str, grade: str | None = None, subject: str | N
         framework: str | None = None, k: int | None = None, detector: IntentDetector | None = None) -> Answer:
     """Answer a question about standards (see the module docstring).
 
-    grade (K, 1..12) narrows grade-less codes and lists; subject (math, ela, science) and framework (ccss, ngss) scope
-    lists, alignments and code resolution; k caps retrieved lists (default 8), alignments (default 5) and crosswalk
-    matches (default 3)."""
+    grade (K, 1..12) narrows grade-less codes and lists; subject (math, ela, science) and framework (ccss, ngss,
+    tx-teks-2012, ...) scope lists and alignments, and codes are looked for in the framework first (a code it does not
+    hold is read where it lives, and the framework is then the crosswalk target); k caps retrieved lists (default 8),
+    alignments (default 5) and crosswalk matches (default 3)."""
     catalog = c.catalog
-    if framework is None:
-        mentions = catalog.mentions_across(question, grade)
-    else:
-        mentions = [replace(r, framework=framework) for r in catalog.mentions(question, framework, grade)]
+    mentions = catalog.mentions_across(question, grade, default=framework)
     found = [r for r in mentions if r.found]
     homes = list(dict.fromkeys(r.framework for r in found))
     named = [f for f in dict.fromkeys(f for f, _, _ in framework_names(question)) if f in catalog.frameworks()]
-    targets = [f for f in named if f not in homes]
+    targets = [f for f in named if f not in homes] or ([framework] if framework and homes and framework not in homes
+                                                       else [])
     across = any(f not in BUILTIN_FRAMEWORKS for f in homes + targets)
     if _BLOOM.search(question):
         return _bloom(c, question, mentions, framework)

@@ -94,8 +94,9 @@ class NewItem:
 @dataclass
 class JobView:
     """A job's state as the API reports it. A job with items counts items; a job without (re-index, transcript
-    ingest) counts the chunks it writes or skips: `total` is None until the job has counted them, and `done` and
-    `succeeded` are the chunks handled so far (a failure fails the job as a whole: `error`)."""
+    ingest) counts the chunks it writes or skips: `total` is None until the job has counted them (and stays None for
+    a job that ended before counting: cancelled while queued, failed before chunking), and `done` and `succeeded` are
+    the chunks handled so far (a failure fails the job as a whole: `error`)."""
 
     id: str
     kind: str

@@ -291,3 +291,34 @@ def test_share_of_a_filter_counts_indexable_standards(catalog, tmp_path):
     store.remove("tx")
     fresh.refresh()
     assert fresh.share("tx") == 0.0
+
+
+@pytest.mark.parametrize("question, code", [
+    ("Find the Common Core math standards MS-PS1-4 relies on", "MS-PS1-4"),
+    ("Which NGSS standards 6.RP.A.3 supports?", "6.RP.A.3"),
+])
+def test_a_framework_named_before_a_code_it_does_not_hold_is_the_target(catalog, question, code):
+    """"Common Core math standards MS-PS1-4": Common Core is what is asked for, not MS-PS1-4's framework; the code is
+    resolved where it lives (it was looked up in Common Core only and reported not found)."""
+    (result,) = catalog.mentions_across(question)
+    assert result.found and result.codes == (code,) and result.framework == catalog.by_code[code].framework
+
+
+def test_a_framework_named_before_a_code_nothing_holds_reports_it_there(catalog):
+    (result,) = catalog.mentions_across("What is Common Core 6.RP.A.9?")
+    assert not result.found and result.framework == "ccss" and "6.RP.A.3" in result.suggestions
+
+
+@pytest.mark.parametrize("text", ["What grade teaches multiplying decimals like 2.5(4)?", "Compute 3.2(10) and 1.5(x).",
+                                  "Evaluate f.g(x) for x = 2."])
+def test_math_expressions_with_brackets_are_no_codes(catalog, text):
+    """2.5(4) is a product, f.g(x) a composition: neither is a citation form (both were reported not found)."""
+    assert catalog.mentions(text) == [] and catalog.mentions_across(text) == []
+
+
+@pytest.mark.parametrize("text, code", [("Students model MS-PS1-4(a) with particles", "MS-PS1-4"),
+                                        ("Then MS-ESS3-3(b) asks for a design.", "MS-ESS3-3")])
+def test_ngss_codes_with_a_bracketed_part_still_resolve(catalog, text, code):
+    assert [r.codes for r in catalog.mentions(text)] == [(code,)]
+    assert [r.codes for r in catalog.mentions_across(text)] == [(code,)]
+    assert codes_in_text(text) == [code]

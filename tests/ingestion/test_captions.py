@@ -150,3 +150,18 @@ def test_srt_speaker_labels_are_speakers_bracketed_chevron_or_colon():
                                       "STUDENT: Two dollars.", "Ms. Rivera: Per pound. And per ounce?"]
     assert "[Teacher]" not in t.text and ">>" not in t.text
     assert [turn.speaker for turn in read_turns(srt)] == ["Teacher", "STUDENT", "Ms. Rivera"]
+
+
+def test_an_srt_chevron_without_a_name_opens_an_unnamed_speakers_line():
+    """`>>` marks a change of speaker even with no name after it: "Twelve." was the teacher's, with ">>" kept."""
+    srt = "1\n00:00:01,000 --> 00:00:04,000\n>> TEACHER: What is 3 times 4?\n>> Twelve.\n"
+    assert [(c.speaker, c.text) for c in read_cues(srt, "srt")] == [("TEACHER", "What is 3 times 4?"), ("", "Twelve.")]
+
+
+def test_numbered_steps_and_lesson_headings_are_no_speakers():
+    """"Step 1: multiply both sides by 3" made "Step 1" a student of the lesson."""
+    srt = ("1\n00:00:01,000 --> 00:00:04,000\nTeacher: Watch the board.\nStep 1: multiply both sides by 3\n"
+           "Example 2: find the unit price\nRemember: a rate compares two quantities\n")
+    assert [(c.speaker, c.text) for c in read_cues(srt, "srt")] == [
+        ("Teacher", "Watch the board."), ("Teacher", "Step 1: multiply both sides by 3"),
+        ("Teacher", "Example 2: find the unit price"), ("Teacher", "Remember: a rate compares two quantities")]

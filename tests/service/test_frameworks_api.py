@@ -364,3 +364,25 @@ def test_ask_page_links_each_cited_standard_within_its_framework(api):
     assert "Answered as: crosswalk" in page and "Closest Common Core standards by the crosswalk" in page
     assert 'class="citation" href="/app/standards/6.4.B?framework=tx-teks-2012"' in page
     assert 'class="citation" href="/app/standards/6.RP.A.3"' in page
+
+
+def test_ask_reads_a_state_name_before_a_ccss_code_as_the_target(api):
+    """"Is there a TEKS standard 6.RP.A.3 matches?" looked 6.RP.A.3 up in TEKS only and reported it not found, with
+    TEKS suggestions; 6.RP.A.3 is Common Core's, and TEKS is where to look for matches."""
+    body = api.post("/ask", json={"question": "Is there a TEKS standard 6.RP.A.3 matches?"}).json()
+    walked = api.post("/crosswalk", json={"from": "ccss", "code": "6.RP.A.3", "to": "tx-teks-2012", "k": 3}).json()
+    assert not body["unresolved"] and "not found" not in body["answer"], body
+    assert body["intent"] == "crosswalk" and body["citations"] == ["6.RP.A.3", *[m["code"] for m in walked["matches"]]]
+
+
+@pytest.mark.parametrize("question, framework, source, code, target", [
+    ("How does TEKS 6.4.B map to Common Core?", "ccss", "tx-teks-2012", "6.4.B", "ccss"),
+    ("Which TEKS standards match 6.RP.A.3?", "tx-teks-2012", "ccss", "6.RP.A.3", "tx-teks-2012"),
+])
+def test_ask_with_a_chosen_framework_still_answers_a_crosswalk_question(api, question, framework, source, code, target):
+    """Picking the target framework in the Ask form (the `framework` field) switched crosswalk answers off: the code
+    was read within that framework only, so the answer was a topic list or an alignment of the question's words."""
+    body = api.post("/ask", json={"question": question, "framework": framework}).json()
+    walked = api.post("/crosswalk", json={"from": source, "code": code, "to": target, "k": 3}).json()
+    assert body["intent"] == "crosswalk" and not body["unresolved"], body
+    assert body["citations"] == [code, *[m["code"] for m in walked["matches"]]]

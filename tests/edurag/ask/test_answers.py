@@ -56,3 +56,16 @@ def test_a_citation_form_nothing_holds_is_not_found_in_full(components):
     body = ask(components, "What is 111.26(b)(4)(B)?")
     assert body.unresolved == ["111.26(b)(4)(B)"] and body.answer == "111.26(b)(4)(B) was not found among the standards."
     assert body.intent != "list" and body.citations == []
+
+
+def test_a_math_expression_with_brackets_is_no_code(components):
+    """"like 2.5(4)" was reported as an unknown code ("2.5(4) was not found among the standards.") and the question
+    lost the list intent; it is mathematics, answered like the same question without it."""
+    body = ask(components, "What grade teaches multiplying decimals like 2.5(4)?")
+    assert body.unresolved == [] and "not found" not in body.answer and body.intent == "list"
+
+
+def test_an_ngss_code_with_a_bracketed_part_is_answered(components):
+    """MS-PS1-4(a) was reported not found (a01f7f8 read it as MS-PS1-4)."""
+    body = ask(components, "What is MS-PS1-4(a) about?")
+    assert body.unresolved == [] and body.citations[:1] == ["MS-PS1-4"]

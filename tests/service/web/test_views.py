@@ -46,3 +46,25 @@ def test_graph_caps_each_relation_and_is_empty_without_relations():
     assert layout(_detail()).nodes == []
     graph = layout(_detail(related=[f"R.{i}" for i in range(PER_GROUP + 3)]))
     assert graph.hidden == 3 and len([n for n in graph.nodes if n.kind == "related"]) == PER_GROUP
+
+
+def test_the_job_page_says_counting_only_while_the_job_runs(tmp_path):
+    """A re-index or ingest job that ends before counting its chunks (cancelled while queued, failed early) read
+    "Status: cancelled — Counting the work…" for good."""
+    from edurag.jobs.store import JobStatus, JobStore
+    from edurag.jobs.tasks import REINDEX
+    from service.schemas import JobOut
+    from service.web.templating import templates
+
+    store = JobStore(f"sqlite:///{tmp_path / 'jobs.db'}")
+    queued, failed = store.create(REINDEX, []), store.create(REINDEX, [])
+    fragment = templates.get_template("_job_progress.html")
+
+    def page(job_id: str) -> str:
+        return fragment.render(job=JobOut.of(store.get(job_id)), csrf="token")
+
+    assert "Counting the work…" in page(queued)
+    store.cancel(queued)
+    store.finish(failed, JobStatus.FAILED, error="Chroma is down")
+    for job_id in (queued, failed):
+        assert "Counting the work…" not in page(job_id) and "No chunks counted" in page(job_id)
