@@ -1,8 +1,10 @@
-"""`edurag finetune ...`: LoRA, prompt tuning, full fine-tune and PPO detox from the command line."""
+"""`edurag finetune ...`: LoRA, prompt tuning, full fine-tune and PPO detox of the generator; the embedder, /align's
+ranker and query encoder, and the lectures' sentence scorer, from the command line."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -42,6 +44,21 @@ SaveSteps = Annotated[int, _option(TrainArgs, "save_steps")]
 LoggingSteps = Annotated[int, _option(TrainArgs, "logging_steps")]
 Resume = Annotated[bool, _option(TrainArgs, "resume", "--resume/--no-resume")]
 D, T = DataArgs, TrainArgs  # short names for the defaults below
+
+
+def _trained(train: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run a training that writes an artifact and returns its manifest; bad data or a missing model exits 2."""
+    try:
+        return train()
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+def _print_run(manifest: dict[str, Any], out: Path) -> None:
+    """The method, steps and metrics of a finished training, as JSON on the console."""
+    console.print_json(json.dumps({"method": manifest["method"], "steps": manifest["steps"], "metrics": manifest["metrics"],
+                                   "out": str(out)}))
 
 
 def _run(ctx: typer.Context, method: str, base: Optional[str], data: DataArgs, out: Path, train: TrainArgs,
@@ -159,11 +176,7 @@ def embedder(ctx: typer.Context, out: Out,
 
     settings = ctx.obj
     args = EmbedderArgs(epochs, batch_size, learning_rate, warmup_ratio, limit, seed, logging_steps, max_seq_length)
-    try:
-        manifest = run_embedder_training(settings.standards_dir, out, args, dev_items, base, settings.allow_downloads)
-    except (ValueError, FileNotFoundError, KeyError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    manifest = _trained(lambda: run_embedder_training(settings.standards_dir, out, args, dev_items, base, settings.allow_downloads))
     keys = ("method", "steps", "final_loss", "wall_time_seconds")
     console.print_json(json.dumps({k: manifest[k] for k in keys} | {"pairs": manifest["data"]["pairs_used_by_source"], "out": str(out)}))
 
@@ -182,20 +195,14 @@ def aligner(ctx: typer.Context, items: Annotated[Path, typer.Option("--items", e
 
     settings = ctx.obj
     args = AlignerArgs(adapter_steps=adapter_steps, limit=limit, seed=seed)
-    try:
-        manifest = run_aligner_training(items, out, args, settings, lambda seq: track(seq, description="encoding", console=console),
-                                        query_encoder)
-    except (ValueError, FileNotFoundError, KeyError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    console.print_json(json.dumps({"method": manifest["method"], "steps": manifest["steps"], "metrics": manifest["metrics"],
-                                   "out": str(out)}))
+    _print_run(_trained(lambda: run_aligner_training(
+        items, out, args, settings, lambda seq: track(seq, description="encoding", console=console), query_encoder)), out)
 
 
 @app.command("query-encoder")
 def query_encoder(ctx: typer.Context,
                   items: Annotated[Path, typer.Option("--items", exists=True, dir_okay=False, help="Tagged lessons jsonl (text); only its dev split is read.")],
-                  out: Annotated[Path, typer.Option("--out", help="Folder for the LoRA, edurag_query_encoder.json and the manifest (the bundled one: edurag/data/aligner/query_encoder).")],
+                  out: Annotated[Path, typer.Option("--out", help="Folder for the LoRA, edurag_query_encoder.json and the manifest (put it in an aligner folder as query_encoder/).")],
                   transcripts: Annotated[Optional[list[Path]], typer.Option("--transcripts", exists=True, dir_okay=False, help="Transcript jsonl files (Yale lectures, TalkMoves) whose passages are distilled on too; repeatable.")] = None,
                   max_steps: Annotated[int, _option(QueryEncoderArgs, "max_steps")] = QueryEncoderArgs.max_steps,
                   epochs: Annotated[float, _option(QueryEncoderArgs, "epochs")] = QueryEncoderArgs.epochs,
@@ -209,13 +216,7 @@ def query_encoder(ctx: typer.Context,
     settings = ctx.obj
     args = QueryEncoderArgs(max_steps=max_steps, epochs=epochs, statements=statements, per_transcript=per_transcript,
                             limit=limit, seed=seed)
-    try:
-        manifest = run_query_encoder_training(items, transcripts or [], out, args, settings)
-    except (ValueError, FileNotFoundError, KeyError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    console.print_json(json.dumps({"method": manifest["method"], "steps": manifest["steps"], "metrics": manifest["metrics"],
-                                   "out": str(out)}))
+    _print_run(_trained(lambda: run_query_encoder_training(items, transcripts or [], out, args, settings)), out)
 
 
 @app.command("summary-scorer")
@@ -231,11 +232,7 @@ def summary_scorer(ctx: typer.Context,
 
     from finetune.summary_scorer import run_summary_scorer_training
 
-    try:
-        manifest = run_summary_scorer_training(data, out, SummaryScorerArgs(alpha=alpha, folds=folds, limit=limit), ctx.obj,
-                                               lambda seq: track(seq, description="lectures", console=console))
-    except (ValueError, FileNotFoundError, KeyError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    manifest = _trained(lambda: run_summary_scorer_training(data, out, SummaryScorerArgs(alpha=alpha, folds=folds, limit=limit),
+                                                            ctx.obj, lambda seq: track(seq, description="lectures", console=console)))
     console.print_json(json.dumps({"method": manifest["method"], "metrics": manifest["metrics"],
                                    "lectures": manifest["data"]["tune_lectures"], "out": str(out)}))
