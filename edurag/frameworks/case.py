@@ -187,8 +187,5 @@ def _year(value: str | None) -> int | None:
 
 
 def load_file(path: Path) -> dict:
-    """Parse a package file (FrameworkFormatError when it is not UTF-8 JSON)."""
-    try:
-        return json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FrameworkFormatError(f"{path.name}: not UTF-8 JSON ({exc})") from exc
+    """Parse a package file. Raises UnicodeDecodeError or json.JSONDecodeError (importer.unreadable words them)."""
+    return json.loads(path.read_bytes().decode("utf-8"))

@@ -169,6 +169,7 @@ class Crosswalker:
         self._targets: dict[tuple[str, str], _Target] = {}
         self._catalog_version = catalog.version
         self._vectors: dict[str, np.ndarray] | None = None
+        self._building = threading.Lock()  # one target built at a time: requests share the walker (crosswalker_for)
 
     def candidates(self, framework: str, subject: str | None = None) -> list[Standard]:
         """The standards a crosswalk can land on: the framework's indexable standards, of one subject if it has it."""
@@ -178,6 +179,10 @@ class Crosswalker:
         return pool
 
     def _target(self, framework: str, subject: str | None) -> _Target:
+        with self._building:
+            return self._built_target(framework, subject)
+
+    def _built_target(self, framework: str, subject: str | None) -> _Target:
         self.catalog.frameworks()  # reads the store's version: an import by another process refreshes the catalog
         if self.catalog.version != self._catalog_version:  # a framework was imported or removed: rebuild targets
             self._targets.clear()
@@ -285,7 +290,15 @@ def crosswalker_for(c: Components) -> Crosswalker:
         if held is None or held[0]() is not c:
             walker = Crosswalker(c.catalog, c.embedder, c.settings.data_dir / "crosswalk")
             held = _WALKERS[id(c)] = (weakref.ref(c), walker)
+            weakref.finalize(c, _forget, id(c), walker)
         return held[1]
+
+
+def _forget(key: int, walker: Crosswalker) -> None:
+    """Drop a dead Components' crosswalker (its id may already hold a newer Components' one: keep that)."""
+    with _WALKERS_LOCK:
+        if key in _WALKERS and _WALKERS[key][1] is walker:
+            del _WALKERS[key]
 
 
 def _link_keys(s: Standard) -> list[str]:

@@ -204,6 +204,8 @@ def read(source: Source) -> tuple[Framework, Iterator[Standard], list[Associatio
     if source.kind == "case":
         try:
             package = case.validate(case.load_file(source.paths[0]))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise unreadable(source.paths[0], exc) from exc
         except FrameworkFormatError as exc:
             message = str(exc) if str(exc).startswith(source.paths[0].name) else f"{source.paths[0].name}: {exc}"
             raise FrameworkFormatError(message, exc.problems) from exc

@@ -252,3 +252,38 @@ def test_an_empty_statement_is_skipped_and_counted(tmp_path):
     path.write_text(json.dumps(tx))
     report = import_source(FrameworkStore(tmp_path / "store"), plan([path], "tx")[0])
     assert (report.items, report.empty_statements, sorted(report.empty_examples)) == (70, 2, ["6.4.B", "6.4.C"])
+
+
+def test_a_case_package_bad_after_its_document_gets_the_one_utf8_or_json_message(tmp_path):
+    """A cp1252 quote deep in CFItems, or a missing comma there (sniffing reads only the CFDocument), is worded as
+    every framework file's: the byte and offset with 'save the file as UTF-8 JSON', or 'not valid JSON (reason)'."""
+    text = CASE_V1P0.read_text(encoding="utf-8")
+    at = text.index('"fullStatement"', text.index('"CFItems"'))
+    quoted = tmp_path / "quoted.json"
+    quoted.write_bytes(text[:at].encode("utf-8") + b"\x93" + text[at:].encode("utf-8"))
+    offset = len(text[:at].encode("utf-8"))
+    with pytest.raises(FrameworkFormatError, match=rf"^quoted\.json: not valid UTF-8 \(byte 0x93 at offset {offset}\); "
+                                                    r"save the file as UTF-8 JSON"):
+        import_source(FrameworkStore(tmp_path / "store"), plan([quoted], "case-quoted")[0])
+    comma = tmp_path / "comma.json"
+    comma.write_text(text[:at] + text[at:].replace(",", "", 1), encoding="utf-8")
+    with pytest.raises(FrameworkFormatError, match=r"^comma\.json: not valid JSON \("):
+        import_source(FrameworkStore(tmp_path / "store2"), plan([comma], "case-comma")[0])
+
+
+def test_a_components_crosswalker_is_shared_while_it_lives_and_dropped_with_it(tmp_path, embedder):
+    """crosswalker_for gives one walker per Components (POST /crosswalk, /ask and /standards share its vectors) and
+    forgets it when the Components is gone, so rebuilt Components do not pile up catalogs and vector pools."""
+    import gc
+
+    from edurag.components import build_components
+    from edurag.frameworks import crosswalk
+    from edurag.settings import Settings
+
+    c = build_components(Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    walker = crosswalk.crosswalker_for(c)
+    assert crosswalk.crosswalker_for(c) is walker and id(c) in crosswalk._WALKERS
+    key = id(c)
+    del c
+    gc.collect()
+    assert key not in crosswalk._WALKERS or crosswalk._WALKERS[key][1] is not walker
