@@ -101,6 +101,30 @@ def save_adapter(peft_model: Any, out: Path) -> None:
     save_file({name: tensor.half() for name, tensor in load_file(str(weights)).items()}, str(weights))
 
 
+def length_grouped_batches(lengths: list[int]) -> Any:
+    """A sentence-transformers batch sampler (the trainer's `batch_sampler` callable) that draws batches of passages of
+    about the same length (transformers' LengthGroupedSampler: shuffled, sorted within mega-batches of 50 batches),
+    reshuffled every epoch. Statements (~30 word pieces) batched with 200-piece passages were padded to 200."""
+    import torch
+    from sentence_transformers import DefaultBatchSampler
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    class LengthGroupedBatchSampler(DefaultBatchSampler):
+        def __iter__(self) -> Any:
+            generator = torch.Generator()
+            generator.manual_seed(self.seed + self.epoch)
+            order = list(LengthGroupedSampler(self.batch_size, lengths=lengths, generator=generator))
+            stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
+            for start in range(0, stop, self.batch_size):
+                yield order[start:start + self.batch_size]
+
+        def __len__(self) -> int:
+            full, rest = divmod(len(lengths), self.batch_size)
+            return full + (0 if self.drop_last or not rest else 1)
+
+    return LengthGroupedBatchSampler
+
+
 def cosine_to(model: Any, texts: list[str], targets: np.ndarray) -> np.ndarray:
     """Cosine of the model's unit vectors of texts to the target unit vectors, one per text."""
     vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
@@ -128,12 +152,13 @@ def run_query_encoder_training(items_file: Path, transcripts: Sequence[Path], ou
     student = student_model(base, args.layers, args, settings.allow_downloads)
     before = cosine_to(student, check, check_targets) if check else np.zeros(0)
     data = Dataset.from_dict({"text": texts, "label": [v.tolist() for v in targets]})
+    lengths = [len(ids) for ids in student.tokenizer(texts, truncation=True, max_length=student.max_seq_length)["input_ids"]]
     with tempfile.TemporaryDirectory(prefix="edurag-query-encoder-") as scratch:
         training = SentenceTransformerTrainingArguments(
             output_dir=scratch, num_train_epochs=args.epochs, max_steps=args.max_steps,
             per_device_train_batch_size=args.batch_size, learning_rate=args.learning_rate, warmup_ratio=args.warmup_ratio,
             lr_scheduler_type="linear", seed=args.seed, logging_steps=args.logging_steps, save_strategy="no",
-            report_to=[], use_cpu=True)
+            report_to=[], use_cpu=True, batch_sampler=length_grouped_batches(lengths))
         trainer = SentenceTransformerTrainer(model=student, args=training, train_dataset=data, loss=MSELoss(student))
         result = trainer.train()
         losses = [round(h["loss"], 6) for h in trainer.state.log_history if "loss" in h]

@@ -64,3 +64,19 @@ def test_align_encodes_passages_with_its_aligners_query_encoder_of_the_same_vect
     assert query is not embedder and query.model[0].auto_model.config.num_hidden_layers == 3
     other = Embedder(model=embedder.model, name="someone/else-minilm")
     assert passage_encoder(plain, other) is other
+
+
+def test_length_grouped_batches_cover_every_passage_once_with_similar_lengths_and_reshuffle_each_epoch() -> None:
+    """The distillation's batch sampler: every index once per epoch, batches of similar length (a mix of 30-piece
+    statements and 200-piece passages is not padded to 200 in most batches), another order the next epoch."""
+    from finetune.query_encoder import length_grouped_batches
+
+    lengths = [30 if i % 3 else 200 for i in range(1000)]
+    sampler = length_grouped_batches(lengths)(list(range(len(lengths))), batch_size=16, drop_last=False, seed=13)
+    first = list(sampler)
+    assert len(first) == len(sampler) == 63
+    assert sorted(i for batch in first for i in batch) == list(range(len(lengths)))
+    mixed = sum(len({lengths[i] for i in batch}) > 1 for batch in first)
+    assert mixed < len(first) / 5  # at most one per mega-batch; drawn at random, nearly every batch would mix
+    sampler.set_epoch(1)
+    assert list(sampler) != first
