@@ -30,11 +30,13 @@ _NOT_SPEAKERS = re.compile(r"^(?:Step|Example|Problem|Exercise|Part|Note|Remembe
 
 # Transcribers' notes for what was no one's words or could not be heard, optionally with a time: "[inaudible 00:56:09]",
 # "[unintelligible 00:08:46]", "(inaudible)", "[crosstalk]", "[laughter]", "[background conversation]" (the TalkMoves
-# conventions, and those of caption files). Summaries and search text leave them out; stage directions such as
+# conventions), and caption files' sound descriptions ("[Bell]", "[BELL RINGS]", "[door closes]", "[phone buzzing]"). Summaries and search text leave them out; stage directions such as
 # "[writes]" or "[to Alan]" stay, they say what happened.
 _NOISE_WORDS = (r"inaudible|unintelligible|indiscernible|incomprehensible|unclear|cross-?talk|overlapping|"
                 r"background(?: \w+)?|laugh(?:s|ter|ing)?|chuckl(?:es|ing)|giggl(?:es|ing)|applause|music|silence|"
-                r"pause|noise|cough(?:s|ing)?|sigh(?:s|ing)?")
+                r"pause|noise|cough(?:s|ing)?|sigh(?:s|ing)?|bell|rings?|ringing|knock(?:s|ing)?|buzz(?:er|es|ing)?|"
+                r"beep(?:s|ing)?|door|footsteps|static|whistle|alarm|cheer(?:s|ing)?|clap(?:s|ping)?|groan(?:s|ing)?|"
+                r"gasp(?:s|ing)?|chatter(?:ing)?|sound(?:s)?(?: effects?)?")
 _ANNOTATION = re.compile(rf"[ \t]*[\[(][^\[\]()\n]{{0,40}}?\b(?:{_NOISE_WORDS})\b[^\[\]()\n]{{0,40}}[\])]", re.IGNORECASE)
 
 TEACHER_LABELS = re.compile(r"^(T\d*|Teacher\d*|Tchr|Instructor|Prof(essor)?|(Mr|Mrs|Ms|Miss|Mx|Dr)\.? [A-Z][\w'-]*)$", re.IGNORECASE)
@@ -88,8 +90,8 @@ def speaker_label(line: str) -> tuple[str, str, float | None]:
         return match.group(1).strip(), line[match.end():], seconds(time.group(0)) if time else None
     match = _BRACKET_LABEL.match(line)
     label = match.group(1) if match else ""
-    if label and not _ANNOTATION.fullmatch(f"[{label}]") and (TEACHER_LABELS.match(label) or STUDENT_GROUP_LABELS.match(label)
-                                                            or _NAME.match(label)):
+    if label and (TEACHER_LABELS.match(label) or STUDENT_GROUP_LABELS.match(label)
+                  or (_NAME.match(label) and not _ANNOTATION.fullmatch(f"[{label}]"))):
         return label, line[match.end():], None
     return "", line, None
 

@@ -135,16 +135,19 @@ def test_times_inside_caption_text_are_not_taken_for_timing_lines():
 def test_srt_speaker_labels_are_speakers_bracketed_chevron_or_colon():
     """newuser12 finding 11: `<i>[Teacher]</i>` opening an SRT cue stayed the text "[Teacher]"; it is a speaker label,
     as `Teacher:` and `>> STUDENT:` are (read by the one label reader, edurag.transcript_text.speaker_label).
-    Stage directions and non-speech notes in brackets are not speakers."""
+    Stage directions and non-speech notes in brackets are not speakers, sound descriptions ("[Bell]") either (review13
+    bug 5), but a teacher named Bell is."""
     srt = ("\ufeff1\r\n00:00:01,000 --> 00:00:03,000\r\n{\\an8}Teacher: Right, that is the unit rate.\r\n\r\n"
            "2\r\n00:00:03,500 --> 00:00:05,000\r\n<i>[Teacher]</i> So what is the price per pound?\r\n\r\n"
            "3\r\n00:00:05,500 --> 00:00:07,000\r\n>> STUDENT: Two dollars.\r\n\r\n"
            "4\r\n00:00:07,500 --> 00:00:09,000\r\n[Ms. Rivera] Per pound.\r\nAnd per ounce?\r\n\r\n"
-           "5\r\n00:00:09,500 --> 00:00:11,000\r\n[writes] 12 / 3 on the board\r\n[SIGHS] Okay.\r\n[sighs] Fine.\r\n")
+           "5\r\n00:00:09,500 --> 00:00:11,000\r\n[writes] 12 / 3 on the board\r\n[SIGHS] Okay.\r\n[sighs] Fine.\r\n\r\n"
+           "6\r\n00:00:11,500 --> 00:00:13,000\r\n[Phone buzzing] Sorry.\r\n[Bell] Pencils down.\r\n[Mr. Bell] Thank you.\r\n")
     assert [(c.speaker, c.text) for c in read_cues(srt, "srt")] == [
         ("Teacher", "Right, that is the unit rate."), ("Teacher", "So what is the price per pound?"),
         ("STUDENT", "Two dollars."), ("Ms. Rivera", "Per pound."), ("Ms. Rivera", "And per ounce?"),
-        ("", "[writes] 12 / 3 on the board"), ("", "[SIGHS] Okay."), ("", "[sighs] Fine.")]
+        ("", "[writes] 12 / 3 on the board"), ("", "[SIGHS] Okay."), ("", "[sighs] Fine."), ("", "[Phone buzzing] Sorry."),
+        ("", "[Bell] Pencils down."), ("Mr. Bell", "Thank you.")]
     [t] = parse_transcripts(srt.encode(), "math7/unit rates.srt")
     assert t.text.split("\n")[:3] == ["Teacher: Right, that is the unit rate. So what is the price per pound?",
                                       "STUDENT: Two dollars.", "Ms. Rivera: Per pound. And per ounce?"]
