@@ -152,7 +152,7 @@ def test_srt_speaker_labels_are_speakers_bracketed_chevron_or_colon():
     assert t.text.split("\n")[:3] == ["Teacher: Right, that is the unit rate. So what is the price per pound?",
                                       "STUDENT: Two dollars.", "Ms. Rivera: Per pound. And per ounce?"]
     assert "[Teacher]" not in t.text and ">>" not in t.text
-    assert [turn.speaker for turn in read_turns(srt)] == ["Teacher", "STUDENT", "Ms. Rivera"]
+    assert [turn.speaker for turn in read_turns(srt)] == ["Teacher", "STUDENT", "Ms. Rivera", "Mr. Bell"]
 
 
 def test_an_srt_chevron_without_a_name_opens_an_unnamed_speakers_line():
