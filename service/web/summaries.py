@@ -8,17 +8,19 @@ handler on the same request (the form uses its field names: files, strategy, and
 from __future__ import annotations
 
 import typing
+from itertools import islice
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
 from edurag.prompts import STRATEGIES
-from edurag.jobs.tasks import upload_items
+from edurag.jobs.tasks import SUMMARIZE, upload_items
+from edurag.jobs.worker import Jobs
 from service.deps import ComponentsDep
 from service.routes.jobs import JobsDep, cancel_job, get_job, job_results, submit_summarize
 from service.routes.summarize import summarize_route
-from service.schemas import SummarizeRequest
+from service.schemas import JobOut, SummarizeRequest
 from service.web.session import require_reader, session_admin_check
 from service.web.templating import HTMLRoute, fragment_or_page, is_htmx, read_form, render, text_field, uploads
 
@@ -26,6 +28,8 @@ router = APIRouter(route_class=HTMLRoute, include_in_schema=False, dependencies=
 
 SUFFIXES = (".txt", ".vtt", ".srt", ".jsonl")
 OPTIONAL_FIELDS = ("length", "format")
+# Summaries a finished bulk job's page shows; the CSV and JSONL downloads have them all.
+SHOWN_SUMMARIES = 50
 
 
 def _choices(name: str) -> tuple[str, ...]:
@@ -84,16 +88,23 @@ async def summarize_submit(request: Request, c: ComponentsDep, jobs: JobsDep) ->
     return _summary(request, c, text if isinstance(text, str) else "", form, "Pasted text")
 
 
+def _job_view(job: JobOut, jobs: Jobs) -> dict[str, Any]:
+    """A job page's context: the job and, once a summarize job has ended, its first SHOWN_SUMMARIES result rows (id,
+    title, status, summary fields, error; edurag.jobs.store.result_row) to read on the page."""
+    ended = job.kind == SUMMARIZE and job.status not in ("queued", "running")
+    return {"job": job, "results": list(islice(jobs.store.results(job.id), SHOWN_SUMMARIES)) if ended else []}
+
+
 @router.get("/app/jobs/{job_id}")
 def job_page(request: Request, job_id: str, jobs: JobsDep) -> Response:
-    """A job's live progress page."""
-    return render(request, "job.html", page="summarize", job=get_job(job_id, jobs, session_admin_check(request)))
+    """A job's live progress page; a finished bulk summary job lists its summaries."""
+    return render(request, "job.html", page="summarize", **_job_view(get_job(job_id, jobs, session_admin_check(request)), jobs))
 
 
 @router.get("/app/jobs/{job_id}/progress")
 def job_progress(request: Request, job_id: str, jobs: JobsDep) -> Response:
-    """The progress fragment htmx polls every second until the job ends."""
-    return render(request, "_job_progress.html", job=get_job(job_id, jobs, session_admin_check(request)))
+    """The progress fragment htmx polls every second until the job ends (then with its summaries)."""
+    return render(request, "_job_progress.html", **_job_view(get_job(job_id, jobs, session_admin_check(request)), jobs))
 
 
 @router.post("/app/jobs/{job_id}/cancel")
@@ -101,7 +112,7 @@ async def job_cancel(request: Request, job_id: str, c: ComponentsDep, jobs: Jobs
     """Cancel a queued or running job (finished items keep their results); answers with the progress fragment."""
     await read_form(request, c.settings.max_text_bytes)
     job = cancel_job(job_id, jobs, session_admin_check(request))
-    return render(request, "_job_progress.html" if is_htmx(request) else "job.html", page="summarize", job=job)
+    return render(request, "_job_progress.html" if is_htmx(request) else "job.html", page="summarize", **_job_view(job, jobs))
 
 
 @router.get("/app/jobs/{job_id}/results.{fmt}")

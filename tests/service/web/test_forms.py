@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,30 @@ def test_bulk_job_from_files_can_be_cancelled(components):
         assert cancelled.status_code == 200 and 'data-status="cancelled"' in cancelled.text
         assert "Cancel the job" not in cancelled.text
         assert client.post(f"{job_url}/cancel", data={"csrf_token": token}).status_code == 409
+
+
+def test_finished_bulk_job_page_lists_its_summaries(components):
+    """A bulk summary job's page showed only counters and download links; once the job ends it lists each file's
+    summary (the first one open), in input order, with the files' titles."""
+    lessons = {"ratios.txt": "Teacher: Today we compare unit rates. Which store has the better buy per pound?\n"
+                             "Student: The second store, because three dollars for two pounds is less per pound.",
+               "fractions.txt": "Teacher: What is three fourths plus one half?\nStudent: Five fourths, one and a "
+                                "fourth, because one half is two fourths."}
+    with _client(components, max_text_bytes=10**6, max_upload_bytes=10**7) as client:
+        token = _token(client.get("/app/summarize").text)
+        files = [("files", (name, text.encode(), "text/plain")) for name, text in lessons.items()]
+        created = client.post("/app/summarize", data={"csrf_token": token}, files=files, follow_redirects=False)
+        job_url = created.headers["location"]
+        for _ in range(300):
+            page = client.get(job_url).text
+            if 'data-status="running"' not in page and 'data-status="queued"' not in page:
+                break
+            time.sleep(0.2)
+    assert 'data-status="succeeded"' in page
+    listed = page.split('class="job-results"', 1)[1]
+    assert listed.index("ratios") < listed.index("fractions") and listed.count('<details class="job-summary"') == 2
+    assert "unit rates" in listed or "better buy" in listed
+    assert '<details class="job-summary" open>' in listed
 
 
 def test_align_page_lists_practices_apart_from_standards(full_components):
