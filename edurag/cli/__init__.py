@@ -75,6 +75,7 @@ def ingest_standards_cmd(ctx: typer.Context) -> None:
     """Embed the bundled standards; unchanged standards are skipped, removed ones deleted."""
     from edurag.alignment.search import passage_encoder
     from edurag.components import build_components
+    from edurag.frameworks.crosswalk import crosswalker_for
     from ingestion.service import ingest_standards
 
     _hold_for_writing(ctx)
@@ -83,6 +84,8 @@ def ingest_standards_cmd(ctx: typer.Context) -> None:
     console.print(report.as_dict())
     with console.status("preparing /align's query encoder"):  # else the first /align builds it
         passage_encoder(components, components.embedder)
+    with console.status("encoding Common Core statements for crosswalks"):  # else the first crosswalk to it does
+        crosswalker_for(components).prepare("ccss")
 
 
 @ingest_app.command("transcripts")
@@ -164,6 +167,7 @@ def ingest_framework_cmd(
     (TEKS grade 6 and grade 7) make one framework; importing some sets of a stored framework without the others
     is refused unless --replace."""
     from edurag.components import build_components
+    from edurag.frameworks.crosswalk import crosswalker_for
     from edurag.frameworks.model import FrameworkConflict, FrameworkFormatError
     from ingestion.frameworks import bundled_sources, ingest_frameworks
 
@@ -184,6 +188,9 @@ def ingest_framework_cmd(
         raise typer.Exit(2) from exc
     for report in reports:
         typer.echo(json.dumps(report.as_dict()))
+    with console.status("encoding the frameworks' statements for crosswalks"):  # else the first crosswalk to one does
+        for report in reports:
+            crosswalker_for(components).prepare(report.framework)
 
 
 @app.command()

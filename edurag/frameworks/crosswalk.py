@@ -178,6 +178,12 @@ class Crosswalker:
             pool = [s for s in pool if s.subject == subject]
         return pool
 
+    def prepare(self, framework: str) -> int:
+        """Build (and cache on disk) the crosswalk targets of `framework`, one per subject it has, so that the first
+        crosswalk to it does not encode its statements (~10 s for Common Core here). Returns the standards prepared."""
+        subjects = sorted({s.subject for s in self.candidates(framework) if s.subject}) or [None]
+        return sum(len(self._target(framework, subject).standards) for subject in subjects)
+
     def _target(self, framework: str, subject: str | None) -> _Target:
         with self._building:
             return self._built_target(framework, subject)

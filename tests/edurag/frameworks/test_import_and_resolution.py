@@ -6,6 +6,7 @@ import copy
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from edurag.codes import code_shaped, corestandards_uri_code, notation_keys
@@ -287,3 +288,28 @@ def test_a_components_crosswalker_is_shared_while_it_lives_and_dropped_with_it(t
     del c
     gc.collect()
     assert key not in crosswalk._WALKERS or crosswalk._WALKERS[key][1] is not walker
+
+
+def test_prepared_crosswalk_target_is_on_disk_for_the_next_process(tmp_path, embedder, standards_subset_dir):
+    """`edurag ingest standards` prepares the Common Core target (the first Standards page of a TEKS standard took
+    10.6 s encoding Common Core, 0.07 s once its vectors were on disk): after `prepare` a new walker over the same
+    cache folder crosswalks to it without encoding a statement; an unprepared folder fills up on the first crosswalk."""
+    from edurag.components import build_components
+    from edurag.frameworks.crosswalk import Crosswalker
+    from edurag.settings import Settings
+
+    c = build_components(Settings(data_dir=tmp_path / "data", standards_dir=standards_subset_dir), embedder=embedder)
+
+    def cached(folder) -> int:
+        return sum(len(np.load(f)["keys"]) for f in folder.glob("vectors-*.npz"))
+
+    prepared = Crosswalker(c.catalog, embedder, tmp_path / "prepared")
+    assert prepared.prepare("ccss") == len(prepared.candidates("ccss")) > 0
+    stored = cached(tmp_path / "prepared")
+    assert stored > 0
+    fresh = Crosswalker(c.catalog, embedder, tmp_path / "prepared")
+    assert fresh.crosswalk("ccss", text="Students compare unit rates with ratio tables.", k=3)
+    assert cached(tmp_path / "prepared") == stored
+    cold = Crosswalker(c.catalog, embedder, tmp_path / "cold")
+    cold.crosswalk("ccss", text="Students compare unit rates with ratio tables.", k=3)
+    assert cached(tmp_path / "cold") > 0
