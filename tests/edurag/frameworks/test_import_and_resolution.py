@@ -313,3 +313,16 @@ def test_prepared_crosswalk_target_is_on_disk_for_the_next_process(tmp_path, emb
     cold = Crosswalker(c.catalog, embedder, tmp_path / "cold")
     cold.crosswalk("ccss", text="Students compare unit rates with ratio tables.", k=3)
     assert cached(tmp_path / "cold") > 0
+
+
+def test_ingest_standards_command_prepares_the_common_core_crosswalk(tmp_path, standards_subset_dir):
+    """The command `make run` runs leaves Common Core's statement vectors on disk for the service's crosswalks."""
+    from typer.testing import CliRunner
+
+    from edurag.cli import app
+
+    result = CliRunner().invoke(app, ["ingest", "standards"], env={
+        "EDURAG_DATA_DIR": str(tmp_path / "data"), "EDURAG_STANDARDS_DIR": str(standards_subset_dir)})
+    assert result.exit_code == 0, result.output
+    [vectors] = (tmp_path / "data" / "crosswalk").glob("vectors-*.npz")
+    assert len(np.load(vectors)["keys"]) > 0
