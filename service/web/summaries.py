@@ -1,5 +1,6 @@
 """Summarize page: one pasted or uploaded transcript summarized at once; several files become a bulk job whose page
-shows live progress (done/total, ETA, per-file errors) and offers the results as CSV or JSONL.
+shows live progress (done/total, ETA, per-file errors), lists the summaries once it ends and offers them as CSV or
+JSONL.
 
 The single summary runs the API's /summarize route function; the bulk job is submitted by the API's /jobs/summarize
 handler on the same request (the form uses its field names: files, strategy, and length/format when the API has them).
