@@ -204,7 +204,7 @@ def crosswalk(
     out: Annotated[Optional[Path], typer.Option(help="Write CSV here (default: a table on stdout).")] = None,
 ) -> None:
     """Best matches of a standard or text in another framework, with score, label and shared terms."""
-    import csv
+    from defusedcsv import csv
     import io
 
     from edurag.components import build_components

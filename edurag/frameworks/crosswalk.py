@@ -17,7 +17,6 @@ CCSS report 0.5 / 0.3 shows 9 grade shifts, most of them topics CCSS also teache
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import re
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import bm25s
+from defusedcsv import csv
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN

@@ -1,11 +1,13 @@
-"""A job's results as streamed files: JSON Lines (one object per item) or CSV with fixed columns."""
+"""A job's results as streamed files: JSON Lines (one object per item) or CSV with fixed columns (defusedcsv: a cell
+opening with = + - @ gets a leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any, Iterable, Iterator
+
+from defusedcsv import csv
 
 CSV_FIELDS = ("id", "title", "status", "summary", "key_terms", "budget_words", "words", "chunks", "error")
 

@@ -6,11 +6,11 @@ the API returns; fields a newer API adds (practices, confidence) appear when pre
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any, Literal, get_args, get_origin
 from urllib.parse import quote
 
+from defusedcsv import csv
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
