@@ -59,7 +59,9 @@ _LETTER = re.compile(r"^[A-Z]$")
 # CCSS.ELA-Literacy.RL.5.1), maybe followed by parenthesized parts (the TEKS citation form 6.4(B), the Texas
 # Administrative Code's 111.26(b)(4)(B)), a K-8 math code written as one word (7rp2, 6RPA3, 6rp3a: _COMPACT_MATH's
 # parts), or a practice written as one word (MP1). A trailing sentence dot is left out.
-CODE_SPAN = re.compile(r"(?<![\w.-])(?:[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)+(?:\([A-Za-z0-9]{1,3}\))*|S?MP\d|"
+# A grade band written with a hyphen ("K-2", "3-5", "9-12") is not a code: TEKS's K.2 answered to "K-2" in "Which K-2
+# standards are about length?". Longer hyphenated codes (NGSS K-2-ETS1-1) still are.
+CODE_SPAN = re.compile(r"(?<![\w.-])(?!(?:K|\d{1,2})-\d{1,2}(?![\w-]|\.\w))(?:[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)+(?:\([A-Za-z0-9]{1,3}\))*|S?MP\d|"
                        r"(?:K|[1-8])(?:" + "|".join(sorted(GRADE_DOMAINS, key=len, reverse=True))
                        + r")[A-D]?\d{1,2}[A-Z]?)(?![\w-])", re.IGNORECASE)
 # The citation form of a code of a framework that numbers its standards (TEKS 6.4(B), the Texas Administrative Code's

@@ -322,3 +322,16 @@ def test_ngss_codes_with_a_bracketed_part_still_resolve(catalog, text, code):
     assert [r.codes for r in catalog.mentions(text)] == [(code,)]
     assert [r.codes for r in catalog.mentions_across(text)] == [(code,)]
     assert codes_in_text(text) == [code]
+
+
+def test_a_grade_band_is_no_code_of_a_framework_that_has_one_like_it(tmp_path):
+    """newuser14: with TEKS imported, "Which K-2 standards are about measuring length?" was answered with TEKS K.2 (the
+    band read as a code). A hyphenated band (K-2, 3-5., 9-12) is no code; K.2 and NGSS's K-2-ETS1-1 still are."""
+    store = FrameworkStore(tmp_path)
+    store.write(Framework(id="tx", title="T", jurisdiction="Texas", subject="math", format="csp"),
+                [Standard(code=code, official_code="", framework="tx", subject="math", level="Standard", grades=[code[0]],
+                          text=f"statement {code}") for code in ("K.2", "3.5", "9.12")], [])
+    catalog = load_catalog(BUNDLED_STANDARDS_DIR, store)
+    assert catalog.mentions_across("Which K-2 standards are about measuring length? And grades 3-5. Or 9-12?") == []
+    assert [(r.framework, r.codes) for r in catalog.mentions_across("What is K.2 about? And K-2-ETS1-1?")] == [
+        ("tx", ("K.2",)), ("ngss", ("K-2-ETS1-1",))]
