@@ -13,6 +13,8 @@ from edurag.components import Components
 from edurag.alignment.ranking import is_practice
 from edurag.alignment.search import Candidate, rank_standards
 
+_INITIAL_DOT = re.compile(r"(?<=\b[A-Z])\.(?=\s)")
+
 @dataclass
 class AlignedStandard:
     """A retrieved standard with its similarity to the text."""
@@ -88,7 +90,9 @@ def _relations(c: Components, s: Standard, mentioned: list[Standard]) -> str:
 
 
 def _context_line(s: Standard, relations: str = "") -> str:
-    line = f"{s.grade_label}, {s.domain}: {s.text}"
+    """"Grade 6, Ratios and Proportional Relationships: <statement> <relations>". A capital's dot in the domain goes
+    (TEKS's "Subchapter B. Middle School"): answers quote a line's first sentence, which ended at "B."."""
+    line = f"{s.grade_label}, {_INITIAL_DOT.sub('', s.domain)}: {s.text}"
     return f"{line} {relations}".strip()
 
 
@@ -125,9 +129,10 @@ def align(c: Components, text: str, k: int, grade: str | None = None, subject: s
     ranked = ranked[:max(k, len(mentioned))]
 
     context = [(s.code, _context_line(s, _relations(c, s, mentioned))) for s in mentioned]
-    if not mentioned:
-        context += [(r.code, _context_line(c.catalog.get(r.code, r.framework))) for r in retrieved
-                    if r.explain and r.explain["dense"] >= c.settings.min_score]
+    relevant = [r for r in retrieved if r.explain and r.explain["dense"] >= c.settings.min_score]
+    if not mentioned and relevant:  # the answer follows the ranking shown: its best standard leads
+        context += [(r.code, _context_line(c.catalog.get(r.code, r.framework)))
+                    for r in [retrieved[0], *(r for r in relevant if r is not retrieved[0])]]
     if not context:
         return Alignment(standards=ranked, answer=NO_MATCH, practices=practices)
 

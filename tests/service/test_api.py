@@ -11,7 +11,7 @@ from edurag.alignment.ranking import FEATURES
 from edurag.alignment.align import retrieve_standards
 from edurag.graph import direct_relation
 from service.app import create_app
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES, SHARED_DATA
 from tests.utils.servers import serve_app
 
 ADMIN = {"Authorization": "Bearer admin-secret"}
@@ -249,3 +249,28 @@ def test_confidence_falls_with_rank(full_api):
     assert all(0 <= c <= 1 for c in confidences) and confidences == sorted(confidences, reverse=True)
     assert {s["confidence_label"] for s in standards} <= {"likely addressed", "related"}
     assert [s["score"] for s in standards] == sorted((s["score"] for s in standards), reverse=True)
+
+
+def test_the_align_answer_leads_with_the_top_ranked_standard(full_api):
+    """newuser14: the answer was built from the standards above the dense floor in their own order, so it could lead
+    with a standard ranked below the first one shown ("The closest match is [1.7.C]" over a list led by 2.9.D)."""
+    lessons = [json.loads(line)["text"] for line in (FIXTURES / "im_lessons_slice.jsonl").read_text().splitlines()[:6]]
+    for text in lessons:
+        body = align(full_api, text, k=5)
+        if body["answer"].startswith("The closest match is"):
+            assert body["answer"].startswith(f"The closest match is [{body['standards'][0]['code']}]"), body["answer"]
+
+
+def test_a_context_line_quotes_a_whole_statement_after_a_domain_with_initials(embedder):
+    """TEKS's domains read "Subchapter A. Elementary": the answer's "also relates to" quoted "Grade 2, Subchapter A."
+    (a line's first sentence) with no statement."""
+    from edurag.alignment.align import _context_line
+    from edurag.generators import ExtractiveGenerator
+    from edurag.standards import Standard
+
+    teks = Standard(code="2.9.D", official_code="", framework="tx", subject="math", level="Sub-standard", grades=["2"],
+                    text="determine the length of an object to the nearest marked unit using rulers;",
+                    domain="Subchapter A. Elementary")
+    answer = ExtractiveGenerator(embedder).answer("q", [("6.RP.A.3", "Grade 6: use ratio reasoning."), ("2.9.D", _context_line(teks))])
+    assert answer.endswith("[2.9.D] Grade 2, Subchapter A Elementary: determine the length of an object to the nearest "
+                           "marked unit using rulers;"), answer
