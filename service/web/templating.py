@@ -66,13 +66,23 @@ def fragment_or_page(request: Request, fragment_template: str, page_template: st
 def error_page(request: Request, status: int, detail: Any) -> Response:
     """The problem in plain words: a fragment for htmx, else a whole page."""
     if isinstance(detail, dict):
-        message, problems = str(detail.get("message", "")), [str(e) for e in detail.get("errors", [])]
+        errors = detail.get("errors", [])
+        message = str(detail.get("message", "")).removeprefix("body.")
+        problems = [_problem(e) for e in errors] if len(errors) > 1 else []
     elif isinstance(detail, list):
         message = "Please check the form:"
-        problems = [f"{p.get('field', '')}: {p.get('message', p)}" if isinstance(p, dict) else str(p) for p in detail]
+        problems = [_problem(p) for p in detail]
     else:
         message, problems = str(detail), []
     return render(request, "error.html", status=status, status_code=status, message=message, problems=problems)
+
+
+def _problem(problem: Any) -> str:
+    """An API problem item ({field, message}) as a form shows it: "k: k must be between 1 and 50" (no "body.")."""
+    if not isinstance(problem, dict):
+        return str(problem)
+    field = str(problem.get("field", "")).removeprefix("body.")
+    return f"{field}: {problem.get('message', '')}" if field else str(problem.get("message", ""))
 
 
 def validation_problems(exc: ValidationError | RequestValidationError) -> list[dict[str, str]]:

@@ -57,6 +57,7 @@ def test_limits_match_the_api(components):
         assert empty.status_code == 422
         bad_k = client.post("/app/align", data={"csrf_token": token, "text": LESSON, "k": "500"})
         assert bad_k.status_code == 422 and "k must be between 1 and" in bad_k.text
+        assert "{&#39;field&#39;" not in bad_k.text and "{'field'" not in bad_k.text and "body.k" not in bad_k.text
         assert client.post("/app/align", data={"text": LESSON}).status_code == 403  # no CSRF token
 
 
