@@ -140,6 +140,10 @@ def parse_jsonl_line(line: str, path: str, number: int) -> Transcript:
         raise TranscriptError(f"{path} line {number}: invalid JSON ({exc.msg})") from exc
     if not isinstance(record, dict):
         raise TranscriptError(f"{path} line {number}: expected a JSON object")
+    wrong = next((f for f in TEXT_FIELDS if record.get(f) not in (None, "") and not isinstance(record[f], str)), None)
+    if wrong:  # `{"text": 5}` read as the text "5" and failed later as "no text left to summarize"
+        kind = {bool: "true/false", int: "a number", float: "a number", list: "a list"}.get(type(record[wrong]), "an object")
+        raise TranscriptError(f"{path} line {number}: `{wrong}` must be a string, not {kind}")
     text = _first(record, TEXT_FIELDS)
     if not text and isinstance(record.get("turns"), list):
         text = "\n".join(f"{t.get('speaker', '')}: {t.get('sentence') or t.get('text', '')}".strip(": ")

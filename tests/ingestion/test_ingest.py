@@ -119,6 +119,8 @@ def test_transcripts_ingest_reingest_and_delete(make):
     (b"hello", "a.pdf", "unsupported file type"),
     (b'{"title": "x"}\nnot json\n', "a.jsonl", "line 1: no transcript text"),
     (b'{"text": "ok"}\nnot json\n', "a.jsonl", "line 2: invalid JSON"),
+    (b'{"id": "c", "text": 5}\n', "a.jsonl", "line 1: `text` must be a string, not a number"),
+    (b'{"transcript": ["a", "b"]}\n', "a.jsonl", "line 1: `transcript` must be a string, not a list"),
     (b"WEBVTT\n\nthis is not a cue\n", "a.vtt", "WebVTT"),
 ])
 def test_malformed_transcripts_are_rejected_with_the_reason(data, name, message):
