@@ -375,6 +375,8 @@ def ask(c: Components, question: str, grade: str | None = None, subject: str | N
             return _crosswalk(c, mentions, targets[0], k)
     if framework is None and homes and homes[0] not in BUILTIN_FRAMEWORKS:  # "What is 6.4.B about?": TEKS's own
         framework = homes[0]
+    elif framework and framework not in BUILTIN_FRAMEWORKS and found and all(h in BUILTIN_FRAMEWORKS for h in homes):
+        framework = None  # "What should students know before 7.RP.A.2?" with TEKS picked: the code's own graph answers
     if framework and framework not in BUILTIN_FRAMEWORKS:
         return _imported(c, question, mentions, grade, subject, framework, k, detector)
     intent = (detector or detector_for(c.embedder)).detect(question, len(mentions))

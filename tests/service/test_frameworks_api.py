@@ -187,6 +187,15 @@ def test_ask_within_a_framework_and_about_bloom_levels(api):
     assert api.post("/ask", json={"question": "What is 6.4.B?", "framework": "atlantis"}).status_code == 404
 
 
+def test_a_common_core_question_with_a_state_framework_picked_is_answered_from_common_core(api):
+    """newuser14: "what should students know before 7.RP.A.2?" with TEKS picked beside it was answered as an
+    alignment to TEKS course headings; 7.RP.A.2 lives in Common Core, whose coherence map answers it."""
+    body = api.post("/ask", json={"question": "What should students know before 7.RP.A.2?", "framework": "tx-teks-2012"}).json()
+    assert body["intent"] == "prerequisites", body
+    assert "7.RP.A.2" in body["answer"] and {"6.RP.A.1", "6.RP.A.2", "6.RP.A.3"} & set(body["citations"]), body
+    assert not [s for s in body["standards"] if "Knowledge and skills" in s["text"]], body["standards"]
+
+
 def test_list_questions_beside_an_imported_framework(api):
     """A list question without a framework lists the built-in standards (where codes resolve when no framework is
     named), not a mix that cannot be cited (it answered 500 once a state framework was imported)."""
