@@ -373,7 +373,9 @@ def ask(c: Components, question: str, grade: str | None = None, subject: str | N
         detect = detector or detector_for(c.embedder)
         if detect.detect(question, len(mentions), crosswalk=True) == "crosswalk":
             return _crosswalk(c, mentions, targets[0], k)
-    if framework is None and homes and homes[0] not in BUILTIN_FRAMEWORKS:  # "What is 6.4.B about?": TEKS's own
+    if framework is None and not found and len(named) == 1:  # "Which Texas grade 6 standards are about ratios?"
+        framework = named[0]
+    elif framework is None and homes and homes[0] not in BUILTIN_FRAMEWORKS:  # "What is 6.4.B about?": TEKS's own
         framework = homes[0]
     elif framework and framework not in BUILTIN_FRAMEWORKS and found and all(h in BUILTIN_FRAMEWORKS for h in homes):
         framework = None  # "What should students know before 7.RP.A.2?" with TEKS picked: the code's own graph answers

@@ -205,6 +205,13 @@ def test_list_questions_beside_an_imported_framework(api):
     assert "6.RP.A.1" in cited and not [code for code in cited if code.startswith("6.4")], plain.json()["answer"]
 
 
+def test_a_list_question_naming_a_state_is_answered_from_its_framework(api):
+    """newuser14: "Which Texas grade 6 standards are about ratios?" listed Common Core's 6.RP.A.1-3."""
+    body = api.post("/ask", json={"question": "Which Texas grade 6 standards are about ratios?"}).json()
+    assert body["citations"] and not [code for code in body["citations"] if ".RP." in code], body
+    assert any(code.startswith(("6.4.", "6.5.")) for code in body["citations"]), body  # TEKS's grade 6 ratios
+
+
 def test_a_code_of_one_imported_framework_is_answered_without_naming_it(api):
     """As /standards resolves a code unique across frameworks, /ask answers "What is 6.4.B about?" from TEKS (it
     listed every built-in standard before); a number without a letter never picks a framework."""
