@@ -103,9 +103,17 @@ def _not_cancelled(store: JobStore, job_id: str) -> Callable[[], bool]:
     return lambda: store.status(job_id) == JobStatus.RUNNING
 
 
-def upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
+def upload_items(data: bytes, filename: str, limit: int, text_limit: int) -> list[NewItem]:
     """One item per transcript in an uploaded file, read by the same parser as ingestion (.txt/.vtt/.srt/.jsonl); a bad
-    file, or a bad .jsonl line, becomes a rejected item."""
+    file, a bad .jsonl line, or a transcript over `text_limit` bytes (what /summarize takes: a 12 MB file held both
+    cores for over 10 minutes) becomes a rejected item. `limit`: the file's bytes (EDURAG_MAX_UPLOAD_BYTES)."""
+    return [item if item.error or len(item.text.encode("utf-8")) <= text_limit else NewItem(
+        item_id=item.item_id, error=f"{item.title or item.item_id}: the transcript is larger than the {text_limit:,}-byte "
+                                    "limit of one summary (EDURAG_MAX_TEXT_BYTES)")
+            for item in _upload_items(data, filename, limit)]
+
+
+def _upload_items(data: bytes, filename: str, limit: int) -> list[NewItem]:
     file_id = _file_item_id(filename)
     if len(data) > limit:
         return [NewItem(item_id=file_id, error=f"{filename}: larger than the {limit:,}-byte limit (EDURAG_MAX_UPLOAD_BYTES)")]

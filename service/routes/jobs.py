@@ -39,14 +39,14 @@ router = APIRouter(tags=["jobs"], dependencies=[UserDep], lifespan=jobs_lifespan
 ADMIN_JOBS = (INGEST_TRANSCRIPTS, REINDEX)  # job kinds that are admin operations
 
 
-async def _multipart_items(request: Request, limit: int) -> tuple[list[NewItem], dict[str, Any]]:
+async def _multipart_items(request: Request, limit: int, text_limit: int) -> tuple[list[NewItem], dict[str, Any]]:
     form = await request.form()
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
     if not uploads:
         raise HTTPException(422, "multipart upload needs one or more `files` (.txt, .vtt, .jsonl)")
     items: list[NewItem] = []
     for upload in uploads:
-        items += upload_items(await upload.read(limit + 1), upload.filename or "upload", limit)
+        items += upload_items(await upload.read(limit + 1), upload.filename or "upload", limit, text_limit)
     fields = {k: str(form[k]) for k in SummaryOptionsIn.model_fields if form.get(k) not in (None, "")}
     try:
         options = SummaryOptionsIn.model_validate_strings(fields)
@@ -91,7 +91,7 @@ async def submit_summarize(request: Request, c: ComponentsDep, jobs: JobsDep) ->
     content_type = request.headers.get("content-type", "")
     s = c.settings
     if content_type.startswith("multipart/form-data"):
-        items, params = await _multipart_items(request, s.max_upload_bytes)
+        items, params = await _multipart_items(request, s.max_upload_bytes, s.max_text_bytes)
     elif content_type.startswith("application/json"):
         items, params = await _json_items(request, s.max_text_bytes)
     else:

@@ -73,7 +73,7 @@ async def summarize_submit(request: Request, c: ComponentsDep, jobs: JobsDep) ->
     files = uploads(form, "files")
     if len(files) == 1:
         upload, limit = files[0], c.settings.max_upload_bytes
-        items = upload_items(await upload.read(limit + 1), upload.filename or "upload", limit)
+        items = upload_items(await upload.read(limit + 1), upload.filename or "upload", limit, c.settings.max_text_bytes)
         if len(items) == 1:
             if items[0].error:
                 raise HTTPException(413 if "limit" in items[0].error else 400, items[0].error)

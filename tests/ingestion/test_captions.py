@@ -85,17 +85,28 @@ def test_caption_errors_name_the_real_problem(data, name, message):
 
 
 def test_bulk_job_uploads_use_the_same_parser_srt_included():
-    items = upload_items(SRT.encode(), "unit 3/lecture.srt", 10_000)
+    items = upload_items(SRT.encode(), "unit 3/lecture.srt", 10_000, 10_000)
     assert [(i.item_id, i.error) for i in items] == [("transcript:unit 3/lecture.srt", None)]
     # validated by the caption parser, then kept raw so the summary reads the cues (and their start times) through it
     assert sniff_format(items[0].text) == "srt"
     [first, *_] = read_turns(items[0].text)
     assert first.text.startswith("Today we compare unit rates.") and first.start == 1.0
-    [vtt] = upload_items(TEAMS_VTT.encode(), "ratios.vtt", 10_000)
+    [vtt] = upload_items(TEAMS_VTT.encode(), "ratios.vtt", 10_000, 10_000)
     [teacher, *_] = read_turns(vtt.text)
     assert (teacher.speaker, teacher.text[:11]) == ("Teacher A", "Who can tel")
-    [bad] = upload_items(b"x", "../../etc/passwd.txt", 10_000)
+    [bad] = upload_items(b"x", "../../etc/passwd.txt", 10_000, 10_000)
     assert "path traversal" in bad.error
+
+
+def test_a_bulk_transcript_over_the_one_summary_limit_is_rejected_alone():
+    """newuser14: a 12 MB .txt (under the 20 MB file limit, over /summarize's 1 MB) was accepted into a bulk job and
+    held both cores for over 10 minutes. Each transcript gets /summarize's text limit; the file's others still run."""
+    [big] = upload_items(("word " * 300).encode(), "big lecture.txt", 10_000, 1_000)
+    assert big.item_id == "transcript:big lecture.txt" and not big.text
+    assert big.error == "big lecture: the transcript is larger than the 1,000-byte limit of one summary (EDURAG_MAX_TEXT_BYTES)"
+    lines = '{"id": "a", "text": "short one"}\n{"id": "b", "text": "%s"}\n' % ("long " * 300)
+    short, long = upload_items(lines.encode(), "day.jsonl", 10_000, 1_000)
+    assert (short.error, short.text) == (None, "short one") and "larger than the 1,000-byte limit" in long.error
 
 
 @pytest.mark.parametrize("name, expected", [
