@@ -66,9 +66,8 @@ def fragment_or_page(request: Request, fragment_template: str, page_template: st
 def error_page(request: Request, status: int, detail: Any) -> Response:
     """The problem in plain words: a fragment for htmx, else a whole page."""
     if isinstance(detail, dict):
-        errors = detail.get("errors", [])
         message = str(detail.get("message", "")).removeprefix("body.")
-        problems = [_problem(e) for e in errors] if len(errors) > 1 else []
+        problems = [p for p in map(_problem, detail.get("errors", [])) if p != message]  # not the message again
     elif isinstance(detail, list):
         message = "Please check the form:"
         problems = [_problem(p) for p in detail]
