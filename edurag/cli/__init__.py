@@ -189,8 +189,9 @@ def ingest_framework_cmd(
     for report in reports:
         typer.echo(json.dumps(report.as_dict()))
     with console.status("encoding the frameworks' statements for crosswalks"):  # else the first crosswalk to one does
+        walker = crosswalker_for(components)
         for report in reports:
-            crosswalker_for(components).prepare(report.framework)
+            walker.prepare(report.framework)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
 from edurag.prompts import STRATEGIES
+from edurag.jobs.store import ACTIVE
 from edurag.jobs.tasks import SUMMARIZE, upload_items
 from edurag.jobs.worker import Jobs
 from service.deps import ComponentsDep
@@ -92,7 +93,7 @@ async def summarize_submit(request: Request, c: ComponentsDep, jobs: JobsDep) ->
 def _job_view(job: JobOut, jobs: Jobs) -> dict[str, Any]:
     """A job page's context: the job and, once a summarize job has ended, its first SHOWN_SUMMARIES result rows (id,
     title, status, summary fields, error; edurag.jobs.store.result_row) to read on the page."""
-    ended = job.kind == SUMMARIZE and job.status not in ("queued", "running")
+    ended = job.kind == SUMMARIZE and job.status not in ACTIVE
     return {"job": job, "results": list(islice(jobs.store.results(job.id), SHOWN_SUMMARIES)) if ended else []}
 
 
