@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -238,16 +238,33 @@ def _labels(item: EncodedItem, columns: np.ndarray) -> np.ndarray:
     return np.array([j in gold for j in columns])
 
 
-def _rows(items: Sequence[EncodedItem], index: StandardsIndex, stage: AlignerModel | None, args: AlignerArgs):
-    """Training rows: each item's train_depth best candidates by fused score (0 = all), with labels and the item's group."""
-    xs, ys, groups = [], [], []
-    for item in items:
-        columns, features = item_features(item, index, stage, args.candidates)
+class Rows(NamedTuple):
+    """Ranker rows (one per candidate standard of an item): features, labels, the item's group, and per row the item's
+    position in its list, the candidate's column in the StandardsIndex and the cross-fitting fold (0 when not)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    item: np.ndarray
+    column: np.ndarray
+    fold: np.ndarray
+
+
+def _rows(items: Sequence[EncodedItem], index: StandardsIndex, stage: AlignerModel | None, args: AlignerArgs,
+          positions: Sequence[int] | None = None, fold: int = 0) -> Rows:
+    """Training rows: each item's train_depth best candidates by fused score (0 = all), with labels and the item's
+    group; `positions` are the items' places in the caller's list (default 0..n-1)."""
+    xs, ys, groups, owners, columns = [], [], [], [], []
+    for n, item in enumerate(items):
+        candidates, features = item_features(item, index, stage, args.candidates)
         top = np.argsort(-features[:, 0])[:args.train_depth or None]
         xs.append(features[top])
-        ys.append(_labels(item, columns[top]))
+        ys.append(_labels(item, candidates[top]))
+        columns.append(candidates[top])
         groups += [item.group] * len(top)
-    return np.concatenate(xs), np.concatenate(ys), np.array(groups)
+        owners += [positions[n] if positions is not None else n] * len(top)
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    return Rows(x, y, np.array(groups), np.array(owners), np.concatenate(columns), np.full(len(y), fold))
 
 
 def fit_ranker(items: Sequence[EncodedItem], index: StandardsIndex, stage: AlignerModel | None,
@@ -259,7 +276,7 @@ def fit_ranker(items: Sequence[EncodedItem], index: StandardsIndex, stage: Align
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
-    x, y, groups = rows if rows is not None else _rows(items, index, stage, args)
+    x, y, groups = (rows or _rows(items, index, stage, args))[:3]
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     z = (x - mean) / scale
     folds = min(args.folds, len(set(groups)))
@@ -333,32 +350,71 @@ def _stage(items: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArg
     return fused_only(adapter, prior, args.adapter_words, words), losses
 
 
-def cross_fitted_rows(items: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArgs) -> tuple:
-    """Ranker training rows whose features come from an adapter and prior fitted without the item's group
-    (GroupKFold): features of items the adapter was trained on look better than any new lesson's would."""
+def cross_fitted_rows(versions: Sequence[Sequence[EncodedItem]], index: StandardsIndex, args: AlignerArgs) -> list[Rows]:
+    """Ranker rows of each version of the same items (e.g. with and without grade hints; same order and groups),
+    whose features come from an adapter and prior fitted without the item's group (GroupKFold over the first
+    version): features of items the adapter was trained on look better than any new lesson's would."""
     from sklearn.model_selection import GroupKFold
 
+    items = versions[0]
     groups = np.array([item.group for item in items])
     folds = min(args.folds, len(set(groups)))
-    if args.adapter_steps == 0 and args.prior_c == 0 and args.word_prior_c == 0 or folds < 2:
-        return _rows(items, index, _stage(items, index, args)[0], args)
-    parts = []
-    for train, test in GroupKFold(n_splits=folds).split(np.zeros(len(items)), groups=groups):
-        stage, _ = _stage([items[i] for i in train], index, args)
-        parts.append(_rows([items[i] for i in test], index, stage, args))
-    return tuple(np.concatenate(column) for column in zip(*parts))
+    if folds < 2:
+        stage = _stage(items, index, args)[0]
+        return [_rows(version, index, stage, args) for version in versions]
+    fixed = _stage(items, index, args)[0] if args.adapter_steps == 0 and args.prior_c == 0 and args.word_prior_c == 0 else None
+    parts: list[list[Rows]] = [[] for _ in versions]
+    for fold, (train, test) in enumerate(GroupKFold(n_splits=folds).split(np.zeros(len(items)), groups=groups)):
+        stage = fixed or _stage([items[i] for i in train], index, args)[0]
+        for part, version in zip(parts, versions):
+            part.append(_rows([version[i] for i in test], index, stage, args, positions=test, fold=fold))
+    return [Rows(*(np.concatenate(column) for column in zip(*part))) for part in parts]
 
 
-def train_aligner(dev: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArgs) -> tuple[AlignerModel, dict[str, Any]]:
+def cross_validated_metrics(train: Rows, test: Rows, items: Sequence[EncodedItem], index: StandardsIndex,
+                            normalizer: CodeNormalizer, args: AlignerArgs) -> dict[str, float]:
+    """Dev cross-validation of the whole recipe: each fold's items, ranked by their `test` rows' scores under a ranker
+    fitted on the other folds' `train` rows (both cross-fitted: adapter and priors never saw the fold's groups), scored
+    as score_items scores (mean hit@1/5/10, recall@5/10, MRR). What a variant is chosen by, so that the held-out
+    split is read once. Empty when the rows have one fold."""
+    from sklearn.linear_model import LogisticRegression
+
+    folds = sorted(set(train.fold.tolist()))
+    if len(folds) < 2:
+        return {}
+    mean, scale = train.x.mean(axis=0), train.x.std(axis=0) + 1e-6
+    scores = np.full(len(test.y), -np.inf)
+    for fold in folds:
+        fit, scored = train.fold != fold, test.fold == fold
+        if train.y[fit].any() and not train.y[fit].all():
+            ranker = LogisticRegression(C=args.ranker_c, max_iter=1000).fit((train.x[fit] - mean) / scale, train.y[fit])
+            scores[scored] = ranker.decision_function((test.x[scored] - mean) / scale)
+    totals: dict[str, float] = {}
+    for position, item in enumerate(items):
+        mine = np.flatnonzero(test.item == position)
+        best = mine[np.argsort(-scores[mine])][:10]
+        ranked = [normalizer.catalog.standard_of(index.codes[j]) for j in test.column[best]]
+        groups = [frozenset(index.codes[j] for j in g) for g in item.gold]
+        for name, value in item_metrics(ranked, groups, (1, 5, 10)).items():
+            totals[name] = totals.get(name, 0.0) + value
+    return {name: round(value / max(len(items), 1), 4) for name, value in totals.items()}
+
+
+def train_aligner(dev: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArgs,
+                  normalizer: CodeNormalizer | None = None) -> tuple[AlignerModel, dict[str, Any]]:
     """Ranker on cross-fitted features, then the adapter and prior refitted on all dev items; returns the model and
-    what the manifest records."""
+    what the manifest records. With a normalizer, `dev_cv` holds cross_validated_metrics of the default call: the
+    items without their grade hints (with_grade_hints' training copies) ranked by rankers trained on the copies."""
     started = time.perf_counter()
-    rows = cross_fitted_rows(dev, index, args)
+    plain = [replace(item, hint_grades=set()) for item in dev]
+    rows, plain_rows = cross_fitted_rows([dev, plain], index, args)
     stage, losses = _stage(dev, index, args)
     model = fit_ranker(dev, index, stage, args, rows)
+    dev_cv = cross_validated_metrics(rows, plain_rows, plain, index, normalizer, args) if normalizer else {}
     return model, {"steps": args.adapter_steps, "final_loss": round(losses[-1], 4) if losses else None,
                    "adapter_losses": [round(x, 4) for x in losses[::max(1, len(losses) // 10)]],
-                   "wall_time_seconds": round(time.perf_counter() - started, 1), "hyperparameters": asdict(args)}
+                   "wall_time_seconds": round(time.perf_counter() - started, 1), "hyperparameters": asdict(args),
+                   "dev_cv": dev_cv}
 
 
 def run_aligner_training(items_file: Path, out: Path, args: AlignerArgs, settings: Any,
@@ -395,7 +451,7 @@ def run_aligner_training(items_file: Path, out: Path, args: AlignerArgs, setting
         encoded_dev, encoded_heldout = (encode_items(part, groups, index, passage_encoder, normalizer, settings.passage_tokens,
                                                      settings.passage_overlap, args.candidates, progress)
                                         for part in (dev, heldout))
-    model, run = train_aligner(with_grade_hints(encoded_dev, index, catalog, args.seed), index, args)
+    model, run = train_aligner(with_grade_hints(encoded_dev, index, catalog, args.seed), index, args, normalizer)
     model.save(out)
     copied = out / QUERY_ENCODER_DIR
     if query_encoder is not None and query_encoder.resolve() != copied.resolve():
@@ -404,6 +460,7 @@ def run_aligner_training(items_file: Path, out: Path, args: AlignerArgs, setting
     metrics = {split: {"before": score_items(part, index, None, args.candidates, normalizer),
                        "after": score_items(part, index, model, args.candidates, normalizer)}
                for split, part in (("dev", encoded_dev), ("heldout", encoded_heldout)) if part}
+    metrics["dev_cv"] = run["dev_cv"]
     parameters = int(model.weights.size + 1 + (model.adapter.size if model.adapter is not None else 0))
     manifest = {
         "base": {"id": embedder.name, "backend": embedder.backend, "dim": embedder.dim},

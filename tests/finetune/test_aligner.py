@@ -32,6 +32,8 @@ def test_rebuild_command_trains_a_few_steps_on_a_tiny_slice(standards_subset_dir
     assert model.word_coef is not None and model.word_coef.shape == (len(model.word_classes), len(model.word_terms))
     assert model.word_prior("Students count the counters in a ten frame.", ("math",)).shape == (1, 14)
     assert np.all(np.diff(model.confidence(np.linspace(-10, 10, 101))) >= 0)
+    dev_cv = manifest["metrics"]["dev_cv"]
+    assert set(dev_cv) >= {"hit@1", "hit@5", "mrr"} and all(0 <= v <= 1 for v in dev_cv.values())
 
 
 def test_slice_fixture_is_a_small_real_sample() -> None:
@@ -53,8 +55,34 @@ def test_ranker_trains_on_every_candidate_align_scores_unless_told_a_depth() -> 
     index = StandardsIndex(codes=[m["code"] for m in metadatas], metadatas=metadatas, vectors=vectors, lexical=None)
     item = EncodedItem(id="a", group="a", vectors=vectors[:2] + 0.1, lexical=np.zeros((2, 12), np.float32),
                        gold=[frozenset({0})], words=50)
-    every, labels, _ = _rows([item], index, None, replace(AlignerArgs(), candidates=5))
+    every, labels = _rows([item], index, None, replace(AlignerArgs(), candidates=5))[:2]
     assert AlignerArgs().train_depth == 0 and 5 <= len(every) <= 10 and labels.sum() <= 1
     assert np.all(np.diff(every[:, 0]) <= 0)  # best fused score first
-    top, _, _ = _rows([item], index, None, replace(AlignerArgs(), candidates=5, train_depth=3))
+    top = _rows([item], index, None, replace(AlignerArgs(), candidates=5, train_depth=3)).x
     assert np.array_equal(top, every[:3])
+
+
+def test_dev_cross_validation_scores_each_fold_with_a_ranker_fitted_on_the_other_folds(standards_subset_dir: Path) -> None:
+    """cross_validated_metrics fits on the `train` rows of the other folds and ranks the fold's `test` rows: with test
+    features that agree with the labels every tagged standard comes first, with inverted ones last."""
+    from edurag.standards import load_catalog
+    from eval.retrieval import CodeNormalizer
+    from finetune.aligner import EncodedItem, Rows, StandardsIndex, cross_validated_metrics
+    from finetune.config import AlignerArgs
+
+    codes = ["6.RP.A.1", "6.RP.A.2", "6.RP.A.3", "6.EE.A.1", "6.EE.A.2", "6.NS.A.1"]
+    index = StandardsIndex(codes=codes, metadatas=[{"code": c} for c in codes], vectors=np.eye(6, dtype=np.float32), lexical=None)
+    items = [EncodedItem(id=str(n), group=str(n), vectors=np.zeros((1, 6), np.float32), lexical=np.zeros((1, 6), np.float32),
+                         gold=[frozenset({n % 6})], words=100) for n in range(8)]
+    item, column = np.repeat(np.arange(8), 6), np.tile(np.arange(6), 8)
+    y = column == item % 6
+    rng = np.random.default_rng(0)
+    x = np.stack([y + 0.1 * rng.standard_normal(len(y)), rng.standard_normal(len(y))], axis=1)
+    fold, groups = item % 4, item.astype(str)
+    train = Rows(x, y, groups, item, column, fold)
+    normalizer = CodeNormalizer(load_catalog(standards_subset_dir))
+    agree = cross_validated_metrics(train, train, items, index, normalizer, AlignerArgs(ranker_c=1.0))
+    inverted = cross_validated_metrics(train, train._replace(x=x * [-1, 1]), items, index, normalizer, AlignerArgs(ranker_c=1.0))
+    assert agree["hit@1"] == agree["mrr"] == 1.0
+    assert inverted["hit@5"] == 0.0 and inverted["mrr"] == pytest.approx(1 / 6, abs=1e-4)
+    assert cross_validated_metrics(train._replace(fold=np.zeros_like(fold)), train, items, index, normalizer, AlignerArgs()) == {}
