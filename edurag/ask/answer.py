@@ -246,6 +246,9 @@ def _compare(c: Components, a: Standard, b: Standard, d: _Draft) -> None:
 
 
 def _topic_stems(question: str) -> list[str]:
+    """Stems of the topic words of a list question: its words less stopwords and the frameworks it names ("Texas")."""
+    for _, start, end in reversed(framework_names(question)):
+        question = question[:start] + " " + question[end:]
     words = [w for w in re.findall(r"[a-z]+", question.lower()) if w not in _LIST_STOPWORDS and len(w) > 2]
     return _STEMMER.stemWords(words)
 
@@ -539,19 +542,25 @@ def _bloom(c: Components, question: str, mentions: list[Resolution], framework: 
 def _imported(c: Components, question: str, mentions: list[Resolution], grade: str | None, subject: str | None,
               framework: str, k: int | None, detector: IntentDetector | None = None) -> Answer:
     """A question scoped to an imported framework (TEKS, a CASE package): the standards it names, with their text,
-    grades, parent and licence, else the framework's standards aligned to the question. Imported frameworks carry no
-    coherence map, so prerequisite / next questions are answered from what the framework itself states (CASE
-    `precedes`), each code looked up in that framework."""
+    grades, parent and licence; else, for a list question ("Which grade 6 standards are about ratios?"), the
+    framework's standards of the grade and topic asked, listed as Common Core's are (`_list`); else the framework's
+    standards aligned to the question. Imported frameworks carry no coherence map, so prerequisite / next questions
+    are answered from what the framework itself states (CASE `precedes`), each code looked up in that framework."""
     catalog = c.catalog
     found = [s for r in mentions if r.found and r.framework == framework
              for s in [catalog.get(r.codes[0], framework)] if s]
+    intent = (detector or detector_for(c.embedder)).detect(question, len(mentions))
+    if not found and intent == "list":
+        d = _Draft([r.message() for r in mentions if r.message()])
+        _list(c, question, grade, subject, framework, k, d)
+        return _cited_answer(" ".join(d.sentences), intent,
+                             [(catalog.get(code, framework), relation) for code, relation in d.named], mentions)
     if not found:
         result = align(c, question, k or 5, grade, subject, framework)
         standards = [AskedStandard(code=s.code, text=s.text, grades=s.grades, relation="aligned")
                      for s in result.standards if s.code in result.citations]
         return Answer(answer=result.answer, intent="align", citations=result.citations, standards=standards,
                       unresolved=[r.query for r in mentions if not r.found])
-    intent = (detector or detector_for(c.embedder)).detect(question, len(mentions))
     intent = intent if intent in ("prerequisites", "next") else "explain"
     sentences = [r.message() for r in mentions if r.message()]
     named: list[tuple[Standard, str]] = [(s, "asked") for s in found]

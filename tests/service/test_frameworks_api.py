@@ -212,6 +212,30 @@ def test_a_list_question_naming_a_state_is_answered_from_its_framework(api):
     assert any(code.startswith(("6.4.", "6.5.")) for code in body["citations"]), body  # TEKS's grade 6 ratios
 
 
+def test_a_list_question_with_a_state_framework_picked_lists_its_standards_of_the_grade_asked(api):
+    """A list question with TEKS picked was answered as an alignment of the question text (intent align); it lists the
+    framework's standards of the grade and topic asked, as a Common Core list question does, and cites only those; the
+    framework's name is no topic word. A lesson to align stays an alignment."""
+    grade_6, grade_7 = FRAMEWORKS / "tx-teks-2012-grade-06.json", FRAMEWORKS / "tx-teks-2012-grade-07.json"
+    assert upload(api, grade_6, "tx-teks-list", None, grade_7).status_code == 200
+    try:
+        for grade in ("6", "7"):
+            body = api.post("/ask", json={"question": f"Which grade {grade} standards are about ratios?",
+                                          "framework": "tx-teks-list"}).json()
+            assert body["intent"] == "list" and body["citations"], body
+            assert {(s["framework"], *s["grades"]) for s in body["standards"]} == {("tx-teks-list", grade)}, body
+            assert [s["code"] for s in body["standards"]] == body["citations"], body
+            assert any(code.startswith((f"{grade}.4.", f"{grade}.5.")) for code in body["citations"]), body
+    finally:
+        assert api.delete("/admin/frameworks/tx-teks-list", headers=ADMIN).status_code == 200
+    named = api.post("/ask", json={"question": "List the Texas grade 6 standards"}).json()  # "Texas" is no topic
+    assert named["intent"] == "list" and "(the first 40 of 72)" in named["answer"], named
+    lesson = api.post("/ask", json={"question": "Which standards does this lesson address: students use tape diagrams "
+                                                "to compare ratios of red to blue paint?", "framework": "tx-teks-2012"}).json()
+    assert lesson["intent"] == "align" and lesson["citations"], lesson
+    assert {s["code"] for s in lesson["standards"]} == set(lesson["citations"]), lesson
+
+
 def test_a_code_of_one_imported_framework_is_answered_without_naming_it(api):
     """As /standards resolves a code unique across frameworks, /ask answers "What is 6.4.B about?" from TEKS (it
     listed every built-in standard before); a number without a letter never picks a framework."""
