@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,10 +128,14 @@ def onnx_encoder_file(sentence_model: Any, cache_dir: Path, int8: bool) -> Path:
     if int8:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        partial = folder / f".{os.getpid()}.model_int8.onnx"
-        # Per-channel int8 MatMuls only: cosine to fp32 >= 0.987 on lesson passages; per-tensor was 0.93.
-        quantize_dynamic(fp32, partial, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"])
-        partial.replace(target)
+        # quantize_dynamic writes its shape-inferred copy beside its input (model-inferred.onnx): each process reads
+        # the fp32 model through a link in a folder of its own, or two first exports overwrite each other's copy.
+        with tempfile.TemporaryDirectory(prefix=".quantize-", dir=folder) as scratch:
+            source_link, partial = Path(scratch) / "model.onnx", Path(scratch) / "model_int8.onnx"
+            source_link.symlink_to(fp32.resolve())
+            # Per-channel int8 MatMuls only: cosine to fp32 >= 0.987 on lesson passages; per-tensor was 0.93.
+            quantize_dynamic(source_link, partial, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"])
+            partial.replace(target)
     logger.info("exported %s to %s", source, target)
     return target
 

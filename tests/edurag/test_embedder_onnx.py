@@ -115,3 +115,15 @@ def test_one_core_gets_one_session_and_no_helpers(onnx_dir: Path) -> None:
             "print(e.workers, e.parallel_session is None, e.encode(['one core']).shape)")
     out = subprocess.run([sys.executable, "-c", code, str(onnx_dir)], capture_output=True, text=True, check=True, timeout=300)
     assert out.stdout.split()[:2] == ["1", "True"], out.stdout
+
+
+def test_quantizing_leaves_the_shared_export_folder_to_other_processes(tmp_path: Path) -> None:
+    """An API and a worker started together on a fresh data dir both quantize the fp32 export. quantize_dynamic writes a
+    shape-inferred copy beside its input (model-inferred.onnx), and the two processes deleted it under each other
+    (FileNotFoundError). Another process's copy in flight is stood in for by a folder of that name."""
+    load_embedder(Settings(embedding_backend="onnx", onnx_dir=tmp_path))  # the fp32 export
+    (fp32,) = tmp_path.rglob("model.onnx")
+    (fp32.parent / "model-inferred.onnx").mkdir()
+    int8 = load_embedder(Settings(embedding_backend="onnx-int8", onnx_dir=tmp_path))
+    assert int8.encode(["ratios"]).shape == (1, 384) and (fp32.parent / "model_int8.onnx").is_file()
+    assert sorted(p.name for p in fp32.parent.iterdir()) == ["model-inferred.onnx", "model.onnx", "model_int8.onnx"]
