@@ -24,6 +24,7 @@ import numpy as np
 from edurag.alignment.ranking import (FEATURES, QUERY_ENCODER_DIR, AlignerModel, StandardTable, is_practice, keep_top,
                                       prior_class, read_model_manifest, standard_features, text_words, word_vectorizer)
 from edurag.embedder import Embedder
+from edurag.markup import plain_text
 from edurag.standards import Catalog
 from eval.retrieval import CodeNormalizer, RetrievalItem, item_metrics, reliability_table
 from finetune.config import AlignerArgs
@@ -100,17 +101,19 @@ def normalized_lexical(index: StandardsIndex, passages: Sequence[str], candidate
 def encode_items(items: Sequence[RetrievalItem], groups: dict[str, str], index: StandardsIndex, embedder: Embedder,
                  normalizer: CodeNormalizer, passage_tokens: int, passage_overlap: int, candidates: int,
                  progress: Callable[[Iterable], Iterable] = iter) -> list[EncodedItem]:
-    """Split, encode and lexically score every item; tags become sets of acceptable standard columns."""
+    """Split, encode and lexically score every item's plain text (edurag.markup, as /align reads it); tags become sets
+    of acceptable standard columns."""
     from edurag.alignment.search import grade_cues
 
     column = {code: j for j, code in enumerate(index.codes)}
     out = []
     for item in progress(items):
-        split = embedder.passages(item.text, passage_tokens, passage_overlap)
+        text = plain_text(item.text)
+        split = embedder.passages(text, passage_tokens, passage_overlap)
         gold = [frozenset(column[c] for c in normalizer.group(code) if c in column) for code in item.standard_ids]
         out.append(EncodedItem(id=item.id, group=groups.get(item.id, item.id), vectors=embedder.encode_tokens(split.tokens),
                                lexical=normalized_lexical(index, split.texts, candidates), gold=[g for g in gold if g],
-                               words=text_words(item.text), text=item.text, named_grades=grade_cues(item.text)))
+                               words=text_words(text), text=text, named_grades=grade_cues(text)))
     return out
 
 

@@ -20,6 +20,7 @@ from edurag.alignment.ranking import (FEATURES, QUERY_ENCODER_DIR, AlignerModel,
                                       is_practice, load_aligner_model, read_model_manifest, standard_features, text_words)
 from edurag.components import Components, embedder_for, query_embedder_for
 from edurag.embedder import Embedder
+from edurag.markup import plain_text
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.standards import ALL_GRADES, BUILTIN_FRAMEWORKS, expand_grades, same_statement, statement_words
 from vectorstore.chroma import nearest
@@ -198,8 +199,9 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
                    practices_k: int = PRACTICES_K) -> Ranking:
     """The k best content standards for a text of any length, best first, and up to practices_k practices apart.
 
-    Each passage is encoded (through the aligner model's query adapter); its `dense_candidates` nearest standards
-    (Chroma) and `lexical_candidates` best BM25 standards (the collection's tantivy index) are fused (fused_candidates), both
+    The text is read as plain text first (edurag.markup: TeX math and Markdown rendered). Each passage is encoded
+    (through the aligner model's query adapter); its `dense_candidates` nearest standards (Chroma) and
+    `lexical_candidates` best BM25 standards (the collection's tantivy index) are fused (fused_candidates), both
     searches honouring the filters, and only those candidates are read and ranked: the aligner model scores them on
     features of all passages (edurag.alignment.ranking) and calibrates a confidence. `grade` filters; `grade_hint`
     (the lesson's grade) and grades the text names count in the ranker's features. Practices (CCSS MP) go to
@@ -207,6 +209,7 @@ def rank_standards(c: Components, text: str, k: int, grade: str | None = None, s
     match nothing: both lists are then empty.
     """
     s = c.settings
+    text = plain_text(text)
     try:
         target, collection = c.aliases.get(c.client, STANDARDS_COLLECTION)
     except NotFoundError:  # a cached target dropped by a re-index elsewhere: look the alias up again
