@@ -56,7 +56,7 @@ def test_align_encodes_passages_with_its_aligners_query_encoder_of_the_same_vect
     """An aligner folder carrying a query encoder makes /align encode passages with it; without one, or when it was
     distilled from another model than the standards index's, /align encodes with the index's own embedder."""
     folder = tmp_path / "aligner"
-    shutil.copytree(BUNDLED_MODEL_DIR, folder)
+    shutil.copytree(BUNDLED_MODEL_DIR, folder, ignore=shutil.ignore_patterns(QUERY_ENCODER_DIR))
     plain = build_components(Settings(data_dir=tmp_path / "data", aligner_model=str(folder)), embedder=embedder)
     assert passage_encoder(plain, embedder) is embedder
     shutil.copytree(distilled, folder / QUERY_ENCODER_DIR)
@@ -64,6 +64,27 @@ def test_align_encodes_passages_with_its_aligners_query_encoder_of_the_same_vect
     assert query is not embedder and query.model[0].auto_model.config.num_hidden_layers == 3
     other = Embedder(model=embedder.model, name="someone/else-minilm")
     assert passage_encoder(plain, other) is other
+
+
+@pytest.mark.slow
+def test_the_bundled_aligners_query_encoder_loads_offline_and_stays_in_the_embedders_space(
+        embedder: Embedder, tmp_path: Path) -> None:
+    """The default /align encodes passages with the committed LoRA (edurag/data/aligner/query_encoder, with its
+    manifest) merged into three MiniLM layers, built offline from the repo; its vectors of real lesson passages stay
+    near the full model's (the standards index's)."""
+    import json
+
+    import numpy as np
+
+    manifest = read_model_manifest(BUNDLED_MODEL_DIR / QUERY_ENCODER_DIR)
+    assert manifest["data"]["sha256"] and manifest["rebuild"].startswith("edurag finetune query-encoder")
+    c = build_components(Settings(data_dir=tmp_path / "data", allow_downloads=False), embedder=embedder)
+    query = passage_encoder(c, embedder)
+    assert query is not embedder and query.model[0].auto_model.config.num_hidden_layers == 3
+    rows = [json.loads(line) for line in SLICE.read_text(encoding="utf-8").splitlines()]
+    passages = [p for row in rows for p in embedder.passages(row["text"], 200, 0).texts][:40]
+    cosine = (query.encode(passages) * embedder.encode(passages)).sum(axis=1)
+    assert cosine.mean() >= 0.88 and cosine.min() >= 0.7, (cosine.mean(), cosine.min())
 
 
 def test_length_grouped_batches_cover_every_passage_once_with_similar_lengths_and_reshuffle_each_epoch() -> None:
