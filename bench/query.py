@@ -70,6 +70,7 @@ def time_backend(backend: str, c: object, texts: list[str], k: int, env: dict[st
     from edurag.alignment.search import aligner_model_for, fused_candidates, passage_encoder
     from edurag.components import limit_blas_threads
     from edurag.embedder import load_embedder
+    from edurag.markup import plain_text
     from edurag.settings import STANDARDS_COLLECTION
     from vectorstore.aliases import current_target
     from vectorstore.chroma import get_collection
@@ -89,7 +90,8 @@ def time_backend(backend: str, c: object, texts: list[str], k: int, env: dict[st
                 with timer(times["total"]):
                     client.post("/align", json={"text": text, "k": k}).raise_for_status()
                 cpu = time.process_time()
-                with timer(times["embed"]):  # splitting and encoding, as /align does
+                with timer(times["embed"]):  # plain text, splitting and encoding, as /align does
+                    text = plain_text(text)
                     split = embedder.passages(text, settings.passage_tokens, settings.passage_overlap)
                     vectors = embedder.encode_tokens(split.tokens)
                 times["embed_cpu"].append(time.process_time() - cpu)  # all threads of this process
