@@ -66,3 +66,14 @@ def test_readme_architecture_names_every_layer_module() -> None:
     modules = [m.strip() for layer in layers for m in layer.replace("|", ":").split(":")]
     missing = [m for m in modules if f"`{m.replace('.', '/')}" not in section and f"`{m}" not in section]
     assert not missing, f"README Architecture does not mention {missing}"
+
+
+def test_package_data_ships_every_bundled_data_file() -> None:
+    """A non-editable install (the Dockerfile's `pip install .`) carries every file under edurag/data the repo tracks:
+    setuptools' package-data patterns are globs whose `*` stops at `/`, so a new subfolder (the aligner's
+    query_encoder/, the summary scorer) is left out of the image unless a pattern names it."""
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]["edurag"]
+    shipped = {path for pattern in patterns for path in (ROOT / "edurag").glob(pattern) if path.is_file()}
+    tracked = subprocess.run(["git", "ls-files", "edurag/data"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    bundled = {ROOT / name for name in tracked if not name.endswith(".py")}
+    assert bundled and not bundled - shipped, sorted(str(p.relative_to(ROOT)) for p in bundled - shipped)
