@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 
 from edurag.alignment.lesson_files import LESSON_SUFFIXES, LessonFileError, read_lesson
 from edurag.alignment.search import align_scope
+from edurag.markup import plain_text
 from service.deps import ComponentsDep
 from service.routes.align import align_route
 from service.routes.ask import ask_route
@@ -101,9 +102,10 @@ async def align_submit(request: Request, c: ComponentsDep) -> Response:
     form = await read_form(request, c.settings.max_text_bytes)
     text = await _lesson_text(form, c)
     body, result = _run_align(form, text, c)
+    # The lesson is shown as /align read it (TeX and Markdown as text), where its matched passages can be found.
     return fragment_or_page(request, "_align_results.html", "align.html",
                             {"options": align_options(c), "form": dict(form)}, result=result, body=body, lesson=text,
-                            segments=segments(text, [s.passage for s in result.standards]), page="align")
+                            segments=segments(plain_text(text), [s.passage for s in result.standards]), page="align")
 
 
 @router.post("/app/align.csv")

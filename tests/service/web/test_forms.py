@@ -122,3 +122,16 @@ def test_align_page_lists_practices_apart_from_standards(full_components):
     assert "MP.3" in practices and "named in the text" in practices
     standards = page.text.split('<ol class="standards">', 1)[1].split("</ol>", 1)[0]
     assert re.findall(r'<li class="standard"', standards) and "MP." not in standards
+
+
+def test_align_page_highlights_passages_of_a_lesson_written_in_tex(components):
+    """A lesson page's TeX math (how Illustrative Mathematics writes numbers) is shown as /align read it, as text, so the
+    passages that matched are found in it and highlighted."""
+    lesson = (r"Students compare unit rates: a recipe uses \(\frac{3}{4}\) cup of flour for every \(2\) cups of sugar."
+              r" Use ratio tables and double number lines to find the better buy at \(\$3 \boldcdot 4\).")
+    with _client(components) as client:
+        token = _token(client.get("/").text)
+        page = client.post("/app/align", data={"csrf_token": token, "text": lesson})
+    assert page.status_code == 200
+    shown = page.text.split('class="lesson card"', 1)[1].split("</div>", 1)[0]
+    assert "<mark" in shown and "3/4 cup of flour" in shown and "\\frac" not in shown
