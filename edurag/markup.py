@@ -10,52 +10,116 @@ pylatexenc (TeX math to Unicode text) and markdown-it-py (CommonMark with tables
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 from typing import Any
 
-# Delimited TeX math: \( ... \), \[ ... \] and $$ ... $$.
-_MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]|\$\$(.+?)\$\$", re.S)
+# Math delimiters, openers and closers alike; `_spans` pairs them in one pass.
+_DELIMITER = re.compile(r"\\[()\[\]]|\$\$")
+_CLOSER = {"\\(": "\\)", "\\[": "\\]", "$$": "$$"}
+# A math span longer than this is a stray delimiter pairing with a far one, not math: left as text.
+MAX_MATH_CHARS = 2_000
 # Binary operators and relations written with a space on each side.
 _OPERATORS = {"times": "×", "div": "÷", "cdot": "·", "boldcdot": "·", "pm": "±", "geq": "≥", "ge": "≥", "leq": "≤",
-              "le": "≤", "approx": "≈", "cong": "≅", "sim": "∼", "neq": "≠", "ne": "≠"}
+              "le": "≤", "lt": "<", "gt": ">", "approx": "≈", "cong": "≅", "sim": "∼", "neq": "≠", "ne": "≠"}
 _SPACES = re.compile(r"[ \t]{2,}")
+_PAREN_SPACE = re.compile(r"(?<=\() | (?=\))")
+# An unescaped % inside math: TeX's comment sign, which would drop the rest of the line; lesson pages mean percent.
+_PERCENT = re.compile(r"(?<!\\)%")
+# Ordinals written as superscripts: 6^{\text{th}} renders as 6^th; a grade reads "6th".
+_ORDINAL = re.compile(r"(\d)\^(st|nd|rd|th)\b")
+# `*` between two word characters is multiplication (2*3*4, l*w), not Markdown emphasis.
+_TIMES_STAR = re.compile(r"(?<=[\w)])\*(?=[\w(])")
+_WORD = re.compile(r"\w")
+# A sign opening a span or a parenthesis is unary: `- 1/2` (a spaced fraction after \text-) reads `-1/2`.
+_UNARY = re.compile(r"(^|\()([-−+]) (?=\S)")
+# ASCII punctuation: rendered math is escaped before the Markdown pass reads it (`- 1/2` is not a list item).
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 # Blocks whose content is kept verbatim.
 _VERBATIM = {"code_block", "fence", "html_block"}
+# Markdown containers (quotes, lists) may nest this deep; markdown-it's CommonMark preset drops text below 20 levels.
+_MAX_NESTING = 200
 
 
+@lru_cache(maxsize=8)
 def plain_text(text: str) -> str:
-    """`text` with delimited TeX math as Unicode text (`\\(\\frac{3}{4}\\)` -> `3/4`, `\\(60^\\circ\\)` -> `60^∘`)
-    and Markdown as its text (emphasis, heading and list marks dropped; paragraphs kept apart by a blank line, lines by
-    a newline; code and HTML blocks verbatim). Plain prose keeps its words and lines. Never raises on odd markup: a
-    math span pylatexenc cannot read is kept as written."""
-    return _markdown_text(_MATH.sub(_math_text, text))
+    """`text` with delimited TeX math as Unicode text (`\\(\\frac{3}{4}\\)` -> `3/4`, `\\(2\\frac{1}{2}\\)` ->
+    `2 1/2`, `\\(60^\\circ\\)` -> `60^∘`) and Markdown as its text (emphasis and heading marks dropped, ordered list
+    numbers kept; paragraphs kept apart by a blank line, lines by a newline; code and HTML blocks verbatim). Plain prose
+    keeps its words and lines. Linear in the text's length; never raises on odd markup: a math span pylatexenc cannot
+    read is kept as written (without its delimiters), and Markdown that would leave no words gives the text back."""
+    rendered = _render_math(text)
+    markdown = _markdown_text(_TIMES_STAR.sub(r"\\*", rendered))
+    return markdown if _WORD.search(markdown) or not _WORD.search(rendered) else rendered
 
 
-def _math_text(match: re.Match[str]) -> str:
+def has_words(text: str) -> bool:
+    """Whether plain_text(text) has a letter or digit (what /align can read)."""
+    return bool(_WORD.search(plain_text(text)))
+
+
+def _render_math(text: str) -> str:
+    out: list[str] = []
+    position = 0
+    for start, end, inner in _spans(text):
+        before = " " if start and (text[start - 1].isalnum() or text[start - 1] in "\\$") else ""
+        after = " " if end < len(text) and (text[end].isalnum() or text[end] in "\\$") else ""
+        out += [text[position:start], before, _math_text(inner), after]
+        position = end
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, inner source) of each delimited math span, in order: an opener pairs with the next closer of its
+    kind within MAX_MATH_CHARS; an opener without one is text. One pass over the delimiters, a bisect per opener."""
+    found = [(m.start(), m.group()) for m in _DELIMITER.finditer(text)]
+    closers: dict[str, list[int]] = {}
+    for at, mark in found:
+        closers.setdefault(mark, []).append(at)
+    spans, end = [], 0
+    for at, mark in found:
+        if at < end or mark not in _CLOSER:
+            continue
+        ends = closers.get(_CLOSER[mark], [])
+        i = bisect.bisect_right(ends, at + len(mark) - 1)
+        if i < len(ends) and ends[i] - at <= MAX_MATH_CHARS:
+            spans.append((at, ends[i] + 2, text[at + 2:ends[i]]))
+            end = ends[i] + 2
+    return spans
+
+
+def _math_text(source: str) -> str:
     from pylatexenc.latexwalker import LatexWalker
 
-    source = next(group for group in match.groups() if group is not None)
     converter, macros = _latex()
     try:
-        nodes = LatexWalker(source, latex_context=macros, tolerant_parsing=True).get_latex_nodes()[0]
-        return _SPACES.sub(" ", converter.nodelist_to_text(nodes)).strip()
+        nodes = LatexWalker(_PERCENT.sub(r"\\%", source), latex_context=macros, tolerant_parsing=True).get_latex_nodes()[0]
+        rendered = converter.nodelist_to_text(nodes)
     except Exception:  # pylatexenc raises several parse error types; the span stays as the author wrote it
-        return match.group(0)
+        return _PUNCTUATION.sub(r"\\\1", source.strip())
+    if "%s" in rendered:  # a macro missing its arguments (\frac{6}): pylatexenc leaves its format string
+        return _PUNCTUATION.sub(r"\\\1", source.strip())
+    return _PUNCTUATION.sub(r"\\\1", _UNARY.sub(r"\1\2", _ORDINAL.sub(r"\1\2", _PAREN_SPACE.sub("", _SPACES.sub(" ", rendered).strip()))))
 
 
 def _markdown_text(text: str) -> str:
-    """Block texts apart by a blank line; a table row's cells on one line."""
+    """Block texts apart by a blank line; a table row's cells on one line; an ordered list item after its number."""
     blocks: list[str] = []
     row: list[str] | None = None
+    number = ""
     for token in _markdown().parse(text):
         if token.type == "tr_open":
             row = []
         elif token.type == "tr_close" and row is not None:
             blocks.append("  ".join(cell for cell in row if cell))
             row = None
+        elif token.type == "list_item_open" and token.info:
+            number = f"{token.info}{token.markup} "
         elif token.type == "inline":
-            content = "".join(_inline_text(child) for child in token.children or [])
+            content = number + "".join(_inline_text(child) for child in token.children or [])
+            number = ""
             (row if row is not None else blocks).append(content)
         elif token.type in _VERBATIM:
             blocks.append(token.content.rstrip("\n"))
@@ -76,7 +140,17 @@ def _inline_text(token: Any) -> str:
 def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark").enable("table")
+    return MarkdownIt("commonmark", {"maxNesting": _MAX_NESTING}).enable("table")
+
+
+def _fraction(node: Any, l2tobj: Any) -> str:
+    """`\\frac{a}{b}` as ` a/b ` (spaced, so a mixed number `2\\frac{1}{2}` reads `2 1/2`); a part with an operator in
+    parentheses (`(x+1)/2`). pylatexenc passes its converter by this argument's name."""
+    parts = [l2tobj.nodelist_to_text([arg]).strip() for arg in node.nodeargd.argnlist if arg is not None]
+    if len(parts) < 2:
+        return "%s"  # a missing argument: _math_text keeps the span as written
+    numerator, denominator = (p if re.fullmatch(r"[\w.,∘′″]+", p) else f"({p})" for p in parts[-2:])
+    return f" {numerator}/{denominator} "
 
 
 @lru_cache(maxsize=1)
@@ -89,11 +163,10 @@ def _latex() -> tuple[Any, Any]:
 
     walker_db = latexwalker.get_default_latex_context_db()
     walker_db.add_context_category("lesson-pages", prepend=True, macros=[
-        macrospec.MacroSpec(name, "{{") for name in ("dfrac", "tfrac")] + [macrospec.MacroSpec("boldcdot", ""),
-        macrospec.MacroSpec("phantom", "{")])
+        macrospec.MacroSpec(name, "{{") for name in ("dfrac", "tfrac")] + [
+        macrospec.MacroSpec(name, "") for name in ("boldcdot", "lt", "gt")] + [macrospec.MacroSpec("phantom", "{")])
     text_db = get_default_latex_context_db()
-    frac = text_db.get_macro_spec("frac")
     text_db.add_context_category("lesson-pages", prepend=True, macros=[
-        MacroTextSpec("dfrac", simplify_repl=frac.simplify_repl), MacroTextSpec("tfrac", simplify_repl=frac.simplify_repl),
+        MacroTextSpec(name, simplify_repl=_fraction) for name in ("frac", "dfrac", "tfrac")] + [
         MacroTextSpec("phantom", discard=True)] + [MacroTextSpec(name, f" {sign} ") for name, sign in _OPERATORS.items()])
     return LatexNodes2Text(latex_context=text_db, math_mode="text", keep_comments=False), walker_db

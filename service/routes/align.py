@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 
 from edurag.alignment.align import align
 from edurag.frameworks.bloom import classify
 from service.auth import UserDep
 from service.errors import errors
-from service.deps import ComponentsDep, check_adapter, check_k, check_text_size
+from edurag.markup import has_words
+from service.deps import ComponentsDep, check_adapter, check_k, check_text_size, field_problem
 from service.routes.frameworks import check_framework
 from service.schemas import AlignRequest, AlignResponse
 
@@ -21,6 +22,8 @@ router = APIRouter(tags=["align"], dependencies=[UserDep])
 def align_route(body: AlignRequest, c: ComponentsDep) -> AlignResponse:
     """Rank standards for the text; the answer cites only retrieved or mentioned codes."""
     check_text_size(body.text, c)
+    if not has_words(body.text):  # e.g. only a Markdown rule or an empty math span: nothing to align
+        raise HTTPException(422, field_problem("text", "text has no words once its TeX math and Markdown markup are read"))
     check_k(body.k, c)
     check_adapter(body.adapter, c)
     check_framework(body.framework, c)

@@ -37,3 +37,42 @@ def test_prose_without_markup_keeps_every_word() -> None:
         assert plain_text(text).split() == text.split()
     tex = [row["text"] for row in rows if "\\(" in row["text"]]
     assert tex and all("\\(" not in plain_text(text) and "\\frac" not in plain_text(text) for text in tex)
+
+
+def test_mixed_numbers_fractions_and_signs_read_as_written() -> None:
+    """IM writes mixed numbers as \\(6\\frac{1}{4}\\): the whole part stays apart from the fraction."""
+    assert plain_text(r"\(2\frac{1}{2}\) and \(4 \times 5\tfrac{1}{3}\) inches") == "2 1/2 and 4 × 5 1/3 inches"
+    assert plain_text(r"\(\frac{x+1}{2}\), \(\text-\frac12\), \(-3 + (- \frac{1}{2})\)") == "(x+1)/2, -1/2, -3 + (-1/2)"
+    assert plain_text(r"\(3 \gt 2\) and \(a \lt b\); \(\frac{1}{2}\)\(\frac{1}{3}\)") == "3 > 2 and a < b; 1/2 1/3"
+    assert plain_text(r"A \(6^{\text{th}}\) grade lesson") == "A 6th grade lesson"
+
+
+def test_percent_signs_and_malformed_macros_keep_the_text() -> None:
+    """% inside math is a percent, not TeX's comment (which dropped the rest of the line); a macro missing its
+    arguments is kept as written, not pylatexenc's `%s/%s`."""
+    assert plain_text("$$ 50% off $$ today, and \\(25\\%\\) of 80") == "50% off today, and 25% of 80"
+    assert plain_text(r"\[Image: a tape diagram with 25% shaded\] Students shade it.") == "Image: a tape diagram with 25% shaded Students shade it."
+    assert plain_text(r"Students simplify \(\frac{6}\) and compare it to \(\frac{3}{4}\)") == "Students simplify \\frac{6} and compare it to 3/4"
+
+
+def test_unpaired_and_far_delimiters_stay_text() -> None:
+    """An opener without its closer, or paired with one beyond MAX_MATH_CHARS, is text: the words after it are kept."""
+    from edurag.markup import MAX_MATH_CHARS
+
+    assert plain_text(r"Compute \( 3 + 4 and explain.") == "Compute ( 3 + 4 and explain."
+    far = r"\(x" + " word" * MAX_MATH_CHARS + r"\)"
+    assert plain_text(far).count("word") == MAX_MATH_CHARS
+    assert plain_text("\\( " * 3000 + "ratios") .endswith("ratios")
+
+
+def test_markdown_keeps_products_list_numbers_and_deeply_quoted_text() -> None:
+    assert plain_text("Compute 2*3*4 and l*w*h, then **bold** and *Question 1:* done") == "Compute 2*3*4 and l*w*h, then bold and Question 1: done"
+    assert plain_text("2020. A great year\n\n1. first\n2. second") == "2020. A great year\n\n1. first\n\n2. second"
+    assert plain_text("> " * 25 + "Students compare fractions.") == "Students compare fractions."
+
+
+def test_markup_without_words_has_none() -> None:
+    from edurag.markup import has_words
+
+    assert not any(has_words(text) for text in ("***", "---", "# \r\n---\r\n***", r"\(\phantom{x}\)"))
+    assert has_words(r"\(\frac{1}{2}\)") and has_words("ratios")

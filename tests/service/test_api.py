@@ -178,6 +178,8 @@ def test_admin_endpoints_need_the_admin_key(full_api, headers, status):
 @pytest.mark.parametrize("path, payload, status, message", [
     ("/align", {"text": ""}, 422, "text"),
     ("/align", {"text": "   "}, 422, "text is empty"),
+    ("/align", {"text": "***\n---\n"}, 422, "text has no words once its TeX math and Markdown markup are read"),
+    ("/align", {"text": "\\(\\phantom{x}\\)"}, 422, "text has no words"),
     ("/align", {"text": "ratios", "k": 0}, 422, "k"),
     ("/align", {"text": "ratios", "k": 100000}, 422, "k must be between 1 and 50"),
     ("/align", {"text": "ratios", "k": "five"}, 422, "k"),
