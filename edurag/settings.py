@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     aligner_model: str = Field("", description="Folder of the /align ranker (aligner.npz + edurag_manifest.json from `edurag "
                                "finetune aligner`); empty = the bundled one, off = fused score with grade boosts only.")
     min_score: float = Field(0.3, description="Below this cosine similarity a standard is not a good match.")
+    min_confidence: float = Field(0.05, ge=0, le=1, description="Below this calibrated confidence (the aligner's) a "
+                                  "standard is not a good match either: the top standard of 99% of dev lessons scores "
+                                  "more (1st percentile 0.068), of nonsense text 0.01-0.03.")
     max_k: int = Field(50, ge=1)
     max_text_bytes: int = Field(1_000_000, ge=1, description="Largest text accepted by /summarize and /align.")
     max_upload_bytes: int = Field(20_000_000, ge=1, description="Largest transcript file accepted by ingestion.")

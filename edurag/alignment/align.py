@@ -129,7 +129,8 @@ def align(c: Components, text: str, k: int, grade: str | None = None, subject: s
     ranked = ranked[:max(k, len(mentioned))]
 
     context = [(s.code, _context_line(s, _relations(c, s, mentioned))) for s in mentioned]
-    relevant = [r for r in retrieved if r.explain and r.explain["dense"] >= c.settings.min_score]
+    relevant = [r for r in retrieved if r.explain and r.explain["dense"] >= c.settings.min_score
+                and (r.confidence is None or r.confidence >= c.settings.min_confidence)]
     if not mentioned and relevant:  # the answer follows the ranking shown: its best standard leads
         context += [(r.code, _context_line(c.catalog.get(r.code, r.framework)))
                     for r in [retrieved[0], *(r for r in relevant if r is not retrieved[0])]]
