@@ -47,7 +47,7 @@ def plain_text(text: str) -> str:
     """`text` with delimited TeX math as Unicode text (`\\(\\frac{3}{4}\\)` -> `3/4`, `\\(2\\frac{1}{2}\\)` ->
     `2 1/2`, `\\(60^\\circ\\)` -> `60^∘`) and Markdown as its text (emphasis and heading marks dropped, ordered list
     numbers kept; paragraphs kept apart by a blank line, lines by a newline; code and HTML blocks verbatim). Plain prose
-    keeps its words and lines. Linear in the text's length; never raises on odd markup: a math span pylatexenc cannot
+    keeps its words and lines. Near-linear in the text's length; never raises on odd markup: a math span pylatexenc cannot
     read is kept as written (without its delimiters), and Markdown that would leave no words gives the text back."""
     rendered = _render_math(text)
     markdown = _markdown_text(_TIMES_STAR.sub(r"\\*", rendered))
