@@ -386,10 +386,7 @@ def ask(c: Components, question: str, grade: str | None = None, subject: str | N
         return _imported(c, question, mentions, grade, subject, framework, k, detector)
     intent = (detector or detector_for(c.embedder)).detect(question, len(mentions))
     if intent == "align":
-        result = align(c, question, k or 5, grade, subject, framework)
-        standards = [AskedStandard(code=s.code, text=s.text, grades=s.grades, relation="aligned")
-                     for s in result.standards if s.code in result.citations]
-        return Answer(answer=result.answer, intent=intent, citations=result.citations, standards=standards)
+        return _aligned_answer(c, question, k, grade, subject, framework)
 
     notes = [r.message() for r in mentions if r.message()]
     unresolved = [r.query for r in mentions if not r.found]
@@ -539,6 +536,16 @@ def _bloom(c: Components, question: str, mentions: list[Resolution], framework: 
                   unresolved=[r.query for r in mentions if not r.found])
 
 
+def _aligned_answer(c: Components, question: str, k: int | None, grade: str | None, subject: str | None,
+                    framework: str | None, unresolved: list[str] | None = None) -> Answer:
+    """The question answered as /align answers a lesson (intent "align"): the cited standards, each with its framework."""
+    result = align(c, question, k or 5, grade, subject, framework)
+    standards = [AskedStandard(code=s.code, text=s.text, grades=s.grades, relation="aligned", framework=s.framework)
+                 for s in result.standards if s.code in result.citations]
+    return Answer(answer=result.answer, intent="align", citations=result.citations, standards=standards,
+                  unresolved=unresolved or [])
+
+
 def _imported(c: Components, question: str, mentions: list[Resolution], grade: str | None, subject: str | None,
               framework: str, k: int | None, detector: IntentDetector | None = None) -> Answer:
     """A question scoped to an imported framework (TEKS, a CASE package): the standards it names, with their text,
@@ -556,11 +563,7 @@ def _imported(c: Components, question: str, mentions: list[Resolution], grade: s
         return _cited_answer(" ".join(d.sentences), intent,
                              [(catalog.get(code, framework), relation) for code, relation in d.named], mentions)
     if not found:
-        result = align(c, question, k or 5, grade, subject, framework)
-        standards = [AskedStandard(code=s.code, text=s.text, grades=s.grades, relation="aligned")
-                     for s in result.standards if s.code in result.citations]
-        return Answer(answer=result.answer, intent="align", citations=result.citations, standards=standards,
-                      unresolved=[r.query for r in mentions if not r.found])
+        return _aligned_answer(c, question, k, grade, subject, framework, [r.query for r in mentions if not r.found])
     intent = intent if intent in ("prerequisites", "next") else "explain"
     sentences = [r.message() for r in mentions if r.message()]
     named: list[tuple[Standard, str]] = [(s, "asked") for s in found]

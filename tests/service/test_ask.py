@@ -122,6 +122,7 @@ def test_lesson_text_is_delegated_to_align(full_api):
     body = post(full_api, "Which standards does this lesson address? Students use ratio tables and double number lines "
                      "to compare unit prices of snacks.")
     assert body["intent"] == "align" and "6.RP.A.3" in body["citations"]
+    assert all(s["framework"] == "ccss" for s in body["standards"] if s["code"] == "6.RP.A.3"), body["standards"]
     assert full_api.post("/align", json={"text": "Students compare unit rates with ratio tables"}).status_code == 200
 
 

@@ -234,6 +234,7 @@ def test_a_list_question_with_a_state_framework_picked_lists_its_standards_of_th
                                                 "to compare ratios of red to blue paint?", "framework": "tx-teks-2012"}).json()
     assert lesson["intent"] == "align" and lesson["citations"], lesson
     assert {s["code"] for s in lesson["standards"]} == set(lesson["citations"]), lesson
+    assert {s["framework"] for s in lesson["standards"]} == {"tx-teks-2012"}, lesson
 
 
 def test_a_code_of_one_imported_framework_is_answered_without_naming_it(api):
