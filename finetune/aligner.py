@@ -310,9 +310,17 @@ def rank_item(item: EncodedItem, index: StandardsIndex, model: AlignerModel | No
 def score_items(items: Sequence[EncodedItem], index: StandardsIndex, model: AlignerModel | None, candidates: int,
                 normalizer: CodeNormalizer, content_only: bool = True) -> dict[str, float]:
     """Mean hit@1/5/10, recall@5/10 and MRR of rank_item over items."""
+    return mean_metrics(items, [rank_item(item, index, model, candidates, 10, content_only) for item in items], index,
+                        normalizer)
+
+
+def mean_metrics(items: Sequence[EncodedItem], rankings: Sequence[Sequence[int]], index: StandardsIndex,
+                 normalizer: CodeNormalizer) -> dict[str, float]:
+    """Mean hit@1/5/10, recall@5/10 and MRR over items, each ranked as the standard columns in `rankings` (best
+    first; a sub-standard counts as its standard)."""
     totals: dict[str, float] = {}
-    for item in items:
-        ranked = [normalizer.catalog.standard_of(index.codes[j]) for j in rank_item(item, index, model, candidates, 10, content_only)]
+    for item, columns in zip(items, rankings):
+        ranked = [normalizer.catalog.standard_of(index.codes[j]) for j in columns]
         groups = [frozenset(index.codes[j] for j in g) for g in item.gold]
         for name, value in item_metrics(ranked, groups, (1, 5, 10)).items():
             totals[name] = totals.get(name, 0.0) + value
@@ -378,7 +386,7 @@ def cross_validated_metrics(train: Rows, test: Rows, items: Sequence[EncodedItem
                             normalizer: CodeNormalizer, args: AlignerArgs) -> dict[str, float]:
     """Dev cross-validation of the whole recipe: each fold's items, ranked by their `test` rows' scores under a ranker
     fitted on the other folds' `train` rows (both cross-fitted: adapter and priors never saw the fold's groups), scored
-    as score_items scores (mean hit@1/5/10, recall@5/10, MRR). What a variant is chosen by, so that the held-out
+    by mean_metrics as score_items is. What a variant is chosen by, so that the held-out
     split is read once. Empty when the rows have one fold."""
     from sklearn.linear_model import LogisticRegression
 
@@ -392,15 +400,11 @@ def cross_validated_metrics(train: Rows, test: Rows, items: Sequence[EncodedItem
         if train.y[fit].any() and not train.y[fit].all():
             ranker = LogisticRegression(C=args.ranker_c, max_iter=1000).fit((train.x[fit] - mean) / scale, train.y[fit])
             scores[scored] = ranker.decision_function((test.x[scored] - mean) / scale)
-    totals: dict[str, float] = {}
-    for position, item in enumerate(items):
+    rankings = []
+    for position in range(len(items)):
         mine = np.flatnonzero(test.item == position)
-        best = mine[np.argsort(-scores[mine])][:10]
-        ranked = [normalizer.catalog.standard_of(index.codes[j]) for j in test.column[best]]
-        groups = [frozenset(index.codes[j] for j in g) for g in item.gold]
-        for name, value in item_metrics(ranked, groups, (1, 5, 10)).items():
-            totals[name] = totals.get(name, 0.0) + value
-    return {name: round(value / max(len(items), 1), 4) for name, value in totals.items()}
+        rankings.append(test.column[mine[np.argsort(-scores[mine])][:10]])
+    return mean_metrics(items, rankings, index, normalizer)
 
 
 def train_aligner(dev: Sequence[EncodedItem], index: StandardsIndex, args: AlignerArgs,
