@@ -97,9 +97,10 @@ def _math_text(source: str) -> str:
     try:
         nodes = LatexWalker(_PERCENT.sub(r"\\%", source), latex_context=macros, tolerant_parsing=True).get_latex_nodes()[0]
         rendered = converter.nodelist_to_text(nodes)
-    except Exception:  # pylatexenc raises several parse error types; the span stays as the author wrote it
-        return _PUNCTUATION.sub(r"\\\1", source.strip())
-    if "%s" in rendered:  # a macro missing its arguments (\frac{6}): pylatexenc leaves its format string
+    except Exception:  # pylatexenc raises several parse error types
+        rendered = None
+    # Unreadable, or a macro missing its arguments (\frac{6}: pylatexenc leaves its format string): kept as written.
+    if rendered is None or "%s" in rendered:
         return _PUNCTUATION.sub(r"\\\1", source.strip())
     return _PUNCTUATION.sub(r"\\\1", _UNARY.sub(r"\1\2", _ORDINAL.sub(r"\1\2", _PAREN_SPACE.sub("", _SPACES.sub(" ", rendered).strip()))))
 
