@@ -159,6 +159,11 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+# Libraries that log routine work at INFO: pylatexenc reports every unreadable TeX span it skips in tolerant mode
+# (edurag.markup keeps such spans as written), a dozen lines per IM lesson while `edurag finetune aligner` encodes.
+QUIET_LOGGERS = ("pylatexenc",)
+
+
 def setup_logging(level: int = logging.INFO, *filters: logging.Filter) -> None:
     """Log to stderr in edurag's one format; every entry point (the CLI, benches) calls this once at start. `filters`
     go on the handler (the CLI passes the one that stamps each line with its request id)."""
@@ -167,3 +172,5 @@ def setup_logging(level: int = logging.INFO, *filters: logging.Filter) -> None:
     for log_filter in filters:
         handler.addFilter(log_filter)
     logging.basicConfig(level=level, handlers=[handler])
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))

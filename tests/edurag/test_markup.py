@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from edurag.markup import plain_text
+import pytest
+
+from edurag.markup import has_words, plain_text
 from tests.conftest import FIXTURES
 
 
@@ -76,3 +78,15 @@ def test_markup_without_words_has_none() -> None:
 
     assert not any(has_words(text) for text in ("***", "---", "# \r\n---\r\n***", r"\(\phantom{x}\)"))
     assert has_words(r"\(\frac{1}{2}\)") and has_words("ratios")
+
+
+def test_setup_logging_keeps_pylatexenc_tolerant_parse_reports_out_of_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    """An unreadable TeX span is kept as written; pylatexenc's INFO report of it is not logged once edurag sets up."""
+    import logging
+
+    from edurag.settings import setup_logging
+
+    setup_logging()
+    with caplog.at_level(logging.INFO):
+        assert has_words(r"Find \(\frac{1}\) of the \(\\ tape\) diagram")
+    assert not [r for r in caplog.records if r.name.startswith("pylatexenc")]
