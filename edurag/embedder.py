@@ -19,6 +19,7 @@ from edurag.models import ENCODER_INPUTS, default_embedding_model, load_sentence
 from edurag.settings import Settings, usable_cores
 
 DEFAULT_EMBEDDER_NAME = "sentence-transformers/all-MiniLM-L6-v2"  # the name of the packaged default's vectors
+INT8_BACKEND = "onnx-int8"
 _GLUE = re.compile("[\x0b\x0c\x1c-\x1f\x85]")  # whitespace to str.split, deleted by BERT's normalizer
 
 
@@ -38,7 +39,12 @@ class Embedder:
     single-threaded session of the same model) and `workers` > 1, a call of several batches runs them at once on it
     (ONNX Runtime releases the GIL): the calling thread and up to workers - 1 helper threads each take the next batch,
     so a text's 2-4 passages are encoded side by side instead of one after the other on the intra-op pool, which made
-    2 cores only ~1.1-1.4x as fast as one and burned ~1.4x the CPU (bench/query_results.md)."""
+    2 cores only ~1.1-1.4x as fast as one and burned ~1.4x the CPU (bench/query_results.md).
+
+    The int8 backend encodes each text in a batch of its own: dynamic quantization scales a batch's activations
+    together, so a text's vector depended on its batch companions and padding (cosine 0.990-0.995 to itself encoded
+    alone). A standard's vector in the index then depended on what ingestion happened to batch it with, and /align's
+    ranker, trained on vectors of other batches, read dense scores up to 0.035 off from /align's."""
 
     model: Any
     name: str
@@ -73,12 +79,14 @@ class Embedder:
         """Embed already tokenized texts (with special tokens) as normalized vectors, in batches of similar length.
 
         In parallel (see the class) batches hold at most len(texts) // (2 * workers) texts, so a few passages become
-        one batch each (int8 then quantizes each passage's activations on their own, not with its companions')."""
+        one batch each; the int8 backend always runs one text per batch (see the class)."""
         names = [k for k in ENCODER_INPUTS if k in encoded]
         lengths = [len(ids) for ids in encoded["input_ids"]]
         out = np.zeros((len(lengths), self.dim), dtype=np.float32)
         parallel = self.parallel_session is not None and self.workers > 1
         size = max(1, min(self.batch_size, len(lengths) // (2 * self.workers))) if parallel else self.batch_size
+        if self.backend == INT8_BACKEND:
+            size = 1
         batches = _padding_free_batches(lengths, size)
         parallel = parallel and len(batches) > 1
         session = self.parallel_session if parallel else self.session
@@ -258,7 +266,7 @@ def load_embedder(settings: Settings) -> Embedder:
         modules = [type(m).__name__ for m in model]
         if modules[:2] != ["Transformer", "Pooling"] or model[1].get_config_dict().get("pooling_mode") != "mean":
             raise ValueError(f"the ONNX backend supports mean-pooled encoders; {label} has {modules}")
-        path = onnx_encoder_file(model, settings.resolved_onnx_dir, int8=settings.embedding_backend == "onnx-int8")
+        path = onnx_encoder_file(model, settings.resolved_onnx_dir, int8=settings.embedding_backend == INT8_BACKEND)
         embedder.session = onnx_session(path, settings.torch_threads)
         embedder.workers = encoder_workers(settings)
         if embedder.workers > 1:

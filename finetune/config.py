@@ -126,7 +126,7 @@ class AlignerArgs:
         "help": "Best candidates per lesson (fused score) the ranker trains on; 0 = all, as /align scores them all."})
     ranker_c: float = field(default=0.003, metadata={"help": "Inverse L2 strength of the logistic ranker."})
     prior_c: float = field(default=10.0, metadata={"help": "Inverse L2 strength of the text prior (0 = no prior)."})
-    word_prior_c: float = field(default=10.0, metadata={
+    word_prior_c: float = field(default=30.0, metadata={
         "help": "Inverse L2 strength of the word prior (TF-IDF words of the lesson -> subject|grade; 0 = none)."})
     folds: int = field(default=4, metadata={"help": "GroupKFold folds of the cross-fitted ranker rows and calibration."})
     seed: int = field(default=13, metadata={"help": "Seed of the adapter and of which lessons carry a grade hint."})

@@ -13,7 +13,7 @@ from langchain_core.documents import Document
 
 from edurag.components import Components, embedder_for
 from edurag.framework_store import FrameworkStore
-from edurag.frameworks.importer import Source, check_duplicates, check_replacements, import_source, plan
+from edurag.frameworks.importer import Source, check_duplicates, check_replacements, framework_folders, import_source, plan
 from edurag.frameworks.model import ImportReport
 from edurag.settings import STANDARDS_COLLECTION
 from edurag.chunk_ids import chunk_id
@@ -34,7 +34,7 @@ def framework_store(c: Components) -> FrameworkStore:
 
 def bundled_sources(c: Components) -> list[Path]:
     """The framework folders shipped with the product."""
-    return sorted(p for p in c.settings.frameworks_dir.iterdir() if p.is_dir())
+    return framework_folders(c.settings.frameworks_dir)
 
 
 def ingest_frameworks(c: Components, paths: list[Path], framework: str | None = None, progress: bool = False,

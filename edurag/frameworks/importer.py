@@ -70,6 +70,11 @@ def unreadable(path: Path, exc: Exception) -> FrameworkFormatError:
     return FrameworkFormatError(f"{path.name}: not valid JSON ({reason})")
 
 
+def framework_folders(root: Path) -> list[Path]:
+    """The framework folders in root, in name order (settings.frameworks_dir: the frameworks shipped with edurag)."""
+    return sorted(p for p in root.iterdir() if p.is_dir())
+
+
 def plan(paths: list[Path], framework: str | None = None) -> list[Source]:
     """Group paths into frameworks: a folder with framework.json is one CSP framework; other folders contribute their
     .json files; CSP sets without a record group by jurisdiction and subject (or all under `framework`)."""

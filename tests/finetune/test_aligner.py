@@ -31,6 +31,9 @@ def test_rebuild_command_trains_a_few_steps_on_a_tiny_slice(standards_subset_dir
     assert model.adapter_words == manifest["hyperparameters"]["adapter_words"] > 0
     assert model.word_coef is not None and model.word_coef.shape == (len(model.word_classes), len(model.word_terms))
     assert model.word_prior("Students count the counters in a ten frame.", ("math",)).shape == (1, 14)
+    statements = manifest["data"]["word_prior_statements"]
+    assert "tx-teks-2012" in statements["frameworks"] and statements["statements"] > 5000
+    assert {"math|K", "math|HS"} <= set(model.word_classes)  # grades the 16 lessons' tags may not reach
     assert np.all(np.diff(model.confidence(np.linspace(-10, 10, 101))) >= 0)
     dev_cv = manifest["metrics"]["dev_cv"]
     assert set(dev_cv) >= {"hit@1", "hit@5", "mrr"} and all(0 <= v <= 1 for v in dev_cv.values())
@@ -86,3 +89,51 @@ def test_dev_cross_validation_scores_each_fold_with_a_ranker_fitted_on_the_other
     assert agree["hit@1"] == agree["mrr"] == 1.0
     assert inverted["hit@5"] == 0.0 and inverted["mrr"] == pytest.approx(1 / 6, abs=1e-4)
     assert cross_validated_metrics(train._replace(fold=np.zeros_like(fold)), train, items, index, normalizer, AlignerArgs()) == {}
+
+
+def test_word_prior_statements_are_the_bundled_frameworks_standards_with_a_grade_class() -> None:
+    """statement_classes keeps statements a prior class fits, long enough to carry words of a grade, and reads some
+    high-school grades (Texas Algebra I, grade 9) as the HS band; framework_standards reads the bundled frameworks."""
+    from edurag.frameworks.importer import framework_folders
+    from edurag.settings import BUNDLED_FRAMEWORKS_DIR
+    from finetune.aligner import framework_standards, statement_classes
+
+    pairs = statement_classes([
+        ("Simplify numerical expressions that do not involve exponents.", "math", ["9"]),
+        ("Use ratio reasoning to convert measurement units.", "math", ["6"]),
+        ("Geometry", "math", ["6"]),
+        ("Make sense of problems and persevere in solving them.", "math", ["K", *map(str, range(1, 13))]),
+    ])
+    assert pairs == [("Simplify numerical expressions that do not involve exponents.", "math|HS"),
+                     ("Use ratio reasoning to convert measurement units.", "math|6")]
+    texas = [f for f in framework_folders(BUNDLED_FRAMEWORKS_DIR) if f.name == "tx-teks-2012"]
+    statements = [(s.text, s.subject, s.grades) for s in framework_standards(texas)]
+    assert len(statements) > 500
+    labels = {label for _, label in statement_classes(statements)}
+    assert {"math|K", "math|5", "math|8", "math|HS"} <= labels
+
+
+def test_training_bm25_reads_the_statistics_of_the_index_align_searches(standards_subset_dir: Path, embedder, tmp_path: Path) -> None:
+    """The trainer's BM25 index holds the bundled state frameworks beside the ranked standards, as the index `make run`
+    builds does, and ranks only the ranked standards (their frameworks, as /align's default scope): the lexical
+    feature is computed with /align's word statistics."""
+    from edurag.frameworks.importer import framework_folders
+    from edurag.settings import BUNDLED_FRAMEWORKS_DIR
+    from edurag.standards import load_catalog
+    from finetune.aligner import framework_standards, normalized_lexical, standards_index
+
+    catalog = load_catalog(standards_subset_dir)
+    texas = [f for f in framework_folders(BUNDLED_FRAMEWORKS_DIR) if f.name == "tx-teks-2012"]
+    alone = standards_index(catalog, embedder, tmp_path / "alone")
+    shared = standards_index(catalog, embedder, tmp_path / "shared", texas)
+    assert shared.codes == alone.codes
+    assert shared.lexical.count() == len(shared.codes) + len(framework_standards(texas))
+    passages = ["Students use ratio reasoning and a table of equivalent ratios to find the unit rate of each recipe."]
+    scores = normalized_lexical(shared, passages, 100)
+    assert scores.shape == (1, len(shared.codes)) and scores.max() == 1.0
+    raw = {hit.id: hit.score for hit in shared.lexical.search(passages[0], 100, {"framework": ("ccss", "ngss")})}
+    assert set(raw) <= set(shared.codes)
+    best = max(raw, key=raw.get)
+    assert scores[0, shared.codes.index(best)] == 1.0
+    alone_raw = {hit.id: hit.score for hit in alone.lexical.search(passages[0], 100)}
+    assert raw[best] != pytest.approx(alone_raw[best])  # Texas's word statistics changed the score

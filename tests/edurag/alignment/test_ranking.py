@@ -89,7 +89,7 @@ def test_word_prior_reads_grade_words_and_survives_save_and_load(tmp_path: Path)
                     "How many counters? Count them one by one and match a number card."]
     grade6 = ["Use a ratio table to find the unit rate of the recipe.", "A double number line shows the ratio of cups.",
               "Find the unit rate: 12 dollars for 3 pounds, what ratio per pound?"]
-    index = SimpleNamespace(metadatas=[{"subject": "math", "grades": ["K"]}, {"subject": "math", "grades": ["6"]}])
+    index = SimpleNamespace(metadatas=[{"subject": "math", "grades": ["K"]}, {"subject": "math", "grades": ["6"]}], statements=[])
     items = [EncodedItem(id=text, group=text, vectors=np.zeros((1, 2), np.float32), lexical=np.zeros((1, 2), np.float32),
                          gold=[frozenset({column})], words=len(text.split()), text=text)
              for column, texts in enumerate((kindergarten, grade6)) for text in texts]
@@ -110,7 +110,7 @@ def test_a_grade_hint_replaces_the_grade_part_of_the_word_prior() -> None:
     calls kindergarten gets no grade-6 pull from its words, and all of its math probability sits on K."""
     texts = {0: ["Count the cubes in a ten frame.", "Count the dots and say how many."],
              1: ["Use a ratio table to find the unit rate.", "A double number line shows the ratio of cups."]}
-    index = SimpleNamespace(metadatas=[{"subject": "math", "grades": ["K"]}, {"subject": "math", "grades": ["6"]}])
+    index = SimpleNamespace(metadatas=[{"subject": "math", "grades": ["K"]}, {"subject": "math", "grades": ["6"]}], statements=[])
     items = [EncodedItem(id=text, group=text, vectors=np.zeros((1, 2), np.float32), lexical=np.zeros((1, 2), np.float32),
                          gold=[frozenset({column})], words=len(text.split()), text=text)
              for column, group in texts.items() for text in group]
