@@ -476,7 +476,7 @@ def run_aligner_training(items_file: Path, out: Path, args: AlignerArgs, setting
     from edurag.standards import load_catalog
     from edurag.datasets import group_splits, item_groups
     from eval.items import load_items, read_item_rows
-    from finetune.data import file_sha256
+    from finetune.data import file_sha256, folders_sha256
     from finetune.manifest import library_versions, write_manifest
 
     catalog = load_catalog(settings.standards_dir)
@@ -518,7 +518,8 @@ def run_aligner_training(items_file: Path, out: Path, args: AlignerArgs, setting
         "data": {"items_file": items_file.name, "sha256": file_sha256(items_file), "dev_items": len(dev),
                  "heldout_items": len(heldout), "split_rule": "edurag.datasets.group_splits (dev only is trained on)",
                  "standards": len(index.codes),
-                 "word_prior_statements": {"frameworks": [p.name for p in frameworks], "statements": len(index.statements)}},
+                 "word_prior_statements": {"frameworks": [p.name for p in frameworks], "sha256": folders_sha256(frameworks),
+                                           "statements": len(index.statements)}},
         "steps": run["steps"], "final_loss": run["final_loss"], "adapter_losses": run["adapter_losses"],
         "trainable_parameters": parameters, "total_parameters": parameters, "trainable_share": 1.0,
         "wall_time_seconds": run["wall_time_seconds"], "versions": library_versions(),

@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 
 class DataError(ValueError):
@@ -40,6 +41,16 @@ def file_sha256(path: Path) -> str:
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def folders_sha256(folders: Sequence[Path]) -> str:
+    """Hex sha256 of every file under the folders: each file's path relative to its folder's parent and its bytes'
+    sha256, in path order (a framework folder's data hash for a manifest)."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(f"{path.relative_to(folder.parent).as_posix()}\0{file_sha256(path)}\n".encode("utf-8"))
     return digest.hexdigest()
 
 

@@ -33,6 +33,7 @@ def test_rebuild_command_trains_a_few_steps_on_a_tiny_slice(standards_subset_dir
     assert model.word_prior("Students count the counters in a ten frame.", ("math",)).shape == (1, 14)
     statements = manifest["data"]["word_prior_statements"]
     assert "tx-teks-2012" in statements["frameworks"] and statements["statements"] > 5000
+    assert len(statements["sha256"]) == 64
     assert {"math|K", "math|HS"} <= set(model.word_classes)  # grades the 16 lessons' tags may not reach
     assert np.all(np.diff(model.confidence(np.linspace(-10, 10, 101))) >= 0)
     dev_cv = manifest["metrics"]["dev_cv"]
@@ -137,3 +138,18 @@ def test_training_bm25_reads_the_statistics_of_the_index_align_searches(standard
     assert scores[0, shared.codes.index(best)] == 1.0
     alone_raw = {hit.id: hit.score for hit in alone.lexical.search(passages[0], 100)}
     assert raw[best] != pytest.approx(alone_raw[best])  # Texas's word statistics changed the score
+
+
+def test_framework_data_hash_changes_with_any_file(tmp_path: Path) -> None:
+    """folders_sha256 (the word prior's statements in the manifest) reads every file's name and bytes."""
+    from finetune.data import folders_sha256
+
+    folder = tmp_path / "tx"
+    folder.mkdir()
+    (folder / "01.json").write_text('{"a": 1}', encoding="utf-8")
+    first = folders_sha256([folder])
+    assert first == folders_sha256([folder])
+    (folder / "01.json").write_text('{"a": 2}', encoding="utf-8")
+    second = folders_sha256([folder])
+    (folder / "01.json").rename(folder / "02.json")
+    assert len({first, second, folders_sha256([folder])}) == 3
