@@ -84,9 +84,10 @@ class Embedder:
         lengths = [len(ids) for ids in encoded["input_ids"]]
         out = np.zeros((len(lengths), self.dim), dtype=np.float32)
         parallel = self.parallel_session is not None and self.workers > 1
-        size = max(1, min(self.batch_size, len(lengths) // (2 * self.workers))) if parallel else self.batch_size
         if self.backend == INT8_BACKEND:
             size = 1
+        else:
+            size = max(1, min(self.batch_size, len(lengths) // (2 * self.workers))) if parallel else self.batch_size
         batches = _padding_free_batches(lengths, size)
         parallel = parallel and len(batches) > 1
         session = self.parallel_session if parallel else self.session

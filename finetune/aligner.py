@@ -75,6 +75,11 @@ class StandardsIndex:
         """True for practice standards (CCSS MP), which /align lists apart and the ranker never trains on."""
         return np.array([is_practice(c) for c in self.codes])
 
+    @cached_property
+    def ranked(self) -> dict[str, tuple[str, ...]]:
+        """The lexical filter of the ranked standards: their frameworks, as /align's default scope filters them."""
+        return {"framework": tuple(sorted({str(m.get("framework", "")) for m in self.metadatas}))}
+
 
 def standards_index(catalog: Catalog, embedder: Embedder, folder: Path, frameworks: Sequence[Path] = ()) -> StandardsIndex:
     """Encode and BM25-index (a LexicalIndex in `folder`) the indexable standards exactly as ingestion does
@@ -127,9 +132,8 @@ def normalized_lexical(index: StandardsIndex, passages: Sequence[str], candidate
     maximum: what /align fuses."""
     column = {code: j for j, code in enumerate(index.codes)}
     lexical = np.zeros((len(passages), len(index.codes)), dtype=np.float32)
-    ranked = {"framework": tuple(sorted({str(m.get("framework", "")) for m in index.metadatas}))}
     for p, passage in enumerate(passages):
-        for hit in index.lexical.search(passage, candidates, ranked):
+        for hit in index.lexical.search(passage, candidates, index.ranked):
             lexical[p, column[hit.id]] = hit.score
     return lexical / np.maximum(lexical.max(axis=1, keepdims=True), 1e-9)
 
